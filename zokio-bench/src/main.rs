@@ -1,0 +1,399 @@
+//! `zokio-bench`: Zokio side by side with tokio and smol in one process.
+//!
+//! This file parses flags and runs the rounds: every round runs each
+//! runtime once, in an order that rotates from round to round, so drift in
+//! the machine (frequency, other load) spreads evenly over all three.
+//! Warm-up rounds are discarded and medians reported. It must never treat
+//! one runtime differently from another: anything runtime-specific belongs
+//! in `runtimes`, and workload code in `workloads`.
+
+mod report;
+mod rss;
+mod runtimes;
+mod stats;
+mod workloads;
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use report::{RunInfo, RuntimeSamples, WorkloadResult};
+use workloads::{Contender, Workload};
+
+const USAGE: &str = "\
+usage: zokio-bench [--quick] [--workers N] [--only NAME[,NAME...]] [--json FILE]
+
+  --quick         fewer runs; the whole run stays under a minute
+  --workers N     worker threads per runtime (default 2)
+  --only NAMES    run only these workloads, comma-separated
+  --json FILE     also write every sample and summary to FILE as JSON
+
+workloads: spawn_many_local, spawn_many_remote, yield_many, ping_pong,
+           chained_spawn, imbalance, idle_task_bytes
+
+Tables show medians and peer/zokio ratios: above 1 means Zokio is faster
+(or, for idle_task_bytes, smaller).";
+
+const DEFAULT_WORKERS: usize = 2;
+
+/// Pause before each sample so the previous runtime's workers have gone
+/// back to sleep and don't compete for CPUs with the next one's.
+const SETTLE: Duration = Duration::from_millis(1);
+
+/// One sample taking longer than this means a runtime lost a wake-up; the
+/// bench says which one and exits rather than hanging silently.
+const HANG_LIMIT: Duration = Duration::from_secs(120);
+
+struct Args {
+    quick: bool,
+    workers: usize,
+    only: Option<Vec<Workload>>,
+    json: Option<PathBuf>,
+    rss_child: Option<String>,
+    help: bool,
+}
+
+fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut args = Args {
+        quick: false,
+        workers: DEFAULT_WORKERS,
+        only: None,
+        json: None,
+        rss_child: None,
+        help: false,
+    };
+    while let Some(flag) = it.next() {
+        let mut value = |what: &str| it.next().ok_or(format!("{flag} needs {what}"));
+        match flag.as_str() {
+            "--quick" => args.quick = true,
+            "--workers" => {
+                let n = value("a number")?;
+                args.workers = match n.parse() {
+                    Ok(n) if n > 0 => n,
+                    _ => return Err(format!("--workers wants a positive number, got `{n}`")),
+                };
+            }
+            "--only" => {
+                let names = value("workload names")?;
+                let mut only = Vec::new();
+                for name in names.split(',').filter(|n| !n.is_empty()) {
+                    only.push(
+                        Workload::from_name(name)
+                            .ok_or_else(|| format!("unknown workload `{name}`"))?,
+                    );
+                }
+                args.only = Some(only);
+            }
+            "--json" => args.json = Some(PathBuf::from(value("a file name")?)),
+            rss::CHILD_FLAG => args.rss_child = Some(value("a runtime name")?),
+            "-h" | "--help" => args.help = true,
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(args)
+}
+
+/// Warm-up and measured rounds for one workload.
+#[derive(Clone, Copy)]
+struct Plan {
+    warmup: usize,
+    runs: usize,
+}
+
+fn plan_for(w: Workload, quick: bool) -> Plan {
+    let (warmup, runs) = match (w, quick) {
+        // About half a second per sample at two workers.
+        (Workload::Imbalance, false) => (2, 15),
+        (Workload::Imbalance, true) => (1, 3),
+        // A child process per sample, and RSS barely varies between them.
+        (Workload::IdleTaskBytes, false) => (0, 5),
+        (Workload::IdleTaskBytes, true) => (0, 2),
+        (_, false) => (30, 400),
+        (_, true) => (5, 30),
+    };
+    Plan { warmup, runs }
+}
+
+fn plan_summary(quick: bool) -> String {
+    let fast = plan_for(Workload::SpawnManyLocal, quick);
+    let imb = plan_for(Workload::Imbalance, quick);
+    let idle = plan_for(Workload::IdleTaskBytes, quick);
+    format!(
+        "{} measured after {} warm-up per runtime ({} after {} for imbalance; \
+         {} child process(es) per runtime for idle_task_bytes)",
+        fast.runs, fast.warmup, imb.runs, imb.warmup, idle.runs
+    )
+}
+
+/// Exits the process if the current sample runs past [`HANG_LIMIT`].
+struct Watchdog {
+    started_ms: Arc<AtomicU64>,
+    label: Arc<Mutex<String>>,
+    epoch: Instant,
+}
+
+impl Watchdog {
+    const IDLE: u64 = u64::MAX;
+
+    fn start() -> Watchdog {
+        let dog = Watchdog {
+            started_ms: Arc::new(AtomicU64::new(Self::IDLE)),
+            label: Arc::new(Mutex::new(String::new())),
+            epoch: Instant::now(),
+        };
+        let (started, label, epoch) = (dog.started_ms.clone(), dog.label.clone(), dog.epoch);
+        thread::Builder::new()
+            .name("bench-watchdog".into())
+            .spawn(move || loop {
+                thread::sleep(Duration::from_secs(1));
+                let s = started.load(Ordering::Acquire);
+                if s != Self::IDLE
+                    && epoch.elapsed().as_millis() as u64 > s + HANG_LIMIT.as_millis() as u64
+                {
+                    let label = label.lock().unwrap_or_else(|e| e.into_inner());
+                    eprintln!("zokio-bench: {label} ran past {HANG_LIMIT:?}; giving up");
+                    std::process::exit(3);
+                }
+            })
+            .expect("spawning the watchdog thread");
+        dog
+    }
+
+    fn guard<T>(&self, label: impl FnOnce() -> String, f: impl FnOnce() -> T) -> T {
+        *self.label.lock().unwrap_or_else(|e| e.into_inner()) = label();
+        self.started_ms
+            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Release);
+        let out = f();
+        self.started_ms.store(Self::IDLE, Ordering::Release);
+        out
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panicked".to_string())
+}
+
+/// A runtime that could not be built stays in the table as `n/a`.
+type Slot = Result<Box<dyn Contender>, String>;
+
+fn run_timed(
+    slots: &[(&'static str, Slot)],
+    w: Workload,
+    plan: Plan,
+    dog: &Watchdog,
+) -> WorkloadResult {
+    let n = slots.len();
+    let mut samples: Vec<RuntimeSamples> = slots
+        .iter()
+        .map(|(name, slot)| RuntimeSamples {
+            runtime: name,
+            samples: Vec::with_capacity(plan.runs),
+            error: slot.as_ref().err().cloned(),
+        })
+        .collect();
+    for round in 0..plan.warmup + plan.runs {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let (_, Ok(rt)) = &slots[i] else { continue };
+            if samples[i].error.is_some() {
+                continue;
+            }
+            thread::sleep(SETTLE);
+            let took = dog.guard(
+                || format!("{} on {}", w.name(), rt.name()),
+                || panic::catch_unwind(AssertUnwindSafe(|| rt.run_timed(w))),
+            );
+            match took {
+                Ok(d) if round >= plan.warmup => samples[i].samples.push(d.as_nanos() as f64),
+                Ok(_) => {}
+                // A runtime that panics mid-workload may hold leftover
+                // tasks; its later samples would not be comparable.
+                Err(p) => {
+                    samples[i].samples.clear();
+                    samples[i].error = Some(panic_message(&*p));
+                }
+            }
+        }
+    }
+    WorkloadResult {
+        workload: w,
+        warmup: plan.warmup,
+        runs: plan.runs,
+        runtimes: samples,
+    }
+}
+
+fn run_idle(names: &[&'static str], workers: usize, plan: Plan, dog: &Watchdog) -> WorkloadResult {
+    let n = names.len();
+    let mut samples: Vec<RuntimeSamples> = names
+        .iter()
+        .map(|name| RuntimeSamples {
+            runtime: name,
+            samples: Vec::with_capacity(plan.runs),
+            error: None,
+        })
+        .collect();
+    for round in 0..plan.runs {
+        for k in 0..n {
+            let i = (round + k) % n;
+            if samples[i].error.is_some() {
+                continue;
+            }
+            let name = names[i];
+            match dog.guard(
+                || format!("idle_task_bytes on {name}"),
+                || rss::probe(name, workers),
+            ) {
+                Ok(p) => {
+                    eprintln!(
+                        "  {name}: {:.1} B/task (RSS {} -> {} bytes)",
+                        p.bytes_per_task, p.rss_before, p.rss_after
+                    );
+                    samples[i].samples.push(p.bytes_per_task);
+                }
+                Err(e) => {
+                    samples[i].samples.clear();
+                    samples[i].error = Some(e);
+                }
+            }
+        }
+    }
+    WorkloadResult {
+        workload: Workload::IdleTaskBytes,
+        warmup: 0,
+        runs: plan.runs,
+        runtimes: samples,
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("zokio-bench: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.help {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if let Some(runtime) = &args.rss_child {
+        return match rss::child_main(runtime, args.workers) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("zokio-bench rss child: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+
+    let workloads = args.only.clone().unwrap_or_else(|| Workload::ALL.to_vec());
+    let info = RunInfo {
+        workers: args.workers,
+        cpus: thread::available_parallelism().map_or(0, |n| n.get()),
+        quick: args.quick,
+        plan: plan_summary(args.quick),
+    };
+    let slots: Vec<(&'static str, Slot)> = runtimes::NAMES
+        .iter()
+        .map(|&name| {
+            (
+                name,
+                runtimes::build(name, args.workers).map_err(|e| e.to_string()),
+            )
+        })
+        .collect();
+    for (name, slot) in &slots {
+        if let Err(e) = slot {
+            eprintln!("zokio-bench: could not build {name}: {e}");
+        }
+    }
+
+    let dog = Watchdog::start();
+    let mut results = Vec::with_capacity(workloads.len());
+    for &w in &workloads {
+        let plan = plan_for(w, args.quick);
+        eprintln!("running {} ...", w.name());
+        let started = Instant::now();
+        let result = match w {
+            Workload::IdleTaskBytes => run_idle(&runtimes::NAMES, args.workers, plan, &dog),
+            _ => run_timed(&slots, w, plan, &dog),
+        };
+        eprintln!("  done in {:.1?}", started.elapsed());
+        results.push(result);
+    }
+
+    println!("{}", report::header(&info));
+    print!("{}", report::table(&results));
+
+    if let Some(path) = &args.json {
+        let text = match serde_json::to_string_pretty(&report::json(&info, &results)) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("zokio-bench: encoding JSON: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Err(e) = std::fs::write(path, text + "\n") {
+            eprintln!("zokio-bench: writing {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Args, String> {
+        parse_args(s.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn defaults() {
+        let a = parse("").unwrap();
+        assert_eq!(a.workers, DEFAULT_WORKERS);
+        assert!(!a.quick && a.only.is_none() && a.json.is_none() && a.rss_child.is_none());
+    }
+
+    #[test]
+    fn flags() {
+        let a = parse("--quick --workers 4 --only ping_pong,imbalance --json out.json").unwrap();
+        assert!(a.quick);
+        assert_eq!(a.workers, 4);
+        assert_eq!(
+            a.only.unwrap(),
+            vec![Workload::PingPong, Workload::Imbalance]
+        );
+        assert_eq!(a.json.unwrap(), PathBuf::from("out.json"));
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert!(parse("--workers 0").is_err());
+        assert!(parse("--workers").is_err());
+        assert!(parse("--only nope").is_err());
+        assert!(parse("--frobnicate").is_err());
+    }
+
+    #[test]
+    fn quick_keeps_enough_runs() {
+        for w in Workload::ALL {
+            let p = plan_for(w, true);
+            match w {
+                Workload::Imbalance | Workload::IdleTaskBytes => assert!(p.runs >= 1),
+                _ => assert!(p.runs >= 5),
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Compile-time configuration: a `Config` type picks the scheduler and the memory
+//! strategy through associated types and fixes the tuning through consts, so that a
+//! `Runtime<C>` is built for exactly one set of components.
+//!
+//! `RuntimeInfo` reports what a configuration consists of, with sizes taken from
+//! `size_of` of the real structures, never estimated. Only components that exist are
+//! named here: a strategy is added when it is built.
+
+use std::mem::size_of;
+
+use crate::runtime::RuntimeFlavor;
+use crate::scheduler::multi_thread::{Core, Remote};
+use crate::scheduler::queue::CAPACITY;
+use crate::task::Notified;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A runtime configuration, fixed at compile time.
+///
+/// ```
+/// use zokio::config::{CurrentThread, System};
+///
+/// struct Embedded;
+/// impl zokio::Config for Embedded {
+///     type Scheduler = CurrentThread;
+///     type Memory = System;
+///     const EVENT_INTERVAL: u32 = 31;
+/// }
+///
+/// let rt = zokio::runtime::Runtime::<Embedded>::with_config().unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// assert_eq!(zokio::runtime::Runtime::<Embedded>::INFO.scheduler, "current_thread");
+/// ```
+pub trait Config: 'static {
+    /// Which scheduler runs the tasks.
+    type Scheduler: SchedulerKind;
+    /// Where task memory comes from.
+    type Memory: MemoryStrategy;
+    /// Worker threads; 0 means one per available CPU. Ignored by `CurrentThread`.
+    const WORKER_THREADS: usize = 0;
+    /// Every this many ticks a worker looks at the global queue before its own.
+    const GLOBAL_QUEUE_INTERVAL: u32 = 31;
+    /// Every this many ticks a worker checks for shutdown and outside events.
+    const EVENT_INTERVAL: u32 = 61;
+    /// Upper bound on the blocking pool's threads.
+    const MAX_BLOCKING_THREADS: usize = 512;
+    /// Name of the worker threads.
+    const THREAD_NAME: &'static str = "zokio-worker";
+}
+
+/// A scheduler that a `Config` can choose.
+pub trait SchedulerKind: sealed::Sealed + 'static {
+    /// A short name for reports.
+    const NAME: &'static str;
+    /// The flavour it builds; `None` when the `Builder` decides at run time.
+    const FLAVOR: Option<RuntimeFlavor>;
+    /// Memory one worker costs for its scheduler state, as laid out by the compiler.
+    const PER_WORKER_BYTES: usize;
+}
+
+/// Where task memory comes from.
+pub trait MemoryStrategy: sealed::Sealed + 'static {
+    /// A short name for reports.
+    const NAME: &'static str;
+}
+
+/// Work stealing across worker threads.
+pub struct MultiThread;
+/// Every task on the thread that calls `block_on`.
+pub struct CurrentThread;
+/// One worker per core; tasks stay where they were spawned.
+pub struct ThreadPerCore;
+/// Whichever flavour the `Builder` was asked for (multi-thread by default).
+pub struct BuilderChoice;
+
+/// The global allocator, one allocation per task.
+pub struct System;
+
+const MULTI_THREAD_WORKER_BYTES: usize =
+    size_of::<Core>() + CAPACITY * size_of::<Notified>() + size_of::<Remote>();
+
+impl sealed::Sealed for MultiThread {}
+impl SchedulerKind for MultiThread {
+    const NAME: &'static str = "multi_thread";
+    const FLAVOR: Option<RuntimeFlavor> = Some(RuntimeFlavor::MultiThread);
+    const PER_WORKER_BYTES: usize = MULTI_THREAD_WORKER_BYTES;
+}
+
+impl sealed::Sealed for CurrentThread {}
+impl SchedulerKind for CurrentThread {
+    const NAME: &'static str = "current_thread";
+    const FLAVOR: Option<RuntimeFlavor> = Some(RuntimeFlavor::CurrentThread);
+    const PER_WORKER_BYTES: usize = size_of::<crate::scheduler::current_thread::Core>();
+}
+
+impl sealed::Sealed for ThreadPerCore {}
+impl SchedulerKind for ThreadPerCore {
+    const NAME: &'static str = "thread_per_core";
+    const FLAVOR: Option<RuntimeFlavor> = Some(RuntimeFlavor::ThreadPerCore);
+    const PER_WORKER_BYTES: usize = size_of::<crate::scheduler::thread_per_core::WorkerShared>();
+}
+
+impl sealed::Sealed for BuilderChoice {}
+impl SchedulerKind for BuilderChoice {
+    const NAME: &'static str = "chosen by Builder (multi_thread by default)";
+    const FLAVOR: Option<RuntimeFlavor> = None;
+    const PER_WORKER_BYTES: usize = MULTI_THREAD_WORKER_BYTES;
+}
+
+impl sealed::Sealed for System {}
+impl MemoryStrategy for System {
+    const NAME: &'static str = "system";
+}
+
+/// The configuration behind `Runtime::new()` and the `Builder`.
+pub struct DefaultConfig;
+
+impl Config for DefaultConfig {
+    type Scheduler = BuilderChoice;
+    type Memory = System;
+}
+
+/// What a configuration is made of; see `Runtime::<C>::INFO`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeInfo {
+    /// The scheduler's name.
+    pub scheduler: &'static str,
+    /// The memory strategy's name.
+    pub memory: &'static str,
+    /// Bytes of the header every task carries (state, vtable, links, join waker).
+    pub task_header_bytes: usize,
+    /// Bytes of scheduler state per worker: core, run-queue slots, remote half.
+    pub per_worker_bytes: usize,
+    /// Slots in each worker's local run queue.
+    pub local_queue_capacity: usize,
+    /// Configured worker threads (0: one per CPU).
+    pub worker_threads: usize,
+    /// Ticks between looks at the global queue first.
+    pub global_queue_interval: u32,
+    /// Ticks between checks for shutdown and outside events.
+    pub event_interval: u32,
+}
+
+impl RuntimeInfo {
+    pub(crate) const fn of<C: Config>() -> RuntimeInfo {
+        RuntimeInfo {
+            scheduler: C::Scheduler::NAME,
+            memory: C::Memory::NAME,
+            task_header_bytes: crate::task::HEADER_BYTES,
+            per_worker_bytes: C::Scheduler::PER_WORKER_BYTES,
+            local_queue_capacity: CAPACITY,
+            worker_threads: C::WORKER_THREADS,
+            global_queue_interval: C::GLOBAL_QUEUE_INTERVAL,
+            event_interval: C::EVENT_INTERVAL,
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Zokio: a lean asynchronous runtime with a work-stealing scheduler, configured at
+//! compile time.
+//!
+//! ```
+//! let rt = zokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+//! let sum = rt.block_on(async {
+//!     let handles: Vec<_> = (0..10u64).map(|i| zokio::spawn(async move { i * i })).collect();
+//!     let mut sum = 0;
+//!     for handle in handles {
+//!         sum += handle.await.unwrap();
+//!     }
+//!     sum
+//! });
+//! assert_eq!(sum, 285);
+//! ```
+//!
+//! Layers, one folder each: `task` (the unit of work), `scheduler` (who runs it),
+//! `runtime` (threads, handles, shutdown), `memory` (where tasks live), and `config`
+//! (choosing those at compile time).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod config;
+mod loom;
+pub mod memory;
+pub mod runtime;
+pub(crate) mod scheduler;
+pub mod sync;
+pub mod task;
+
+pub use config::{Config, DefaultConfig, RuntimeInfo};
+pub use task::spawn;
+pub use tokio::{join, pin, select, try_join};
+
+#[cfg(feature = "macros")]
+pub use zokio_macros::{main, test};

@@ -1,0 +1,251 @@
+//! The blocking pool behind `spawn_blocking`: a bounded set of threads that run
+//! closures which would stall a worker, started on demand and retired after a
+//! keep-alive of idleness.
+//!
+//! A blocking closure is a task like any other (one poll runs it to the end), so its
+//! `JoinHandle`, panics and cancellation behave exactly as for async tasks. Closures
+//! still queued at shutdown are cancelled; running ones are waited for only as long as
+//! the caller asked. This file must never run async tasks.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::threads::ThreadSpec;
+use crate::task::{self, Header, JoinHandle, Notified, Schedule};
+
+pub(crate) const DEFAULT_MAX_THREADS: usize = 512;
+pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// The pool; owned by the runtime, which shuts it down.
+pub(crate) struct BlockingPool {
+    spawner: BlockingSpawner,
+}
+
+/// A cheap handle for spawning, kept by the scheduler handles.
+#[derive(Clone)]
+pub(crate) struct BlockingSpawner {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    /// Idle threads wait here for work or shutdown.
+    work: Condvar,
+    /// Shutdown waits here for threads to finish.
+    exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+    spec: ThreadSpec,
+    /// The runtime's handle, installed as the current one on blocking threads so that
+    /// `Handle::current()` works inside a closure. Set right after the runtime is built
+    /// and cleared at shutdown: the handle owns this pool's spawner, so keeping it any
+    /// longer would be a reference cycle.
+    runtime: Mutex<Option<super::Handle>>,
+}
+
+struct State {
+    queue: VecDeque<Notified>,
+    num_threads: usize,
+    num_idle: usize,
+    /// Wake-ups handed to idle threads and not yet consumed.
+    num_notify: usize,
+    shutdown: bool,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(spec: ThreadSpec, max_threads: usize, keep_alive: Duration) -> BlockingPool {
+        let mut spec = spec;
+        spec.name = format!("{}-blocking", spec.name);
+        BlockingPool {
+            spawner: BlockingSpawner {
+                inner: Arc::new(Inner {
+                    state: Mutex::new(State {
+                        queue: VecDeque::new(),
+                        num_threads: 0,
+                        num_idle: 0,
+                        num_notify: 0,
+                        shutdown: false,
+                    }),
+                    work: Condvar::new(),
+                    exited: Condvar::new(),
+                    max_threads,
+                    keep_alive,
+                    spec,
+                    runtime: Mutex::new(None),
+                }),
+            },
+        }
+    }
+
+    pub(crate) fn spawner(&self) -> &BlockingSpawner {
+        &self.spawner
+    }
+
+    /// Cancel queued closures and wait (up to `timeout`) for running ones.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let inner = &self.spawner.inner;
+        let runtime = inner
+            .runtime
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(runtime);
+        let queued: Vec<Notified> = {
+            let mut state = inner.lock();
+            state.shutdown = true;
+            state.queue.drain(..).collect()
+        };
+        inner.work.notify_all();
+        for task in queued {
+            task.cancel();
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut state = inner.lock();
+        while state.num_threads > 0 {
+            state = match deadline {
+                None => inner.exited.wait(state).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return;
+                    }
+                    inner
+                        .exited
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A closure as a future that finishes on its first poll.
+struct BlockingTask<F>(Option<F>);
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self
+            .0
+            .take()
+            .expect("blocking task polled after it finished");
+        Poll::Ready(f())
+    }
+}
+
+impl BlockingSpawner {
+    pub(crate) fn set_runtime(&self, handle: super::Handle) {
+        *self.inner.runtime.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+    }
+
+    pub(crate) fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (listed, notified, join) = task::new_task(BlockingTask(Some(f)), self.clone());
+        // Blocking tasks are not on an owned list: a running closure cannot be
+        // cancelled, and queued ones are cancelled from the queue at shutdown.
+        drop(listed);
+        self.submit(notified);
+        // SAFETY: `join` is the JoinHandle reference of a task with output `R`.
+        unsafe { JoinHandle::from_raw(join) }
+    }
+
+    fn submit(&self, task: Notified) {
+        let inner = &self.inner;
+        let mut state = inner.lock();
+        if state.shutdown {
+            drop(state);
+            task.cancel();
+            return;
+        }
+        state.queue.push_back(task);
+        if state.num_idle > state.num_notify {
+            state.num_notify += 1;
+            drop(state);
+            inner.work.notify_one();
+            return;
+        }
+        if state.num_threads >= inner.max_threads {
+            return; // a busy thread will pick it up when it is done
+        }
+        state.num_threads += 1;
+        drop(state);
+        let pool = self.inner.clone();
+        if let Err(err) = inner.spec.spawn(move || run_thread(pool)) {
+            let mut state = inner.lock();
+            state.num_threads -= 1;
+            if state.num_threads == 0 {
+                // No thread will ever run the queue: fail the closures rather than hang.
+                let queued: Vec<Notified> = state.queue.drain(..).collect();
+                drop(state);
+                for task in queued {
+                    task.cancel();
+                }
+                eprintln!("zokio: {err}; blocking closures were cancelled");
+            }
+        }
+    }
+}
+
+fn run_thread(inner: Arc<Inner>) {
+    let runtime = inner
+        .runtime
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let _current = runtime.as_ref().map(super::context::set_current);
+    let mut state = inner.lock();
+    loop {
+        if let Some(task) = state.queue.pop_front() {
+            drop(state);
+            task.run();
+            state = inner.lock();
+            continue;
+        }
+        if state.shutdown {
+            break;
+        }
+        state.num_idle += 1;
+        let (next, timeout) = inner
+            .work
+            .wait_timeout(state, inner.keep_alive)
+            .unwrap_or_else(|e| e.into_inner());
+        state = next;
+        state.num_idle -= 1;
+        if state.num_notify > 0 {
+            state.num_notify -= 1;
+        } else if timeout.timed_out() && state.queue.is_empty() {
+            break;
+        }
+    }
+    state.num_threads -= 1;
+    drop(state);
+    inner.exited.notify_all();
+}
+
+impl Schedule for BlockingSpawner {
+    fn schedule(&self, task: Notified) {
+        self.submit(task);
+    }
+
+    fn release(&self, _task: NonNull<Header>) -> bool {
+        false
+    }
+}

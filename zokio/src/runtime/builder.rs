@@ -1,0 +1,321 @@
+//! `Builder`: choose a scheduler flavour and its settings at run time, with tokio's
+//! names, and build a `Runtime`.
+//!
+//! Every setting is checked in `build()`, which returns an `InvalidInput` error naming
+//! the setting and the accepted range; nothing here panics on bad input.
+
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
+use super::threads::{Hook, ThreadGroup, ThreadSpec};
+use super::{Handle, Runtime, RuntimeFlavor};
+use crate::config::Config;
+use crate::scheduler::multi_thread::{self, Tuning};
+use crate::scheduler::{self, current_thread, thread_per_core};
+use crate::task::OwnedTasks;
+
+/// Builds a runtime with custom settings.
+pub struct Builder {
+    flavor: RuntimeFlavor,
+    worker_threads: Option<usize>,
+    thread_name: String,
+    thread_stack_size: Option<usize>,
+    on_thread_start: Option<Hook>,
+    on_thread_stop: Option<Hook>,
+    global_queue_interval: u32,
+    event_interval: u32,
+    max_blocking_threads: usize,
+    thread_keep_alive: Duration,
+}
+
+impl Builder {
+    fn with_flavor(flavor: RuntimeFlavor) -> Builder {
+        Builder {
+            flavor,
+            worker_threads: None,
+            thread_name: "zokio-worker".to_owned(),
+            thread_stack_size: None,
+            on_thread_start: None,
+            on_thread_stop: None,
+            global_queue_interval: 31,
+            event_interval: 61,
+            max_blocking_threads: DEFAULT_MAX_THREADS,
+            thread_keep_alive: DEFAULT_KEEP_ALIVE,
+        }
+    }
+
+    /// A work-stealing runtime with one worker per CPU unless told otherwise.
+    pub fn new_multi_thread() -> Builder {
+        Builder::with_flavor(RuntimeFlavor::MultiThread)
+    }
+
+    /// A runtime that runs every task on the thread calling `block_on`.
+    pub fn new_current_thread() -> Builder {
+        Builder::with_flavor(RuntimeFlavor::CurrentThread)
+    }
+
+    /// A runtime with one worker per CPU (or as set) and no stealing: each task stays
+    /// on the worker it was spawned on.
+    pub fn new_thread_per_core() -> Builder {
+        Builder::with_flavor(RuntimeFlavor::ThreadPerCore)
+    }
+
+    /// Number of worker threads (must be at least 1). Ignored by current-thread.
+    pub fn worker_threads(&mut self, count: usize) -> &mut Self {
+        self.worker_threads = Some(count);
+        self
+    }
+
+    /// Name of the runtime's threads (blocking threads get a `-blocking` suffix).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Stack size of the runtime's threads, in bytes.
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// Run `f` at the start of every runtime thread.
+    pub fn on_thread_start<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Run `f` when each runtime thread stops.
+    pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Every this many ticks a worker takes from the global queue before its own
+    /// (fairness for spawns from outside). Must be at least 1.
+    pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Self {
+        self.global_queue_interval = ticks;
+        self
+    }
+
+    /// Every this many ticks a worker looks for shutdown and outside events. Must be
+    /// at least 1.
+    pub fn event_interval(&mut self, ticks: u32) -> &mut Self {
+        self.event_interval = ticks;
+        self
+    }
+
+    /// Upper bound on threads of the blocking pool (must be at least 1).
+    pub fn max_blocking_threads(&mut self, count: usize) -> &mut Self {
+        self.max_blocking_threads = count;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before exiting.
+    pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Self {
+        self.thread_keep_alive = duration;
+        self
+    }
+
+    /// Accepted for tokio compatibility: Zokio's drivers are always enabled.
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Build the runtime.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        self.build_config()
+    }
+
+    /// Build a runtime typed with configuration `C`; its flavour must match.
+    pub(crate) fn build_config<C: Config>(&mut self) -> io::Result<Runtime<C>> {
+        self.validate()?;
+        let workers = self.worker_threads.unwrap_or_else(default_workers);
+        let tuning = Tuning {
+            global_queue_interval: self.global_queue_interval,
+            event_interval: self.event_interval,
+        };
+        let spec = ThreadSpec {
+            name: self.thread_name.clone(),
+            stack_size: self.thread_stack_size,
+            on_start: self.on_thread_start.clone(),
+            on_stop: self.on_thread_stop.clone(),
+        };
+        let blocking = BlockingPool::new(
+            spec.clone(),
+            self.max_blocking_threads,
+            self.thread_keep_alive,
+        );
+        let spawner = blocking.spawner().clone();
+        let (handle, threads) = match self.flavor {
+            RuntimeFlavor::CurrentThread => {
+                let handle = current_thread::Handle::new(tuning, spawner);
+                (
+                    Handle {
+                        inner: scheduler::Handle::CurrentThread(handle),
+                    },
+                    None,
+                )
+            }
+            RuntimeFlavor::MultiThread => build_multi_thread(workers, tuning, spawner, &spec)?,
+            RuntimeFlavor::ThreadPerCore => build_thread_per_core(workers, tuning, spawner, &spec)?,
+        };
+        blocking.spawner().set_runtime(handle.clone());
+        Ok(Runtime {
+            handle,
+            threads,
+            blocking,
+            shut_down: false,
+            _config: PhantomData,
+        })
+    }
+
+    fn validate(&self) -> io::Result<()> {
+        let invalid = |msg: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, msg.to_owned()));
+        if self.worker_threads == Some(0) {
+            return invalid("worker_threads(0): a runtime needs at least one worker thread; pass 1 or more, or leave it unset for one per CPU");
+        }
+        if self.global_queue_interval == 0 {
+            return invalid(
+                "global_queue_interval(0): the interval must be at least 1 tick (default 31)",
+            );
+        }
+        if self.event_interval == 0 {
+            return invalid("event_interval(0): the interval must be at least 1 tick (default 61)");
+        }
+        if self.max_blocking_threads == 0 {
+            return invalid(
+                "max_blocking_threads(0): spawn_blocking needs at least one thread (default 512)",
+            );
+        }
+        if self.thread_stack_size == Some(0) {
+            return invalid(
+                "thread_stack_size(0): a thread needs a stack; pass a size in bytes, e.g. 2 MiB",
+            );
+        }
+        Ok(())
+    }
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn build_multi_thread(
+    workers: usize,
+    tuning: Tuning,
+    blocking: super::blocking::BlockingSpawner,
+    spec: &ThreadSpec,
+) -> io::Result<(Handle, Option<ThreadGroup>)> {
+    let (cores, remotes) = multi_thread::worker::create(workers);
+    let shared = Arc::new(multi_thread::Handle {
+        remotes: remotes.into(),
+        inject: crate::scheduler::inject::Inject::new(),
+        idle: multi_thread::Idle::new(workers),
+        owned: OwnedTasks::new(workers),
+        shutdown: crate::loom::sync::atomic::AtomicBool::new(false),
+        tuning,
+        blocking,
+    });
+    let handle = Handle {
+        inner: scheduler::Handle::MultiThread(shared.clone()),
+    };
+    let cleanup = {
+        let shared = shared.clone();
+        let handle = handle.clone();
+        move || {
+            let _current = super::context::set_current(&handle);
+            shared.shutdown_tasks();
+        }
+    };
+    let mut group = ThreadGroup::new(cleanup);
+    for (index, (core, parker)) in cores.into_iter().enumerate() {
+        let worker = multi_thread::worker::Worker {
+            handle: shared.clone(),
+            index,
+            core,
+            parker,
+        };
+        let runtime = handle.clone();
+        let started = group.spawn(spec, move || {
+            let _current = super::context::set_current(&runtime);
+            let _driving = super::context::enter_driving();
+            multi_thread::worker::run(worker);
+        });
+        if let Err(err) = started {
+            shared.begin_shutdown();
+            group.wait(None);
+            return Err(err);
+        }
+    }
+    Ok((handle, Some(group)))
+}
+
+fn build_thread_per_core(
+    workers: usize,
+    tuning: Tuning,
+    blocking: super::blocking::BlockingSpawner,
+    spec: &ThreadSpec,
+) -> io::Result<(Handle, Option<ThreadGroup>)> {
+    let (shared, worker_list) = thread_per_core::Handle::new(workers, tuning, blocking);
+    let handle = Handle {
+        inner: scheduler::Handle::ThreadPerCore(shared.clone()),
+    };
+    let cleanup = {
+        let shared = shared.clone();
+        let handle = handle.clone();
+        move || {
+            let _current = super::context::set_current(&handle);
+            shared.shutdown_tasks();
+        }
+    };
+    let mut group = ThreadGroup::new(cleanup);
+    for worker in worker_list {
+        let runtime = handle.clone();
+        let started = group.spawn(spec, move || {
+            let _current = super::context::set_current(&runtime);
+            let _driving = super::context::enter_driving();
+            thread_per_core::run(worker);
+        });
+        if let Err(err) = started {
+            shared.begin_shutdown();
+            group.wait(None);
+            return Err(err);
+        }
+    }
+    Ok((handle, Some(group)))
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("flavor", &self.flavor)
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_name", &self.thread_name)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("event_interval", &self.event_interval)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// A builder preset from configuration `C`'s consts and scheduler.
+    pub(crate) fn from_config<C: Config>() -> Builder {
+        use crate::config::SchedulerKind;
+        let mut builder =
+            Builder::with_flavor(C::Scheduler::FLAVOR.unwrap_or(RuntimeFlavor::MultiThread));
+        if C::WORKER_THREADS > 0 {
+            builder.worker_threads(C::WORKER_THREADS);
+        }
+        builder
+            .thread_name(C::THREAD_NAME)
+            .global_queue_interval(C::GLOBAL_QUEUE_INTERVAL)
+            .event_interval(C::EVENT_INTERVAL)
+            .max_blocking_threads(C::MAX_BLOCKING_THREADS);
+        builder
+    }
+}

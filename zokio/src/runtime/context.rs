@@ -1,0 +1,77 @@
+//! What the current thread knows about runtimes: which runtime's `Handle` is current
+//! (for `zokio::spawn` and `Handle::current()`), and whether the thread is already
+//! driving tasks (so that a nested `block_on` fails loudly instead of deadlocking).
+//!
+//! Guards restore the previous value when dropped, so nesting unwinds cleanly. Nothing
+//! here may call into a scheduler.
+
+use std::cell::{Cell, RefCell};
+
+use super::{Handle, TryCurrentError};
+
+struct Context {
+    handle: RefCell<Option<Handle>>,
+    driving_tasks: Cell<bool>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context { handle: RefCell::new(None), driving_tasks: Cell::new(false) }
+    };
+}
+
+/// Restores the previously current handle when dropped.
+pub(crate) struct SetCurrentGuard {
+    previous: Option<Handle>,
+}
+
+pub(crate) fn set_current(handle: &Handle) -> SetCurrentGuard {
+    let previous = CONTEXT.with(|c| c.handle.replace(Some(handle.clone())));
+    SetCurrentGuard { previous }
+}
+
+impl Drop for SetCurrentGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // Ignore a destroyed thread-local: the thread is exiting anyway.
+        let _ = CONTEXT.try_with(|c| c.handle.replace(previous));
+    }
+}
+
+/// Run `f` with the current handle.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Result<R, TryCurrentError> {
+    match CONTEXT.try_with(|c| c.handle.borrow().as_ref().map(f)) {
+        Ok(Some(result)) => Ok(result),
+        Ok(None) => Err(TryCurrentError::NoContext),
+        Err(_) => Err(TryCurrentError::ThreadLocalDestroyed),
+    }
+}
+
+/// Marks the thread as driving tasks until dropped.
+pub(crate) struct DrivingGuard(());
+
+/// Mark this thread as driving tasks.
+///
+/// # Panics
+/// If it already is: blocking it on a future would stall every task it drives.
+pub(crate) fn enter_driving() -> DrivingGuard {
+    let was = CONTEXT.with(|c| c.driving_tasks.replace(true));
+    if was {
+        panic!(
+            "Cannot start a runtime from within a runtime: `block_on` was called on a thread \
+             that is already driving Zokio tasks, which would block them all. Use `.await` \
+             inside async code, or move the blocking call into `zokio::task::spawn_blocking`."
+        );
+    }
+    DrivingGuard(())
+}
+
+pub(crate) fn is_driving() -> bool {
+    CONTEXT.try_with(|c| c.driving_tasks.get()).unwrap_or(false)
+}
+
+impl Drop for DrivingGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.driving_tasks.set(false));
+    }
+}

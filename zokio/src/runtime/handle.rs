@@ -1,0 +1,143 @@
+//! `Handle`: a cloneable reference to a running runtime, for spawning from anywhere
+//! and for finding "the current runtime" from inside one.
+//!
+//! A handle keeps the scheduler's shared state alive but does not keep the runtime
+//! running: once the `Runtime` is dropped, spawns through a handle are cancelled at
+//! once. Nothing here may block except `block_on`.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+
+use super::context::{self, SetCurrentGuard};
+use crate::scheduler;
+use crate::task::JoinHandle;
+
+/// A handle to a runtime.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: scheduler::Handle,
+}
+
+/// Which scheduler a runtime uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// All tasks on the thread that calls `block_on`.
+    CurrentThread,
+    /// Work stealing across worker threads.
+    MultiThread,
+    /// One worker per core; tasks never move.
+    ThreadPerCore,
+}
+
+/// Why there is no current runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryCurrentError {
+    /// This thread is not inside a runtime.
+    NoContext,
+    /// The thread is exiting and its thread-locals are gone.
+    ThreadLocalDestroyed,
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryCurrentError::NoContext => f.write_str(
+                "called outside of a Zokio runtime: there is no runtime on this thread. Call it \
+                 from inside a task or `Runtime::block_on`, enter one with `Runtime::enter()`, \
+                 or keep a `zokio::runtime::Handle` and call its methods",
+            ),
+            TryCurrentError::ThreadLocalDestroyed => f.write_str(
+                "called while the thread is exiting: the Zokio runtime context was already destroyed",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+/// Keeps a runtime current on this thread until dropped; see [`Handle::enter`].
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    _current: SetCurrentGuard,
+    // Not Send: it restores this thread's context.
+    _not_send: PhantomData<(&'a Handle, *const ())>,
+}
+
+impl Handle {
+    /// The runtime this thread is in.
+    ///
+    /// # Panics
+    /// Outside a runtime; use [`Handle::try_current`] to ask without panicking.
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(err) => panic!("`zokio::runtime::Handle::current()` {err}"),
+        }
+    }
+
+    /// The runtime this thread is in, or why there is none.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_current(Handle::clone)
+    }
+
+    /// Spawn a future on this runtime.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Run a blocking closure on this runtime's blocking pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.blocking().spawn(f)
+    }
+
+    /// Block this thread on a future, with this runtime current.
+    ///
+    /// # Panics
+    /// On a thread that already drives tasks (a worker, or inside `block_on`).
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _driving = context::enter_driving();
+        let _current = context::set_current(self);
+        match &self.inner {
+            scheduler::Handle::CurrentThread(handle) => handle.block_on(future),
+            _ => super::park_thread::block_on(future),
+        }
+    }
+
+    /// Make this runtime current on this thread until the guard is dropped, so that
+    /// `zokio::spawn` works outside async code.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _current: context::set_current(self),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Which scheduler this runtime uses.
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match &self.inner {
+            scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
+            scheduler::Handle::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            scheduler::Handle::ThreadPerCore(_) => RuntimeFlavor::ThreadPerCore,
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("flavor", &self.runtime_flavor())
+            .finish()
+    }
+}

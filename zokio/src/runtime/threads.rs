@@ -1,0 +1,169 @@
+//! Starting the runtime's threads with the builder's name, stack size and hooks, and
+//! knowing when the last of a group has finished.
+//!
+//! The last thread of a group to finish runs the group's clean-up (cancelling the
+//! tasks that are left) on its own thread, so that `shutdown_background` never blocks
+//! and `Drop` can wait for it with or without a deadline. Nothing here knows about
+//! schedulers or tasks.
+
+use std::io;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub(crate) type Hook = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// How to make a runtime thread, as configured on the `Builder`.
+#[derive(Clone)]
+pub(crate) struct ThreadSpec {
+    pub(crate) name: String,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) on_start: Option<Hook>,
+    pub(crate) on_stop: Option<Hook>,
+}
+
+impl ThreadSpec {
+    /// Start one thread running `body` between the start and stop hooks.
+    pub(crate) fn spawn(&self, body: impl FnOnce() + Send + 'static) -> io::Result<JoinHandle<()>> {
+        let mut builder = std::thread::Builder::new().name(self.name.clone());
+        if let Some(size) = self.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let on_start = self.on_start.clone();
+        let on_stop = self.on_stop.clone();
+        builder
+            .spawn(move || {
+                if let Some(hook) = &on_start {
+                    hook();
+                }
+                body();
+                if let Some(hook) = &on_stop {
+                    hook();
+                }
+            })
+            .map_err(|e| io::Error::new(e.kind(), format!("failed to start a runtime thread: {e}")))
+    }
+}
+
+type Cleanup = Box<dyn FnOnce() + Send + 'static>;
+
+struct Latch {
+    state: Mutex<LatchState>,
+    finished: Condvar,
+}
+
+struct LatchState {
+    live: usize,
+    cleanup: Option<Cleanup>,
+    done: bool,
+}
+
+/// A group of threads whose last one out runs a clean-up.
+pub(crate) struct ThreadGroup {
+    latch: Arc<Latch>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Held by each thread of a group; leaving (normally or by unwinding) counts it out.
+pub(crate) struct Member {
+    latch: Arc<Latch>,
+}
+
+impl ThreadGroup {
+    pub(crate) fn new(cleanup: impl FnOnce() + Send + 'static) -> ThreadGroup {
+        ThreadGroup {
+            latch: Arc::new(Latch {
+                state: Mutex::new(LatchState {
+                    live: 0,
+                    cleanup: Some(Box::new(cleanup)),
+                    done: false,
+                }),
+                finished: Condvar::new(),
+            }),
+            threads: Vec::new(),
+        }
+    }
+
+    /// Register a thread before starting it, and keep its handle once started.
+    pub(crate) fn spawn(
+        &mut self,
+        spec: &ThreadSpec,
+        body: impl FnOnce() + Send + 'static,
+    ) -> io::Result<()> {
+        self.latch
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .live += 1;
+        let member = Member {
+            latch: self.latch.clone(),
+        };
+        match spec.spawn(move || {
+            let _member = member;
+            body();
+        }) {
+            Ok(thread) => {
+                self.threads.push(thread);
+                Ok(())
+            }
+            // The closure (and its `Member`) was dropped, which counted it out again.
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Wait until every thread has finished and the clean-up ran, or `deadline` passed.
+    /// Returns whether everything finished.
+    pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !state.done {
+            state = match deadline {
+                None => self
+                    .latch
+                    .finished
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    self.latch
+                        .finished
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+        drop(state);
+        for thread in self.threads.drain(..) {
+            // A worker that panicked has already been counted out; nothing to add.
+            let _ = thread.join();
+        }
+        true
+    }
+
+    /// Let the threads finish on their own.
+    pub(crate) fn detach(&mut self) {
+        self.threads.clear();
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.live -= 1;
+        if state.live > 0 {
+            return;
+        }
+        let cleanup = state.cleanup.take();
+        drop(state);
+        if let Some(cleanup) = cleanup {
+            cleanup();
+        }
+        let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.done = true;
+        self.latch.finished.notify_all();
+    }
+}

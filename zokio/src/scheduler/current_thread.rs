@@ -1,0 +1,232 @@
+//! The current-thread scheduler: every task runs on the thread that calls `block_on`,
+//! interleaved with the future it blocks on.
+//!
+//! The run queue and the parker form a `Core` that one `block_on` at a time takes; a
+//! second thread calling `block_on` meanwhile drives only its own future and takes the
+//! core when it comes free. Wakes from the driving thread go straight to the local
+//! queue, others through the global queue and an unpark. Tasks never run outside
+//! `block_on`, as in tokio. Nothing here may spawn threads.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use crate::runtime::blocking::BlockingSpawner;
+use crate::scheduler::inject::Inject;
+use crate::scheduler::multi_thread::Tuning;
+use crate::scheduler::park::{Parker, Unparker};
+use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
+
+pub(crate) struct Handle {
+    inject: Inject<Notified>,
+    owned: OwnedTasks,
+    /// Wakes whichever thread holds the core.
+    unparker: Unparker,
+    core: Mutex<Option<Box<Core>>>,
+    tuning: Tuning,
+    pub(crate) blocking: BlockingSpawner,
+}
+
+pub(crate) struct Core {
+    tasks: VecDeque<Notified>,
+    tick: u32,
+    parker: Parker,
+}
+
+struct DrivingContext {
+    handle: *const Handle,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const DrivingContext> = const { Cell::new(ptr::null()) };
+}
+
+/// How long a `block_on` that is waiting for the core sleeps between looks at it.
+const CORE_RETRY: Duration = Duration::from_millis(1);
+
+impl Handle {
+    pub(crate) fn new(tuning: Tuning, blocking: BlockingSpawner) -> Arc<Handle> {
+        let parker = Parker::new();
+        Arc::new(Handle {
+            inject: Inject::new(),
+            owned: OwnedTasks::new(1),
+            unparker: parker.unparker(),
+            core: Mutex::new(Some(Box::new(Core {
+                tasks: VecDeque::new(),
+                tick: 0,
+                parker,
+            }))),
+            tuning,
+            blocking,
+        })
+    }
+
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::spawn_bound(future, self.clone(), &self.owned, |notified| {
+            self.schedule(notified)
+        })
+    }
+
+    fn take_core(&self) -> Option<Box<Core>> {
+        crate::loom::lock(&self.core).take()
+    }
+
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let mut future = pin!(future);
+        let woken = Arc::new(MainWaker {
+            woken: AtomicBool::new(true),
+            unparker: self.unparker.clone(),
+        });
+        let waker = Waker::from(woken.clone());
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if let Some(core) = self.take_core() {
+                return self.drive(core, future.as_mut(), &woken, &mut cx);
+            }
+            // Another thread drives the tasks; keep our own future going meanwhile.
+            if woken.woken.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return output;
+                }
+            }
+            std::thread::sleep(CORE_RETRY);
+            woken.woken.store(true, Ordering::Release);
+        }
+    }
+
+    fn drive<F: Future>(
+        &self,
+        core: Box<Core>,
+        mut future: std::pin::Pin<&mut F>,
+        main: &MainWaker,
+        cx: &mut Context<'_>,
+    ) -> F::Output {
+        let ctx = DrivingContext {
+            handle: self,
+            core: RefCell::new(Some(core)),
+        };
+        let previous = CURRENT.with(|c| c.replace(&ctx));
+        // Give the core back even if the future or a task unwinds.
+        struct Restore<'a>(&'a Handle, &'a DrivingContext, *const DrivingContext);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.set(self.2));
+                if let Some(core) = self.1.core.borrow_mut().take() {
+                    *crate::loom::lock(&self.0.core) = Some(core);
+                }
+            }
+        }
+        let _restore = Restore(self, &ctx, previous);
+        loop {
+            if main.woken.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                    return output;
+                }
+            }
+            for _ in 0..self.tuning.event_interval {
+                let task = {
+                    let mut core = ctx.core.borrow_mut();
+                    let core = core.as_mut().expect("core present while driving");
+                    core.tick = core.tick.wrapping_add(1);
+                    if core.tick % self.tuning.global_queue_interval == 0 {
+                        self.inject.pop().or_else(|| core.tasks.pop_front())
+                    } else {
+                        core.tasks.pop_front().or_else(|| self.inject.pop())
+                    }
+                };
+                match task {
+                    Some(task) => task.run(),
+                    None => {
+                        if !main.woken.load(Ordering::Acquire) {
+                            // Temporarily take the core out so a wake during the park
+                            // cannot find it borrowed.
+                            let core = ctx.core.borrow_mut().take().expect("core present");
+                            core.parker.park();
+                            *ctx.core.borrow_mut() = Some(core);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Cancel every task and drop every queued wake-up; called once, on the thread
+    /// that drops the runtime.
+    pub(crate) fn shutdown(&self) {
+        for task in self.owned.close_and_take() {
+            task.shutdown();
+        }
+        loop {
+            let mut queued = self.inject.drain();
+            if let Some(core) = crate::loom::lock(&self.core).as_mut() {
+                queued.extend(core.tasks.drain(..));
+            }
+            if queued.is_empty() {
+                break;
+            }
+            drop(queued);
+        }
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified) {
+        let task = CURRENT.with(|current| {
+            let ctx = current.get();
+            // SAFETY: CURRENT points at a live `DrivingContext` while `drive` runs; it
+            // is reset before that context is dropped.
+            if ctx.is_null() || !ptr::eq(unsafe { (*ctx).handle }, Arc::as_ptr(self)) {
+                return Some(task);
+            }
+            // SAFETY: as above.
+            let ctx = unsafe { &*ctx };
+            let Ok(mut core) = ctx.core.try_borrow_mut() else {
+                return Some(task);
+            };
+            match core.as_mut() {
+                Some(core) => {
+                    core.tasks.push_back(task);
+                    None
+                }
+                None => Some(task),
+            }
+        });
+        if let Some(task) = task {
+            self.inject.push(task);
+            self.unparker.unpark();
+        }
+    }
+
+    fn release(&self, task: NonNull<Header>) -> bool {
+        self.owned.remove(task)
+    }
+}
+
+/// The waker of the future passed to `block_on`.
+struct MainWaker {
+    woken: AtomicBool,
+    unparker: Unparker,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.unparker.unpark();
+    }
+}

@@ -1,0 +1,75 @@
+//! The global queue: spawns from outside the runtime, wakes from foreign threads and
+//! the overflow of full worker queues.
+//!
+//! A mutex around a `VecDeque`, with the length mirrored in an atomic so that workers
+//! can skip the lock when it is empty. The length is updated with `SeqCst` because the
+//! no-lost-wake-up argument of the idle protocol orders a push against a parking
+//! worker's final look at the queues. This file must never run or wake tasks.
+
+use std::collections::VecDeque;
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::Mutex;
+
+pub(crate) struct Inject<T> {
+    queue: Mutex<VecDeque<T>>,
+    len: AtomicUsize,
+}
+
+impl<T> Inject<T> {
+    pub(crate) fn new() -> Inject<T> {
+        Inject {
+            queue: Mutex::new(VecDeque::new()),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len.load(SeqCst) == 0
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(SeqCst)
+    }
+
+    pub(crate) fn push(&self, value: T) {
+        let mut queue = crate::loom::lock(&self.queue);
+        queue.push_back(value);
+        self.len.store(queue.len(), SeqCst);
+    }
+
+    pub(crate) fn push_batch(&self, values: impl IntoIterator<Item = T>) {
+        let mut queue = crate::loom::lock(&self.queue);
+        queue.extend(values);
+        self.len.store(queue.len(), SeqCst);
+    }
+
+    pub(crate) fn pop(&self) -> Option<T> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut queue = crate::loom::lock(&self.queue);
+        let value = queue.pop_front();
+        self.len.store(queue.len(), SeqCst);
+        value
+    }
+
+    /// Pop up to `max` values at once, to refill a worker queue with one lock.
+    pub(crate) fn pop_batch(&self, max: usize) -> Vec<T> {
+        if self.is_empty() || max == 0 {
+            return Vec::new();
+        }
+        let mut queue = crate::loom::lock(&self.queue);
+        let n = max.min(queue.len());
+        let batch: Vec<T> = queue.drain(..n).collect();
+        self.len.store(queue.len(), SeqCst);
+        batch
+    }
+
+    /// Take everything, for shutdown.
+    pub(crate) fn drain(&self) -> Vec<T> {
+        let mut queue = crate::loom::lock(&self.queue);
+        self.len.store(0, SeqCst);
+        queue.drain(..).collect()
+    }
+}

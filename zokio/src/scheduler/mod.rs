@@ -1,0 +1,51 @@
+//! Schedulers: who runs which task, on which thread, in which order.
+//!
+//! Three flavours share the task system and differ only in where a woken task goes:
+//! `multi_thread` (work stealing), `current_thread` (inside `block_on`) and
+//! `thread_per_core` (pinned to one worker). The building blocks they share (worker
+//! ring, global queue, parker) live beside them. This module must never know about
+//! the public `Runtime` type.
+
+pub(crate) mod current_thread;
+pub(crate) mod inject;
+pub(crate) mod multi_thread;
+pub(crate) mod park;
+pub(crate) mod queue;
+pub(crate) mod thread_per_core;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::runtime::blocking::BlockingSpawner;
+use crate::task::JoinHandle;
+
+/// The scheduler behind a runtime handle.
+#[derive(Clone)]
+pub(crate) enum Handle {
+    MultiThread(Arc<multi_thread::Handle>),
+    CurrentThread(Arc<current_thread::Handle>),
+    ThreadPerCore(Arc<thread_per_core::Handle>),
+}
+
+impl Handle {
+    #[inline]
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Handle::MultiThread(h) => h.spawn(future),
+            Handle::CurrentThread(h) => h.spawn(future),
+            Handle::ThreadPerCore(h) => h.spawn(future),
+        }
+    }
+
+    pub(crate) fn blocking(&self) -> &BlockingSpawner {
+        match self {
+            Handle::MultiThread(h) => &h.blocking,
+            Handle::CurrentThread(h) => &h.blocking,
+            Handle::ThreadPerCore(h) => &h.blocking,
+        }
+    }
+}

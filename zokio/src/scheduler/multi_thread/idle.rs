@@ -1,0 +1,115 @@
+//! Who is searching for work and who sleeps, across the workers of one runtime.
+//!
+//! One atomic counts searching and unparked workers; a locked list names the sleepers.
+//! At most about half the workers search at once, which keeps idle workers from
+//! hammering busy ones. The rule that makes wake-ups impossible to lose: a wake-up is
+//! skipped only while some worker is searching, and the last searcher to park checks
+//! every queue once more after leaving the count (see `worker.rs`). This file must
+//! never touch queues or tasks.
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::Mutex;
+
+const UNPARKED_SHIFT: u32 = 16;
+const SEARCHING_MASK: usize = (1 << UNPARKED_SHIFT) - 1;
+const UNPARKED_ONE: usize = 1 << UNPARKED_SHIFT;
+
+pub(crate) struct Idle {
+    state: AtomicUsize,
+    sleepers: Mutex<Vec<usize>>,
+    num_workers: usize,
+}
+
+fn searching(state: usize) -> usize {
+    state & SEARCHING_MASK
+}
+
+fn unparked(state: usize) -> usize {
+    state >> UNPARKED_SHIFT
+}
+
+impl Idle {
+    pub(crate) fn new(num_workers: usize) -> Idle {
+        assert!(num_workers < SEARCHING_MASK, "too many workers");
+        Idle {
+            state: AtomicUsize::new(num_workers << UNPARKED_SHIFT),
+            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
+            num_workers,
+        }
+    }
+
+    /// Pick a sleeping worker to wake for new work, counting it as searching; `None`
+    /// when a searcher already exists (it will find the work) or nobody sleeps.
+    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        if !self.notify_should_wakeup() {
+            return None;
+        }
+        let mut sleepers = crate::loom::lock(&self.sleepers);
+        if !self.notify_should_wakeup() {
+            return None;
+        }
+        let worker = sleepers.pop()?;
+        self.state.fetch_add(1 | UNPARKED_ONE, SeqCst);
+        Some(worker)
+    }
+
+    fn notify_should_wakeup(&self) -> bool {
+        // A read-modify-write rather than a load: it must be ordered after the caller's
+        // push in the single total order of SeqCst operations.
+        let state = self.state.fetch_add(0, SeqCst);
+        searching(state) == 0 && unparked(state) < self.num_workers
+    }
+
+    /// The worker goes to sleep. Returns true if it was the last searcher, in which
+    /// case it must look at every queue once more.
+    pub(crate) fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
+        let mut sleepers = crate::loom::lock(&self.sleepers);
+        let prev = self
+            .state
+            .fetch_sub(UNPARKED_ONE | usize::from(is_searching), SeqCst);
+        sleepers.push(worker);
+        is_searching && searching(prev) == 1
+    }
+
+    /// Try to start searching; refused when half the workers already search.
+    pub(crate) fn transition_worker_to_searching(&self) -> bool {
+        let state = self.state.load(SeqCst);
+        if 2 * searching(state) >= self.num_workers {
+            return false;
+        }
+        self.state.fetch_add(1, SeqCst);
+        true
+    }
+
+    /// Stop searching (work was found). Returns true if this was the last searcher:
+    /// the caller must then wake another worker, as more work may be waiting.
+    pub(crate) fn transition_worker_from_searching(&self) -> bool {
+        let prev = self.state.fetch_sub(1, SeqCst);
+        debug_assert!(searching(prev) > 0);
+        searching(prev) == 1
+    }
+
+    /// Whether `worker` is still on the sleepers list (a wake-up was not for it).
+    pub(crate) fn is_parked(&self, worker: usize) -> bool {
+        crate::loom::lock(&self.sleepers).contains(&worker)
+    }
+
+    /// Take `worker` off the sleepers list without making it a searcher (shutdown).
+    pub(crate) fn unpark_worker_by_id(&self, worker: usize) -> bool {
+        let mut sleepers = crate::loom::lock(&self.sleepers);
+        match sleepers.iter().position(|&w| w == worker) {
+            Some(index) => {
+                sleepers.swap_remove(index);
+                self.state.fetch_add(UNPARKED_ONE, SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let s = self.state.load(SeqCst);
+        (searching(s), unparked(s))
+    }
+}

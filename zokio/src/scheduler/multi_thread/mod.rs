@@ -1,0 +1,134 @@
+//! The work-stealing scheduler: one thread per worker, each with a bounded local queue
+//! and a LIFO slot, a shared global queue, and stealing of half a victim's queue.
+//!
+//! This file holds what the worker threads share (`Handle`, the task scheduler hook)
+//! and the scheduling decisions for a woken or spawned task. The worker loop lives in
+//! `worker.rs`, the searching/parking bookkeeping in `idle.rs`. Nothing here may block
+//! except on the short locks of the global queue and the owned-task list.
+
+mod idle;
+pub(crate) mod worker;
+
+use std::future::Future;
+use std::ptr::NonNull;
+
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::loom::sync::Arc;
+use crate::runtime::blocking::BlockingSpawner;
+use crate::scheduler::inject::Inject;
+use crate::scheduler::park::Unparker;
+use crate::scheduler::queue::Steal;
+use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
+
+pub(crate) use idle::Idle;
+pub(crate) use worker::Core;
+
+/// Settings the workers read on every tick.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tuning {
+    pub(crate) global_queue_interval: u32,
+    pub(crate) event_interval: u32,
+}
+
+/// The part of a worker that other threads may touch.
+pub(crate) struct Remote {
+    pub(crate) steal: Steal<Notified>,
+    pub(crate) unparker: Unparker,
+}
+
+/// Shared by every worker, every task (as its scheduler hook) and every `Handle`.
+pub(crate) struct Handle {
+    pub(crate) remotes: Box<[Remote]>,
+    pub(crate) inject: Inject<Notified>,
+    pub(crate) idle: idle::Idle,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) shutdown: AtomicBool,
+    pub(crate) tuning: Tuning,
+    pub(crate) blocking: BlockingSpawner,
+}
+
+impl Handle {
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::spawn_bound(future, self.clone(), &self.owned, |notified| {
+            self.schedule_task(notified, false)
+        })
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+
+    fn schedule_task(self: &Arc<Self>, task: Notified, is_yield: bool) {
+        if let Some(task) = worker::try_schedule_local(self, task, is_yield) {
+            self.inject.push(task);
+            self.notify_parked();
+        }
+    }
+
+    /// Wake one sleeping worker, if no worker is already searching.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].unparker.unpark();
+        }
+    }
+
+    /// Called by the last searcher before it sleeps: make sure no queued work is left
+    /// without a worker looking for it.
+    pub(crate) fn notify_if_work_pending(&self) {
+        let pending = self.remotes.iter().any(|r| !r.steal.is_empty()) || !self.inject.is_empty();
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Tell every worker to stop; they finish the task they are polling first.
+    pub(crate) fn begin_shutdown(&self) {
+        if self.shutdown.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for (index, remote) in self.remotes.iter().enumerate() {
+            self.idle.unpark_worker_by_id(index);
+            remote.unparker.unpark();
+        }
+    }
+}
+
+impl Handle {
+    /// Cancel every task still alive and drop every queued wake-up. Run once, by the
+    /// last worker thread to exit, after each worker moved its queue to the global one.
+    pub(crate) fn shutdown_tasks(&self) {
+        for task in self.owned.close_and_take() {
+            task.shutdown();
+        }
+        // Cancelling a task may wake others; keep draining until nothing comes back.
+        loop {
+            let queued = self.inject.drain();
+            if queued.is_empty() {
+                break;
+            }
+            drop(queued);
+        }
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified) {
+        self.schedule_task(task, true);
+    }
+
+    fn release(&self, task: NonNull<Header>) -> bool {
+        self.owned.remove(task)
+    }
+}

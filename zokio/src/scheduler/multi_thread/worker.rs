@@ -1,0 +1,316 @@
+//! A worker thread of the work-stealing scheduler: its run loop, its private `Core`
+//! (local queue, LIFO slot, tick), stealing and parking.
+//!
+//! The core sits in a `RefCell` in a thread-local context so that a task woken on its
+//! own worker goes straight into the local queue. The loop borrows the core only for
+//! short, non-reentrant steps and never while a task is polled. Nothing here may hold a
+//! borrow of the core across user code.
+
+use std::cell::{Cell, RefCell};
+use std::ptr;
+
+use super::{Handle, Remote};
+use crate::loom::sync::Arc;
+use crate::scheduler::park::Parker;
+use crate::scheduler::queue::{self, Local};
+use crate::task::Notified;
+
+/// How many tasks in a row may run from the LIFO slot before the others get a turn:
+/// two tasks waking each other forever must not starve the rest of the queue.
+const MAX_LIFO_POLLS_PER_TICK: usize = 3;
+
+/// The worker's private state.
+pub(crate) struct Core {
+    tick: u32,
+    /// The task most recently woken by this worker: run next, for cache locality.
+    lifo_slot: Option<Notified>,
+    run_queue: Local<Notified>,
+    is_searching: bool,
+    rand: FastRand,
+}
+
+/// What a worker thread is handed when it starts.
+pub(crate) struct Worker {
+    pub(crate) handle: Arc<Handle>,
+    pub(crate) index: usize,
+    pub(crate) core: Core,
+    pub(crate) parker: Parker,
+}
+
+struct Context {
+    handle: Arc<Handle>,
+    index: usize,
+    core: RefCell<Core>,
+    parker: Parker,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const Context> = const { Cell::new(ptr::null()) };
+}
+
+/// Build the per-worker pieces: private cores and the remotes others see.
+pub(crate) fn create(num_workers: usize) -> (Vec<(Core, Parker)>, Vec<Remote>) {
+    let mut cores = Vec::with_capacity(num_workers);
+    let mut remotes = Vec::with_capacity(num_workers);
+    for index in 0..num_workers {
+        let (run_queue, steal) = queue::new();
+        let parker = Parker::new();
+        remotes.push(Remote {
+            steal,
+            unparker: parker.unparker(),
+        });
+        let core = Core {
+            tick: 0,
+            lifo_slot: None,
+            run_queue,
+            is_searching: false,
+            rand: FastRand::new(index as u64),
+        };
+        cores.push((core, parker));
+    }
+    (cores, remotes)
+}
+
+/// Schedule on the current worker if this thread is one of `handle`'s workers;
+/// otherwise hand the task back for the global queue.
+pub(crate) fn try_schedule_local(
+    handle: &Arc<Handle>,
+    task: Notified,
+    is_yield: bool,
+) -> Option<Notified> {
+    CURRENT.with(|current| {
+        let ctx = current.get();
+        if ctx.is_null() {
+            return Some(task);
+        }
+        // SAFETY: CURRENT points at the worker's live `Context` while its loop runs and
+        // is reset before that context is dropped.
+        let ctx = unsafe { &*ctx };
+        if !Arc::ptr_eq(&ctx.handle, handle) {
+            return Some(task);
+        }
+        // Busy only while the worker itself manipulates the core (shutdown drain).
+        let Ok(mut core) = ctx.core.try_borrow_mut() else {
+            return Some(task);
+        };
+        let should_notify = if is_yield {
+            core.push_back(task, handle);
+            true
+        } else {
+            match core.lifo_slot.replace(task) {
+                Some(previous) => {
+                    core.push_back(previous, handle);
+                    true
+                }
+                None => false,
+            }
+        };
+        drop(core);
+        // Work that others could steal is waiting: let a sleeper come and take it.
+        if should_notify {
+            handle.notify_parked();
+        }
+        None
+    })
+}
+
+impl Core {
+    fn push_back(&mut self, task: Notified, handle: &Handle) {
+        self.run_queue
+            .push_back(task, &mut |batch| handle.inject.push_batch(batch));
+    }
+
+    fn next_local_task(&mut self) -> Option<Notified> {
+        self.lifo_slot.take().or_else(|| self.run_queue.pop())
+    }
+
+    fn next_task(&mut self, handle: &Handle) -> Option<Notified> {
+        if self.tick % handle.tuning.global_queue_interval == 0 {
+            // Fairness: every so often the global queue goes first, so that a worker
+            // kept busy by its own tasks still serves spawns from outside.
+            return handle.inject.pop().or_else(|| self.next_local_task());
+        }
+        if let Some(task) = self.next_local_task() {
+            return Some(task);
+        }
+        if handle.inject.is_empty() {
+            return None;
+        }
+        // Refill from the global queue in one batch, leaving some for the others.
+        let fair_share = handle.inject.len() / handle.num_workers() + 1;
+        let max = fair_share
+            .min(self.run_queue.remaining())
+            .min(queue::CAPACITY / 2);
+        let mut batch = handle.inject.pop_batch(max).into_iter();
+        let first = batch.next();
+        for task in batch {
+            self.push_back(task, handle);
+        }
+        first
+    }
+
+    fn steal_work(&mut self, handle: &Handle, index: usize) -> Option<Notified> {
+        if !self.transition_to_searching(handle) {
+            return None;
+        }
+        let num = handle.remotes.len();
+        let start = self.rand.next_below(num as u32) as usize;
+        for offset in 0..num {
+            let victim = (start + offset) % num;
+            if victim == index {
+                continue;
+            }
+            if let Some(task) = handle.remotes[victim].steal.steal_into(&mut self.run_queue) {
+                return Some(task);
+            }
+        }
+        handle.inject.pop()
+    }
+
+    fn transition_to_searching(&mut self, handle: &Handle) -> bool {
+        if !self.is_searching {
+            self.is_searching = handle.idle.transition_worker_to_searching();
+        }
+        self.is_searching
+    }
+
+    fn transition_from_searching(&mut self, handle: &Handle) {
+        if !self.is_searching {
+            return;
+        }
+        self.is_searching = false;
+        // The last searcher found work; there may be more, so wake a successor.
+        if handle.idle.transition_worker_from_searching() {
+            handle.notify_parked();
+        }
+    }
+
+    fn has_local_work(&self) -> bool {
+        self.lifo_slot.is_some() || !self.run_queue.is_empty()
+    }
+}
+
+/// The body of a worker thread.
+pub(crate) fn run(worker: Worker) {
+    let Worker {
+        handle,
+        index,
+        core,
+        parker,
+    } = worker;
+    let ctx = Context {
+        handle,
+        index,
+        core: RefCell::new(core),
+        parker,
+    };
+    CURRENT.with(|c| c.set(&ctx));
+    // Reset before `ctx` goes away, even if something below unwinds.
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(ptr::null()));
+        }
+    }
+    let _reset = Reset;
+    run_loop(&ctx);
+    // Hand whatever is still queued here to the global queue for the final drain.
+    let mut core = ctx.core.borrow_mut();
+    let mut leftovers: Vec<Notified> = core.lifo_slot.take().into_iter().collect();
+    while let Some(task) = core.run_queue.pop() {
+        leftovers.push(task);
+    }
+    drop(core);
+    ctx.handle.inject.push_batch(leftovers);
+}
+
+fn run_loop(ctx: &Context) {
+    let handle = &*ctx.handle;
+    loop {
+        let task = {
+            let mut core = ctx.core.borrow_mut();
+            core.tick = core.tick.wrapping_add(1);
+            if core.tick % handle.tuning.event_interval == 0 && handle.is_shutdown() {
+                return;
+            }
+            core.next_task(handle)
+                .or_else(|| core.steal_work(handle, ctx.index))
+        };
+        match task {
+            Some(task) => run_task(ctx, task),
+            None => {
+                if handle.is_shutdown() {
+                    return;
+                }
+                park(ctx);
+            }
+        }
+    }
+}
+
+fn run_task(ctx: &Context, task: Notified) {
+    let handle = &*ctx.handle;
+    ctx.core.borrow_mut().transition_from_searching(handle);
+    task.run();
+    // Tasks woken by that poll wait in the LIFO slot; run a few of them right away
+    // while their data is still in this core's cache.
+    for _ in 0..MAX_LIFO_POLLS_PER_TICK {
+        let Some(next) = ctx.core.borrow_mut().lifo_slot.take() else {
+            return;
+        };
+        next.run();
+    }
+    let mut core = ctx.core.borrow_mut();
+    if let Some(next) = core.lifo_slot.take() {
+        core.push_back(next, handle);
+    }
+}
+
+fn park(ctx: &Context) {
+    let handle = &*ctx.handle;
+    {
+        let mut core = ctx.core.borrow_mut();
+        if core.has_local_work() {
+            return;
+        }
+        let was_searching = core.is_searching;
+        core.is_searching = false;
+        if handle
+            .idle
+            .transition_worker_to_parked(ctx.index, was_searching)
+        {
+            // Last searcher out: anything queued now would otherwise wait for a wake-up
+            // that nobody is going to send.
+            handle.notify_if_work_pending();
+        }
+    }
+    loop {
+        if handle.is_shutdown() {
+            return;
+        }
+        ctx.parker.park();
+        if !handle.idle.is_parked(ctx.index) {
+            // `worker_to_notify` took us off the list and counted us as searching.
+            ctx.core.borrow_mut().is_searching = !handle.is_shutdown();
+            return;
+        }
+    }
+}
+
+/// xorshift: cheap, and plenty for picking a steal victim.
+struct FastRand(u64);
+
+impl FastRand {
+    fn new(seed: u64) -> FastRand {
+        FastRand(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next_below(&mut self, n: u32) -> u32 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        ((x >> 32) * u64::from(n) >> 32) as u32
+    }
+}

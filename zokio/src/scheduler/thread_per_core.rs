@@ -1,0 +1,204 @@
+//! The thread-per-core scheduler: N workers, no stealing. A task stays for its whole
+//! life on the worker it was spawned on, so its data never crosses cores.
+//!
+//! Spawns from a worker stay on that worker; spawns from outside are dealt round-robin.
+//! Wakes on the owning worker go to its local queue; wakes from anywhere else go to
+//! that worker's own global queue plus an unpark. Each worker keeps its own owned-task
+//! list. Nothing here may move a task to another worker.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::runtime::blocking::BlockingSpawner;
+use crate::scheduler::inject::Inject;
+use crate::scheduler::multi_thread::Tuning;
+use crate::scheduler::park::{Parker, Unparker};
+use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
+
+pub(crate) struct Handle {
+    pub(crate) workers: Box<[Arc<WorkerShared>]>,
+    next_worker: AtomicUsize,
+    pub(crate) blocking: BlockingSpawner,
+}
+
+/// One worker's public side, and the scheduler hook of the tasks it owns.
+pub(crate) struct WorkerShared {
+    inject: Inject<Notified>,
+    owned: OwnedTasks,
+    unparker: Unparker,
+    shutdown: AtomicBool,
+    tuning: Tuning,
+}
+
+/// Handed to a worker thread at start.
+pub(crate) struct Worker {
+    pub(crate) shared: Arc<WorkerShared>,
+    parker: Parker,
+}
+
+struct WorkerContext {
+    shared: Arc<WorkerShared>,
+    tasks: RefCell<VecDeque<Notified>>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const WorkerContext> = const { Cell::new(ptr::null()) };
+}
+
+impl Handle {
+    pub(crate) fn new(
+        num_workers: usize,
+        tuning: Tuning,
+        blocking: BlockingSpawner,
+    ) -> (Arc<Handle>, Vec<Worker>) {
+        let mut workers = Vec::with_capacity(num_workers);
+        let mut shared = Vec::with_capacity(num_workers);
+        for _ in 0..num_workers {
+            let parker = Parker::new();
+            let worker_shared = Arc::new(WorkerShared {
+                inject: Inject::new(),
+                owned: OwnedTasks::new(1),
+                unparker: parker.unparker(),
+                shutdown: AtomicBool::new(false),
+                tuning,
+            });
+            shared.push(worker_shared.clone());
+            workers.push(Worker {
+                shared: worker_shared,
+                parker,
+            });
+        }
+        let handle = Arc::new(Handle {
+            workers: shared.into(),
+            next_worker: AtomicUsize::new(0),
+            blocking,
+        });
+        (handle, workers)
+    }
+
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let target = self.current_worker().unwrap_or_else(|| {
+            let index = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+            self.workers[index].clone()
+        });
+        task::spawn_bound(future, target.clone(), &target.owned, |notified| {
+            target.schedule(notified)
+        })
+    }
+
+    /// The worker this thread is, if it is one of ours.
+    fn current_worker(&self) -> Option<Arc<WorkerShared>> {
+        CURRENT.with(|c| {
+            let ctx = c.get();
+            if ctx.is_null() {
+                return None;
+            }
+            // SAFETY: CURRENT points at a live context while its worker loop runs.
+            let shared = unsafe { &(*ctx).shared };
+            self.workers
+                .iter()
+                .any(|w| Arc::ptr_eq(w, shared))
+                .then(|| shared.clone())
+        })
+    }
+
+    pub(crate) fn begin_shutdown(&self) {
+        for worker in self.workers.iter() {
+            worker.shutdown.store(true, Ordering::Release);
+            worker.unparker.unpark();
+        }
+    }
+
+    /// Cancel what is left on every worker; run by the last worker thread to exit.
+    pub(crate) fn shutdown_tasks(&self) {
+        for worker in self.workers.iter() {
+            for task in worker.owned.close_and_take() {
+                task.shutdown();
+            }
+        }
+        loop {
+            let queued: Vec<Notified> =
+                self.workers.iter().flat_map(|w| w.inject.drain()).collect();
+            if queued.is_empty() {
+                break;
+            }
+            drop(queued);
+        }
+    }
+}
+
+/// The body of a worker thread.
+pub(crate) fn run(worker: Worker) {
+    let Worker { shared, parker } = worker;
+    let ctx = WorkerContext {
+        shared,
+        tasks: RefCell::new(VecDeque::new()),
+    };
+    CURRENT.with(|c| c.set(&ctx));
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(ptr::null()));
+        }
+    }
+    let _reset = Reset;
+    let shared = &*ctx.shared;
+    let mut tick: u32 = 0;
+    while !shared.shutdown.load(Ordering::Acquire) {
+        tick = tick.wrapping_add(1);
+        let task = {
+            let mut tasks = ctx.tasks.borrow_mut();
+            if tick % shared.tuning.global_queue_interval == 0 {
+                shared.inject.pop().or_else(|| tasks.pop_front())
+            } else {
+                tasks.pop_front().or_else(|| {
+                    // Move everything from outside in one lock; it is all ours anyway.
+                    let mut batch = shared.inject.pop_batch(usize::MAX).into_iter();
+                    let first = batch.next();
+                    tasks.extend(batch);
+                    first
+                })
+            }
+        };
+        match task {
+            Some(task) => task.run(),
+            None => parker.park(),
+        }
+    }
+    let leftovers: Vec<Notified> = ctx.tasks.borrow_mut().drain(..).collect();
+    shared.inject.push_batch(leftovers);
+}
+
+impl Schedule for Arc<WorkerShared> {
+    fn schedule(&self, task: Notified) {
+        let task = CURRENT.with(|current| {
+            let ctx = current.get();
+            // SAFETY: CURRENT points at a live context while its worker loop runs.
+            if ctx.is_null() || !Arc::ptr_eq(unsafe { &(*ctx).shared }, self) {
+                return Some(task);
+            }
+            // SAFETY: as above.
+            let Ok(mut tasks) = (unsafe { &*ctx }).tasks.try_borrow_mut() else {
+                return Some(task);
+            };
+            tasks.push_back(task);
+            None
+        });
+        if let Some(task) = task {
+            self.inject.push(task);
+            self.unparker.unpark();
+        }
+    }
+
+    fn release(&self, task: NonNull<Header>) -> bool {
+        self.owned.remove(task)
+    }
+}

@@ -1,0 +1,360 @@
+//! The typed half of a task: its one allocation (`Cell`), and the poll, complete,
+//! cancel, join and free paths that need the future's type.
+//!
+//! Each path acts only on what the state transition it won gives it ownership of:
+//! `RUNNING` owns the future, `COMPLETE` without `JOIN_INTEREST` owns the output,
+//! `JOIN_WAKER` decides who owns the join waker slot. Nothing here may block.
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use super::header::{Header, Links, Vtable};
+use super::id::CurrentTaskGuard;
+use super::raw::{Notified, Task};
+use super::state::*;
+use super::waker::waker_ref;
+use super::{Id, JoinError, Schedule};
+
+type Panic = Box<dyn Any + Send + 'static>;
+
+/// The single allocation of a task: header first, so that a `*Header` is a `*Cell`.
+#[repr(C)]
+struct Cell<F: Future, S> {
+    header: Header,
+    scheduler: S,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+/// What the task holds, told apart by the state word rather than a tag of its own:
+/// the future before `COMPLETE`, then the output, a panic payload (`OUTPUT_PANIC`)
+/// or nothing (`OUTPUT_CANCELLED`). The payload is boxed twice to keep it one word.
+union Stage<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<F::Output>,
+    panic: ManuallyDrop<Box<Panic>>,
+}
+
+/// The bytes of a task's header, for `RuntimeInfo`.
+pub(crate) const HEADER_BYTES: usize = std::mem::size_of::<Header>();
+
+/// Allocate a task. It starts with three references (owned list, first `Notified`,
+/// `JoinHandle`), returned in that order.
+pub(crate) fn new_task<F, S>(future: F, scheduler: S) -> (Task, Notified, NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let cell = Box::new(Cell {
+        header: Header {
+            state: State::new(),
+            vtable: vtable::<F, S>(),
+            owned: UnsafeCell::new(Links::default()),
+            join_waker: UnsafeCell::new(None),
+        },
+        scheduler,
+        stage: UnsafeCell::new(Stage {
+            future: ManuallyDrop::new(future),
+        }),
+    });
+    let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+    // SAFETY: the fresh task holds exactly these three references.
+    unsafe { (Task::from_raw(ptr), Notified::from_raw(ptr), ptr) }
+}
+
+fn vtable<F, S>() -> &'static Vtable
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    &Vtable {
+        poll: poll::<F, S>,
+        schedule: schedule::<F, S>,
+        dealloc: dealloc::<F, S>,
+        try_read_output: try_read_output::<F, S>,
+        drop_join_handle: drop_join_handle::<F, S>,
+        shutdown: shutdown::<F, S>,
+    }
+}
+
+/// # Safety
+/// `ptr` must be a live task of type `Cell<F, S>`.
+unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
+    // SAFETY: the header is the first field of a `repr(C)` cell (caller's promise on type).
+    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+}
+
+unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable is only reachable from a task of this type; we hold a reference.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    match cell.header.state.transition_to_running() {
+        ToRunning::Skip { last_ref } => {
+            if last_ref {
+                // SAFETY: that was the last reference.
+                unsafe { dealloc::<F, S>(ptr) }
+            }
+        }
+        // SAFETY: RUNNING is ours, so is the future; we hold the `Notified` reference.
+        ToRunning::Cancel => unsafe { cancel_and_complete(cell, ptr, 1) },
+        ToRunning::Poll => {
+            // SAFETY: as above; the borrowed waker lives no longer than our reference.
+            unsafe { poll_future(cell, ptr) }
+        }
+    }
+}
+
+/// # Safety
+/// The caller has set RUNNING and holds one reference.
+unsafe fn poll_future<F: Future, S: Schedule>(cell: &Cell<F, S>, ptr: NonNull<Header>) {
+    let waker = waker_ref(ptr);
+    let result = {
+        let _current = CurrentTaskGuard::enter(Id::from_header(ptr));
+        let mut cx = Context::from_waker(&waker);
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: RUNNING gives this thread the future; it never moves out of the cell.
+            let future = unsafe { Pin::new_unchecked(&mut *(*cell.stage.get()).future) };
+            future.poll(&mut cx)
+        }))
+    };
+    match result {
+        Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
+            ToIdle::Idle { last_ref } => {
+                if last_ref {
+                    // SAFETY: that was the last reference.
+                    unsafe { dealloc::<F, S>(ptr) }
+                }
+            }
+            // SAFETY: the poll's reference becomes the new `Notified`'s.
+            ToIdle::Notified => cell.scheduler.yield_now(unsafe { Notified::from_raw(ptr) }),
+            // SAFETY: RUNNING is still ours.
+            ToIdle::Cancel => unsafe { cancel_and_complete(cell, ptr, 1) },
+        },
+        Ok(Poll::Ready(output)) => {
+            // SAFETY: RUNNING is ours, so is the future.
+            let kind = match unsafe { drop_future(cell) } {
+                Ok(()) => {
+                    // SAFETY: the future is gone; the stage is ours to fill.
+                    unsafe { (*cell.stage.get()).output = ManuallyDrop::new(output) };
+                    0
+                }
+                Err(panic) => {
+                    drop_quietly(output);
+                    // SAFETY: as above.
+                    unsafe { store_panic(cell, panic) }
+                }
+            };
+            // SAFETY: RUNNING is ours; we hold one reference.
+            unsafe { complete(cell, ptr, kind, 1) }
+        }
+        Err(panic) => {
+            // A panic during poll leaves the future in an unknown but droppable state.
+            // SAFETY: RUNNING is ours, so is the future.
+            let panic = match unsafe { drop_future(cell) } {
+                Ok(()) => panic,
+                Err(second) => {
+                    drop_quietly(panic);
+                    second
+                }
+            };
+            // SAFETY: the future is gone; the stage is ours to fill; one reference held.
+            unsafe {
+                let kind = store_panic(cell, panic);
+                complete(cell, ptr, kind, 1)
+            }
+        }
+    }
+}
+
+/// # Safety
+/// RUNNING is the caller's; the future has not been dropped yet.
+unsafe fn drop_future<F: Future, S>(cell: &Cell<F, S>) -> Result<(), Panic> {
+    // SAFETY: caller's promise; the future is dropped exactly once, here.
+    catch_unwind(AssertUnwindSafe(|| unsafe {
+        ManuallyDrop::drop(&mut (*cell.stage.get()).future)
+    }))
+}
+
+/// # Safety
+/// The stage is empty and the caller owns it.
+unsafe fn store_panic<F: Future, S>(cell: &Cell<F, S>, panic: Panic) -> usize {
+    // SAFETY: caller's promise.
+    unsafe { (*cell.stage.get()).panic = ManuallyDrop::new(Box::new(panic)) };
+    OUTPUT_PANIC
+}
+
+/// Drops a value whose destructor might panic, without unwinding into the runtime.
+fn drop_quietly<T>(value: T) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
+}
+
+/// # Safety
+/// RUNNING is the caller's; the future is still in the stage; `refs` references held.
+unsafe fn cancel_and_complete<F: Future, S: Schedule>(
+    cell: &Cell<F, S>,
+    ptr: NonNull<Header>,
+    refs: usize,
+) {
+    // SAFETY: caller's promise.
+    unsafe {
+        let kind = match drop_future(cell) {
+            Ok(()) => OUTPUT_CANCELLED,
+            Err(panic) => store_panic(cell, panic),
+        };
+        complete(cell, ptr, kind, refs)
+    }
+}
+
+/// Publish completion, hand the output to whoever owns it, and leave the owned list.
+///
+/// # Safety
+/// RUNNING is the caller's; the stage holds what `kind` says; `refs` references held.
+unsafe fn complete<F: Future, S: Schedule>(
+    cell: &Cell<F, S>,
+    ptr: NonNull<Header>,
+    kind: usize,
+    refs: usize,
+) {
+    let prev = cell.header.state.transition_to_complete(kind);
+    if !prev.has(JOIN_INTEREST) {
+        // Nobody will read the output: it is ours to drop.
+        // SAFETY: COMPLETE without JOIN_INTEREST gives us the stage.
+        unsafe { drop_output::<F, S>(cell, kind) };
+    } else if prev.has(JOIN_WAKER) {
+        // SAFETY: JOIN_WAKER set means the JoinHandle will not write the slot now.
+        if let Some(waker) = unsafe { &*cell.header.join_waker.get() } {
+            waker.wake_by_ref();
+        }
+        let now = cell.header.state.unset_join_waker_after_complete();
+        if !now.has(JOIN_INTEREST) {
+            // The JoinHandle left while we held the slot: its waker is ours to drop.
+            // SAFETY: JOIN_WAKER was ours and no JoinHandle remains.
+            drop(unsafe { (*cell.header.join_waker.get()).take() });
+        }
+    }
+    let released = cell.scheduler.release(ptr);
+    if cell.header.state.ref_dec_by(refs + usize::from(released)) {
+        // SAFETY: those were the last references.
+        unsafe { dealloc::<F, S>(ptr) }
+    }
+}
+
+/// # Safety
+/// COMPLETE is set, the stage holds what `kind` says and the caller owns it.
+unsafe fn drop_output<F: Future, S>(cell: &Cell<F, S>, kind: usize) {
+    // SAFETY: caller's promise; each variant is dropped only when `kind` names it.
+    unsafe {
+        let stage = &mut *cell.stage.get();
+        if kind & OUTPUT_PANIC != 0 {
+            drop_quietly(ManuallyDrop::take(&mut stage.panic));
+        } else if kind & OUTPUT_CANCELLED == 0 {
+            drop_quietly(ManuallyDrop::take(&mut stage.output));
+        }
+    }
+}
+
+fn output_kind(s: Snapshot) -> usize {
+    s.0 & (OUTPUT_PANIC | OUTPUT_CANCELLED)
+}
+
+unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: a task of this type; the caller passes a `Notified` reference.
+    unsafe {
+        cell::<F, S>(ptr)
+            .scheduler
+            .schedule(Notified::from_raw(ptr))
+    }
+}
+
+unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone, so we own the allocation made by `new_task`.
+    let mut cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    if !cell.header.state.load().has(COMPLETE) {
+        // Only reachable if a task lost every reference while unfinished; free its
+        // future rather than leak it.
+        drop_quietly(unsafe { ManuallyDrop::take(&mut cell.stage.get_mut().future) });
+    }
+    drop(cell);
+}
+
+unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {
+    // SAFETY: called by the JoinHandle of a task of this type, which holds a reference.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    // SAFETY: `dst` is the JoinHandle's `Poll<Result<F::Output, JoinError>>`.
+    let dst = unsafe { &mut *dst.cast::<Poll<Result<F::Output, JoinError>>>() };
+    let state = &cell.header.state;
+    let mut snapshot = state.load();
+    if !snapshot.has(COMPLETE) {
+        let slot = cell.header.join_waker.get();
+        if snapshot.has(JOIN_WAKER) {
+            // SAFETY: with JOIN_WAKER set the completer only reads the slot, as we do.
+            if unsafe { (*slot).as_ref() }.is_some_and(|w| w.will_wake(waker)) {
+                return;
+            }
+            if let Err(s) = state.unset_join_waker() {
+                snapshot = s;
+            }
+        }
+        if !snapshot.has(COMPLETE) {
+            // SAFETY: JOIN_WAKER is unset, so the slot is the JoinHandle's.
+            unsafe { *slot = Some(Box::new(waker.clone())) };
+            match state.set_join_waker() {
+                Ok(()) => return,
+                Err(s) => snapshot = s,
+            }
+        }
+    }
+    debug_assert!(
+        !snapshot.has(OUTPUT_TAKEN),
+        "JoinHandle polled after completion"
+    );
+    let id = Id::from_header(ptr);
+    // SAFETY: COMPLETE with JOIN_INTEREST: the stage belongs to the JoinHandle, and
+    // OUTPUT_TAKEN is set right after so nobody drops it twice.
+    let result = unsafe {
+        let stage = &mut *cell.stage.get();
+        match output_kind(snapshot) {
+            0 => Ok(ManuallyDrop::take(&mut stage.output)),
+            OUTPUT_PANIC => Err(JoinError::panic(id, *ManuallyDrop::take(&mut stage.panic))),
+            _ => Err(JoinError::cancelled(id)),
+        }
+    };
+    state.mark_output_taken();
+    *dst = Poll::Ready(result);
+}
+
+unsafe fn drop_join_handle<F: Future, S>(ptr: NonNull<Header>) {
+    // SAFETY: called by the JoinHandle of a task of this type with its reference.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let (drop_output_now, drop_waker) = cell.header.state.drop_join_interest();
+    if drop_output_now {
+        let kind = output_kind(cell.header.state.load());
+        // SAFETY: COMPLETE and not taken: the JoinHandle owned the output.
+        unsafe { drop_output::<F, S>(cell, kind) };
+    }
+    if drop_waker {
+        // SAFETY: JOIN_WAKER was unset (by us or after completion): the slot is ours.
+        drop(unsafe { (*cell.header.join_waker.get()).take() });
+    }
+    // SAFETY: the JoinHandle's reference.
+    drop(unsafe { Task::from_raw(ptr) });
+}
+
+unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: a task of this type; the caller hands us one reference.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if cell.header.state.transition_to_shutdown() {
+        // SAFETY: we now own RUNNING and the future.
+        unsafe { cancel_and_complete(cell, ptr, 1) }
+    } else {
+        // Running elsewhere (it will see CANCELLED) or already complete.
+        // SAFETY: our reference.
+        drop(unsafe { Task::from_raw(ptr) });
+    }
+}

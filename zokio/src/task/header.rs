@@ -1,0 +1,51 @@
+//! The part of a task that every task shares, whatever its future: the state word, the
+//! vtable, the owned-list links and the join waker slot.
+//!
+//! Queues, wakers and handles only ever see a `NonNull<Header>`; the vtable brings back
+//! the concrete future type. Nothing here may grow without a reason: this struct is
+//! paid for by every task alive (see `Runtime::INFO.task_header_bytes`).
+
+use std::cell::UnsafeCell;
+use std::ptr::NonNull;
+use std::task::Waker;
+
+use super::state::State;
+
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    /// Links of the runtime's owned-task list, touched only under that list's lock.
+    pub(crate) owned: UnsafeCell<Links>,
+    /// The waker of whoever awaits the `JoinHandle`. Boxed so that an idle task pays
+    /// one word for it; which side may touch it is decided by `JOIN_WAKER`.
+    pub(crate) join_waker: UnsafeCell<Option<Box<Waker>>>,
+}
+
+#[derive(Default)]
+pub(crate) struct Links {
+    pub(crate) prev: Option<NonNull<Header>>,
+    pub(crate) next: Option<NonNull<Header>>,
+}
+
+/// The operations that need the concrete future and scheduler types.
+pub(crate) struct Vtable {
+    /// Run the task; consumes the `Notified`'s reference.
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Hand a `Notified` (its reference already counted) to the task's scheduler.
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Free the memory; called when the last reference goes.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// `JoinHandle::poll`: `dst` is a `*mut Poll<Result<T, JoinError>>`.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// The `JoinHandle` is dropped; consumes its reference.
+    pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
+    /// Runtime shutdown: cancel the task; consumes the owned-list reference.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+// SAFETY: a header is only reached through task references, and every field is either
+// atomic or guarded by a protocol documented beside it (owned-list lock, JOIN_WAKER).
+unsafe impl Send for Header {}
+// SAFETY: as above.
+unsafe impl Sync for Header {}

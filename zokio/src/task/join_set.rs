@@ -1,0 +1,147 @@
+//! `JoinSet`: a collection of spawned tasks awaited in completion order.
+//!
+//! Built on `FuturesUnordered` of `JoinHandle`s, which already wakes only the handles
+//! that are ready; dropping the set aborts what is left, as in tokio. Nothing here
+//! touches task internals.
+
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::stream::{FuturesUnordered, Stream};
+
+use super::{AbortHandle, JoinError, JoinHandle};
+use crate::runtime::Handle;
+
+/// A set of tasks spawned on a runtime, joined in the order they finish.
+pub struct JoinSet<T> {
+    tasks: FuturesUnordered<JoinHandle<T>>,
+}
+
+impl<T> Default for JoinSet<T> {
+    fn default() -> Self {
+        JoinSet::new()
+    }
+}
+
+impl<T> JoinSet<T> {
+    /// An empty set.
+    pub fn new() -> JoinSet<T> {
+        JoinSet {
+            tasks: FuturesUnordered::new(),
+        }
+    }
+
+    /// How many tasks are in the set (finished ones count until joined).
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Whether the set holds no tasks.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Ask every task in the set to stop; they stay in the set until joined.
+    pub fn abort_all(&mut self) {
+        for handle in self.tasks.iter() {
+            handle.abort();
+        }
+    }
+
+    /// Forget every task without aborting it; they keep running on their own.
+    pub fn detach_all(&mut self) {
+        self.tasks.clear();
+    }
+}
+
+impl<T: Send + 'static> JoinSet<T> {
+    /// Spawn a task on the current runtime and add it to the set.
+    ///
+    /// # Panics
+    /// Outside a Zokio runtime, as [`crate::spawn`].
+    #[track_caller]
+    pub fn spawn<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.insert(crate::spawn(task))
+    }
+
+    /// Spawn a task on the given runtime and add it to the set.
+    pub fn spawn_on<F>(&mut self, task: F, handle: &Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.insert(handle.spawn(task))
+    }
+
+    /// Run a blocking closure on the current runtime's blocking pool, in the set.
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(crate::task::spawn_blocking(f))
+    }
+
+    fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
+        let abort = handle.abort_handle();
+        self.tasks.push(handle);
+        abort
+    }
+
+    /// Wait for the next task to finish; `None` when the set is empty.
+    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
+        poll_fn(|cx| self.poll_join_next(cx)).await
+    }
+
+    /// Poll for the next finished task.
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        Pin::new(&mut self.tasks).poll_next(cx)
+    }
+
+    /// The next finished task, if one has finished already; never waits.
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        let waker = futures_util::task::noop_waker();
+        match self.poll_join_next(&mut Context::from_waker(&waker)) {
+            Poll::Ready(result) => result,
+            Poll::Pending => None,
+        }
+    }
+
+    /// Abort every task and wait until all have stopped.
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
+    }
+
+    /// Wait for every task and return their outputs in completion order.
+    ///
+    /// # Panics
+    /// If a task panicked (its panic is resumed here) or was cancelled, as tokio does.
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut outputs = Vec::with_capacity(self.len());
+        while let Some(result) = self.join_next().await {
+            match result {
+                Ok(output) => outputs.push(output),
+                Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+                Err(err) => panic!("{err}"),
+            }
+        }
+        outputs
+    }
+}
+
+impl<T> Drop for JoinSet<T> {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+impl<T> fmt::Debug for JoinSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinSet").field("len", &self.len()).finish()
+    }
+}

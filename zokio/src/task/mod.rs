@@ -1,0 +1,118 @@
+//! Tasks: the unit of work a scheduler runs, and the public `zokio::task` API.
+//!
+//! A task is one allocation (header, scheduler hook, then the future or its output)
+//! shared by its wakers, its `JoinHandle`, the owned-task list and at most one queued
+//! `Notified`, counted in the header's state word. The files split by concern:
+//! `state.rs` (transitions), `header.rs` (layout), `harness.rs` (typed poll and
+//! completion), `raw.rs` (references), `waker.rs`, `join.rs`, `owned.rs`. Schedulers
+//! only see `Notified` and the `Schedule` trait; this module never picks a thread.
+
+mod error;
+mod harness;
+mod header;
+mod id;
+mod join;
+mod join_set;
+mod owned;
+mod raw;
+mod state;
+mod waker;
+mod yield_now;
+
+use std::future::Future;
+use std::ptr::NonNull;
+
+pub use error::JoinError;
+pub use id::{id, try_id, Id};
+pub use join::{AbortHandle, JoinHandle};
+pub use join_set::JoinSet;
+pub use yield_now::yield_now;
+
+pub(crate) use harness::{new_task, HEADER_BYTES};
+pub(crate) use header::Header;
+pub(crate) use owned::OwnedTasks;
+pub(crate) use raw::{Notified, Task};
+
+/// What a task needs from its scheduler. Implemented by each scheduler's handle type,
+/// which every task stores (one word) to find its way back when woken.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// A woken (or newly spawned) task is ready to run.
+    fn schedule(&self, task: Notified);
+
+    /// The task woke itself while running (`yield_now`): run others first.
+    fn yield_now(&self, task: Notified) {
+        self.schedule(task);
+    }
+
+    /// The task finished: take it off the owned list. Returns true if it was listed,
+    /// handing the list's reference to the caller.
+    fn release(&self, task: NonNull<Header>) -> bool;
+}
+
+impl Notified {
+    /// Cancel a task that will never run (its queue is shutting down).
+    pub(crate) fn cancel(self) {
+        let ptr = self.into_task().into_raw();
+        // SAFETY: the `Notified`'s reference is handed over; a queued task is idle, so
+        // shutdown claims its future and completes it as cancelled.
+        unsafe { Task::from_raw(ptr) }.shutdown();
+    }
+}
+
+/// Allocate a task, list it in `owned` and hand its first `Notified` to `schedule`.
+/// If `owned` is closed (runtime shutting down), the task is cancelled on the spot.
+pub(crate) fn spawn_bound<F, S>(
+    future: F,
+    scheduler: S,
+    owned: &OwnedTasks,
+    schedule: impl FnOnce(Notified),
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let (listed, notified, join) = new_task(future, scheduler);
+    match owned.bind(listed) {
+        Ok(()) => schedule(notified),
+        Err(listed) => {
+            drop(notified);
+            listed.shutdown();
+        }
+    }
+    // SAFETY: `join` is the JoinHandle reference of a task whose output is F::Output.
+    unsafe { JoinHandle::from_raw(join) }
+}
+
+/// Spawn a future onto the current runtime.
+///
+/// # Panics
+/// Outside a Zokio runtime. Call it from a task, from inside `Runtime::block_on`, or
+/// after `Runtime::enter()`; or spawn through a `Handle` you keep.
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match crate::runtime::context::with_current(|handle| handle.inner.spawn(future)) {
+        Ok(join) => join,
+        Err(err) => panic!("`zokio::spawn` {err}"),
+    }
+}
+
+/// Run a blocking closure on the current runtime's blocking pool.
+///
+/// # Panics
+/// Outside a Zokio runtime, as [`spawn`].
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match crate::runtime::context::with_current(|handle| handle.inner.blocking().spawn(f)) {
+        Ok(join) => join,
+        Err(err) => panic!("`zokio::task::spawn_blocking` {err}"),
+    }
+}
