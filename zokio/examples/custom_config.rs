@@ -20,8 +20,9 @@ fn main() -> std::io::Result<()> {
     println!("{info:#?}");
     let rt = Runtime::<TwoWorkers>::with_config()?;
     let names = rt.block_on(async {
-        let handles: Vec<_> =
-            (0..4).map(|_| zokio::spawn(async { std::thread::current().name().map(str::to_owned) })).collect();
+        let handles: Vec<_> = (0..4)
+            .map(|_| zokio::spawn(async { std::thread::current().name().map(str::to_owned) }))
+            .collect();
         let mut names = Vec::new();
         for handle in handles {
             names.push(handle.await.expect("task finished"));

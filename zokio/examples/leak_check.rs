@@ -10,9 +10,24 @@ use zokio::sync::{mpsc, oneshot};
 
 fn runtimes() -> Vec<(&'static str, Runtime)> {
     vec![
-        ("multi_thread", Builder::new_multi_thread().worker_threads(2).build().unwrap()),
-        ("current_thread", Builder::new_current_thread().build().unwrap()),
-        ("thread_per_core", Builder::new_thread_per_core().worker_threads(2).build().unwrap()),
+        (
+            "multi_thread",
+            Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
+        ),
+        (
+            "current_thread",
+            Builder::new_current_thread().build().unwrap(),
+        ),
+        (
+            "thread_per_core",
+            Builder::new_thread_per_core()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
+        ),
     ]
 }
 
@@ -70,7 +85,9 @@ fn fill(rt: &Runtime) -> Vec<zokio::task::JoinHandle<()>> {
         }
         drop(set);
         // Blocking work finished before shutdown.
-        zokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(1))).await.unwrap();
+        zokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(1)))
+            .await
+            .unwrap();
     });
     kept
 }
@@ -83,7 +100,10 @@ fn main() {
         drop(rt);
         for handle in kept {
             let result = futures::executor::block_on(handle);
-            assert!(result.unwrap_err().is_cancelled(), "{name}: a live task was not cancelled at shutdown");
+            assert!(
+                result.unwrap_err().is_cancelled(),
+                "{name}: a live task was not cancelled at shutdown"
+            );
         }
         println!("{name}: shut down cleanly");
     }

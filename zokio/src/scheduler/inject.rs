@@ -51,6 +51,7 @@ impl<T> Inject<T> {
         let mut queue = crate::loom::lock(&self.queue);
         let value = queue.pop_front();
         self.len.store(queue.len(), SeqCst);
+        release_spike(&mut queue);
         value
     }
 
@@ -63,6 +64,7 @@ impl<T> Inject<T> {
         let n = max.min(queue.len());
         let batch: Vec<T> = queue.drain(..n).collect();
         self.len.store(queue.len(), SeqCst);
+        release_spike(&mut queue);
         batch
     }
 
@@ -71,5 +73,15 @@ impl<T> Inject<T> {
         let mut queue = crate::loom::lock(&self.queue);
         self.len.store(0, SeqCst);
         queue.drain(..).collect()
+    }
+}
+
+/// Beyond this many slots an emptied queue gives its buffer back.
+const KEEP_CAPACITY: usize = 1 << 16;
+
+/// A burst of a million remote spawns should not pin megabytes for the runtime's life.
+fn release_spike<T>(queue: &mut VecDeque<T>) {
+    if queue.is_empty() && queue.capacity() > KEEP_CAPACITY {
+        queue.shrink_to(KEEP_CAPACITY / 16);
     }
 }

@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
-use super::header::{Header, Links, Vtable};
+use super::header::{Header, Vtable};
 use super::id::CurrentTaskGuard;
 use super::raw::{Notified, Task};
 use super::state::*;
@@ -55,7 +55,6 @@ where
         header: Header {
             state: State::new(),
             vtable: vtable::<F, S>(),
-            owned: UnsafeCell::new(Links::default()),
             join_waker: UnsafeCell::new(None),
         },
         scheduler,

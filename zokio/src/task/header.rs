@@ -1,5 +1,5 @@
-//! The part of a task that every task shares, whatever its future: the state word, the
-//! vtable, the owned-list links and the join waker slot.
+//! The part of a task that every task shares, whatever its future: the state word
+//! (which also holds the owned-list slot), the vtable and the join waker slot.
 //!
 //! Queues, wakers and handles only ever see a `NonNull<Header>`; the vtable brings back
 //! the concrete future type. Nothing here may grow without a reason: this struct is
@@ -15,17 +15,9 @@ use super::state::State;
 pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
-    /// Links of the runtime's owned-task list, touched only under that list's lock.
-    pub(crate) owned: UnsafeCell<Links>,
     /// The waker of whoever awaits the `JoinHandle`. Boxed so that an idle task pays
     /// one word for it; which side may touch it is decided by `JOIN_WAKER`.
     pub(crate) join_waker: UnsafeCell<Option<Box<Waker>>>,
-}
-
-#[derive(Default)]
-pub(crate) struct Links {
-    pub(crate) prev: Option<NonNull<Header>>,
-    pub(crate) next: Option<NonNull<Header>>,
 }
 
 /// The operations that need the concrete future and scheduler types.
@@ -45,7 +37,7 @@ pub(crate) struct Vtable {
 }
 
 // SAFETY: a header is only reached through task references, and every field is either
-// atomic or guarded by a protocol documented beside it (owned-list lock, JOIN_WAKER).
+// atomic or guarded by a protocol documented beside it (JOIN_WAKER).
 unsafe impl Send for Header {}
 // SAFETY: as above.
 unsafe impl Sync for Header {}

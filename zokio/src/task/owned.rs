@@ -1,10 +1,12 @@
-//! The list of every task a scheduler owns, so that shutdown can cancel the ones that
+//! The set of every task a scheduler owns, so that shutdown can cancel the ones that
 //! nobody will ever wake again.
 //!
-//! Intrusive and doubly linked (the links live in the task header), split into shards
-//! by task address so that spawns on different workers rarely meet on one lock. Every
-//! link is read or written only under its shard's lock; this file must never touch a
-//! task's state or memory beyond those links.
+//! Sharded by task address; each shard is a slab of task pointers with a free list
+//! threaded through the empty slots. A task's slot index is kept in its state word, so
+//! the set costs one word per live task and nothing in the task itself (an intrusive
+//! doubly linked list would add two words to every task). Every slot is read or
+//! written only under its shard's lock. This file must never touch a task's memory
+//! beyond its state word.
 
 use std::ptr::NonNull;
 
@@ -12,6 +14,7 @@ use crossbeam_utils::CachePadded;
 
 use super::header::Header;
 use super::raw::Task;
+use super::state::MAX_SLOT;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::Mutex;
 
@@ -20,34 +23,67 @@ pub(crate) struct OwnedTasks {
     closed: AtomicBool,
 }
 
+/// Free slots hold `(next_free << 1) | 1`; task pointers are aligned, so even.
+const FREE_TAG: usize = 1;
+const NO_FREE: usize = usize::MAX >> 1;
+
 struct Shard {
-    head: Option<NonNull<Header>>,
+    slots: Vec<usize>,
+    free_head: usize,
     len: usize,
 }
 
-// SAFETY: the raw task pointers are only followed under the shard lock, and tasks are
-// `Send + Sync` (see raw.rs).
-unsafe impl Send for Shard {}
+impl Shard {
+    fn insert(&mut self, ptr: NonNull<Header>) -> Option<usize> {
+        let value = ptr.as_ptr() as usize;
+        if self.free_head != NO_FREE {
+            let index = self.free_head;
+            self.free_head = self.slots[index] >> 1;
+            self.slots[index] = value;
+            self.len += 1;
+            return Some(index);
+        }
+        let index = self.slots.len();
+        if index > MAX_SLOT {
+            return None;
+        }
+        self.slots.push(value);
+        self.len += 1;
+        Some(index)
+    }
+
+    fn free(&mut self, index: usize) {
+        self.slots[index] = (self.free_head << 1) | FREE_TAG;
+        self.free_head = index;
+        self.len -= 1;
+    }
+}
 
 impl OwnedTasks {
     pub(crate) fn new(concurrency: usize) -> OwnedTasks {
-        let count = (concurrency * 4).next_power_of_two();
+        let count = (concurrency * 4).next_power_of_two().max(16);
         OwnedTasks {
             shards: (0..count)
-                .map(|_| CachePadded::new(Mutex::new(Shard { head: None, len: 0 })))
+                .map(|_| {
+                    CachePadded::new(Mutex::new(Shard {
+                        slots: Vec::new(),
+                        free_head: NO_FREE,
+                        len: 0,
+                    }))
+                })
                 .collect(),
             closed: AtomicBool::new(false),
         }
     }
 
     fn shard(&self, ptr: NonNull<Header>) -> &Mutex<Shard> {
-        // Tasks are at least 16-byte aligned allocations; skip the always-zero bits.
+        // Skip the low bits, which allocation alignment makes mostly equal.
         let index = (ptr.as_ptr() as usize >> 6) & (self.shards.len() - 1);
         &self.shards[index]
     }
 
-    /// Take ownership of a new task's list reference. Fails once the list is closed,
-    /// handing the reference back so the caller can cancel the task.
+    /// Take ownership of a new task's list reference. Fails once the list is closed
+    /// (or, absurdly, full), handing the reference back so the caller can cancel it.
     pub(crate) fn bind(&self, task: Task) -> Result<(), Task> {
         let ptr = task.header_ptr();
         let mut shard = crate::loom::lock(self.shard(ptr));
@@ -55,41 +91,26 @@ impl OwnedTasks {
         if self.closed.load(Ordering::Acquire) {
             return Err(task);
         }
-        // SAFETY: the links of `ptr` and of the current head are guarded by this lock.
-        unsafe {
-            let links = &mut *ptr.as_ref().owned.get();
-            links.prev = None;
-            links.next = shard.head;
-            if let Some(head) = shard.head {
-                (*head.as_ref().owned.get()).prev = Some(ptr);
-            }
-        }
-        shard.head = Some(ptr);
-        shard.len += 1;
+        let Some(index) = shard.insert(ptr) else {
+            return Err(task);
+        };
+        // SAFETY: the task is alive (we hold its reference) and not yet shared.
+        unsafe { ptr.as_ref() }.state.set_slot(index);
         let _listed = task.into_raw();
         Ok(())
     }
 
-    /// Unlink a finished task. Returns true if it was still listed: the list's
-    /// reference is then the caller's to drop.
+    /// Take a finished task off the list. Returns true if it was still listed: the
+    /// list's reference is then the caller's to drop.
     pub(crate) fn remove(&self, ptr: NonNull<Header>) -> bool {
+        // SAFETY: the caller holds a reference to the task.
+        let index = unsafe { ptr.as_ref() }.state.load().slot();
         let mut shard = crate::loom::lock(self.shard(ptr));
-        // SAFETY: all links in this shard are guarded by the lock we hold.
-        unsafe {
-            let links = &mut *ptr.as_ref().owned.get();
-            match links.prev {
-                Some(prev) => (*prev.as_ref().owned.get()).next = links.next,
-                // Not first and no predecessor: already taken by `close_and_take`.
-                None if shard.head != Some(ptr) => return false,
-                None => shard.head = links.next,
-            }
-            if let Some(next) = links.next {
-                (*next.as_ref().owned.get()).prev = links.prev;
-            }
-            links.prev = None;
-            links.next = None;
+        // Already taken by `close_and_take` (the slot may even hold another task now).
+        if shard.slots.get(index) != Some(&(ptr.as_ptr() as usize)) {
+            return false;
         }
-        shard.len -= 1;
+        shard.free(index);
         true
     }
 
@@ -99,18 +120,16 @@ impl OwnedTasks {
         let mut tasks = Vec::new();
         for shard in self.shards.iter() {
             let mut shard = crate::loom::lock(shard);
-            while let Some(ptr) = shard.head {
-                // SAFETY: links are guarded by the lock; the list's reference moves to us.
-                unsafe {
-                    let links = &mut *ptr.as_ref().owned.get();
-                    shard.head = links.next;
-                    if let Some(next) = links.next {
-                        (*next.as_ref().owned.get()).prev = None;
-                    }
-                    links.next = None;
-                    tasks.push(Task::from_raw(ptr));
+            for index in 0..shard.slots.len() {
+                let value = shard.slots[index];
+                if value & FREE_TAG == 0 {
+                    // SAFETY: a listed slot holds a live task and the list's reference,
+                    // which moves to us.
+                    tasks.push(unsafe {
+                        Task::from_raw(NonNull::new_unchecked(value as *mut Header))
+                    });
+                    shard.free(index);
                 }
-                shard.len -= 1;
             }
         }
         tasks

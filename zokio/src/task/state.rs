@@ -1,4 +1,9 @@
-//! The task state word: lifecycle flags and the reference count in one `AtomicUsize`.
+//! The task state word: lifecycle flags, the reference count and the task's slot in
+//! the owned-task list, in one `AtomicUsize`.
+//!
+//! Layout (64-bit): bits 0..9 flags, 9..39 reference count, 39..64 owned-list slot.
+//! The slot is written once, before the task is shared, and only read afterwards; it
+//! lives here so that the owned list costs no bytes in the task itself.
 //!
 //! Every transition is a single atomic read-modify-write, so the thread that wins a
 //! transition knows exactly what it now owns (the future, the output, the join waker).
@@ -26,8 +31,16 @@ pub(crate) const OUTPUT_CANCELLED: usize = 1 << 7;
 /// With `COMPLETE`: the `JoinHandle` has taken (or dropped) what the stage held.
 pub(crate) const OUTPUT_TAKEN: usize = 1 << 8;
 
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("zokio packs its task state into a 64-bit word and supports 64-bit targets only");
+
 const FLAG_BITS: u32 = 9;
+const REF_BITS: u32 = 30;
 pub(crate) const REF_ONE: usize = 1 << FLAG_BITS;
+const REF_MASK: usize = ((1 << REF_BITS) - 1) << FLAG_BITS;
+const SLOT_SHIFT: u32 = FLAG_BITS + REF_BITS;
+/// Largest owned-list slot index the state word can hold.
+pub(crate) const MAX_SLOT: usize = (1 << (usize::BITS - SLOT_SHIFT)) - 1;
 
 /// Initial state: referenced by the owned-task list, the first `Notified` and the
 /// `JoinHandle`; scheduled; joinable.
@@ -41,7 +54,10 @@ impl Snapshot {
         self.0 & flag == flag
     }
     pub(crate) fn ref_count(self) -> usize {
-        self.0 >> FLAG_BITS
+        (self.0 & REF_MASK) >> FLAG_BITS
+    }
+    pub(crate) fn slot(self) -> usize {
+        self.0 >> SLOT_SHIFT
     }
     fn is_idle(self) -> bool {
         self.0 & (RUNNING | COMPLETE) == 0
@@ -290,15 +306,23 @@ impl State {
         })
     }
 
+    /// Record the task's owned-list slot; done once, before the task is shared.
+    pub(crate) fn set_slot(&self, slot: usize) {
+        debug_assert!(slot <= MAX_SLOT);
+        let prev = Snapshot(self.0.fetch_or(slot << SLOT_SHIFT, Relaxed));
+        debug_assert_eq!(prev.slot(), 0, "owned-list slot set twice");
+    }
+
     /// The `JoinHandle` took the output out of the stage.
     pub(crate) fn mark_output_taken(&self) {
         self.0.fetch_or(OUTPUT_TAKEN, AcqRel);
     }
 
     pub(crate) fn ref_inc(&self) {
-        let prev = self.0.fetch_add(REF_ONE, Relaxed);
-        // A reference count this large means a leak of wakers; bail out before it wraps.
-        if prev > usize::MAX / 2 {
+        let prev = Snapshot(self.0.fetch_add(REF_ONE, Relaxed));
+        // A billion wakers of one task means a leak of wakers; stop before the count
+        // runs into the slot bits.
+        if prev.ref_count() >= (1 << (REF_BITS - 1)) {
             std::process::abort();
         }
     }
