@@ -44,14 +44,13 @@ pub trait BenchRuntime {
     fn spawner(&self) -> Self::Spawner;
 }
 
-/// Every contender, Zokio first: the report's columns follow this order.
+/// Every contender; rounds rotate through them starting from this order.
 pub const NAMES: [&str; 3] = ["zokio", "tokio", "smol"];
 
 /// Builds the named runtime with `workers` threads, behind the object-safe
 /// face the orchestrator and the RSS child drive.
 pub fn build(name: &str, workers: usize) -> io::Result<Box<dyn Contender>> {
     match name {
-        #[cfg(feature = "zokio")]
         "zokio" => Ok(Box::new(Zokio::new(workers)?)),
         "tokio" => Ok(Box::new(Tokio::new(workers)?)),
         "smol" => Ok(Box::new(Smol::new(workers)?)),
@@ -64,12 +63,10 @@ pub fn build(name: &str, workers: usize) -> io::Result<Box<dyn Contender>> {
 
 // ---------------------------------------------------------------- Zokio
 
-#[cfg(feature = "zokio")]
 pub struct Zokio {
     rt: zokio::runtime::Runtime,
 }
 
-#[cfg(feature = "zokio")]
 impl Zokio {
     pub fn new(workers: usize) -> io::Result<Self> {
         let rt = zokio::runtime::Builder::new_multi_thread()
@@ -82,11 +79,9 @@ impl Zokio {
 
 /// Zero-sized: `zokio::spawn` finds the runtime through its thread context,
 /// exactly as application code would.
-#[cfg(feature = "zokio")]
 #[derive(Clone, Copy)]
 pub struct ZokioSpawner;
 
-#[cfg(feature = "zokio")]
 impl Spawner for ZokioSpawner {
     fn spawn<F>(&self, fut: F)
     where
@@ -96,7 +91,6 @@ impl Spawner for ZokioSpawner {
     }
 }
 
-#[cfg(feature = "zokio")]
 impl BenchRuntime for Zokio {
     type Spawner = ZokioSpawner;
 

@@ -26,7 +26,7 @@ const THREADS: usize = 8;
 fn one_million_tasks() {
     const TOTAL: usize = 1_000_000;
     const BATCH: usize = 10_000;
-    run_with_timeout(Duration::from_secs(300), || {
+    run_with_timeout(Duration::from_secs(120), || {
         let rt = multi_thread(2);
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();

@@ -69,8 +69,36 @@ fn loom_owner_push_pop_vs_one_stealer() {
 }
 
 #[test]
+fn loom_owner_wraps_around_vs_stealer() {
+    // The owner reuses slots (6 pushes through a ring of 4) while a thief steals
+    // twice: a slot may only be rewritten after the steal that read it released it.
+    model(3, || {
+        let (mut owner, steal) = queue::new::<u32>();
+        let mut overflow = Vec::new();
+        for value in 0..3 {
+            push(&mut owner, value, &mut overflow);
+        }
+        let thief = thread::spawn(move || {
+            let mut got = steal_all(&steal);
+            got.extend(steal_all(&steal));
+            got
+        });
+
+        let mut got: Vec<u32> = owner.pop().into_iter().collect();
+        for value in 3..6 {
+            push(&mut owner, value, &mut overflow);
+        }
+        drain(&mut owner, &mut got);
+
+        got.extend(thief.join().unwrap());
+        got.extend(overflow);
+        assert_each_once(got, 6);
+    });
+}
+
+#[test]
 fn loom_owner_overflow_vs_stealer() {
-    model(2, || {
+    model(3, || {
         let (mut owner, steal) = queue::new::<u32>();
         let mut overflow = Vec::new();
         // Full before the race starts: the next push overflows unless the thief is
@@ -94,8 +122,10 @@ fn loom_owner_overflow_vs_stealer() {
 }
 
 #[test]
-fn loom_two_stealers_and_owner_pop() {
-    model(2, || {
+fn loom_two_stealers_and_owner_pop_and_push() {
+    // While one thief copies its claimed slots out, the other must back off, and the
+    // owner, popping and then refilling the ring, must not reuse a slot still claimed.
+    model(3, || {
         let (mut owner, steal) = queue::new::<u32>();
         let mut overflow = Vec::new();
         for value in 0..CAPACITY as u32 {
@@ -108,31 +138,39 @@ fn loom_two_stealers_and_owner_pop() {
             })
             .collect();
 
+        let n = CAPACITY as u32 + 3;
         let mut got: Vec<u32> = owner.pop().into_iter().collect();
-        got.extend(owner.pop());
+        for value in CAPACITY as u32..n {
+            push(&mut owner, value, &mut overflow);
+        }
         for thief in thieves {
             got.extend(thief.join().unwrap());
         }
         drain(&mut owner, &mut got);
-        assert!(overflow.is_empty());
-        assert_each_once(got, CAPACITY as u32);
+        got.extend(overflow);
+        assert_each_once(got, n);
     });
 }
 
 #[test]
 fn loom_steal_into_then_pop_while_stolen_from() {
-    // The thief's queue already holds a value, so the stolen batch lands at a non-zero
-    // tail; while it pops that queue a second thief steals from it in turn. The first
-    // thief's `tail` store must publish the slots it filled.
-    const PRESENT: u32 = CAPACITY as u32;
-    model(2, || {
+    // The thief's own queue has moved on (empty, head and tail at 3), so the stolen
+    // batch lands in slots 3 and 0, wrapping around its ring. While the thief pops
+    // that queue a second thief steals from it in turn: the first thief's `tail` store
+    // alone must publish the slots it filled to the second thief.
+    model(3, || {
         let (mut src, src_steal) = queue::new::<u32>();
         let mut overflow = Vec::new();
         for value in 0..CAPACITY as u32 {
             push(&mut src, value, &mut overflow);
         }
+        let n = CAPACITY as u32 + 3;
         let (mut dst, dst_steal) = queue::new::<u32>();
-        push(&mut dst, PRESENT, &mut overflow);
+        let mut got = Vec::new();
+        for value in CAPACITY as u32..n {
+            push(&mut dst, value, &mut overflow);
+        }
+        drain(&mut dst, &mut got);
 
         let first = thread::spawn(move || {
             let mut got = Vec::new();
@@ -142,11 +180,11 @@ fn loom_steal_into_then_pop_while_stolen_from() {
         });
         let second = thread::spawn(move || steal_all(&dst_steal));
 
-        let mut got: Vec<u32> = src.pop().into_iter().collect();
+        got.extend(src.pop());
         got.extend(first.join().unwrap());
         got.extend(second.join().unwrap());
         drain(&mut src, &mut got);
         assert!(overflow.is_empty());
-        assert_each_once(got, PRESENT + 1);
+        assert_each_once(got, n);
     });
 }

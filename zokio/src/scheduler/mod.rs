@@ -13,6 +13,15 @@ pub(crate) mod park;
 pub(crate) mod queue;
 pub(crate) mod thread_per_core;
 
+#[cfg(all(test, loom))]
+mod loom_idle;
+#[cfg(all(test, loom))]
+mod loom_park;
+#[cfg(all(test, loom))]
+mod loom_queue;
+#[cfg(all(test, not(loom)))]
+mod miri_queue;
+
 use std::future::Future;
 use std::sync::Arc;
 

@@ -13,6 +13,8 @@ mod header;
 mod id;
 mod join;
 mod join_set;
+#[cfg(all(test, not(loom)))]
+mod miri_tests;
 mod owned;
 mod raw;
 mod state;

@@ -135,8 +135,9 @@ impl OwnedTasks {
         tasks
     }
 
-    /// Number of live tasks; for tests and diagnostics only (takes every lock).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Number of live tasks; for tests only (takes every lock).
+    #[cfg(test)]
+    #[allow(dead_code)]
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| crate::loom::lock(s).len).sum()
     }

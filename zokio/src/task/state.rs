@@ -44,7 +44,7 @@ pub(crate) const MAX_SLOT: usize = (1 << (usize::BITS - SLOT_SHIFT)) - 1;
 
 /// Initial state: referenced by the owned-task list, the first `Notified` and the
 /// `JoinHandle`; scheduled; joinable.
-const INITIAL: usize = 3 * REF_ONE | NOTIFIED | JOIN_INTEREST;
+const INITIAL: usize = (3 * REF_ONE) | NOTIFIED | JOIN_INTEREST;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Snapshot(pub(crate) usize);

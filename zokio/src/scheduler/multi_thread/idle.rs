@@ -106,10 +106,4 @@ impl Idle {
             None => false,
         }
     }
-
-    #[cfg(test)]
-    pub(crate) fn counts(&self) -> (usize, usize) {
-        let s = self.state.load(SeqCst);
-        (searching(s), unparked(s))
-    }
 }

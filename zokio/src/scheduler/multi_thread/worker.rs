@@ -311,6 +311,6 @@ impl FastRand {
         x ^= x >> 7;
         x ^= x << 17;
         self.0 = x;
-        ((x >> 32) * u64::from(n) >> 32) as u32
+        (((x >> 32) * u64::from(n)) >> 32) as u32
     }
 }

@@ -1,0 +1,130 @@
+//! Loom models of the searching/parked bookkeeping (`multi_thread/idle.rs`) together
+//! with the global queue (`inject.rs`), compiled only under `cfg(loom)`.
+//!
+//! They replay the last steps of a searching worker from `worker.rs` (look at the
+//! queue; take work, or park and, as the last searcher, look once more and notify)
+//! against a thread that pushes to the global queue and calls `worker_to_notify`, and
+//! check the no-lost-wake-up rule: work is never left queued while every worker is
+//! parked. A model must never touch real tasks, parkers or worker threads, and must
+//! stay within 3 threads.
+
+use loom::sync::Arc;
+use loom::thread;
+
+use super::inject::Inject;
+use super::multi_thread::Idle;
+
+fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(bound);
+    }
+    builder.check(f);
+}
+
+/// What one searching worker did in its final steps.
+#[derive(Debug, Default)]
+struct Outcome {
+    /// It took the work itself and stays awake.
+    found: bool,
+    /// The sleeper it woke (made a searcher) on the way.
+    woke: Option<usize>,
+}
+
+/// `worker.rs`: `steal_work` found nothing but the global queue, then either
+/// `run_task` (leave searching; the last searcher wakes a successor) or `park` (the
+/// last searcher out runs `notify_if_work_pending`).
+fn searcher_finishes(idle: &Idle, inject: &Inject<u32>, index: usize) -> Outcome {
+    if inject.pop().is_some() {
+        let woke = if idle.transition_worker_from_searching() {
+            idle.worker_to_notify()
+        } else {
+            None
+        };
+        return Outcome { found: true, woke };
+    }
+    let woke = if idle.transition_worker_to_parked(index, true) && !inject.is_empty() {
+        idle.worker_to_notify()
+    } else {
+        None
+    };
+    Outcome { found: false, woke }
+}
+
+/// `Handle::schedule_task` from outside the runtime: push, then wake a sleeper unless
+/// someone is searching.
+fn push_and_notify(idle: &Idle, inject: &Inject<u32>) -> Option<usize> {
+    inject.push(7);
+    idle.worker_to_notify()
+}
+
+fn check(idle: &Idle, inject: &Inject<u32>, searchers: &[Outcome], pusher_woke: Option<usize>) {
+    let woken: Vec<usize> = searchers
+        .iter()
+        .filter_map(|o| o.woke)
+        .chain(pusher_woke)
+        .collect();
+    let found = searchers.iter().filter(|o| o.found).count();
+    assert!(
+        inject.is_empty() || found > 0 || !woken.is_empty(),
+        "work left queued with every worker parked: {searchers:?}, pusher woke {pusher_woke:?}"
+    );
+    let mut distinct = woken.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        woken.len(),
+        "one sleeper woken twice: {woken:?}"
+    );
+    // Every woken worker counts as a searching, unparked worker; a worker that found
+    // work is unparked but no longer searching.
+    assert_eq!(idle.counts(), (woken.len(), woken.len() + found));
+    for worker in woken {
+        assert!(!idle.is_parked(worker));
+    }
+}
+
+#[test]
+fn loom_idle_last_searcher_parks_while_work_is_pushed() {
+    model(3, || {
+        let idle = Arc::new(Idle::new(2));
+        let inject = Arc::new(Inject::new());
+        // Worker 1 sleeps; worker 0 is the only searcher.
+        assert!(!idle.transition_worker_to_parked(1, false));
+        assert!(idle.transition_worker_to_searching());
+
+        let pusher = {
+            let (idle, inject) = (idle.clone(), inject.clone());
+            thread::spawn(move || push_and_notify(&idle, &inject))
+        };
+        let outcome = searcher_finishes(&idle, &inject, 0);
+        let pusher_woke = pusher.join().unwrap();
+        check(&idle, &inject, &[outcome], pusher_woke);
+    });
+}
+
+#[test]
+fn loom_idle_two_searchers_park_while_work_is_pushed() {
+    model(3, || {
+        let idle = Arc::new(Idle::new(3));
+        let inject = Arc::new(Inject::new());
+        // Worker 2 sleeps; workers 0 and 1 both search (allowed: 2 * 1 < 3).
+        assert!(!idle.transition_worker_to_parked(2, false));
+        assert!(idle.transition_worker_to_searching());
+        assert!(idle.transition_worker_to_searching());
+
+        let other = {
+            let (idle, inject) = (idle.clone(), inject.clone());
+            thread::spawn(move || searcher_finishes(&idle, &inject, 1))
+        };
+        let pusher = {
+            let (idle, inject) = (idle.clone(), inject.clone());
+            thread::spawn(move || push_and_notify(&idle, &inject))
+        };
+        let outcome = searcher_finishes(&idle, &inject, 0);
+        let pusher_woke = pusher.join().unwrap();
+        let other = other.join().unwrap();
+        check(&idle, &inject, &[outcome, other], pusher_woke);
+    });
+}
