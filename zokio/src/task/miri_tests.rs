@@ -551,6 +551,36 @@ fn miri_cancel_a_queued_notified() {
     assert!(join_now(&mut join).unwrap_err().is_cancelled());
 }
 
+#[test]
+fn miri_abort_frees_a_detached_task() {
+    let rt = Rt::new();
+    // Aborted while idle: the run that cancels it drops its last reference.
+    let drops = Counter::default();
+    let spy = drops.spy();
+    let join = rt.spawn(poll_fn(move |_| {
+        let _keep = &spy;
+        Poll::<()>::Pending
+    }));
+    rt.run_all();
+    join.abort_handle().abort();
+    drop(join);
+    rt.run_all();
+    assert_eq!(drops.get(), 1);
+    assert_eq!(rt.task_refs(), 0);
+
+    // Aborted by itself while running, with nobody else holding it.
+    let slot: Arc<Mutex<Option<AbortHandle>>> = Arc::default();
+    let inner = slot.clone();
+    let join = rt.spawn(poll_fn(move |_| {
+        inner.lock().unwrap().take().unwrap().abort();
+        Poll::<()>::Pending
+    }));
+    *slot.lock().unwrap() = Some(join.abort_handle());
+    drop(join);
+    rt.run_all();
+    assert_eq!(rt.task_refs(), 0);
+}
+
 // ----- panics -----------------------------------------------------------------------
 
 #[test]
@@ -674,6 +704,24 @@ fn miri_shutdown_cancels_idle_queued_and_detached_tasks() {
     // The idle tasks' wakers are still around (the gate keeps the last one).
     gate.take_waker().wake();
     assert_eq!(rt.queued(), 0);
+}
+
+#[test]
+fn miri_shutdown_frees_a_forgotten_task() {
+    let rt = Rt::new();
+    // Detached and idle with no waker anywhere: only the owned list holds it, so the
+    // shutdown that cancels it also frees it.
+    let drops = Counter::default();
+    let spy = drops.spy();
+    drop(rt.spawn(poll_fn(move |_| {
+        let _keep = &spy;
+        Poll::<()>::Pending
+    })));
+    rt.run_all();
+    assert_eq!(rt.task_refs(), 1);
+    rt.shutdown();
+    assert_eq!(drops.get(), 1);
+    assert_eq!(rt.task_refs(), 0);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! every queue once more after leaving the count (see `worker.rs`). This file must
 //! never touch queues or tasks.
 
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
 
 const UNPARKED_SHIFT: u32 = 16;
@@ -51,6 +51,13 @@ impl Idle {
         let worker = sleepers.pop()?;
         self.state.fetch_add(1 | UNPARKED_ONE, SeqCst);
         Some(worker)
+    }
+
+    /// A cheap, unordered guess of `notify_should_wakeup`, for wake-ups that are only
+    /// about parallelism (the waking worker will run the task itself otherwise).
+    pub(crate) fn may_have_sleepers(&self) -> bool {
+        let state = self.state.load(Relaxed);
+        searching(state) == 0 && unparked(state) < self.num_workers
     }
 
     fn notify_should_wakeup(&self) -> bool {

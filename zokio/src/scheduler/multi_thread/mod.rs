@@ -76,6 +76,16 @@ impl Handle {
         }
     }
 
+    /// A worker queued a task locally. It will run the task itself if nobody else
+    /// does, so a wake-up here only buys parallelism and may be skipped on a stale
+    /// view; that keeps the ordering fence of `notify_parked` off the hot path of
+    /// every yield and wake.
+    pub(crate) fn notify_parked_local(&self) {
+        if self.idle.may_have_sleepers() {
+            self.notify_parked();
+        }
+    }
+
     /// Called by the last searcher before it sleeps: make sure no queued work is left
     /// without a worker looking for it.
     pub(crate) fn notify_if_work_pending(&self) {

@@ -1,5 +1,5 @@
 //! A worker thread of the work-stealing scheduler: its run loop, its private `Core`
-//! (local queue, LIFO slot, tick), stealing and parking.
+//! (local queue, LIFO slot, tick counters), stealing and parking.
 //!
 //! The core sits in a `RefCell` in a thread-local context so that a task woken on its
 //! own worker goes straight into the local queue. The loop borrows the core only for
@@ -21,7 +21,11 @@ const MAX_LIFO_POLLS_PER_TICK: usize = 3;
 
 /// The worker's private state.
 pub(crate) struct Core {
-    tick: u32,
+    /// Ticks left until the global queue goes first (counting down avoids a division
+    /// per tick).
+    until_global_first: u32,
+    /// Ticks left until the next look for shutdown and outside events.
+    until_events: u32,
     /// The task most recently woken by this worker: run next, for cache locality.
     lifo_slot: Option<Notified>,
     run_queue: Local<Notified>,
@@ -60,7 +64,8 @@ pub(crate) fn create(num_workers: usize) -> (Vec<(Core, Parker)>, Vec<Remote>) {
             unparker: parker.unparker(),
         });
         let core = Core {
-            tick: 0,
+            until_global_first: 1,
+            until_events: 1,
             lifo_slot: None,
             run_queue,
             is_searching: false,
@@ -108,7 +113,7 @@ pub(crate) fn try_schedule_local(
         drop(core);
         // Work that others could steal is waiting: let a sleeper come and take it.
         if should_notify {
-            handle.notify_parked();
+            handle.notify_parked_local();
         }
         None
     })
@@ -125,7 +130,9 @@ impl Core {
     }
 
     fn next_task(&mut self, handle: &Handle) -> Option<Notified> {
-        if self.tick % handle.tuning.global_queue_interval == 0 {
+        self.until_global_first -= 1;
+        if self.until_global_first == 0 {
+            self.until_global_first = handle.tuning.global_queue_interval;
             // Fairness: every so often the global queue goes first, so that a worker
             // kept busy by its own tasks still serves spawns from outside.
             return handle.inject.pop().or_else(|| self.next_local_task());
@@ -229,9 +236,12 @@ fn run_loop(ctx: &Context) {
     loop {
         let task = {
             let mut core = ctx.core.borrow_mut();
-            core.tick = core.tick.wrapping_add(1);
-            if core.tick % handle.tuning.event_interval == 0 && handle.is_shutdown() {
-                return;
+            core.until_events -= 1;
+            if core.until_events == 0 {
+                core.until_events = handle.tuning.event_interval;
+                if handle.is_shutdown() {
+                    return;
+                }
             }
             core.next_task(handle)
                 .or_else(|| core.steal_work(handle, ctx.index))
