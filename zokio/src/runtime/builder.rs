@@ -223,35 +223,24 @@ fn build_multi_thread(
     let handle = Handle {
         inner: scheduler::Handle::MultiThread(shared.clone()),
     };
-    let cleanup = {
-        let shared = shared.clone();
-        let handle = handle.clone();
-        move || {
-            let _current = super::context::set_current(&handle);
-            shared.shutdown_tasks();
-        }
-    };
-    let mut group = ThreadGroup::new(cleanup);
-    for (index, (core, parker)) in cores.into_iter().enumerate() {
-        let worker = multi_thread::worker::Worker {
+    let worker_list = cores
+        .into_iter()
+        .enumerate()
+        .map(|(index, (core, parker))| multi_thread::worker::Worker {
             handle: shared.clone(),
             index,
             core,
             parker,
-        };
-        let runtime = handle.clone();
-        let started = group.spawn(spec, move || {
-            let _current = super::context::set_current(&runtime);
-            let _driving = super::context::enter_driving();
-            multi_thread::worker::run(worker);
-        });
-        if let Err(err) = started {
-            shared.begin_shutdown();
-            group.wait(None);
-            return Err(err);
+        })
+        .collect();
+    let threads = start_workers(&handle, spec, worker_list, multi_thread::worker::run, {
+        let shared = shared.clone();
+        move |phase| match phase {
+            Phase::Stop => shared.begin_shutdown(),
+            Phase::Cleanup => shared.shutdown_tasks(),
         }
-    }
-    Ok((handle, Some(group)))
+    })?;
+    Ok((handle, Some(threads)))
 }
 
 fn build_thread_per_core(
@@ -264,29 +253,56 @@ fn build_thread_per_core(
     let handle = Handle {
         inner: scheduler::Handle::ThreadPerCore(shared.clone()),
     };
-    let cleanup = {
+    let threads = start_workers(&handle, spec, worker_list, thread_per_core::run, {
         let shared = shared.clone();
+        move |phase| match phase {
+            Phase::Stop => shared.begin_shutdown(),
+            Phase::Cleanup => shared.shutdown_tasks(),
+        }
+    })?;
+    Ok((handle, Some(threads)))
+}
+
+/// What `start_workers` asks of the scheduler: stop the workers (on a failed start),
+/// or cancel what is left once the last worker has exited.
+#[derive(Clone, Copy)]
+enum Phase {
+    Stop,
+    Cleanup,
+}
+
+/// Start one thread per worker, each with the runtime current and marked as driving
+/// tasks; the last one out runs the scheduler's clean-up with the runtime current.
+fn start_workers<W: Send + 'static>(
+    handle: &Handle,
+    spec: &ThreadSpec,
+    workers: Vec<W>,
+    run: fn(W),
+    scheduler: impl Fn(Phase) + Send + Sync + 'static,
+) -> io::Result<ThreadGroup> {
+    let scheduler = Arc::new(scheduler);
+    let mut group = ThreadGroup::new({
+        let scheduler = scheduler.clone();
         let handle = handle.clone();
         move || {
             let _current = super::context::set_current(&handle);
-            shared.shutdown_tasks();
+            scheduler(Phase::Cleanup);
         }
-    };
-    let mut group = ThreadGroup::new(cleanup);
-    for worker in worker_list {
+    });
+    for worker in workers {
         let runtime = handle.clone();
         let started = group.spawn(spec, move || {
             let _current = super::context::set_current(&runtime);
             let _driving = super::context::enter_driving();
-            thread_per_core::run(worker);
+            run(worker);
         });
         if let Err(err) = started {
-            shared.begin_shutdown();
+            scheduler(Phase::Stop);
             group.wait(None);
             return Err(err);
         }
     }
-    Ok((handle, Some(group)))
+    Ok(group)
 }
 
 impl fmt::Debug for Builder {

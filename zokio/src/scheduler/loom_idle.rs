@@ -58,6 +58,7 @@ fn push_and_notify(idle: &Idle, inject: &Inject<u32>) -> Option<usize> {
     idle.worker_to_notify()
 }
 
+/// `searchers[i]` is worker `i`; worker `searchers.len()` was asleep from the start.
 fn check(idle: &Idle, inject: &Inject<u32>, searchers: &[Outcome], pusher_woke: Option<usize>) {
     let woken: Vec<usize> = searchers
         .iter()
@@ -77,11 +78,23 @@ fn check(idle: &Idle, inject: &Inject<u32>, searchers: &[Outcome], pusher_woke: 
         woken.len(),
         "one sleeper woken twice: {woken:?}"
     );
-    // Every woken worker counts as a searching, unparked worker; a worker that found
-    // work is unparked but no longer searching.
-    assert_eq!(idle.counts(), (woken.len(), woken.len() + found));
-    for worker in woken {
-        assert!(!idle.is_parked(worker));
+    // The sleepers list: whoever parked and was not woken, nobody else.
+    let workers = 0..=searchers.len();
+    let parked: Vec<usize> = workers.clone().filter(|&w| idle.is_parked(w)).collect();
+    let expected: Vec<usize> = workers
+        .filter(|&w| !woken.contains(&w) && !searchers.get(w).is_some_and(|o| o.found))
+        .collect();
+    assert_eq!(
+        parked, expected,
+        "{searchers:?}, pusher woke {pusher_woke:?}"
+    );
+    // The searching count, seen through `worker_to_notify`: a woken worker counts as
+    // searching, so nobody more is woken; with no searcher left a sleeper would be.
+    let again = idle.worker_to_notify();
+    if woken.is_empty() {
+        assert_eq!(again.is_some(), !parked.is_empty());
+    } else {
+        assert_eq!(again, None, "woke {woken:?}, then {again:?} as well");
     }
 }
 

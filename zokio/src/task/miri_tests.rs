@@ -371,6 +371,7 @@ fn miri_spawn_after_close_is_cancelled() {
 // ----- wakers -----------------------------------------------------------------------
 
 #[test]
+#[allow(clippy::waker_clone_wake)] // waking a clone by value is the path under test
 fn miri_wake_by_ref_by_val_clone_and_drop() {
     let rt = Rt::new();
     let gate = Gate::default();
@@ -427,6 +428,7 @@ fn miri_wake_from_another_thread() {
 }
 
 #[test]
+#[allow(clippy::waker_clone_wake)] // waking a clone by value is the path under test
 fn miri_self_wake_yields() {
     let rt = Rt::new();
     let mut join = rt.spawn(async {
