@@ -311,7 +311,10 @@ unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), wake
     }
     // Only a second poll after `Ready` gets here; reading again would move the
     // output out twice.
-    assert!(!snapshot.has(OUTPUT_TAKEN), "`JoinHandle` polled after it returned `Ready`");
+    assert!(
+        !snapshot.has(OUTPUT_TAKEN),
+        "`JoinHandle` polled after it returned `Ready`"
+    );
     let id = Id::from_header(ptr);
     // SAFETY: COMPLETE with JOIN_INTEREST: the stage belongs to the JoinHandle, and
     // OUTPUT_TAKEN is set right after so nobody drops it twice.
