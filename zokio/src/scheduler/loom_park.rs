@@ -50,7 +50,7 @@ fn loom_unparks_racing_two_parks_need_a_late_unpark() {
     // Two unparks race the first park; the second park only has a token if one of
     // them landed after the first park returned, otherwise the third thread's late
     // unpark must wake it.
-    model(2, || {
+    model(3, || {
         let parker = Parker::new();
         let early = {
             let unparker = parker.unparker();

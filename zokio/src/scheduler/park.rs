@@ -75,7 +75,9 @@ impl Parker {
         match inner.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                inner.state.store(EMPTY, SeqCst);
+                // A swap, not a store: it reads the unparker's write, so whatever that
+                // thread did before unparking is visible to us.
+                inner.state.swap(EMPTY, SeqCst);
                 return;
             }
             Err(other) => unreachable!("parker in state {other} while its owner parks"),

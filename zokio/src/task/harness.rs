@@ -101,17 +101,22 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             }
         }
         // SAFETY: RUNNING is ours, so is the future; we hold the `Notified` reference.
-        ToRunning::Cancel => unsafe { cancel_and_complete(cell, ptr, 1) },
+        ToRunning::Cancel => unsafe { cancel_and_complete::<F, S>(ptr, 1) },
         ToRunning::Poll => {
             // SAFETY: as above; the borrowed waker lives no longer than our reference.
-            unsafe { poll_future(cell, ptr) }
+            unsafe { poll_future::<F, S>(ptr) }
         }
     }
 }
 
 /// # Safety
 /// The caller has set RUNNING and holds one reference.
-unsafe fn poll_future<F: Future, S: Schedule>(cell: &Cell<F, S>, ptr: NonNull<Header>) {
+///
+/// Paths that may free the task take the pointer, never a `&Cell`: a reference
+/// argument must outlive the call, and completion can free the cell before returning.
+unsafe fn poll_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: caller's promise; this local reference is not used after a free.
+    let cell = unsafe { cell::<F, S>(ptr) };
     let waker = waker_ref(ptr);
     let result = {
         let _current = CurrentTaskGuard::enter(Id::from_header(ptr));
@@ -133,7 +138,7 @@ unsafe fn poll_future<F: Future, S: Schedule>(cell: &Cell<F, S>, ptr: NonNull<He
             // SAFETY: the poll's reference becomes the new `Notified`'s.
             ToIdle::Notified => cell.scheduler.yield_now(unsafe { Notified::from_raw(ptr) }),
             // SAFETY: RUNNING is still ours.
-            ToIdle::Cancel => unsafe { cancel_and_complete(cell, ptr, 1) },
+            ToIdle::Cancel => unsafe { cancel_and_complete::<F, S>(ptr, 1) },
         },
         Ok(Poll::Ready(output)) => {
             // SAFETY: RUNNING is ours, so is the future.
@@ -150,7 +155,7 @@ unsafe fn poll_future<F: Future, S: Schedule>(cell: &Cell<F, S>, ptr: NonNull<He
                 }
             };
             // SAFETY: RUNNING is ours; we hold one reference.
-            unsafe { complete(cell, ptr, kind, 1) }
+            unsafe { complete::<F, S>(ptr, kind, 1) }
         }
         Err(panic) => {
             // A panic during poll leaves the future in an unknown but droppable state.
@@ -165,7 +170,7 @@ unsafe fn poll_future<F: Future, S: Schedule>(cell: &Cell<F, S>, ptr: NonNull<He
             // SAFETY: the future is gone; the stage is ours to fill; one reference held.
             unsafe {
                 let kind = store_panic(cell, panic);
-                complete(cell, ptr, kind, 1)
+                complete::<F, S>(ptr, kind, 1)
             }
         }
     }
@@ -195,18 +200,15 @@ fn drop_quietly<T>(value: T) {
 
 /// # Safety
 /// RUNNING is the caller's; the future is still in the stage; `refs` references held.
-unsafe fn cancel_and_complete<F: Future, S: Schedule>(
-    cell: &Cell<F, S>,
-    ptr: NonNull<Header>,
-    refs: usize,
-) {
+unsafe fn cancel_and_complete<F: Future, S: Schedule>(ptr: NonNull<Header>, refs: usize) {
     // SAFETY: caller's promise.
     unsafe {
+        let cell = cell::<F, S>(ptr);
         let kind = match drop_future(cell) {
             Ok(()) => OUTPUT_CANCELLED,
             Err(panic) => store_panic(cell, panic),
         };
-        complete(cell, ptr, kind, refs)
+        complete::<F, S>(ptr, kind, refs)
     }
 }
 
@@ -214,12 +216,9 @@ unsafe fn cancel_and_complete<F: Future, S: Schedule>(
 ///
 /// # Safety
 /// RUNNING is the caller's; the stage holds what `kind` says; `refs` references held.
-unsafe fn complete<F: Future, S: Schedule>(
-    cell: &Cell<F, S>,
-    ptr: NonNull<Header>,
-    kind: usize,
-    refs: usize,
-) {
+unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>, kind: usize, refs: usize) {
+    // SAFETY: caller's promise; `cell` is not used after the final `dealloc`.
+    let cell = unsafe { cell::<F, S>(ptr) };
     let prev = cell.header.state.transition_to_complete(kind);
     if !prev.has(JOIN_INTEREST) {
         // Nobody will read the output: it is ours to drop.
@@ -352,7 +351,7 @@ unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let cell = unsafe { cell::<F, S>(ptr) };
     if cell.header.state.transition_to_shutdown() {
         // SAFETY: we now own RUNNING and the future.
-        unsafe { cancel_and_complete(cell, ptr, 1) }
+        unsafe { cancel_and_complete::<F, S>(ptr, 1) }
     } else {
         // Running elsewhere (it will see CANCELLED) or already complete.
         // SAFETY: our reference.

@@ -18,7 +18,7 @@ pub struct Id(NonZeroU64);
 impl Id {
     pub(crate) fn from_header(ptr: NonNull<Header>) -> Id {
         // The address of a live allocation is never zero.
-        Id(NonZeroU64::new(ptr.as_ptr() as usize as u64).expect("task address is non-null"))
+        Id(NonZeroU64::new(ptr.as_ptr().addr() as u64).expect("task address is non-null"))
     }
 }
 

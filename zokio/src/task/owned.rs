@@ -23,22 +23,36 @@ pub(crate) struct OwnedTasks {
     closed: AtomicBool,
 }
 
-/// Free slots hold `(next_free << 1) | 1`; task pointers are aligned, so even.
+/// Free slots hold the address `(next_free << 1) | 1` with no provenance; task
+/// pointers are aligned, so their address is even. Keeping real pointers (rather than
+/// addresses) in the slab keeps their provenance for the shutdown path.
 const FREE_TAG: usize = 1;
 const NO_FREE: usize = usize::MAX >> 1;
 
 struct Shard {
-    slots: Vec<usize>,
+    slots: Vec<*mut Header>,
     free_head: usize,
     len: usize,
 }
 
+// SAFETY: the pointers are task references owned by the list; tasks are `Send + Sync`
+// (see raw.rs), and the slots are only touched under the shard lock.
+unsafe impl Send for Shard {}
+
+fn free_link(next: usize) -> *mut Header {
+    std::ptr::without_provenance_mut((next << 1) | FREE_TAG)
+}
+
+fn is_free(slot: *mut Header) -> bool {
+    slot.addr() & FREE_TAG != 0
+}
+
 impl Shard {
     fn insert(&mut self, ptr: NonNull<Header>) -> Option<usize> {
-        let value = ptr.as_ptr() as usize;
+        let value = ptr.as_ptr();
         if self.free_head != NO_FREE {
             let index = self.free_head;
-            self.free_head = self.slots[index] >> 1;
+            self.free_head = self.slots[index].addr() >> 1;
             self.slots[index] = value;
             self.len += 1;
             return Some(index);
@@ -53,7 +67,7 @@ impl Shard {
     }
 
     fn free(&mut self, index: usize) {
-        self.slots[index] = (self.free_head << 1) | FREE_TAG;
+        self.slots[index] = free_link(self.free_head);
         self.free_head = index;
         self.len -= 1;
     }
@@ -78,7 +92,7 @@ impl OwnedTasks {
 
     fn shard(&self, ptr: NonNull<Header>) -> &Mutex<Shard> {
         // Skip the low bits, which allocation alignment makes mostly equal.
-        let index = (ptr.as_ptr() as usize >> 6) & (self.shards.len() - 1);
+        let index = (ptr.as_ptr().addr() >> 6) & (self.shards.len() - 1);
         &self.shards[index]
     }
 
@@ -107,7 +121,7 @@ impl OwnedTasks {
         let index = unsafe { ptr.as_ref() }.state.load().slot();
         let mut shard = crate::loom::lock(self.shard(ptr));
         // Already taken by `close_and_take` (the slot may even hold another task now).
-        if shard.slots.get(index) != Some(&(ptr.as_ptr() as usize)) {
+        if shard.slots.get(index) != Some(&ptr.as_ptr()) {
             return false;
         }
         shard.free(index);
@@ -121,13 +135,11 @@ impl OwnedTasks {
         for shard in self.shards.iter() {
             let mut shard = crate::loom::lock(shard);
             for index in 0..shard.slots.len() {
-                let value = shard.slots[index];
-                if value & FREE_TAG == 0 {
+                let slot = shard.slots[index];
+                if !is_free(slot) {
                     // SAFETY: a listed slot holds a live task and the list's reference,
                     // which moves to us.
-                    tasks.push(unsafe {
-                        Task::from_raw(NonNull::new_unchecked(value as *mut Header))
-                    });
+                    tasks.push(unsafe { Task::from_raw(NonNull::new_unchecked(slot)) });
                     shard.free(index);
                 }
             }

@@ -13,12 +13,12 @@ use std::future::Future;
 use std::ptr::NonNull;
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
-use crate::loom::sync::Arc;
 use crate::runtime::blocking::BlockingSpawner;
 use crate::scheduler::inject::Inject;
 use crate::scheduler::park::Unparker;
 use crate::scheduler::queue::Steal;
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
+use std::sync::Arc;
 
 pub(crate) use idle::Idle;
 pub(crate) use worker::Core;

@@ -10,10 +10,10 @@ use std::cell::{Cell, RefCell};
 use std::ptr;
 
 use super::{Handle, Remote};
-use crate::loom::sync::Arc;
 use crate::scheduler::park::Parker;
 use crate::scheduler::queue::{self, Local};
 use crate::task::Notified;
+use std::sync::Arc;
 
 /// How many tasks in a row may run from the LIFO slot before the others get a turn:
 /// two tasks waking each other forever must not starve the rest of the queue.
