@@ -105,8 +105,10 @@ impl BlockingPool {
             task.cancel();
         }
         let deadline = timeout.map(|t| Instant::now() + t);
+        // A closure of this pool may drop the runtime: do not wait for ourselves.
+        let own = usize::from(POOL.with(|p| p.get()) == Arc::as_ptr(inner));
         let mut state = inner.lock();
-        while state.num_threads > 0 {
+        while state.num_threads > own {
             state = match deadline {
                 None => inner.exited.wait(state).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
@@ -204,7 +206,12 @@ impl BlockingSpawner {
     }
 }
 
+thread_local! {
+    static POOL: std::cell::Cell<*const Inner> = const { std::cell::Cell::new(std::ptr::null()) };
+}
+
 fn run_thread(inner: Arc<Inner>) {
+    POOL.with(|p| p.set(Arc::as_ptr(&inner)));
     let runtime = inner
         .runtime
         .lock()

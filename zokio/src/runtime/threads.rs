@@ -160,7 +160,8 @@ impl Drop for Member {
         let cleanup = state.cleanup.take();
         drop(state);
         if let Some(cleanup) = cleanup {
-            cleanup();
+            // Mark the group done even if the clean-up unwinds, or `wait` never returns.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(cleanup));
         }
         let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
         state.done = true;

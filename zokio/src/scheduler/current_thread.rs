@@ -124,8 +124,16 @@ impl Handle {
         impl Drop for Restore<'_> {
             fn drop(&mut self) {
                 CURRENT.with(|c| c.set(self.2));
-                if let Some(core) = self.1.core.borrow_mut().take() {
+                if let Some(mut core) = self.1.core.borrow_mut().take() {
+                    // The runtime shut down while we held the core: its queue is ours
+                    // to drop, or it keeps the tasks (and this handle) alive forever.
+                    let stale = if self.0.owned.is_closed() {
+                        core.tasks.drain(..).collect()
+                    } else {
+                        Vec::new()
+                    };
                     *crate::loom::lock(&self.0.core) = Some(core);
+                    drop(stale);
                 }
             }
         }
@@ -170,16 +178,13 @@ impl Handle {
         for task in self.owned.close_and_take() {
             task.shutdown();
         }
-        loop {
-            let mut queued = self.inject.drain();
-            if let Some(core) = crate::loom::lock(&self.core).as_mut() {
-                queued.extend(core.tasks.drain(..));
-            }
-            if queued.is_empty() {
-                break;
-            }
-            drop(queued);
+        // Later wake-ups are dropped by the closed queue; a core held by another
+        // thread's `block_on` is drained when that thread gives it back.
+        let mut queued = self.inject.close_and_drain();
+        if let Some(core) = crate::loom::lock(&self.core).as_mut() {
+            queued.extend(core.tasks.drain(..));
         }
+        drop(queued);
     }
 }
 

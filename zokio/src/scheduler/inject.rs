@@ -4,7 +4,9 @@
 //! A mutex around a `VecDeque`, with the length mirrored in an atomic so that workers
 //! can skip the lock when it is empty. The length is updated with `SeqCst` because the
 //! no-lost-wake-up argument of the idle protocol orders a push against a parking
-//! worker's final look at the queues. This file must never run or wake tasks.
+//! worker's final look at the queues. Once closed (runtime shutdown), pushes drop
+//! their values instead of keeping them forever. This file must never run or wake
+//! tasks.
 
 use std::collections::VecDeque;
 
@@ -12,14 +14,22 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
 
 pub(crate) struct Inject<T> {
-    queue: Mutex<VecDeque<T>>,
+    queue: Mutex<Queue<T>>,
     len: AtomicUsize,
+}
+
+struct Queue<T> {
+    items: VecDeque<T>,
+    closed: bool,
 }
 
 impl<T> Inject<T> {
     pub(crate) fn new() -> Inject<T> {
         Inject {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue {
+                items: VecDeque::new(),
+                closed: false,
+            }),
             len: AtomicUsize::new(0),
         }
     }
@@ -33,15 +43,19 @@ impl<T> Inject<T> {
     }
 
     pub(crate) fn push(&self, value: T) {
-        let mut queue = crate::loom::lock(&self.queue);
-        queue.push_back(value);
-        self.len.store(queue.len(), SeqCst);
+        self.push_batch(std::iter::once(value));
     }
 
     pub(crate) fn push_batch(&self, values: impl IntoIterator<Item = T>) {
         let mut queue = crate::loom::lock(&self.queue);
-        queue.extend(values);
-        self.len.store(queue.len(), SeqCst);
+        if queue.closed {
+            // Dropped after the lock: a value's destructor may touch this queue.
+            drop(queue);
+            drop(values.into_iter().collect::<Vec<T>>());
+            return;
+        }
+        queue.items.extend(values);
+        self.len.store(queue.items.len(), SeqCst);
     }
 
     pub(crate) fn pop(&self) -> Option<T> {
@@ -49,9 +63,9 @@ impl<T> Inject<T> {
             return None;
         }
         let mut queue = crate::loom::lock(&self.queue);
-        let value = queue.pop_front();
-        self.len.store(queue.len(), SeqCst);
-        release_spike(&mut queue);
+        let value = queue.items.pop_front();
+        self.len.store(queue.items.len(), SeqCst);
+        release_spike(&mut queue.items);
         value
     }
 
@@ -61,18 +75,19 @@ impl<T> Inject<T> {
             return Vec::new();
         }
         let mut queue = crate::loom::lock(&self.queue);
-        let n = max.min(queue.len());
-        let batch: Vec<T> = queue.drain(..n).collect();
-        self.len.store(queue.len(), SeqCst);
-        release_spike(&mut queue);
+        let n = max.min(queue.items.len());
+        let batch: Vec<T> = queue.items.drain(..n).collect();
+        self.len.store(queue.items.len(), SeqCst);
+        release_spike(&mut queue.items);
         batch
     }
 
-    /// Take everything, for shutdown.
-    pub(crate) fn drain(&self) -> Vec<T> {
+    /// Refuse further values and take everything queued, for shutdown.
+    pub(crate) fn close_and_drain(&self) -> Vec<T> {
         let mut queue = crate::loom::lock(&self.queue);
+        queue.closed = true;
         self.len.store(0, SeqCst);
-        queue.drain(..).collect()
+        queue.items.drain(..).collect()
     }
 }
 

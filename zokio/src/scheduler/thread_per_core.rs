@@ -124,14 +124,13 @@ impl Handle {
                 task.shutdown();
             }
         }
-        loop {
-            let queued: Vec<Notified> =
-                self.workers.iter().flat_map(|w| w.inject.drain()).collect();
-            if queued.is_empty() {
-                break;
-            }
-            drop(queued);
-        }
+        // Later wake-ups are dropped by the closed queues rather than kept forever.
+        let queued: Vec<Notified> = self
+            .workers
+            .iter()
+            .flat_map(|w| w.inject.close_and_drain())
+            .collect();
+        drop(queued);
     }
 }
 

@@ -227,13 +227,13 @@ unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>, kind: usize, re
     } else if prev.has(JOIN_WAKER) {
         // SAFETY: JOIN_WAKER set means the JoinHandle will not write the slot now.
         if let Some(waker) = unsafe { &*cell.header.join_waker.get() } {
-            waker.wake_by_ref();
+            let _ = catch_unwind(AssertUnwindSafe(|| waker.wake_by_ref()));
         }
         let now = cell.header.state.unset_join_waker_after_complete();
         if !now.has(JOIN_INTEREST) {
             // The JoinHandle left while we held the slot: its waker is ours to drop.
             // SAFETY: JOIN_WAKER was ours and no JoinHandle remains.
-            drop(unsafe { (*cell.header.join_waker.get()).take() });
+            drop_quietly(unsafe { (*cell.header.join_waker.get()).take() });
         }
     }
     let released = cell.scheduler.release(ptr);

@@ -128,6 +128,10 @@ impl OwnedTasks {
         true
     }
 
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     /// Refuse new tasks and take out every listed task with its list reference.
     pub(crate) fn close_and_take(&self) -> Vec<Task> {
         self.closed.store(true, Ordering::Release);
