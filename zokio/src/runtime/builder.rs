@@ -233,13 +233,13 @@ fn build_multi_thread(
             parker,
         })
         .collect();
-    let threads = start_workers(&handle, spec, worker_list, multi_thread::worker::run, {
-        let shared = shared.clone();
-        move |phase| match phase {
-            Phase::Stop => shared.begin_shutdown(),
-            Phase::Cleanup => shared.shutdown_tasks(),
-        }
-    })?;
+    let threads = start_workers(
+        &handle,
+        spec,
+        worker_list,
+        multi_thread::worker::run,
+        shared,
+    )?;
     Ok((handle, Some(threads)))
 }
 
@@ -253,22 +253,34 @@ fn build_thread_per_core(
     let handle = Handle {
         inner: scheduler::Handle::ThreadPerCore(shared.clone()),
     };
-    let threads = start_workers(&handle, spec, worker_list, thread_per_core::run, {
-        let shared = shared.clone();
-        move |phase| match phase {
-            Phase::Stop => shared.begin_shutdown(),
-            Phase::Cleanup => shared.shutdown_tasks(),
-        }
-    })?;
+    let threads = start_workers(&handle, spec, worker_list, thread_per_core::run, shared)?;
     Ok((handle, Some(threads)))
 }
 
-/// What `start_workers` asks of the scheduler: stop the workers (on a failed start),
-/// or cancel what is left once the last worker has exited.
-#[derive(Clone, Copy)]
-enum Phase {
-    Stop,
-    Cleanup,
+/// What `start_workers` needs from a scheduler with worker threads.
+trait Threaded: Send + Sync + 'static {
+    /// Tell the workers to stop (also used when a worker fails to start).
+    fn begin_shutdown(&self);
+    /// Cancel what is left; run once, after the last worker exited.
+    fn shutdown_tasks(&self);
+}
+
+impl Threaded for multi_thread::Handle {
+    fn begin_shutdown(&self) {
+        multi_thread::Handle::begin_shutdown(self);
+    }
+    fn shutdown_tasks(&self) {
+        multi_thread::Handle::shutdown_tasks(self);
+    }
+}
+
+impl Threaded for thread_per_core::Handle {
+    fn begin_shutdown(&self) {
+        thread_per_core::Handle::begin_shutdown(self);
+    }
+    fn shutdown_tasks(&self) {
+        thread_per_core::Handle::shutdown_tasks(self);
+    }
 }
 
 /// Start one thread per worker, each with the runtime current and marked as driving
@@ -278,15 +290,14 @@ fn start_workers<W: Send + 'static>(
     spec: &ThreadSpec,
     workers: Vec<W>,
     run: fn(W),
-    scheduler: impl Fn(Phase) + Send + Sync + 'static,
+    scheduler: Arc<impl Threaded>,
 ) -> io::Result<ThreadGroup> {
-    let scheduler = Arc::new(scheduler);
     let mut group = ThreadGroup::new({
         let scheduler = scheduler.clone();
         let handle = handle.clone();
         move || {
             let _current = super::context::set_current(&handle);
-            scheduler(Phase::Cleanup);
+            scheduler.shutdown_tasks();
         }
     });
     for worker in workers {
@@ -297,7 +308,7 @@ fn start_workers<W: Send + 'static>(
             run(worker);
         });
         if let Err(err) = started {
-            scheduler(Phase::Stop);
+            scheduler.begin_shutdown();
             group.wait(None);
             return Err(err);
         }

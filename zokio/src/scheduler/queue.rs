@@ -255,9 +255,8 @@ impl<T> Steal<T> {
             }
         };
         for i in 0..count {
-            // SAFETY: the claimed slots stay untouched by the owner (its `push_back`
-            // never passes `steal`) until we release the claim below; the dst slots are
-            // past dst's tail, which only we (on dst's owner thread) write.
+            // SAFETY: claimed slots stay untouched by the owner (push_back never passes
+            // `steal`) until the claim is released; dst slots lie past dst's tail.
             unsafe {
                 let value = src.take(first.wrapping_add(i));
                 dst.inner.put(dst_tail.wrapping_add(i), value);

@@ -276,6 +276,7 @@ unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     if !cell.header.state.load().has(COMPLETE) {
         // Only reachable if a task lost every reference while unfinished; free its
         // future rather than leak it.
+        // SAFETY: not COMPLETE, so the stage still holds the future, and we own it.
         drop_quietly(unsafe { ManuallyDrop::take(&mut cell.stage.get_mut().future) });
     }
     drop(cell);
