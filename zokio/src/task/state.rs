@@ -306,11 +306,13 @@ impl State {
         })
     }
 
-    /// Record the task's owned-list slot; done once, before the task is shared.
+    /// Record the task's owned-list slot; done once, before the task is shared, so a
+    /// plain load and store suffice (no locked instruction on the spawn path).
     pub(crate) fn set_slot(&self, slot: usize) {
         debug_assert!(slot <= MAX_SLOT);
-        let prev = Snapshot(self.0.fetch_or(slot << SLOT_SHIFT, Relaxed));
+        let prev = Snapshot(self.0.load(Relaxed));
         debug_assert_eq!(prev.slot(), 0, "owned-list slot set twice");
+        self.0.store(prev.0 | (slot << SLOT_SHIFT), Relaxed);
     }
 
     /// The `JoinHandle` took the output out of the stage.
