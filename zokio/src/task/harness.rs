@@ -135,8 +135,14 @@ unsafe fn poll_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
                     unsafe { dealloc::<F, S>(ptr) }
                 }
             }
-            // SAFETY: the poll's reference becomes the new `Notified`'s.
-            ToIdle::Notified => cell.scheduler.yield_now(unsafe { Notified::from_raw(ptr) }),
+            ToIdle::Notified => {
+                // SAFETY: the transition took a reference for the new `Notified`.
+                cell.scheduler.yield_now(unsafe { Notified::from_raw(ptr) });
+                // Only now may the poll's reference go: until `yield_now` returned, the
+                // scheduler hook it ran on lived inside this task.
+                // SAFETY: the poll's reference.
+                drop(unsafe { Task::from_raw(ptr) });
+            }
             // SAFETY: RUNNING is still ours.
             ToIdle::Cancel => unsafe { cancel_and_complete::<F, S>(ptr, 1) },
         },

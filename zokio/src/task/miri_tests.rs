@@ -31,6 +31,9 @@ struct Shared {
     queue: Mutex<VecDeque<Notified>>,
     owned: OwnedTasks,
     yields: AtomicUsize,
+    /// Run a scheduled task at once, as if another worker had taken it immediately.
+    run_inline: AtomicBool,
+    scheduled: AtomicUsize,
 }
 
 /// The scheduler hook every test task stores.
@@ -39,7 +42,14 @@ struct TestScheduler(Arc<Shared>);
 
 impl Schedule for TestScheduler {
     fn schedule(&self, task: Notified) {
-        self.0.queue.lock().unwrap().push_back(task);
+        if self.0.run_inline.load(SeqCst) {
+            task.run();
+        } else {
+            self.0.queue.lock().unwrap().push_back(task);
+        }
+        // Real schedulers touch their hook after handing the task over (an unpark);
+        // the hook lives inside the task, so the task must still be alive here.
+        self.0.scheduled.fetch_add(1, SeqCst);
     }
 
     fn yield_now(&self, task: Notified) {
@@ -117,6 +127,8 @@ impl Rt {
             queue: Mutex::new(VecDeque::new()),
             owned: OwnedTasks::new(1),
             yields: AtomicUsize::new(0),
+            run_inline: AtomicBool::new(false),
+            scheduled: AtomicUsize::new(0),
         })))
     }
 
@@ -843,4 +855,41 @@ fn miri_complete_while_join_handle_dropped_on_another_thread() {
         1,
         "join waker leaked or dropped twice"
     );
+}
+
+// ----- the scheduler hook outlives the scheduling call ------------------------------
+
+/// A detached task whose only other reference is the waker: waking it by value hands
+/// it to a scheduler that runs (and so frees) it before returning. The task must
+/// stay alive until the scheduler's `schedule` returns, since `&self` points into it.
+#[test]
+fn miri_wake_by_val_keeps_task_alive_through_schedule() {
+    let rt = Rt::new();
+    let parked: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+    let slot = parked.clone();
+    let mut first = true;
+    drop(rt.0.spawn(poll_fn(move |cx| {
+        if std::mem::take(&mut first) {
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })));
+    rt.0.run_all();
+    rt.0 .0.run_inline.store(true, SeqCst);
+    let waker = parked.lock().unwrap().take().unwrap();
+    waker.wake();
+    assert_eq!(rt.0.live_tasks(), 0);
+}
+
+/// The same for a task that yields: the poll's reference must outlive `yield_now`.
+#[test]
+fn miri_yield_keeps_task_alive_through_schedule() {
+    let rt = Rt::new();
+    rt.0 .0.run_inline.store(true, SeqCst);
+    drop(rt.0.spawn(yield_now()));
+    rt.0.run_all();
+    assert_eq!(rt.0.yields(), 1);
+    assert_eq!(rt.0.live_tasks(), 0);
 }

@@ -167,8 +167,9 @@ impl State {
             }
             let mut next = s.0 & !RUNNING;
             if s.has(NOTIFIED) {
-                // Keep the poller's reference for the new `Notified`.
-                (Some(next), ToIdle::Notified)
+                // A new reference for the new `Notified`; the poller keeps its own until
+                // the scheduler has taken the task, whose hook lives in the task.
+                (Some(next + REF_ONE), ToIdle::Notified)
             } else {
                 next -= REF_ONE;
                 (
@@ -202,7 +203,8 @@ impl State {
         })
     }
 
-    /// `wake`: like `wake_by_ref`, but the waker's own reference is consumed.
+    /// `wake`: like `wake_by_ref`, but the waker's own reference is consumed (after
+    /// the scheduling call, on `Submit`).
     pub(crate) fn transition_to_notified_by_val(&self) -> Transition {
         self.update(|s| {
             if s.has(COMPLETE) || s.has(NOTIFIED) {
@@ -217,8 +219,10 @@ impl State {
                 // The poller holds a reference too, so this cannot be the last one.
                 (Some((s.0 | NOTIFIED) - REF_ONE), Transition::Done)
             } else {
-                // The waker's reference moves into the new `Notified`.
-                (Some(s.0 | NOTIFIED), Transition::Submit)
+                // A new reference for the `Notified`. The waker keeps its own until the
+                // scheduler returns: the scheduler hook it calls lives inside the task,
+                // which another thread may run and free as soon as it is queued.
+                (Some((s.0 | NOTIFIED) + REF_ONE), Transition::Submit)
             }
         })
     }
@@ -355,6 +359,9 @@ mod tests {
         assert_eq!(state.transition_to_running(), ToRunning::Poll);
         assert_eq!(state.transition_to_notified_by_ref(), Transition::Done);
         assert_eq!(state.transition_to_idle(), ToIdle::Notified);
+        // The new `Notified` took a reference; the poller drops its own after yielding.
+        assert_eq!(state.load().ref_count(), 4);
+        assert!(!state.ref_dec());
         assert_eq!(state.transition_to_running(), ToRunning::Poll);
         let prev = state.transition_to_complete(0);
         assert!(prev.has(JOIN_INTEREST));

@@ -38,8 +38,13 @@ unsafe fn wake(data: *const ()) {
     let header = header(data);
     match header.state.transition_to_notified_by_val() {
         Transition::Done => {}
-        // SAFETY: the waker's reference moved into the `Notified`.
-        Transition::Submit => unsafe { (header.vtable.schedule)(ptr_of(data)) },
+        Transition::Submit => {
+            // SAFETY: the transition took a new reference for the `Notified`; ours keeps
+            // the task (and the scheduler hook inside it) alive through the call.
+            unsafe { (header.vtable.schedule)(ptr_of(data)) };
+            // SAFETY: the waker's own reference, released now that scheduling is done.
+            drop(unsafe { Task::from_raw(ptr_of(data)) });
+        }
         // SAFETY: that was the last reference.
         Transition::Dealloc => unsafe { (header.vtable.dealloc)(ptr_of(data)) },
     }
