@@ -136,12 +136,15 @@ unsafe fn poll_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
                 }
             }
             ToIdle::Notified => {
-                // SAFETY: the transition took a reference for the new `Notified`.
-                cell.scheduler.yield_now(unsafe { Notified::from_raw(ptr) });
-                // Only now may the poll's reference go: until `yield_now` returned, the
-                // scheduler hook it ran on lived inside this task.
-                // SAFETY: the poll's reference.
-                drop(unsafe { Task::from_raw(ptr) });
+                // Once queued, the task may be run and freed by another thread before
+                // `yield_now` returns, so `yield_now` must not borrow the hook inside
+                // the task: it gets a bitwise copy on our stack instead, never dropped.
+                // SAFETY: we still hold the poll's reference, so the hook is readable;
+                // the copy stays valid after a free because the polling thread holds
+                // its own strong reference to the scheduler (see `Schedule`).
+                let scheduler = ManuallyDrop::new(unsafe { std::ptr::read(&cell.scheduler) });
+                // SAFETY: the poll's reference becomes the new `Notified`'s.
+                scheduler.yield_now(unsafe { Notified::from_raw(ptr) });
             }
             // SAFETY: RUNNING is still ours.
             ToIdle::Cancel => unsafe { cancel_and_complete::<F, S>(ptr, 1) },

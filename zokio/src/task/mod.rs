@@ -37,6 +37,12 @@ pub(crate) use raw::{Notified, Task};
 
 /// What a task needs from its scheduler. Implemented by each scheduler's handle type,
 /// which every task stores (one word) to find its way back when woken.
+///
+/// Invariants the task code relies on: the hook is a shared handle (an `Arc` or a
+/// struct of them) whose bitwise copy points at the same live scheduler; and a task is
+/// only polled on a thread that holds its own strong reference to that scheduler (a
+/// worker's context, the caller of `block_on`, a blocking-pool thread). That is what
+/// lets `yield_now` run on a stack copy of the hook while the task may be freed.
 pub(crate) trait Schedule: Send + Sync + 'static {
     /// A woken (or newly spawned) task is ready to run.
     fn schedule(&self, task: Notified);

