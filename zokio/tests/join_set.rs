@@ -130,11 +130,13 @@ fn dropping_set_aborts_tasks() {
                 let mut watchers = Vec::new();
                 for _ in 0..N {
                     // The sender lives inside the task: it is dropped exactly
-                    // when the task's future is dropped.
+                    // when the task's future is dropped. The guard goes first
+                    // (tuple fields drop in order), so a closed channel proves
+                    // the guard was already counted.
                     let (tx, rx) = oneshot::channel::<()>();
                     let g = drops.guard();
                     set.spawn(async move {
-                        let _keep = (tx, g);
+                        let _keep = (g, tx);
                         std::future::pending::<()>().await;
                     });
                     watchers.push(rx);
