@@ -139,9 +139,9 @@ unsafe fn poll_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
                 // Once queued, the task may be run and freed by another thread before
                 // `yield_now` returns, so `yield_now` must not borrow the hook inside
                 // the task: it gets a bitwise copy on our stack instead, never dropped.
-                // SAFETY: we still hold the poll's reference, so the hook is readable;
-                // the copy stays valid after a free because the polling thread holds
+                // The copy stays valid after a free because the polling thread holds
                 // its own strong reference to the scheduler (see `Schedule`).
+                // SAFETY: we still hold the poll's reference, so the hook is readable.
                 let scheduler = ManuallyDrop::new(unsafe { std::ptr::read(&cell.scheduler) });
                 // SAFETY: the poll's reference becomes the new `Notified`'s.
                 scheduler.yield_now(unsafe { Notified::from_raw(ptr) });
