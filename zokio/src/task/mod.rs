@@ -33,7 +33,7 @@ pub use yield_now::yield_now;
 pub(crate) use harness::{new_task, HEADER_BYTES};
 pub(crate) use header::Header;
 pub(crate) use owned::OwnedTasks;
-pub(crate) use raw::{Notified, Task};
+pub(crate) use raw::Notified;
 
 /// What a task needs from its scheduler. Implemented by each scheduler's handle type,
 /// which every task stores (one word) to find its way back when woken.
@@ -60,10 +60,9 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 impl Notified {
     /// Cancel a task that will never run (its queue is shutting down).
     pub(crate) fn cancel(self) {
-        let ptr = self.into_task().into_raw();
-        // SAFETY: the `Notified`'s reference is handed over; a queued task is idle, so
-        // shutdown claims its future and completes it as cancelled.
-        unsafe { Task::from_raw(ptr) }.shutdown();
+        // A queued task is idle, so shutdown claims its future and completes it as
+        // cancelled, consuming the `Notified`'s reference.
+        self.into_task().shutdown();
     }
 }
 
