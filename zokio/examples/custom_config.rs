@@ -9,6 +9,7 @@ struct TwoWorkers;
 
 impl zokio::Config for TwoWorkers {
     type Scheduler = MultiThread;
+    type Driver = zokio::config::AutoDriver;
     type Memory = System;
     const WORKER_THREADS: usize = 2;
     const GLOBAL_QUEUE_INTERVAL: u32 = 16;

@@ -1,5 +1,5 @@
-//! Compile-time configuration: a `Config` type picks the scheduler and the memory
-//! strategy through associated types and fixes the tuning through consts, so that a
+//! Compile-time configuration: a `Config` type picks the scheduler, the I/O driver and
+//! the memory strategy through associated types and fixes the tuning through consts, so that a
 //! `Runtime<C>` is built for exactly one set of components.
 //!
 //! `RuntimeInfo` reports what a configuration consists of, with sizes taken from
@@ -20,11 +20,12 @@ mod sealed {
 /// A runtime configuration, fixed at compile time.
 ///
 /// ```
-/// use zokio::config::{CurrentThread, System};
+/// use zokio::config::{AutoDriver, CurrentThread, System};
 ///
 /// struct Embedded;
 /// impl zokio::Config for Embedded {
 ///     type Scheduler = CurrentThread;
+///     type Driver = AutoDriver;
 ///     type Memory = System;
 ///     const EVENT_INTERVAL: u32 = 31;
 /// }
@@ -36,6 +37,8 @@ mod sealed {
 pub trait Config: 'static {
     /// Which scheduler runs the tasks.
     type Scheduler: SchedulerKind;
+    /// Which I/O driver each worker sleeps in.
+    type Driver: DriverChoice;
     /// Where task memory comes from.
     type Memory: MemoryStrategy;
     /// Worker threads; 0 means one per available CPU. Ignored by `CurrentThread`.
@@ -58,6 +61,40 @@ pub trait SchedulerKind: sealed::Sealed + 'static {
     const FLAVOR: Option<RuntimeFlavor>;
     /// Memory one worker costs for its scheduler state, as laid out by the compiler.
     const PER_WORKER_BYTES: usize;
+}
+
+/// An I/O driver that a `Config` can choose.
+pub trait DriverChoice: sealed::Sealed + 'static {
+    /// A short name for reports.
+    const NAME: &'static str;
+    /// The driver forced; `None` when the `Builder` or `ZOKIO_DRIVER` decides.
+    const CHOICE: Option<crate::runtime::Driver>;
+}
+
+/// io_uring where the kernel allows it, else epoll; the `Builder` and `ZOKIO_DRIVER`
+/// may still force one.
+pub struct AutoDriver;
+/// io_uring only: building fails where a ring cannot be set up.
+pub struct IoUring;
+/// epoll only.
+pub struct Epoll;
+
+impl sealed::Sealed for AutoDriver {}
+impl DriverChoice for AutoDriver {
+    const NAME: &'static str = "auto (io_uring, else epoll)";
+    const CHOICE: Option<crate::runtime::Driver> = None;
+}
+
+impl sealed::Sealed for IoUring {}
+impl DriverChoice for IoUring {
+    const NAME: &'static str = "io_uring";
+    const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::IoUring);
+}
+
+impl sealed::Sealed for Epoll {}
+impl DriverChoice for Epoll {
+    const NAME: &'static str = "epoll";
+    const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::Epoll);
 }
 
 /// Where task memory comes from.
@@ -119,6 +156,7 @@ pub struct DefaultConfig;
 
 impl Config for DefaultConfig {
     type Scheduler = BuilderChoice;
+    type Driver = AutoDriver;
     type Memory = System;
 }
 
@@ -128,6 +166,11 @@ impl Config for DefaultConfig {
 pub struct RuntimeInfo {
     /// The scheduler's name.
     pub scheduler: &'static str,
+    /// The I/O driver choice's name.
+    pub driver: &'static str,
+    /// Bytes of one worker's driver state (I/O driver, timer handle, shared part's
+    /// pointer), as laid out by the compiler; the kernel's ring memory is not included.
+    pub driver_bytes: usize,
     /// The memory strategy's name.
     pub memory: &'static str,
     /// Bytes of the header every task carries (state, vtable, links, join waker).
@@ -148,6 +191,8 @@ impl RuntimeInfo {
     pub(crate) const fn of<C: Config>() -> RuntimeInfo {
         RuntimeInfo {
             scheduler: C::Scheduler::NAME,
+            driver: C::Driver::NAME,
+            driver_bytes: size_of::<crate::driver::LocalDriver>(),
             memory: C::Memory::NAME,
             task_header_bytes: crate::task::HEADER_BYTES,
             per_worker_bytes: C::Scheduler::PER_WORKER_BYTES,

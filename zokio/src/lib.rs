@@ -22,12 +22,15 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub(crate) mod driver;
+pub mod io;
 mod loom;
 pub mod memory;
 pub mod runtime;
 pub(crate) mod scheduler;
 pub mod sync;
 pub mod task;
+pub mod time;
 
 pub use config::{Config, DefaultConfig, RuntimeInfo};
 pub use task::spawn;

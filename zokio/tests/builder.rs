@@ -299,12 +299,14 @@ fn thread_stack_size_applies_to_workers_thread_per_core() {
 struct MyConfig;
 impl zokio::Config for MyConfig {
     type Scheduler = zokio::config::CurrentThread;
+    type Driver = zokio::config::AutoDriver;
     type Memory = zokio::config::System;
 }
 
 struct MyMultiConfig;
 impl zokio::Config for MyMultiConfig {
     type Scheduler = zokio::config::MultiThread;
+    type Driver = zokio::config::AutoDriver;
     type Memory = zokio::config::System;
     const WORKER_THREADS: usize = 2;
 }

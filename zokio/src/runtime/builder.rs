@@ -14,6 +14,7 @@ use super::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 use super::threads::{Hook, ThreadGroup, ThreadSpec};
 use super::{Handle, Runtime, RuntimeFlavor};
 use crate::config::Config;
+use crate::driver::{self, Driver, DriverOptions, Drivers, LocalDriver};
 use crate::scheduler::multi_thread::{self, Tuning};
 use crate::scheduler::{self, current_thread, thread_per_core};
 use crate::task::OwnedTasks;
@@ -30,6 +31,7 @@ pub struct Builder {
     event_interval: u32,
     max_blocking_threads: usize,
     thread_keep_alive: Duration,
+    drivers: DriverOptions,
 }
 
 impl Builder {
@@ -45,6 +47,7 @@ impl Builder {
             event_interval: 61,
             max_blocking_threads: DEFAULT_MAX_THREADS,
             thread_keep_alive: DEFAULT_KEEP_ALIVE,
+            drivers: DriverOptions::default(),
         }
     }
 
@@ -120,8 +123,44 @@ impl Builder {
         self
     }
 
-    /// Accepted for tokio compatibility: Zokio's drivers are always enabled.
+    /// Which I/O driver to use: `Auto` (io_uring, falling back to epoll where a ring
+    /// cannot be set up), `IoUring` (fail to build without it) or `Epoll`. Without
+    /// this call the `ZOKIO_DRIVER` environment variable (`auto`, `io_uring`, `epoll`)
+    /// decides, and Auto when it is unset.
+    pub fn driver(&mut self, driver: Driver) -> &mut Self {
+        self.drivers.choice = Some(driver);
+        self
+    }
+
+    /// Start with the clock paused, as after `zokio::time::pause()`: timers fire in
+    /// order without real waiting, whenever the runtime has nothing else to do.
+    /// Current-thread runtimes only, as in tokio.
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Self {
+        self.drivers.start_paused = start_paused;
+        self
+    }
+
+    /// Test hook: make io_uring set-up fail with `errno`, as on a kernel or sandbox
+    /// without it (ENOSYS, EPERM, ENOMEM), to exercise the epoll fallback.
+    #[doc(hidden)]
+    pub fn simulate_io_uring_setup_failure(&mut self, errno: i32) -> &mut Self {
+        self.drivers.simulate_uring_failure = Some(errno);
+        self
+    }
+
+    /// Accepted for tokio compatibility: Zokio's I/O and time drivers are always
+    /// enabled, so this changes nothing.
     pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility: the I/O driver is always enabled.
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility: the time driver is always enabled.
+    pub fn enable_time(&mut self) -> &mut Self {
         self
     }
 
@@ -152,16 +191,33 @@ impl Builder {
         let spawner = blocking.spawner().clone();
         let (handle, threads) = match self.flavor {
             RuntimeFlavor::CurrentThread => {
-                let handle = current_thread::Handle::new(tuning, spawner);
+                // The core moves between the threads that call `block_on`, so its ring
+                // cannot be tied to one submitting thread.
+                let (drivers, mut locals) = driver::build_drivers(&self.drivers, 1, false)?;
+                let local = locals.pop().expect("one driver");
+                let handle = current_thread::Handle::new(tuning, spawner, local);
                 (
                     Handle {
                         inner: scheduler::Handle::CurrentThread(handle),
+                        drivers,
                     },
                     None,
                 )
             }
-            RuntimeFlavor::MultiThread => build_multi_thread(workers, tuning, spawner, &spec)?,
-            RuntimeFlavor::ThreadPerCore => build_thread_per_core(workers, tuning, spawner, &spec)?,
+            flavor => {
+                if self.drivers.start_paused {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "start_paused(true) needs a current-thread runtime                          (`Builder::new_current_thread()`): a paused clock is only                          deterministic with a single thread, as in tokio",
+                    ));
+                }
+                let (drivers, locals) = driver::build_drivers(&self.drivers, workers, true)?;
+                if flavor == RuntimeFlavor::MultiThread {
+                    build_multi_thread(locals, drivers, tuning, spawner, &spec)?
+                } else {
+                    build_thread_per_core(locals, drivers, tuning, spawner, &spec)?
+                }
+            }
         };
         blocking.spawner().set_runtime(handle.clone());
         Ok(Runtime {
@@ -205,12 +261,14 @@ fn default_workers() -> usize {
 }
 
 fn build_multi_thread(
-    workers: usize,
+    locals: Vec<LocalDriver>,
+    drivers: Arc<Drivers>,
     tuning: Tuning,
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
-    let (cores, remotes) = multi_thread::worker::create(workers);
+    let workers = locals.len();
+    let (cores, remotes) = multi_thread::worker::create(locals);
     let shared = Arc::new(multi_thread::Handle {
         remotes: remotes.into(),
         inject: crate::scheduler::inject::Inject::new(),
@@ -222,15 +280,16 @@ fn build_multi_thread(
     });
     let handle = Handle {
         inner: scheduler::Handle::MultiThread(shared.clone()),
+        drivers,
     };
     let worker_list = cores
         .into_iter()
         .enumerate()
-        .map(|(index, (core, parker))| multi_thread::worker::Worker {
+        .map(|(index, (core, driver))| multi_thread::worker::Worker {
             handle: shared.clone(),
             index,
             core,
-            parker,
+            driver,
         })
         .collect();
     let threads = start_workers(
@@ -244,14 +303,16 @@ fn build_multi_thread(
 }
 
 fn build_thread_per_core(
-    workers: usize,
+    locals: Vec<LocalDriver>,
+    drivers: Arc<Drivers>,
     tuning: Tuning,
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
-    let (shared, worker_list) = thread_per_core::Handle::new(workers, tuning, blocking);
+    let (shared, worker_list) = thread_per_core::Handle::new(locals, tuning, blocking);
     let handle = Handle {
         inner: scheduler::Handle::ThreadPerCore(shared.clone()),
+        drivers,
     };
     let threads = start_workers(&handle, spec, worker_list, thread_per_core::run, shared)?;
     Ok((handle, Some(threads)))
@@ -289,7 +350,7 @@ fn start_workers<W: Send + 'static>(
     handle: &Handle,
     spec: &ThreadSpec,
     workers: Vec<W>,
-    run: fn(W),
+    run: fn(W) -> LocalDriver,
     scheduler: Arc<impl Threaded>,
 ) -> io::Result<ThreadGroup> {
     let mut group = ThreadGroup::new({
@@ -303,9 +364,14 @@ fn start_workers<W: Send + 'static>(
     for worker in workers {
         let runtime = handle.clone();
         let started = group.spawn(spec, move || {
-            let _current = super::context::set_current(&runtime);
-            let _driving = super::context::enter_driving();
-            run(worker);
+            let current = super::context::set_current(&runtime);
+            let driving = super::context::enter_driving();
+            let driver = run(worker);
+            drop(driving);
+            drop(current);
+            // After the clean-up dropped every task: only this thread may submit to
+            // its ring, so it cancels and waits for what they left in flight.
+            Box::new(move || driver.drain())
         });
         if let Err(err) = started {
             scheduler.begin_shutdown();
@@ -332,11 +398,14 @@ impl fmt::Debug for Builder {
 impl Builder {
     /// A builder preset from configuration `C`'s consts and scheduler.
     pub(crate) fn from_config<C: Config>() -> Builder {
-        use crate::config::SchedulerKind;
+        use crate::config::{DriverChoice, SchedulerKind};
         let mut builder =
             Builder::with_flavor(C::Scheduler::FLAVOR.unwrap_or(RuntimeFlavor::MultiThread));
         if C::WORKER_THREADS > 0 {
             builder.worker_threads(C::WORKER_THREADS);
+        }
+        if let Some(driver) = C::Driver::CHOICE {
+            builder.driver(driver);
         }
         builder
             .thread_name(C::THREAD_NAME)

@@ -17,6 +17,7 @@ use crate::task::JoinHandle;
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) inner: scheduler::Handle,
+    pub(crate) drivers: std::sync::Arc<crate::driver::Drivers>,
 }
 
 /// Which scheduler a runtime uses.
@@ -66,6 +67,11 @@ pub struct EnterGuard<'a> {
 }
 
 impl Handle {
+    /// The I/O driver the runtime's workers use.
+    pub fn driver_kind(&self) -> crate::runtime::DriverKind {
+        self.drivers.kind
+    }
+
     /// The runtime this thread is in.
     ///
     /// # Panics

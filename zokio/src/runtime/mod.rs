@@ -18,6 +18,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::time::Duration;
 
+pub use crate::driver::{Driver, DriverKind};
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 
@@ -98,6 +99,12 @@ impl<C: Config> Runtime<C> {
         R: Send + 'static,
     {
         self.handle.spawn_blocking(f)
+    }
+
+    /// The I/O driver the workers use: io_uring, or epoll where a ring could not be
+    /// set up (or was not asked for).
+    pub fn driver_kind(&self) -> DriverKind {
+        self.handle.driver_kind()
     }
 
     /// A handle to this runtime.

@@ -3,7 +3,9 @@
 //!
 //! The last thread of a group to finish runs the group's clean-up (cancelling the
 //! tasks that are left) on its own thread, so that `shutdown_background` never blocks
-//! and `Drop` can wait for it with or without a deadline. Nothing here knows about
+//! and `Drop` can wait for it with or without a deadline. After the clean-up each
+//! thread runs its own finisher (draining its I/O driver, which only that thread may
+//! submit to); the group is done when every finisher has run. Nothing here knows about
 //! schedulers or tasks.
 
 use std::io;
@@ -46,6 +48,8 @@ impl ThreadSpec {
 }
 
 type Cleanup = Box<dyn FnOnce() + Send + 'static>;
+/// Runs on the thread that returned it, after the group's clean-up.
+pub(crate) type Finisher = Box<dyn FnOnce()>;
 
 struct Latch {
     state: Mutex<LatchState>,
@@ -53,9 +57,22 @@ struct Latch {
 }
 
 struct LatchState {
+    /// Threads still in their body.
     live: usize,
     cleanup: Option<Cleanup>,
+    cleaned: bool,
+    /// Threads that have not finished their finisher.
+    finishing: usize,
     done: bool,
+}
+
+impl LatchState {
+    fn update_done(&mut self, latch: &Latch) {
+        if self.cleaned && self.finishing == 0 && !self.done {
+            self.done = true;
+            latch.finished.notify_all();
+        }
+    }
 }
 
 /// A group of threads whose last one out runs a clean-up.
@@ -69,6 +86,32 @@ pub(crate) struct Member {
     latch: Arc<Latch>,
 }
 
+/// Counts a thread out of the finishers when dropped (also if it never started).
+struct Finishing {
+    latch: Arc<Latch>,
+}
+
+impl Drop for Finishing {
+    fn drop(&mut self) {
+        let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.finishing -= 1;
+        state.update_done(&self.latch);
+    }
+}
+
+impl Finishing {
+    fn wait_cleaned(&self) {
+        let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !state.cleaned {
+            state = self
+                .latch
+                .finished
+                .wait(state)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
 impl ThreadGroup {
     pub(crate) fn new(cleanup: impl FnOnce() + Send + 'static) -> ThreadGroup {
         ThreadGroup {
@@ -76,6 +119,8 @@ impl ThreadGroup {
                 state: Mutex::new(LatchState {
                     live: 0,
                     cleanup: Some(Box::new(cleanup)),
+                    cleaned: false,
+                    finishing: 0,
                     done: false,
                 }),
                 finished: Condvar::new(),
@@ -84,29 +129,39 @@ impl ThreadGroup {
         }
     }
 
-    /// Register a thread before starting it, and keep its handle once started.
+    /// Register a thread before starting it, and keep its handle once started. The
+    /// finisher that `body` returns runs after the group's clean-up.
     pub(crate) fn spawn(
         &mut self,
         spec: &ThreadSpec,
-        body: impl FnOnce() + Send + 'static,
+        body: impl FnOnce() -> Finisher + Send + 'static,
     ) -> io::Result<()> {
-        self.latch
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .live += 1;
+        {
+            let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.live += 1;
+            state.finishing += 1;
+        }
         let member = Member {
             latch: self.latch.clone(),
         };
+        let finishing = Finishing {
+            latch: self.latch.clone(),
+        };
         match spec.spawn(move || {
-            let _member = member;
-            body();
+            let finisher = {
+                let _member = member;
+                body()
+            };
+            finishing.wait_cleaned();
+            finisher();
+            drop(finishing);
         }) {
             Ok(thread) => {
                 self.threads.push(thread);
                 Ok(())
             }
-            // The closure (and its `Member`) was dropped, which counted it out again.
+            // The closure (with its `Member` and `Finishing`) was dropped, which
+            // counted it out again.
             Err(e) => Err(e),
         }
     }
@@ -164,7 +219,8 @@ impl Drop for Member {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(cleanup));
         }
         let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.done = true;
+        state.cleaned = true;
         self.latch.finished.notify_all();
+        state.update_done(&self.latch);
     }
 }

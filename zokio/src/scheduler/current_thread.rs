@@ -22,7 +22,7 @@ use std::time::Duration;
 use crate::runtime::blocking::BlockingSpawner;
 use crate::scheduler::inject::Inject;
 use crate::scheduler::multi_thread::Tuning;
-use crate::scheduler::park::{Parker, Unparker};
+use crate::driver::{LocalDriver, Unparker};
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 
 pub(crate) struct Handle {
@@ -38,7 +38,7 @@ pub(crate) struct Handle {
 pub(crate) struct Core {
     tasks: VecDeque<Notified>,
     tick: u32,
-    parker: Parker,
+    driver: LocalDriver,
 }
 
 struct DrivingContext {
@@ -54,16 +54,15 @@ thread_local! {
 const CORE_RETRY: Duration = Duration::from_millis(1);
 
 impl Handle {
-    pub(crate) fn new(tuning: Tuning, blocking: BlockingSpawner) -> Arc<Handle> {
-        let parker = Parker::new();
+    pub(crate) fn new(tuning: Tuning, blocking: BlockingSpawner, driver: LocalDriver) -> Arc<Handle> {
         Arc::new(Handle {
             inject: Inject::new(),
             owned: OwnedTasks::new(1),
-            unparker: parker.unparker(),
+            unparker: driver.unparker(),
             core: Mutex::new(Some(Box::new(Core {
                 tasks: VecDeque::new(),
                 tick: 0,
-                parker,
+                driver,
             }))),
             tuning,
             blocking,
@@ -126,23 +125,40 @@ impl Handle {
                 CURRENT.with(|c| c.set(self.2));
                 if let Some(mut core) = self.1.core.borrow_mut().take() {
                     // The runtime shut down while we held the core: its queue is ours
-                    // to drop, or it keeps the tasks (and this handle) alive forever.
-                    let stale = if self.0.owned.is_closed() {
+                    // to drop, or it keeps the tasks (and this handle) alive forever,
+                    // and its driver is ours to drain.
+                    let stale: Vec<Notified> = if self.0.owned.is_closed() {
                         core.tasks.drain(..).collect()
                     } else {
                         Vec::new()
                     };
-                    *crate::loom::lock(&self.0.core) = Some(core);
+                    let closed = self.0.owned.is_closed();
                     drop(stale);
+                    if closed {
+                        core.driver.drain();
+                    }
+                    *crate::loom::lock(&self.0.core) = Some(core);
                 }
             }
         }
         let _restore = Restore(self, &ctx, previous);
+        // The driver sits in the boxed core, which stays at one address while this
+        // call holds it (taken out of `ctx` for a park, put back after).
+        let driver: *const LocalDriver = &ctx.core.borrow().as_ref().expect("core present").driver;
+        // SAFETY: the core (and its driver) lives until `_restore` gives it back, and
+        // this guard is dropped first (declared after it).
+        let _driver = unsafe { crate::driver::context::enter(&*driver) };
         loop {
             if main.woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                if let Poll::Ready(output) =
+                    crate::task::coop::with_budget(|| future.as_mut().poll(cx))
+                {
                     return output;
                 }
+            }
+            // Once per round even when busy: completions and timers.
+            if let Some(core) = ctx.core.borrow().as_ref() {
+                core.driver.poll();
             }
             for _ in 0..self.tuning.event_interval {
                 let task = {
@@ -162,7 +178,7 @@ impl Handle {
                             // Temporarily take the core out so a wake during the park
                             // cannot find it borrowed.
                             let core = ctx.core.borrow_mut().take().expect("core present");
-                            core.parker.park();
+                            core.driver.park();
                             *ctx.core.borrow_mut() = Some(core);
                         }
                         break;
@@ -181,10 +197,17 @@ impl Handle {
         // Later wake-ups are dropped by the closed queue; a core held by another
         // thread's `block_on` is drained when that thread gives it back.
         let mut queued = self.inject.close_and_drain();
-        if let Some(core) = crate::loom::lock(&self.core).as_mut() {
+        let core = crate::loom::lock(&self.core).take();
+        if let Some(mut core) = core {
             queued.extend(core.tasks.drain(..));
+            drop(queued);
+            // Every task is gone: cancel what they left in flight and wait for the
+            // kernel before anything is freed.
+            core.driver.drain();
+            *crate::loom::lock(&self.core) = Some(core);
+        } else {
+            drop(queued);
         }
-        drop(queued);
     }
 }
 

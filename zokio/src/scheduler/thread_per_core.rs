@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::runtime::blocking::BlockingSpawner;
 use crate::scheduler::inject::Inject;
 use crate::scheduler::multi_thread::Tuning;
-use crate::scheduler::park::{Parker, Unparker};
+use crate::driver::{LocalDriver, Unparker};
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 
 pub(crate) struct Handle {
@@ -37,7 +37,7 @@ pub(crate) struct WorkerShared {
 /// Handed to a worker thread at start.
 pub(crate) struct Worker {
     pub(crate) shared: Arc<WorkerShared>,
-    parker: Parker,
+    driver: LocalDriver,
 }
 
 struct WorkerContext {
@@ -51,25 +51,25 @@ thread_local! {
 
 impl Handle {
     pub(crate) fn new(
-        num_workers: usize,
+        drivers: Vec<LocalDriver>,
         tuning: Tuning,
         blocking: BlockingSpawner,
     ) -> (Arc<Handle>, Vec<Worker>) {
+        let num_workers = drivers.len();
         let mut workers = Vec::with_capacity(num_workers);
         let mut shared = Vec::with_capacity(num_workers);
-        for _ in 0..num_workers {
-            let parker = Parker::new();
+        for driver in drivers {
             let worker_shared = Arc::new(WorkerShared {
                 inject: Inject::new(),
                 owned: OwnedTasks::new(1),
-                unparker: parker.unparker(),
+                unparker: driver.unparker(),
                 shutdown: AtomicBool::new(false),
                 tuning,
             });
             shared.push(worker_shared.clone());
             workers.push(Worker {
                 shared: worker_shared,
-                parker,
+                driver,
             });
         }
         let handle = Arc::new(Handle {
@@ -134,13 +134,16 @@ impl Handle {
     }
 }
 
-/// The body of a worker thread.
-pub(crate) fn run(worker: Worker) {
-    let Worker { shared, parker } = worker;
+/// The body of a worker thread. Returns its driver, to be drained on this thread once
+/// every task of the runtime is gone.
+pub(crate) fn run(worker: Worker) -> LocalDriver {
+    let Worker { shared, driver } = worker;
     let ctx = WorkerContext {
         shared,
         tasks: RefCell::new(VecDeque::new()),
     };
+    // SAFETY: `driver` outlives the guard, which is dropped before `driver` is returned.
+    let driver_guard = unsafe { crate::driver::context::enter(&driver) };
     CURRENT.with(|c| c.set(&ctx));
     struct Reset;
     impl Drop for Reset {
@@ -148,11 +151,15 @@ pub(crate) fn run(worker: Worker) {
             CURRENT.with(|c| c.set(ptr::null()));
         }
     }
-    let _reset = Reset;
+    let reset = Reset;
     let shared = &*ctx.shared;
     let mut tick: u32 = 0;
     while !shared.shutdown.load(Ordering::Acquire) {
         tick = tick.wrapping_add(1);
+        if tick % shared.tuning.event_interval == 0 {
+            // A busy worker never parks, so completions and timers are looked at here.
+            driver.poll();
+        }
         let task = {
             let mut tasks = ctx.tasks.borrow_mut();
             if tick % shared.tuning.global_queue_interval == 0 {
@@ -169,11 +176,14 @@ pub(crate) fn run(worker: Worker) {
         };
         match task {
             Some(task) => task.run(),
-            None => parker.park(),
+            None => driver.park(),
         }
     }
     let leftovers: Vec<Notified> = ctx.tasks.borrow_mut().drain(..).collect();
     shared.inject.push_batch(leftovers);
+    drop(reset);
+    drop(driver_guard);
+    driver
 }
 
 impl Schedule for Arc<WorkerShared> {

@@ -124,7 +124,7 @@ unsafe fn poll_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: RUNNING gives this thread the future; it never moves out of the cell.
             let future = unsafe { Pin::new_unchecked(&mut *(*cell.stage.get()).future) };
-            future.poll(&mut cx)
+            super::coop::with_budget(|| future.poll(&mut cx))
         }))
     };
     match result {

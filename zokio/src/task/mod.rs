@@ -7,6 +7,7 @@
 //! completion), `raw.rs` (references), `waker.rs`, `join.rs`, `owned.rs`. Schedulers
 //! only see `Notified` and the `Schedule` trait; this module never picks a thread.
 
+pub(crate) mod coop;
 mod error;
 mod harness;
 mod header;
@@ -24,6 +25,7 @@ mod yield_now;
 use std::future::Future;
 use std::ptr::NonNull;
 
+pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};

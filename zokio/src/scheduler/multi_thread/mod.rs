@@ -15,7 +15,7 @@ use std::ptr::NonNull;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::runtime::blocking::BlockingSpawner;
 use crate::scheduler::inject::Inject;
-use crate::scheduler::park::Unparker;
+use crate::driver::Unparker;
 use crate::scheduler::queue::Steal;
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 use std::sync::Arc;

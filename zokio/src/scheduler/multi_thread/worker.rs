@@ -10,7 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::ptr;
 
 use super::{Handle, Remote};
-use crate::scheduler::park::Parker;
+use crate::driver::LocalDriver;
 use crate::scheduler::queue::{self, Local};
 use crate::task::Notified;
 use std::sync::Arc;
@@ -38,14 +38,14 @@ pub(crate) struct Worker {
     pub(crate) handle: Arc<Handle>,
     pub(crate) index: usize,
     pub(crate) core: Core,
-    pub(crate) parker: Parker,
+    pub(crate) driver: LocalDriver,
 }
 
 struct Context {
     handle: Arc<Handle>,
     index: usize,
     core: RefCell<Core>,
-    parker: Parker,
+    driver: LocalDriver,
 }
 
 thread_local! {
@@ -53,15 +53,15 @@ thread_local! {
 }
 
 /// Build the per-worker pieces: private cores and the remotes others see.
-pub(crate) fn create(num_workers: usize) -> (Vec<(Core, Parker)>, Vec<Remote>) {
+pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Vec<Remote>) {
+    let num_workers = drivers.len();
     let mut cores = Vec::with_capacity(num_workers);
     let mut remotes = Vec::with_capacity(num_workers);
-    for index in 0..num_workers {
+    for (index, driver) in drivers.into_iter().enumerate() {
         let (run_queue, steal) = queue::new();
-        let parker = Parker::new();
         remotes.push(Remote {
             steal,
-            unparker: parker.unparker(),
+            unparker: driver.unparker(),
         });
         let core = Core {
             until_global_first: 1,
@@ -71,7 +71,7 @@ pub(crate) fn create(num_workers: usize) -> (Vec<(Core, Parker)>, Vec<Remote>) {
             is_searching: false,
             rand: FastRand::new(index as u64),
         };
-        cores.push((core, parker));
+        cores.push((core, driver));
     }
     (cores, remotes)
 }
@@ -197,20 +197,24 @@ impl Core {
     }
 }
 
-/// The body of a worker thread.
-pub(crate) fn run(worker: Worker) {
+/// The body of a worker thread. Returns its driver, to be drained on this thread once
+/// every task of the runtime is gone.
+pub(crate) fn run(worker: Worker) -> LocalDriver {
     let Worker {
         handle,
         index,
         core,
-        parker,
+        driver,
     } = worker;
     let ctx = Context {
         handle,
         index,
         core: RefCell::new(core),
-        parker,
+        driver,
     };
+    // SAFETY: `ctx` outlives the guard, which is dropped at the end of this block,
+    // before `ctx` is moved out below.
+    let driver_guard = unsafe { crate::driver::context::enter(&ctx.driver) };
     CURRENT.with(|c| c.set(&ctx));
     // Reset before `ctx` goes away, even if something below unwinds.
     struct Reset;
@@ -219,7 +223,7 @@ pub(crate) fn run(worker: Worker) {
             CURRENT.with(|c| c.set(ptr::null()));
         }
     }
-    let _reset = Reset;
+    let reset = Reset;
     run_loop(&ctx);
     // Hand whatever is still queued here to the global queue for the final drain.
     let mut core = ctx.core.borrow_mut();
@@ -229,20 +233,29 @@ pub(crate) fn run(worker: Worker) {
     }
     drop(core);
     ctx.handle.inject.push_batch(leftovers);
+    drop(driver_guard);
+    drop(reset);
+    ctx.driver
 }
 
 fn run_loop(ctx: &Context) {
     let handle = &*ctx.handle;
     loop {
-        let task = {
+        let maintenance = {
             let mut core = ctx.core.borrow_mut();
             core.until_events -= 1;
-            if core.until_events == 0 {
-                core.until_events = handle.tuning.event_interval;
-                if handle.is_shutdown() {
-                    return;
-                }
+            core.until_events == 0
+        };
+        if maintenance {
+            ctx.core.borrow_mut().until_events = handle.tuning.event_interval;
+            if handle.is_shutdown() {
+                return;
             }
+            // A busy worker never parks, so completions and timers are looked at here.
+            ctx.driver.poll();
+        }
+        let task = {
+            let mut core = ctx.core.borrow_mut();
             core.next_task(handle)
                 .or_else(|| core.steal_work(handle, ctx.index))
         };
@@ -298,10 +311,19 @@ fn park(ctx: &Context) {
         if handle.is_shutdown() {
             return;
         }
-        ctx.parker.park();
+        ctx.driver.park();
         if !handle.idle.is_parked(ctx.index) {
             // `worker_to_notify` took us off the list and counted us as searching.
             ctx.core.borrow_mut().is_searching = !handle.is_shutdown();
+            return;
+        }
+        // A completion or timer may have woken tasks into our own queue: leave the
+        // sleepers on our own. If a notifier took us off the list first, it counted us
+        // as searching, as above.
+        if ctx.core.borrow().has_local_work() {
+            if !handle.idle.unpark_worker_by_id(ctx.index) {
+                ctx.core.borrow_mut().is_searching = !handle.is_shutdown();
+            }
             return;
         }
     }

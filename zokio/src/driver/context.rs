@@ -1,0 +1,132 @@
+//! Which driver an operation or timer on this thread goes to.
+//!
+//! A worker thread (or the thread holding a current-thread runtime's core) has its
+//! `LocalDriver` in a thread-local while it runs tasks: operations are submitted to it
+//! directly. Any other thread inside a runtime (a `block_on` caller of a multi-thread
+//! runtime, a blocking-pool thread) hands them to one of the runtime's drivers through
+//! its request queue. Outside every runtime an operation fails with an error that says
+//! so. Nothing here may block.
+
+use std::cell::Cell;
+use std::io;
+use std::ptr::{self, NonNull};
+use std::sync::Arc;
+
+use super::local::LocalDriver;
+use super::op::cell::{OpHeader, OwnedCell};
+use super::op::OpKind;
+use super::shared::{DriverShared, Request};
+use super::DriverKind;
+use crate::time::driver::TimeDriver;
+
+thread_local! {
+    static CURRENT: Cell<*const LocalDriver> = const { Cell::new(ptr::null()) };
+}
+
+/// Makes a driver this thread's own until dropped.
+pub(crate) struct EnterGuard {
+    previous: *const LocalDriver,
+}
+
+/// # Safety
+/// `driver` must outlive the returned guard, and the guard must be dropped on this
+/// thread before `driver` is moved or dropped.
+pub(crate) unsafe fn enter(driver: &LocalDriver) -> EnterGuard {
+    let previous = CURRENT.with(|c| c.replace(driver));
+    EnterGuard { previous }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|c| c.set(self.previous));
+    }
+}
+
+fn with_local<R>(f: impl FnOnce(&LocalDriver) -> R) -> Option<R> {
+    let ptr = CURRENT.try_with(|c| c.get()).ok()?;
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: CURRENT points at a live driver while its `EnterGuard` lives (`enter`'s
+    // contract), and only this thread reads it.
+    Some(f(unsafe { &*ptr }))
+}
+
+fn no_runtime() -> io::Error {
+    io::Error::other(
+        "no Zokio runtime on this thread: I/O operations must run inside a task, \
+         `Runtime::block_on`, or after `Runtime::enter()`",
+    )
+}
+
+/// The driver kind operations on this thread are served by.
+pub(crate) fn current_kind() -> io::Result<DriverKind> {
+    if let Some(kind) = with_local(|d| d.kind()) {
+        return Ok(kind);
+    }
+    crate::runtime::context::with_current(|h| h.drivers.kind).map_err(|_| no_runtime())
+}
+
+/// Hand a fresh cell to a driver; returns the driver that now co-owns it. On error the
+/// cell was not handed over.
+pub(crate) fn submit(header: NonNull<OpHeader>) -> io::Result<Arc<DriverShared>> {
+    let local = with_local(|d| {
+        let mut io = d.io.try_borrow_mut().ok()?;
+        io.submit(header);
+        Some(d.shared.clone())
+    });
+    if let Some(Some(owner)) = local {
+        return Ok(owner);
+    }
+    // Not a worker, or the driver is busy in this very call stack: queue it.
+    let target = match with_local(|d| d.shared.clone()) {
+        Some(own) => own,
+        None => crate::runtime::context::with_current(|h| h.drivers.remote_target())
+            .map_err(|_| no_runtime())?,
+    };
+    match target.push(Request::Submit(header)) {
+        Ok(()) => Ok(target),
+        Err(_) => Err(io::Error::other(
+            "the Zokio runtime is shutting down: its I/O driver no longer accepts operations",
+        )),
+    }
+}
+
+/// A future gave up an in-flight operation: make the owning driver cancel it and free
+/// the cell once the kernel is done.
+pub(crate) fn abandon<K: OpKind>(cell: OwnedCell<K>, owner: &Arc<DriverShared>) {
+    let header = cell.header();
+    let mut cell = Some(cell);
+    let mut done = false;
+    let _ = with_local(|d| {
+        if !Arc::ptr_eq(&d.shared, owner) {
+            return;
+        }
+        if let Ok(mut io) = d.io.try_borrow_mut() {
+            done = true;
+            // On the owner's thread with its driver free: no completion can run
+            // between the abandon and the cancel, so the cell is still ours to name.
+            if cell.take().is_some_and(|c| c.abandon(false)) {
+                io.cancel(header);
+            }
+        }
+    });
+    if done {
+        return;
+    }
+    if let Some(cell) = cell {
+        if cell.abandon(true) && owner.push(Request::Cancel(header)).is_err() {
+            // The driver drained already, so the operation completed and its cell was
+            // ours to free; `abandon` saw that and freed it. Reaching here means the
+            // drain gave up on a stuck operation: the cell stays leaked, never freed.
+        }
+    }
+}
+
+/// The time driver for a timer created on this thread.
+pub(crate) fn current_time_driver() -> Option<Arc<TimeDriver>> {
+    if let Some(time) = with_local(|d| d.time.clone()) {
+        return Some(time);
+    }
+    crate::runtime::context::with_current(|h| h.drivers.remote_time()).ok()
+}

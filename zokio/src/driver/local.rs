@@ -1,0 +1,171 @@
+//! A worker's own driver: its I/O driver, its timer wheel, and its shared part, with
+//! the one park routine every scheduler calls when it has nothing to run.
+//!
+//! `park` first takes what other threads handed over, then sleeps in the I/O driver
+//! until a completion, a wake-up or the next timer deadline, then fires due timers.
+//! With a paused clock it never sleeps while a timer is pending: it moves the clock to
+//! that timer instead (auto-advance), which makes timer tests instant and exact.
+//! Nothing here may run a task; completions only wake them.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::shared::{DriverShared, Request};
+use super::DriverKind;
+use crate::time::driver::TimeDriver;
+
+pub(crate) enum IoDriver {
+    #[cfg(target_os = "linux")]
+    Uring(super::uring::UringDriver),
+    #[cfg(target_os = "linux")]
+    Epoll(super::epoll::EpollDriver),
+}
+
+pub(crate) struct LocalDriver {
+    pub(crate) io: RefCell<IoDriver>,
+    pub(crate) shared: Arc<DriverShared>,
+    pub(crate) time: Arc<TimeDriver>,
+    /// Reused buffer for requests from other threads.
+    requests: RefCell<Vec<Request>>,
+}
+
+impl IoDriver {
+    pub(crate) fn submit(&mut self, header: std::ptr::NonNull<super::op::cell::OpHeader>) {
+        match self {
+            #[cfg(target_os = "linux")]
+            IoDriver::Uring(d) => d.submit(header),
+            #[cfg(target_os = "linux")]
+            IoDriver::Epoll(d) => d.submit(header),
+        }
+    }
+
+    pub(crate) fn cancel(&mut self, header: std::ptr::NonNull<super::op::cell::OpHeader>) {
+        match self {
+            #[cfg(target_os = "linux")]
+            IoDriver::Uring(d) => d.cancel(header),
+            #[cfg(target_os = "linux")]
+            IoDriver::Epoll(d) => d.cancel(header),
+        }
+    }
+
+    fn handle(&mut self, request: Request) {
+        match self {
+            #[cfg(target_os = "linux")]
+            IoDriver::Uring(d) => d.handle(request),
+            #[cfg(target_os = "linux")]
+            IoDriver::Epoll(d) => d.handle(request),
+        }
+    }
+
+    fn wait(&mut self, shared: &DriverShared, timeout: Option<Duration>) -> usize {
+        match self {
+            #[cfg(target_os = "linux")]
+            IoDriver::Uring(d) => {
+                if timeout == Some(Duration::ZERO) {
+                    d.poll()
+                } else {
+                    d.park(timeout)
+                }
+            }
+            #[cfg(target_os = "linux")]
+            IoDriver::Epoll(d) => d.park(shared, timeout),
+        }
+    }
+
+    fn drain(&mut self, shared: &DriverShared) {
+        match self {
+            #[cfg(target_os = "linux")]
+            IoDriver::Uring(d) => d.drain(shared),
+            #[cfg(target_os = "linux")]
+            IoDriver::Epoll(d) => d.drain(shared),
+        }
+    }
+}
+
+impl LocalDriver {
+    pub(crate) fn new(io: IoDriver, shared: Arc<DriverShared>, time: Arc<TimeDriver>) -> Self {
+        LocalDriver {
+            io: RefCell::new(io),
+            shared,
+            time,
+            requests: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn kind(&self) -> DriverKind {
+        self.shared.kind
+    }
+
+    pub(crate) fn unparker(&self) -> super::Unparker {
+        super::Unparker::new(self.shared.clone())
+    }
+
+    /// Sleep until there may be something to do: a completion, a wake-up, or a timer.
+    pub(crate) fn park(&self) {
+        self.turn(true);
+    }
+
+    /// Look for completions and due timers without sleeping (a busy worker's check).
+    pub(crate) fn poll(&self) {
+        self.turn(false);
+    }
+
+    fn turn(&self, may_sleep: bool) {
+        // A completion's waker that drops another operation can land here again; the
+        // outer turn finishes the work, so the inner one has nothing to add.
+        let Ok(mut io) = self.io.try_borrow_mut() else {
+            return;
+        };
+        {
+            let mut requests = self.requests.borrow_mut();
+            self.shared.take_requests(&mut requests);
+            for request in requests.drain(..) {
+                io.handle(request);
+            }
+        }
+        if !may_sleep {
+            io.wait(&self.shared, Some(Duration::ZERO));
+            drop(io);
+            self.time.process();
+            return;
+        }
+        if self.time.clock().is_paused() {
+            let completed = io.wait(&self.shared, Some(Duration::ZERO));
+            drop(io);
+            let fired = self.time.process();
+            if completed > 0 || fired > 0 || self.shared.take_notification() {
+                return;
+            }
+            // Nothing can happen before the next timer except through another thread,
+            // so jump to it instead of waiting.
+            if self.time.auto_advance() {
+                self.time.process();
+                return;
+            }
+            let Ok(again) = self.io.try_borrow_mut() else {
+                return;
+            };
+            io = again;
+        }
+        let timeout = self.time.park_timeout();
+        if timeout != Some(Duration::ZERO) && self.shared.begin_park() {
+            io.wait(&self.shared, timeout);
+            self.shared.end_park();
+        } else {
+            io.wait(&self.shared, Some(Duration::ZERO));
+        }
+        drop(io);
+        self.time.process();
+    }
+
+    /// Shutdown, on the owning thread, after every task is gone: cancel what is in
+    /// flight and wait until the kernel is done with every buffer; fire no more timers.
+    pub(crate) fn drain(&self) {
+        self.time.shutdown();
+        match self.io.try_borrow_mut() {
+            Ok(mut io) => io.drain(&self.shared),
+            Err(_) => log::error!("driver drained while in use; in-flight operations leak"),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! I/O and time drivers: what a worker sleeps in, and what wakes it.
+//!
+//! Each worker owns one `LocalDriver` (`local.rs`): an I/O driver (an io_uring ring
+//! in `uring/`, or epoll in `epoll/`), a timer wheel (`crate::time`), and a shared
+//! part (`shared.rs`) through which other threads wake it or hand it operations. The
+//! operations both drivers serve live in `op/`, one file per kind; `context.rs` routes
+//! an operation to the driver of the thread it is polled on; `select.rs` picks io_uring
+//! or epoll at start-up. This module must never poll a task.
+
+pub(crate) mod context;
+#[cfg(target_os = "linux")]
+pub(crate) mod epoll;
+mod local;
+pub(crate) mod op;
+mod select;
+pub(crate) mod shared;
+#[cfg(target_os = "linux")]
+pub(crate) mod uring;
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+
+pub(crate) use local::LocalDriver;
+pub(crate) use select::{build_drivers, DriverOptions};
+pub(crate) use shared::{DriverShared, Unparker};
+
+pub(crate) use context::current_time_driver;
+
+use crate::time::driver::TimeDriver;
+
+/// Which I/O driver a runtime should use; see `Builder::driver`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Driver {
+    /// io_uring where the kernel allows it, epoll otherwise (the default).
+    #[default]
+    Auto,
+    /// io_uring only: building the runtime fails if a ring cannot be set up.
+    IoUring,
+    /// epoll, even where io_uring is available.
+    Epoll,
+}
+
+/// The I/O driver a runtime ended up with; see `Runtime::driver_kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DriverKind {
+    /// One io_uring ring per worker.
+    IoUring,
+    /// One epoll instance per worker.
+    Epoll,
+}
+
+impl fmt::Display for DriverKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DriverKind::IoUring => "io_uring",
+            DriverKind::Epoll => "epoll",
+        })
+    }
+}
+
+/// Every driver of one runtime, for threads that are not its workers: they hand their
+/// operations and timers to one of the workers' drivers, round robin.
+pub(crate) struct Drivers {
+    pub(crate) kind: DriverKind,
+    shared: Box<[Arc<DriverShared>]>,
+    time: Box<[Arc<TimeDriver>]>,
+    next: AtomicUsize,
+}
+
+impl Drivers {
+    fn pick(&self) -> usize {
+        self.next.fetch_add(1, Relaxed) % self.shared.len()
+    }
+
+    pub(crate) fn remote_target(&self) -> Arc<DriverShared> {
+        self.shared[self.pick()].clone()
+    }
+
+    pub(crate) fn remote_time(&self) -> Arc<TimeDriver> {
+        self.time[self.pick()].clone()
+    }
+}
+
+impl fmt::Debug for Drivers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Drivers")
+            .field("kind", &self.kind)
+            .field("count", &self.shared.len())
+            .finish()
+    }
+}

@@ -1,0 +1,278 @@
+//! The heap cell of one in-flight operation: what the kernel may still touch (the
+//! buffer, the iovecs, the timespec) plus the word that says who still owns it.
+//!
+//! Two owners share a cell: the `Op` future and the driver that submitted it. The
+//! driver sets COMPLETE when the kernel is done with the operation; a future dropped
+//! before that sets DROPPED, and the driver then drops everything when the completion
+//! arrives. So a dropped future never frees memory the kernel may still write. After a
+//! normal completion the future moves the data out (TAKEN) while the driver may still
+//! be waking it (DRIVER_GONE not yet set): whoever sets the second of those two bits
+//! frees the memory. This file must not know which driver is used.
+
+use std::cell::{Cell, UnsafeCell};
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU8, Ordering::AcqRel, Ordering::Acquire};
+use std::task::Waker;
+
+use futures_util::task::AtomicWaker;
+
+use super::OpKind;
+
+const COMPLETE: u8 = 1;
+const DROPPED: u8 = 2;
+const TAKEN: u8 = 4;
+const DRIVER_GONE: u8 = 8;
+/// A cancel for this cell waits in the driver's request queue: the cell must outlive
+/// it, or the cancel could hit a new operation that reused the address.
+const CANCEL_QUEUED: u8 = 16;
+
+/// The type-erased part of a cell, which drivers hold as `NonNull<OpHeader>`.
+#[repr(C)]
+pub(crate) struct OpHeader {
+    state: AtomicU8,
+    /// The kernel's result (`-errno` on failure), written before COMPLETE is set.
+    result: UnsafeCell<i32>,
+    waker: AtomicWaker,
+    /// The submitting driver's bookkeeping slot; only that driver's thread touches it.
+    pub(crate) slot: Cell<u32>,
+    vtable: &'static Vtable,
+}
+
+struct Vtable {
+    drop_all: unsafe fn(NonNull<OpHeader>),
+    free_memory: unsafe fn(NonNull<OpHeader>),
+    #[cfg(target_os = "linux")]
+    uring_entry: unsafe fn(NonNull<OpHeader>) -> io_uring::squeue::Entry,
+    epoll_wait: unsafe fn(NonNull<OpHeader>) -> super::EpollWait,
+}
+
+// SAFETY: the header is shared between the future's thread and the driver's thread.
+// `state` and `waker` are atomic; `result` is written only by the driver before the
+// Release of COMPLETE and read only after an Acquire of it; `slot` is touched only by
+// the submitting driver's thread. The data behind the header is `Send` (`OpKind: Send`).
+unsafe impl Send for OpHeader {}
+// SAFETY: as above.
+unsafe impl Sync for OpHeader {}
+
+#[repr(C)]
+struct OpCell<K> {
+    header: OpHeader,
+    /// Moved out by the future after completion, so never dropped by the box itself.
+    kind: UnsafeCell<ManuallyDrop<K>>,
+}
+
+/// What the future's side of a cell holds.
+pub(crate) struct OwnedCell<K: OpKind> {
+    ptr: NonNull<OpCell<K>>,
+}
+
+// SAFETY: the cell holds a `K: Send`; the header protocol above makes the sharing sound.
+unsafe impl<K: OpKind> Send for OwnedCell<K> {}
+
+impl<K: OpKind> OwnedCell<K> {
+    pub(crate) fn new(kind: K) -> OwnedCell<K> {
+        let cell = Box::new(OpCell {
+            header: OpHeader {
+                state: AtomicU8::new(0),
+                result: UnsafeCell::new(0),
+                waker: AtomicWaker::new(),
+                slot: Cell::new(u32::MAX),
+                vtable: &Vtable {
+                    drop_all: drop_all::<K>,
+                    free_memory: free_memory::<K>,
+                    #[cfg(target_os = "linux")]
+                    uring_entry: uring_entry_of::<K>,
+                    epoll_wait: epoll_wait_of::<K>,
+                },
+            },
+            kind: UnsafeCell::new(ManuallyDrop::new(kind)),
+        });
+        OwnedCell {
+            ptr: NonNull::from(Box::leak(cell)),
+        }
+    }
+
+    pub(crate) fn header(&self) -> NonNull<OpHeader> {
+        self.ptr.cast()
+    }
+
+    /// The operation's data back from a cell that never reached a driver.
+    pub(crate) fn into_kind(self) -> K {
+        let ptr = self.ptr;
+        std::mem::forget(self);
+        // SAFETY: never submitted, so the cell is ours alone: move the data out, then
+        // free the memory (the `ManuallyDrop` keeps the box from dropping it again).
+        unsafe {
+            let kind = ManuallyDrop::take(&mut *(*ptr.as_ptr()).kind.get());
+            drop(Box::from_raw(ptr.as_ptr()));
+            kind
+        }
+    }
+
+    pub(crate) fn register(&self, waker: &Waker) {
+        // SAFETY: the cell lives while we own it.
+        unsafe { self.ptr.as_ref() }.header.waker.register(waker);
+    }
+
+    /// The result once the driver is done with the cell; the cell back while in flight.
+    pub(crate) fn try_take(self) -> Result<(K, i32), OwnedCell<K>> {
+        // SAFETY: the cell lives while we own it.
+        let header = unsafe { &self.ptr.as_ref().header };
+        if header.state.load(Acquire) & COMPLETE == 0 {
+            return Err(self);
+        }
+        let ptr = self.ptr;
+        std::mem::forget(self);
+        // SAFETY: COMPLETE was read with Acquire, so the driver's write of `result` is
+        // visible and it no longer touches `kind`; we move `kind` out exactly once.
+        let (kind, result) = unsafe {
+            let cell = ptr.as_ptr();
+            (ManuallyDrop::take(&mut *(*cell).kind.get()), *(*cell).header.result.get())
+        };
+        // SAFETY: our last use of the cell; `release` frees it if the driver is gone.
+        unsafe { release(ptr.cast(), TAKEN, DRIVER_GONE) };
+        Ok((kind, result))
+    }
+
+    /// Give up the cell while the driver may still own it. Returns true if the driver
+    /// still holds it (it then needs a cancel and frees the cell on completion), false
+    /// if the operation had already completed (the data is dropped here).
+    ///
+    /// `queue_cancel`: the cancel will travel through the driver's request queue, so
+    /// the driver keeps the cell until it has handled that request.
+    pub(crate) fn abandon(self, queue_cancel: bool) -> bool {
+        let ptr = self.ptr;
+        std::mem::forget(self);
+        let bits = if queue_cancel {
+            DROPPED | CANCEL_QUEUED
+        } else {
+            DROPPED
+        };
+        // SAFETY: we own the cell until our bit is set.
+        let prev = unsafe { ptr.as_ref() }.header.state.fetch_or(bits, AcqRel);
+        if prev & COMPLETE == 0 {
+            return true;
+        }
+        // SAFETY: complete: the data is ours to drop, exactly once, as in `try_take`.
+        unsafe { ManuallyDrop::drop(&mut *(*ptr.as_ptr()).kind.get()) };
+        // SAFETY: our last use of the cell.
+        unsafe { release(ptr.cast(), TAKEN, DRIVER_GONE) };
+        false
+    }
+}
+
+/// Set `mine`; if `theirs` was already set, the other side is gone and we free.
+///
+/// # Safety
+/// The caller's side never touches the cell again.
+unsafe fn release(header: NonNull<OpHeader>, mine: u8, theirs: u8) {
+    // SAFETY: the caller still owns the cell until the bit is set.
+    let h = unsafe { header.as_ref() };
+    let prev = h.state.fetch_or(mine, AcqRel);
+    if prev & theirs != 0 {
+        // SAFETY: both sides are done; the data was moved out or dropped already.
+        unsafe { (h.vtable.free_memory)(header) };
+    }
+}
+
+impl<K: OpKind> Drop for OwnedCell<K> {
+    /// Dropping an `OwnedCell` that was never submitted frees it at once.
+    fn drop(&mut self) {
+        // SAFETY: an `OwnedCell` that reaches `Drop` was never handed to a driver
+        // (submitted cells leave through `try_take` or `abandon`), so it is ours alone.
+        unsafe { drop_all::<K>(self.ptr.cast()) };
+    }
+}
+
+/// The driver's side: the kernel (or readiness) finished with `header`.
+///
+/// # Safety
+/// `header` was submitted to the calling driver and is completed exactly once.
+pub(crate) unsafe fn complete(header: NonNull<OpHeader>, result: i32) {
+    // SAFETY: the driver still owns the cell (caller's contract).
+    let h = unsafe { header.as_ref() };
+    // SAFETY: until COMPLETE is set, only the driver touches `result`.
+    unsafe { *h.result.get() = result };
+    let prev = h.state.fetch_or(COMPLETE, AcqRel);
+    if prev & DROPPED != 0 {
+        if prev & CANCEL_QUEUED == 0 {
+            // SAFETY: the future is gone and will not look again; we were the last owner.
+            unsafe { (h.vtable.drop_all)(header) };
+        }
+        // Otherwise the queued cancel frees it when the driver reaches it.
+        return;
+    }
+    // The future may take the data as soon as it sees COMPLETE, but the memory stays
+    // until we set DRIVER_GONE, so waking through the header is still sound.
+    if let Some(waker) = h.waker.take() {
+        waker.wake();
+    }
+    // SAFETY: our last use of the cell.
+    unsafe { release(header, DRIVER_GONE, TAKEN) };
+}
+
+/// The driver reached a queued cancel for `header`. Returns true if the operation is
+/// still in flight (the caller cancels it; the completion then frees the cell), false
+/// if it had completed meanwhile (the cell is freed here).
+///
+/// # Safety
+/// Called on the driver's own thread, once per queued cancel; completions of this
+/// driver run on the same thread, so they cannot race with this.
+pub(crate) unsafe fn take_cancel_request(header: NonNull<OpHeader>) -> bool {
+    // SAFETY: CANCEL_QUEUED keeps the cell alive until this call.
+    let h = unsafe { header.as_ref() };
+    let prev = h.state.fetch_and(!CANCEL_QUEUED, AcqRel);
+    if prev & COMPLETE != 0 {
+        // SAFETY: completed and abandoned: we are the last owner.
+        unsafe { (h.vtable.drop_all)(header) };
+        return false;
+    }
+    true
+}
+
+/// # Safety
+/// `header` is owned by the calling driver and not yet complete.
+#[cfg(target_os = "linux")]
+pub(crate) unsafe fn uring_entry(header: NonNull<OpHeader>) -> io_uring::squeue::Entry {
+    // SAFETY: caller's contract.
+    unsafe { (header.as_ref().vtable.uring_entry)(header) }
+}
+
+/// # Safety
+/// As for `uring_entry`.
+pub(crate) unsafe fn epoll_wait(header: NonNull<OpHeader>) -> super::EpollWait {
+    // SAFETY: caller's contract.
+    unsafe { (header.as_ref().vtable.epoll_wait)(header) }
+}
+
+unsafe fn drop_all<K: OpKind>(header: NonNull<OpHeader>) {
+    let cell = header.cast::<OpCell<K>>().as_ptr();
+    // SAFETY: the header is the first field of a `#[repr(C)] OpCell<K>` made by `new`;
+    // the caller is the last owner and the data was never moved out.
+    unsafe {
+        ManuallyDrop::drop(&mut *(*cell).kind.get());
+        drop(Box::from_raw(cell));
+    }
+}
+
+unsafe fn free_memory<K: OpKind>(header: NonNull<OpHeader>) {
+    // SAFETY: as in `drop_all`, with the data already moved out or dropped; the
+    // `ManuallyDrop` keeps the box from dropping it again.
+    drop(unsafe { Box::from_raw(header.cast::<OpCell<K>>().as_ptr()) });
+}
+
+#[cfg(target_os = "linux")]
+unsafe fn uring_entry_of<K: OpKind>(header: NonNull<OpHeader>) -> io_uring::squeue::Entry {
+    let cell = header.cast::<OpCell<K>>();
+    // SAFETY: the driver owns the cell while it prepares the entry; the future does not
+    // touch `kind` until COMPLETE. The entry's pointers point into the heap cell,
+    // which stays put until the driver frees it after the completion.
+    unsafe { (**(*cell.as_ptr()).kind.get()).uring_entry() }
+}
+
+unsafe fn epoll_wait_of<K: OpKind>(header: NonNull<OpHeader>) -> super::EpollWait {
+    let cell = header.cast::<OpCell<K>>();
+    // SAFETY: as in `uring_entry`; this only reads plain values (fd, interest).
+    unsafe { (**(*cell.as_ptr()).kind.get()).epoll_wait() }
+}

@@ -1,0 +1,255 @@
+//! The operation layer both drivers serve: one `OpKind` per file (`nop`, `read`,
+//! `write`, `readv`, `writev`, `poll`, `timeout`, `close`) and the one `Op` future that
+//! runs any of them.
+//!
+//! On io_uring an operation is a submission entry: its data moves into a heap cell
+//! (`cell.rs`) that the driver keeps until the completion arrives, even if the future
+//! is dropped first. On epoll the same operation runs as a system call in the task,
+//! after the driver reported the descriptor ready. A kind only describes itself (its
+//! entry, its readiness, its system call, its result); it must never decide which
+//! driver runs it.
+
+pub(crate) mod cell;
+pub(crate) mod close;
+pub(crate) mod nop;
+pub(crate) mod poll;
+pub(crate) mod read;
+pub(crate) mod readv;
+pub(crate) mod timeout;
+pub(crate) mod write;
+pub(crate) mod writev;
+
+use std::future::Future;
+use std::io;
+use std::os::fd::RawFd;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use cell::OwnedCell;
+
+use super::{context, DriverKind, DriverShared};
+use crate::task::coop;
+
+/// What an operation needs from the epoll driver.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum EpollWait {
+    /// Nothing: run the system call right away (nop, close, regular files).
+    Never,
+    /// Wait until `fd` is ready for `events` (`EPOLLIN`/`EPOLLOUT` bits). With `then_run`
+    /// the system call runs after that; without it, the readiness is the result.
+    Fd { fd: RawFd, events: u32, then_run: bool },
+    /// Complete with `-ETIME` once `after` has passed since submission.
+    Timer { after: Duration },
+}
+
+/// One kind of operation.
+pub(crate) trait OpKind: Send + 'static {
+    type Output;
+
+    /// Check the arguments before anything reaches a driver.
+    fn check(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The io_uring submission entry. Pointers in it must point into `self`'s owned
+    /// data (it sits in a heap cell that stays put until the completion).
+    #[cfg(target_os = "linux")]
+    fn uring_entry(&mut self) -> io_uring::squeue::Entry;
+
+    /// How the epoll driver serves this kind.
+    fn epoll_wait(&self) -> EpollWait;
+
+    /// The system call, for the epoll driver, once ready. Returns the kernel's count.
+    fn run_ready(&mut self) -> io::Result<usize> {
+        Ok(0)
+    }
+
+    /// Turn the kernel's answer into the output, handing owned buffers back.
+    fn complete(self, result: io::Result<usize>) -> Self::Output;
+}
+
+/// A running operation of kind `K`.
+pub(crate) struct Op<K: OpKind> {
+    state: State<K>,
+}
+
+enum State<K: OpKind> {
+    Idle(K),
+    InFlight {
+        cell: OwnedCell<K>,
+        owner: Arc<DriverShared>,
+        driver: DriverKind,
+    },
+    Done,
+}
+
+impl<K: OpKind> Op<K> {
+    pub(crate) fn new(kind: K) -> Op<K> {
+        Op {
+            state: State::Idle(kind),
+        }
+    }
+}
+
+// `Op` never pins its contents: the kind moves freely until it is in a heap cell.
+impl<K: OpKind> Unpin for Op<K> {}
+
+/// Turn a kernel result (`-errno` or a count) into `io::Result`.
+pub(crate) fn from_raw(result: i32) -> io::Result<usize> {
+    if result < 0 {
+        Err(io::Error::from_raw_os_error(-result))
+    } else {
+        Ok(result as usize)
+    }
+}
+
+/// Add which operation on which descriptor failed, keeping the error's kind.
+pub(crate) fn with_context(err: io::Error, op: &str, fd: RawFd) -> io::Error {
+    io::Error::new(err.kind(), format!("{op} on fd {fd} failed: {err}"))
+}
+
+impl<K: OpKind> Future for Op<K> {
+    type Output = K::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<K::Output> {
+        let this = self.get_mut();
+        let restore = ready!(coop::poll_proceed(cx));
+        loop {
+            match std::mem::replace(&mut this.state, State::Done) {
+                State::Idle(mut kind) => {
+                    if let Err(err) = kind.check() {
+                        restore.made_progress();
+                        return Poll::Ready(kind.complete(Err(err)));
+                    }
+                    let driver = match context::current_kind() {
+                        Ok(driver) => driver,
+                        Err(err) => {
+                            restore.made_progress();
+                            return Poll::Ready(kind.complete(Err(err)));
+                        }
+                    };
+                    if driver == DriverKind::Epoll {
+                        match try_now(&mut kind) {
+                            Some(result) => {
+                                restore.made_progress();
+                                return Poll::Ready(kind.complete(result));
+                            }
+                            None => {}
+                        }
+                    }
+                    let cell = OwnedCell::new(kind);
+                    cell.register(cx.waker());
+                    match context::submit(cell.header()) {
+                        Ok(owner) => {
+                            this.state = State::InFlight {
+                                cell,
+                                owner,
+                                driver,
+                            };
+                            return Poll::Pending;
+                        }
+                        Err(err) => {
+                            let kind = cell.into_kind();
+                            restore.made_progress();
+                            return Poll::Ready(kind.complete(Err(err)));
+                        }
+                    }
+                }
+                State::InFlight {
+                    cell,
+                    owner,
+                    driver,
+                } => {
+                    cell.register(cx.waker());
+                    let (mut kind, result) = match cell.try_take() {
+                        Ok(done) => done,
+                        Err(cell) => {
+                            this.state = State::InFlight {
+                                cell,
+                                owner,
+                                driver,
+                            };
+                            return Poll::Pending;
+                        }
+                    };
+                    let result = from_raw(result);
+                    if driver == DriverKind::Epoll {
+                        if let EpollWait::Fd { then_run: true, .. } = kind.epoll_wait() {
+                            if result.is_ok() {
+                                match run_retrying(&mut kind) {
+                                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                                        // Readiness was stale (another reader won): wait again.
+                                        this.state = State::Idle(kind);
+                                        continue;
+                                    }
+                                    result => {
+                                        restore.made_progress();
+                                        return Poll::Ready(kind.complete(result));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    restore.made_progress();
+                    return Poll::Ready(kind.complete(result));
+                }
+                State::Done => panic!("`Op` polled after it completed"),
+            }
+        }
+    }
+}
+
+/// The epoll path's first try: run the system call now when nothing needs waiting
+/// for, or when the descriptor is already ready. `None` means: wait in the driver.
+fn try_now<K: OpKind>(kind: &mut K) -> Option<io::Result<usize>> {
+    match kind.epoll_wait() {
+        EpollWait::Never => Some(run_retrying(kind)),
+        EpollWait::Timer { .. } => None,
+        EpollWait::Fd {
+            fd,
+            events,
+            then_run,
+        } => {
+            let revents = super::epoll::poll_now(fd, events)?;
+            if !then_run {
+                return Some(Ok(revents as usize));
+            }
+            match run_retrying(kind) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+                result => Some(result),
+            }
+        }
+    }
+}
+
+/// Run the system call again when a signal interrupted it.
+fn run_retrying<K: OpKind>(kind: &mut K) -> io::Result<usize> {
+    loop {
+        match kind.run_ready() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            result => return result,
+        }
+    }
+}
+
+impl<K: OpKind> Drop for Op<K> {
+    fn drop(&mut self) {
+        if let State::InFlight { cell, owner, .. } = std::mem::replace(&mut self.state, State::Done)
+        {
+            // The kernel may still use the buffer: the driver keeps the cell, cancels
+            // the operation and frees the cell when the completion arrives.
+            context::abandon(cell, &owner);
+        }
+    }
+}
+
+/// The result of a system call made through libc: the count, or the OS error.
+pub(crate) fn cvt(result: isize) -> io::Result<usize> {
+    if result < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(result as usize)
+    }
+}

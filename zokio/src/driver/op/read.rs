@@ -1,0 +1,87 @@
+//! `read`: read into an owned buffer from a descriptor, at an offset or at the
+//! descriptor's current position. The buffer comes back with the result. Must never
+//! hand the kernel a pointer outside the buffer.
+
+use std::io;
+use std::os::fd::RawFd;
+
+use super::{cvt, with_context, EpollWait, OpKind};
+use crate::io::IoBufMut;
+
+/// `offset` of `u64::MAX` means "the current position" (pipes, sockets, cursors).
+pub(crate) struct Read<B> {
+    pub(crate) fd: RawFd,
+    pub(crate) buf: B,
+    pub(crate) offset: u64,
+}
+
+/// The error for a buffer with no room: reading into it could only ever return 0,
+/// which callers would take for end of file.
+pub(crate) fn no_room(op: &str, fd: RawFd) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{op} on fd {fd}: the buffer has no room (capacity 0); give it capacity first, \
+             e.g. `Vec::with_capacity(4096)`"
+        ),
+    )
+}
+
+/// The largest single transfer Linux performs; longer requests are capped to it.
+pub(crate) const MAX_RW: usize = 0x7fff_f000;
+
+impl<B: IoBufMut> OpKind for Read<B> {
+    type Output = (io::Result<usize>, B);
+
+    fn check(&self) -> io::Result<()> {
+        if self.buf.bytes_total() == 0 {
+            return Err(no_room("read", self.fd));
+        }
+        Ok(())
+    }
+
+    #[cfg(target_os = "linux")]
+    fn uring_entry(&mut self) -> io_uring::squeue::Entry {
+        let len = self.buf.bytes_total().min(MAX_RW) as u32;
+        io_uring::opcode::Read::new(
+            io_uring::types::Fd(self.fd),
+            self.buf.stable_mut_ptr(),
+            len,
+        )
+        .offset(self.offset)
+        .build()
+    }
+
+    fn epoll_wait(&self) -> EpollWait {
+        EpollWait::Fd {
+            fd: self.fd,
+            events: libc::EPOLLIN as u32,
+            then_run: true,
+        }
+    }
+
+    fn run_ready(&mut self) -> io::Result<usize> {
+        let len = self.buf.bytes_total().min(MAX_RW);
+        let ptr = self.buf.stable_mut_ptr().cast();
+        // SAFETY: the buffer is valid for writes of `bytes_total` bytes (`IoBufMut`).
+        let n = unsafe {
+            if self.offset == u64::MAX {
+                libc::read(self.fd, ptr, len)
+            } else {
+                libc::pread(self.fd, ptr, len, self.offset as libc::off_t)
+            }
+        };
+        cvt(n)
+    }
+
+    fn complete(mut self, result: io::Result<usize>) -> (io::Result<usize>, B) {
+        match result {
+            Ok(n) => {
+                // SAFETY: the kernel wrote `n <= bytes_total` bytes at the start.
+                unsafe { self.buf.set_init(n) };
+                (Ok(n), self.buf)
+            }
+            Err(e) => (Err(with_context(e, "read", self.fd)), self.buf),
+        }
+    }
+}

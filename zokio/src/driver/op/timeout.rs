@@ -1,0 +1,51 @@
+//! `timeout`: an operation that completes after a duration, served by the kernel's
+//! timer on io_uring and by the driver's own deadline list on epoll. Must never be
+//! used for `zokio::time`, whose timer wheel is far cheaper per timer.
+
+use std::io;
+use std::time::Duration;
+
+use super::{EpollWait, OpKind};
+
+pub(crate) struct Timeout {
+    pub(crate) after: Duration,
+    #[cfg(target_os = "linux")]
+    timespec: io_uring::types::Timespec,
+}
+
+impl Timeout {
+    pub(crate) fn new(after: Duration) -> Timeout {
+        Timeout {
+            after,
+            #[cfg(target_os = "linux")]
+            timespec: io_uring::types::Timespec::from(after),
+        }
+    }
+}
+
+impl OpKind for Timeout {
+    type Output = io::Result<()>;
+
+    #[cfg(target_os = "linux")]
+    fn uring_entry(&mut self) -> io_uring::squeue::Entry {
+        // The kernel copies the timespec while preparing the entry; it lives in the
+        // cell anyway, so its address is good for as long as the entry is.
+        io_uring::opcode::Timeout::new(&self.timespec).build()
+    }
+
+    fn epoll_wait(&self) -> EpollWait {
+        EpollWait::Timer { after: self.after }
+    }
+
+    fn complete(self, result: io::Result<usize>) -> io::Result<()> {
+        match result {
+            // The kernel reports an expired timer as ETIME: that is success here.
+            Err(e) if e.raw_os_error() == Some(libc::ETIME) => Ok(()),
+            Ok(_) => Ok(()),
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                format!("timeout of {:?} failed: {e}", self.after),
+            )),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `writev`: gather a write from several owned buffers, at an offset or at the current
+//! position. The iovec array lives beside the buffers in the operation's cell. Must
+//! never hand the kernel a pointer outside the buffers.
+
+use std::io;
+use std::os::fd::RawFd;
+
+use super::write::nothing_to_write;
+use super::{cvt, with_context, EpollWait, OpKind};
+use crate::io::IoBuf;
+
+pub(crate) struct Writev<B> {
+    pub(crate) fd: RawFd,
+    pub(crate) bufs: Vec<B>,
+    pub(crate) offset: u64,
+    iovecs: Vec<libc::iovec>,
+}
+
+impl<B: IoBuf> Writev<B> {
+    pub(crate) fn new(fd: RawFd, bufs: Vec<B>, offset: u64) -> Writev<B> {
+        let iovecs = bufs
+            .iter()
+            .map(|b| libc::iovec {
+                iov_base: b.stable_ptr() as *mut libc::c_void,
+                iov_len: b.bytes_init(),
+            })
+            .collect();
+        Writev {
+            fd,
+            bufs,
+            offset,
+            iovecs,
+        }
+    }
+}
+
+// SAFETY: the raw pointers in `iovecs` point into `bufs`, which are `Send` and move
+// with them; nothing else shares that memory.
+unsafe impl<B: Send> Send for Writev<B> {}
+
+impl<B: IoBuf> OpKind for Writev<B> {
+    type Output = (io::Result<usize>, Vec<B>);
+
+    fn check(&self) -> io::Result<()> {
+        if self.iovecs.iter().all(|v| v.iov_len == 0) {
+            return Err(nothing_to_write("writev", self.fd));
+        }
+        if self.iovecs.len() > libc::UIO_MAXIOV as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "writev on fd {}: {} buffers, more than the {} the kernel accepts at once",
+                    self.fd,
+                    self.iovecs.len(),
+                    libc::UIO_MAXIOV
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    #[cfg(target_os = "linux")]
+    fn uring_entry(&mut self) -> io_uring::squeue::Entry {
+        io_uring::opcode::Writev::new(
+            io_uring::types::Fd(self.fd),
+            self.iovecs.as_ptr(),
+            self.iovecs.len() as u32,
+        )
+        .offset(self.offset)
+        .build()
+    }
+
+    fn epoll_wait(&self) -> EpollWait {
+        EpollWait::Fd {
+            fd: self.fd,
+            events: libc::EPOLLOUT as u32,
+            then_run: true,
+        }
+    }
+
+    fn run_ready(&mut self) -> io::Result<usize> {
+        let count = self.iovecs.len() as libc::c_int;
+        // SAFETY: every iovec points at a live buffer's initialised bytes.
+        let n = unsafe {
+            if self.offset == u64::MAX {
+                libc::writev(self.fd, self.iovecs.as_ptr(), count)
+            } else {
+                libc::pwritev(
+                    self.fd,
+                    self.iovecs.as_ptr(),
+                    count,
+                    self.offset as libc::off_t,
+                )
+            }
+        };
+        cvt(n)
+    }
+
+    fn complete(self, result: io::Result<usize>) -> (io::Result<usize>, Vec<B>) {
+        let result = result.map_err(|e| with_context(e, "writev", self.fd));
+        (result, self.bufs)
+    }
+}

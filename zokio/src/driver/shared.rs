@@ -1,0 +1,179 @@
+//! The part of a driver other threads may touch: its park token and wake-up eventfd
+//! (`Unparker`), and the queue through which other threads hand it operations to
+//! submit or cancel.
+//!
+//! A wake-up is a token, as with a thread parker: `unpark` leaves NOTIFIED, and only
+//! a driver that is PARKED (inside the kernel) costs an eventfd write. The queue is
+//! closed when the driver drains at shutdown; a request that arrives later is refused
+//! so it is never forgotten. Nothing here may submit to a ring: only the owner does.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+
+use super::op::cell::OpHeader;
+use super::DriverKind;
+
+const EMPTY: usize = 0;
+const PARKED: usize = 1;
+const NOTIFIED: usize = 2;
+
+/// Work handed to a driver by another thread.
+pub(crate) enum Request {
+    Submit(NonNull<OpHeader>),
+    Cancel(NonNull<OpHeader>),
+}
+
+// SAFETY: a request carries an operation cell to the thread that owns the driver; the
+// cell's header is `Send + Sync` and its ownership moves with the request.
+unsafe impl Send for Request {}
+
+pub(crate) struct DriverShared {
+    state: AtomicUsize,
+    wake_fd: OwnedFd,
+    has_requests: AtomicBool,
+    requests: Mutex<Requests>,
+    pub(crate) kind: DriverKind,
+}
+
+#[derive(Default)]
+struct Requests {
+    queue: Vec<Request>,
+    closed: bool,
+}
+
+impl DriverShared {
+    pub(crate) fn new(kind: DriverKind) -> io::Result<Arc<DriverShared>> {
+        // SAFETY: plain system call; the result is checked before use.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            let err = io::Error::last_os_error();
+            return Err(io::Error::new(
+                err.kind(),
+                format!("creating the driver's wake-up eventfd failed: {err}"),
+            ));
+        }
+        Ok(Arc::new(DriverShared {
+            state: AtomicUsize::new(EMPTY),
+            // SAFETY: `fd` is a fresh descriptor nobody else owns.
+            wake_fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            has_requests: AtomicBool::new(false),
+            requests: Mutex::new(Requests::default()),
+            kind,
+        }))
+    }
+
+    pub(crate) fn wake_fd(&self) -> std::os::fd::RawFd {
+        self.wake_fd.as_raw_fd()
+    }
+
+    /// Take a pending wake-up without sleeping; true if there was one.
+    pub(crate) fn take_notification(&self) -> bool {
+        self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok()
+    }
+
+    /// About to sleep in the kernel. False if a wake-up came first (it is consumed).
+    pub(crate) fn begin_park(&self) -> bool {
+        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
+            Ok(_) => true,
+            Err(_) => {
+                self.state.swap(EMPTY, SeqCst);
+                false
+            }
+        }
+    }
+
+    /// Back from the kernel; a wake-up that raced in is consumed with it.
+    pub(crate) fn end_park(&self) {
+        self.state.swap(EMPTY, SeqCst);
+    }
+
+    pub(crate) fn unpark(&self) {
+        if self.state.swap(NOTIFIED, SeqCst) == PARKED {
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a live u64 to our own eventfd. It can only
+            // fail when the counter is about to overflow, and then a wake-up is
+            // pending anyway.
+            unsafe { libc::write(self.wake_fd(), (&one as *const u64).cast(), 8) };
+        }
+    }
+
+    /// Empty the eventfd's counter (epoll: the fd is level-triggered).
+    pub(crate) fn drain_wake_fd(&self) {
+        let mut value: u64 = 0;
+        // SAFETY: reads 8 bytes into a live u64; the fd is non-blocking.
+        unsafe { libc::read(self.wake_fd(), (&mut value as *mut u64).cast(), 8) };
+    }
+
+    /// Hand the owner a request, and wake it. Refused once the driver has drained.
+    pub(crate) fn push(&self, request: Request) -> Result<(), Request> {
+        {
+            let mut requests = crate::loom::lock(&self.requests);
+            if requests.closed {
+                return Err(request);
+            }
+            requests.queue.push(request);
+            self.has_requests.store(true, SeqCst);
+        }
+        self.unpark();
+        Ok(())
+    }
+
+    /// The owner takes what other threads handed it.
+    pub(crate) fn take_requests(&self, into: &mut Vec<Request>) {
+        if !self.has_requests.load(SeqCst) {
+            return;
+        }
+        let mut requests = crate::loom::lock(&self.requests);
+        self.has_requests.store(false, SeqCst);
+        into.append(&mut requests.queue);
+    }
+
+    /// Refuse later requests; returns the ones still queued.
+    pub(crate) fn close(&self) -> Vec<Request> {
+        let mut requests = crate::loom::lock(&self.requests);
+        requests.closed = true;
+        self.has_requests.store(false, SeqCst);
+        std::mem::take(&mut requests.queue)
+    }
+}
+
+/// Wakes the thread that owns a driver, from any thread.
+#[derive(Clone)]
+pub(crate) struct Unparker {
+    inner: UnparkerInner,
+}
+
+#[derive(Clone)]
+enum UnparkerInner {
+    Driver(Arc<DriverShared>),
+    #[cfg(test)]
+    Fn(Arc<dyn Fn() + Send + Sync>),
+}
+
+impl Unparker {
+    pub(crate) fn new(shared: Arc<DriverShared>) -> Unparker {
+        Unparker {
+            inner: UnparkerInner::Driver(shared),
+        }
+    }
+
+    /// For unit tests of parts that only need to wake someone.
+    #[cfg(test)]
+    pub(crate) fn from_fn(f: impl Fn() + Send + Sync + 'static) -> Unparker {
+        Unparker {
+            inner: UnparkerInner::Fn(Arc::new(f)),
+        }
+    }
+
+    /// Make the owner's current or next park return.
+    pub(crate) fn unpark(&self) {
+        match &self.inner {
+            UnparkerInner::Driver(shared) => shared.unpark(),
+            #[cfg(test)]
+            UnparkerInner::Fn(f) => f(),
+        }
+    }
+}

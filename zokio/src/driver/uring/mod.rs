@@ -1,0 +1,301 @@
+//! The io_uring driver: one ring per worker, set up as single issuer where the kernel
+//! allows it, parked in `submit_and_wait` with the next timer deadline as timeout and
+//! woken through a read of the driver's eventfd that is always armed on the ring.
+//!
+//! Every in-flight operation sits in `inflight` (a slab of cell pointers), so shutdown
+//! can cancel each one and wait for its completion before anything is freed. Entries
+//! that do not fit in a full submission queue are never dropped: the queue is flushed
+//! to the kernel and the push retried. This file must never free an operation's cell
+//! itself: completion goes through `op::cell::complete`.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::ptr::NonNull;
+use std::time::{Duration, Instant};
+
+use io_uring::{opcode, squeue, types, IoUring};
+
+use super::op::cell::{self, OpHeader};
+use super::shared::{DriverShared, Request};
+
+/// Submission queue entries per ring; the completion queue is twice that.
+const ENTRIES: u32 = 256;
+/// `user_data` of the eventfd read that wakes a parked ring.
+const WAKE: u64 = 0;
+/// `user_data` of entries whose completion means nothing to us (cancels).
+const IGNORE: u64 = 1;
+/// How long shutdown waits for cancelled operations before leaking them instead.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+pub(crate) struct UringDriver {
+    ring: IoUring,
+    /// Set up disabled: enabled by the first thread that parks (the issuer).
+    needs_enable: bool,
+    inflight: Vec<Option<NonNull<OpHeader>>>,
+    free_slots: Vec<u32>,
+    inflight_count: usize,
+    wake_fd: RawFd,
+    /// Where the armed eventfd read writes; boxed so the address never moves.
+    wake_buf: Box<u64>,
+    wake_armed: bool,
+}
+
+// SAFETY: the driver is built on one thread and then moved, once, to the worker that
+// owns it for life; the cell pointers it holds are co-owned by it (see `op::cell`),
+// not borrowed from the thread that built it.
+unsafe impl Send for UringDriver {}
+
+/// Set a ring up, trying the cheaper kernel modes first and dropping each flag the
+/// kernel refuses with EINVAL (older kernels). Other errors (ENOSYS, EPERM, ENOMEM)
+/// mean io_uring is unusable here and are returned as they are.
+pub(crate) fn new_ring(single_issuer: bool) -> io::Result<(IoUring, bool)> {
+    let mut attempts: Vec<(bool, bool)> = Vec::new(); // (single issuer, coop taskrun)
+    if single_issuer {
+        attempts.push((true, true));
+    }
+    attempts.push((false, true));
+    attempts.push((false, false));
+    let mut last = None;
+    for (single, coop) in attempts {
+        let mut builder = IoUring::builder();
+        builder.setup_cqsize(ENTRIES * 2);
+        if single {
+            builder.setup_single_issuer().setup_r_disabled();
+        }
+        if coop {
+            builder.setup_coop_taskrun().setup_taskrun_flag();
+        }
+        match builder.build(ENTRIES) {
+            Ok(ring) => {
+                if !ring.params().is_feature_ext_arg() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Unsupported,
+                        "this kernel's io_uring lacks IORING_FEAT_EXT_ARG (Linux 5.11 or later \
+                         is needed)",
+                    ));
+                }
+                return Ok((ring, single));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::from_raw_os_error(libc::EINVAL)))
+}
+
+impl UringDriver {
+    pub(crate) fn new(ring: IoUring, needs_enable: bool, wake_fd: RawFd) -> UringDriver {
+        UringDriver {
+            ring,
+            needs_enable,
+            inflight: Vec::new(),
+            free_slots: Vec::new(),
+            inflight_count: 0,
+            wake_fd,
+            wake_buf: Box::new(0),
+            wake_armed: false,
+        }
+    }
+
+    /// Enable a ring set up disabled; it then accepts submissions from this thread only.
+    fn enable(&mut self) {
+        if self.needs_enable {
+            self.needs_enable = false;
+            if let Err(e) = self.ring.submitter().register_enable_rings() {
+                log::error!("enabling the io_uring ring failed: {e}");
+            }
+        }
+    }
+
+    pub(crate) fn submit(&mut self, header: NonNull<OpHeader>) {
+        self.enable();
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.inflight[slot as usize] = Some(header);
+                slot
+            }
+            None => {
+                self.inflight.push(Some(header));
+                (self.inflight.len() - 1) as u32
+            }
+        };
+        // SAFETY: the cell was just handed to this driver and is not complete.
+        unsafe { header.as_ref() }.slot.set(slot);
+        // SAFETY: as above.
+        let entry = unsafe { cell::uring_entry(header) }.user_data(header.as_ptr() as u64);
+        self.inflight_count += 1;
+        self.push(entry);
+    }
+
+    /// Ask the kernel to cancel an operation of ours that is still in flight.
+    pub(crate) fn cancel(&mut self, header: NonNull<OpHeader>) {
+        let entry = opcode::AsyncCancel::new(header.as_ptr() as u64)
+            .build()
+            .user_data(IGNORE);
+        self.push(entry);
+    }
+
+    fn push(&mut self, entry: squeue::Entry) {
+        loop {
+            // SAFETY: every pointer in the entry points into a cell this driver holds
+            // until the completion arrives (or into `wake_buf`, kept while armed).
+            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+                return;
+            }
+            // Full: hand what is queued to the kernel, then try again.
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        loop {
+            match self.ring.submit() {
+                Ok(_) => return,
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+                // The completion queue is full (EBUSY) or the kernel is short of memory
+                // (EAGAIN): make room by reaping, then retry.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EAGAIN)) => {
+                    self.reap();
+                }
+                Err(e) => {
+                    log::error!("io_uring submit failed: {e}; retrying at the next park");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Submit what is queued and wait up to `timeout` (`None`: no limit) for at least
+    /// one completion or a wake-up. Returns how many operations completed.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>) -> usize {
+        self.enable();
+        if !self.wake_armed {
+            let entry = opcode::Read::new(
+                types::Fd(self.wake_fd),
+                (&mut *self.wake_buf as *mut u64).cast(),
+                8,
+            )
+            .build()
+            .user_data(WAKE);
+            self.push(entry);
+            self.wake_armed = true;
+        }
+        let result = match timeout {
+            Some(timeout) => {
+                let ts = types::Timespec::from(timeout);
+                let args = types::SubmitArgs::new().timespec(&ts);
+                self.ring.submitter().submit_with_args(1, &args)
+            }
+            None => self.ring.submitter().submit_and_wait(1),
+        };
+        match result {
+            Ok(_) => {}
+            Err(e) => match e.raw_os_error() {
+                // Timed out, interrupted, or completions waiting to be reaped.
+                Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN) => {}
+                _ => log::error!("io_uring wait failed: {e}"),
+            },
+        }
+        self.reap()
+    }
+
+    /// Submit what is queued and reap what is done, without waiting.
+    pub(crate) fn poll(&mut self) -> usize {
+        if !self.ring.submission().is_empty() {
+            self.flush();
+        }
+        self.reap()
+    }
+
+    fn reap(&mut self) -> usize {
+        let mut completed = 0;
+        let UringDriver {
+            ring,
+            inflight,
+            free_slots,
+            inflight_count,
+            wake_armed,
+            ..
+        } = self;
+        for cqe in ring.completion() {
+            match cqe.user_data() {
+                WAKE => *wake_armed = false,
+                IGNORE => {}
+                ptr => {
+                    let Some(header) = NonNull::new(ptr as *mut OpHeader) else {
+                        continue;
+                    };
+                    // SAFETY: `ptr` is the user data of an entry we submitted for this
+                    // cell, which stays alive until we complete it just below.
+                    let slot = unsafe { header.as_ref() }.slot.get();
+                    inflight[slot as usize] = None;
+                    free_slots.push(slot);
+                    *inflight_count -= 1;
+                    // SAFETY: each operation yields one completion (no multishot entries),
+                    // so this is the one and only completion of the cell.
+                    unsafe { cell::complete(header, cqe.result()) };
+                    completed += 1;
+                }
+            }
+        }
+        completed
+    }
+
+    /// Handle what other threads handed us.
+    pub(crate) fn handle(&mut self, request: Request) {
+        match request {
+            Request::Submit(header) => self.submit(header),
+            Request::Cancel(header) => {
+                // SAFETY: a queued cancel keeps its cell alive until this call, which is
+                // made once, on this driver's thread.
+                if unsafe { cell::take_cancel_request(header) } {
+                    self.cancel(header);
+                }
+            }
+        }
+    }
+
+    /// Shutdown: refuse new requests, cancel everything in flight, and wait for the
+    /// kernel to be done with every buffer. What does not finish within the limit is
+    /// leaked, never freed.
+    pub(crate) fn drain(&mut self, shared: &DriverShared) {
+        for request in shared.close() {
+            match request {
+                // Never reached the kernel: complete it as cancelled.
+                // SAFETY: the cell was handed to this driver and never completed.
+                Request::Submit(header) => unsafe {
+                    cell::complete(header, -libc::ECANCELED)
+                },
+                cancel => self.handle(cancel),
+            }
+        }
+        let live: Vec<NonNull<OpHeader>> = self.inflight.iter().flatten().copied().collect();
+        for header in live {
+            self.cancel(header);
+        }
+        if self.wake_armed {
+            let entry = opcode::AsyncCancel::new(WAKE).build().user_data(IGNORE);
+            self.push(entry);
+        }
+        let deadline = Instant::now() + DRAIN_LIMIT;
+        while self.inflight_count > 0 || self.wake_armed {
+            let now = Instant::now();
+            if now >= deadline {
+                log::error!(
+                    "shutdown: {} io_uring operations did not finish within {DRAIN_LIMIT:?}; \
+                     their buffers are leaked rather than freed while the kernel may use them",
+                    self.inflight_count
+                );
+                if self.wake_armed {
+                    std::mem::forget(std::mem::replace(&mut self.wake_buf, Box::new(0)));
+                }
+                return;
+            }
+            // Not `park`: that would re-arm the wake-up read.
+            let ts = types::Timespec::from((deadline - now).min(Duration::from_millis(100)));
+            let args = types::SubmitArgs::new().timespec(&ts);
+            let _ = self.ring.submitter().submit_with_args(1, &args);
+            self.reap();
+        }
+    }
+}

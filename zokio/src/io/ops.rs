@@ -1,0 +1,112 @@
+//! The native operations, as free functions on raw descriptors.
+//!
+//! Each returns a future that, on its first poll, submits the operation to the driver
+//! of the worker it runs on. The descriptor is borrowed for as long as the future
+//! lives; the buffer is owned and comes back with the result. Dropping a future early
+//! is always safe: the driver keeps the buffer until the kernel is done with it and
+//! cancels the operation. Errors carry the operation and descriptor in their message.
+//!
+//! A buffer with no room (read) or no bytes (write) is refused with `InvalidInput`
+//! before anything is submitted: its result, 0, would look like end of file.
+
+use std::future::Future;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
+use std::time::Duration;
+
+use super::{BufResult, Interest, IoBuf, IoBufMut, Ready};
+use crate::driver::op::{close, nop, poll, read, readv, timeout, write, writev, Op, OpKind};
+
+/// The current position of the descriptor, for pipes, sockets and cursor I/O.
+const CURRENT_POSITION: u64 = u64::MAX;
+
+/// Run `kind`, keeping the borrow of its descriptor alive as long as the future.
+fn operation<'fd, K: OpKind>(kind: K) -> impl Future<Output = K::Output> + Send + 'fd
+where
+    K::Output: 'fd,
+{
+    Op::new(kind)
+}
+
+/// An operation that does nothing: the cost of the operation path itself.
+pub fn nop() -> impl Future<Output = io::Result<()>> + Send + 'static {
+    operation(nop::Nop)
+}
+
+/// Read into `buf` from `fd` at `offset` (a file position; for pipes and sockets use
+/// [`read`]). Reads at most `buf`'s capacity; on success the buffer holds exactly the
+/// bytes read.
+pub fn read_at<B: IoBufMut>(
+    fd: BorrowedFd<'_>,
+    buf: B,
+    offset: u64,
+) -> impl Future<Output = BufResult<usize, B>> + Send + '_ {
+    operation(read::Read {
+        fd: fd.as_raw_fd(),
+        buf,
+        offset,
+    })
+}
+
+/// Read into `buf` from `fd` at its current position.
+pub fn read<B: IoBufMut>(fd: BorrowedFd<'_>, buf: B) -> impl Future<Output = BufResult<usize, B>> + Send + '_ {
+    read_at(fd, buf, CURRENT_POSITION)
+}
+
+/// Write `buf`'s bytes to `fd` at `offset`. Returns how many were written, which may
+/// be fewer than all of them.
+pub fn write_at<B: IoBuf>(
+    fd: BorrowedFd<'_>,
+    buf: B,
+    offset: u64,
+) -> impl Future<Output = BufResult<usize, B>> + Send + '_ {
+    operation(write::Write {
+        fd: fd.as_raw_fd(),
+        buf,
+        offset,
+    })
+}
+
+/// Write `buf`'s bytes to `fd` at its current position.
+pub fn write<B: IoBuf>(fd: BorrowedFd<'_>, buf: B) -> impl Future<Output = BufResult<usize, B>> + Send + '_ {
+    write_at(fd, buf, CURRENT_POSITION)
+}
+
+/// Read into several buffers in order, at `offset` (`u64::MAX`: the current position).
+pub fn readv_at<B: IoBufMut>(
+    fd: BorrowedFd<'_>,
+    bufs: Vec<B>,
+    offset: u64,
+) -> impl Future<Output = BufResult<usize, Vec<B>>> + Send + '_ {
+    operation(readv::Readv::new(fd.as_raw_fd(), bufs, offset))
+}
+
+/// Write several buffers in order, at `offset` (`u64::MAX`: the current position).
+pub fn writev_at<B: IoBuf>(
+    fd: BorrowedFd<'_>,
+    bufs: Vec<B>,
+    offset: u64,
+) -> impl Future<Output = BufResult<usize, Vec<B>>> + Send + '_ {
+    operation(writev::Writev::new(fd.as_raw_fd(), bufs, offset))
+}
+
+/// Wait until `fd` is ready for `interest`.
+pub fn poll_ready(fd: BorrowedFd<'_>, interest: Interest) -> impl Future<Output = io::Result<Ready>> + Send + '_ {
+    operation(poll::PollReady {
+        fd: fd.as_raw_fd(),
+        interest,
+    })
+}
+
+/// Complete after `duration`, through the kernel's timer (io_uring) or the driver's
+/// deadline list (epoll). For ordinary sleeps prefer `zokio::time::sleep`.
+pub fn timeout(duration: Duration) -> impl Future<Output = io::Result<()>> + Send + 'static {
+    operation(timeout::Timeout::new(duration))
+}
+
+/// Close `fd`. The descriptor is released even when an error is reported.
+pub fn close(fd: OwnedFd) -> impl Future<Output = io::Result<()>> + Send + 'static {
+    operation(close::Close {
+        fd: fd.into_raw_fd(),
+    })
+}

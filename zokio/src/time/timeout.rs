@@ -1,0 +1,107 @@
+//! `timeout`, `timeout_at` and the `Timeout` future: a future raced against a
+//! `Sleep`.
+//!
+//! The inner future is polled first, so one that is ready never touches a timer:
+//! building and dropping such a `Timeout` costs one clock read. It must never
+//! register its sleep before the inner future has answered `Pending`.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::error::Elapsed;
+use super::sleep::Sleep;
+use super::Instant;
+use crate::task::coop;
+
+/// Require `future` to complete within `duration`, or give [`Elapsed`].
+///
+/// The deadline is counted from this call; a duration too large to represent
+/// means no practical deadline. A future that is ready on its first poll wins even
+/// if the deadline has passed.
+///
+/// ```
+/// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// use std::time::Duration;
+/// let fast = zokio::time::timeout(Duration::from_secs(1), async { 7 }).await;
+/// assert_eq!(fast, Ok(7));
+/// # });
+/// ```
+///
+/// # Panics
+/// When the inner future is pending and the timeout is polled outside a Zokio
+/// runtime.
+pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
+    let deadline = Instant::now()
+        .checked_add(duration)
+        .unwrap_or_else(Instant::far_future);
+    Timeout::new(future.into_future(), deadline)
+}
+
+/// Require `future` to complete before `deadline`, or give [`Elapsed`].
+///
+/// # Panics
+/// When the inner future is pending and the timeout is polled outside a Zokio
+/// runtime.
+pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+    Timeout::new(future.into_future(), deadline)
+}
+
+/// Future returned by [`timeout`] and [`timeout_at`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Timeout<T> {
+    value: T,
+    delay: Sleep,
+}
+
+impl<T> Timeout<T> {
+    fn new(value: T, deadline: Instant) -> Timeout<T> {
+        Timeout {
+            value,
+            delay: Sleep::new(deadline),
+        }
+    }
+
+    /// The inner future.
+    pub fn get_ref(&self) -> &T {
+        &self.value
+    }
+
+    /// The inner future, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+
+    /// The inner future, giving up the deadline.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T: Future> Future for Timeout<T> {
+    type Output = Result<T::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `value` is structurally pinned: it is only ever reached through
+        // `Pin` here, never moved out while pinned (`into_inner` and `get_mut` need
+        // an unpinned `Timeout`), and `Timeout` has no `Drop` impl. `delay` is
+        // `Unpin` and not pinned structurally, so a plain `&mut` to it is fine.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above; `value` stays where it is for as long as `self` does.
+        let value = unsafe { Pin::new_unchecked(&mut this.value) };
+        if let Poll::Ready(output) = value.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        // An inner future that spent the whole budget must not keep the deadline
+        // from being noticed forever (tokio does the same).
+        let delay = if coop::has_budget_remaining() {
+            Pin::new(&mut this.delay).poll(cx)
+        } else {
+            this.delay.poll_unbudgeted(cx)
+        };
+        delay.map(|()| Err(Elapsed::new()))
+    }
+}
