@@ -5,12 +5,19 @@
 //! the machine (frequency, other load) spreads evenly over all three.
 //! Warm-up rounds are discarded and medians reported. It must never treat
 //! one runtime differently from another: anything runtime-specific belongs
-//! in `runtimes`, and workload code in `workloads`.
+//! in `runtimes`, and workload code in `workloads`. The driver groups
+//! (`groups`: nop rate, timers, cross-thread wake) run after the scheduler
+//! workloads, the same way, with a table of their own.
 
+mod group_report;
+mod groups;
+mod io_workloads;
 mod report;
 mod rss;
 mod runtimes;
 mod stats;
+mod timer_workloads;
+mod wake_workloads;
 mod workloads;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -21,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use groups::Group;
 use report::{RunInfo, RuntimeSamples, WorkloadResult};
 use workloads::{Contender, Workload};
 
@@ -29,14 +37,17 @@ usage: zokio-bench [--quick] [--workers N] [--only NAME[,NAME...]] [--json FILE]
 
   --quick         fewer runs; the whole run stays under a minute
   --workers N     worker threads per runtime (default 2)
-  --only NAMES    run only these workloads, comma-separated
+  --only NAMES    run only these workloads or groups, comma-separated
   --json FILE     also write every sample and summary to FILE as JSON
 
 workloads: spawn_many_local, spawn_many_remote, yield_many, ping_pong,
            chained_spawn, imbalance, idle_task_bytes
+groups:    nop_rate, timeout_create, sleep_lateness, cross_thread_wake
+           (timers = timeout_create,sleep_lateness)
 
 Tables show medians and peer/zokio ratios: above 1 means Zokio is faster
-(or, for idle_task_bytes, smaller).";
+(or, for idle_task_bytes, smaller). The groups' table orients every ratio
+the same way: above 1 means Zokio did better.";
 
 const DEFAULT_WORKERS: usize = 2;
 
@@ -52,6 +63,8 @@ struct Args {
     quick: bool,
     workers: usize,
     only: Option<Vec<Workload>>,
+    /// Driver groups picked by `--only`; `None` without `--only`.
+    groups: Option<Vec<Group>>,
     json: Option<PathBuf>,
     rss_child: Option<String>,
     help: bool,
@@ -62,6 +75,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         quick: false,
         workers: DEFAULT_WORKERS,
         only: None,
+        groups: None,
         json: None,
         rss_child: None,
         help: false,
@@ -80,13 +94,24 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--only" => {
                 let names = value("workload names")?;
                 let mut only = Vec::new();
+                let mut groups = Vec::new();
                 for name in names.split(',').filter(|n| !n.is_empty()) {
-                    only.push(
-                        Workload::from_name(name)
-                            .ok_or_else(|| format!("unknown workload `{name}`"))?,
-                    );
+                    if let Some(w) = Workload::from_name(name) {
+                        only.push(w);
+                        continue;
+                    }
+                    let picked = Group::expand(name);
+                    if picked.is_empty() {
+                        return Err(format!("unknown workload or group `{name}`"));
+                    }
+                    for g in picked {
+                        if !groups.contains(&g) {
+                            groups.push(g);
+                        }
+                    }
                 }
                 args.only = Some(only);
+                args.groups = Some(groups);
             }
             "--json" => args.json = Some(PathBuf::from(value("a file name")?)),
             rss::CHILD_FLAG => args.rss_child = Some(value("a runtime name")?),
@@ -296,14 +321,22 @@ fn main() -> ExitCode {
     }
 
     let workloads = args.only.clone().unwrap_or_else(|| Workload::ALL.to_vec());
+    let groups = args.groups.clone().unwrap_or_else(|| Group::ALL.to_vec());
     let info = RunInfo {
         workers: args.workers,
         cpus: thread::available_parallelism().map_or(0, |n| n.get()),
         quick: args.quick,
-        plan: plan_summary(args.quick),
+        plan: if workloads.is_empty() {
+            "driver groups only (their plans are in the notes)".to_string()
+        } else {
+            plan_summary(args.quick)
+        },
     };
+    // The groups build runtimes of their own; these would only sit idle.
+    let needs_slots = workloads.iter().any(|&w| w != Workload::IdleTaskBytes);
     let slots: Vec<(&'static str, Slot)> = runtimes::NAMES
         .iter()
+        .filter(|_| needs_slots)
         .map(|&name| {
             (
                 name,
@@ -330,12 +363,30 @@ fn main() -> ExitCode {
         eprintln!("  done in {:.1?}", started.elapsed());
         results.push(result);
     }
+    drop(slots);
+    let mut group_results = Vec::with_capacity(groups.len());
+    for &g in &groups {
+        eprintln!("running {} ...", g.name());
+        let started = Instant::now();
+        group_results.push(groups::run(g, args.workers, args.quick, &dog));
+        eprintln!("  done in {:.1?}", started.elapsed());
+    }
 
     println!("{}", report::header(&info));
-    print!("{}", report::table(&results));
+    if !results.is_empty() {
+        print!("{}", report::table(&results));
+    }
+    if !group_results.is_empty() {
+        if !results.is_empty() {
+            println!();
+        }
+        print!("{}", group_report::table(&group_results));
+    }
 
     if let Some(path) = &args.json {
-        let text = match serde_json::to_string_pretty(&report::json(&info, &results)) {
+        let mut doc = report::json(&info, &results);
+        doc["groups"] = group_report::json(&group_results);
+        let text = match serde_json::to_string_pretty(&doc) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("zokio-bench: encoding JSON: {e}");
@@ -364,6 +415,7 @@ mod tests {
         let a = parse("").unwrap();
         assert_eq!(a.workers, DEFAULT_WORKERS);
         assert!(!a.quick && a.only.is_none() && a.json.is_none() && a.rss_child.is_none());
+        assert!(a.groups.is_none());
     }
 
     #[test]
@@ -376,6 +428,17 @@ mod tests {
             vec![Workload::PingPong, Workload::Imbalance]
         );
         assert_eq!(a.json.unwrap(), PathBuf::from("out.json"));
+        assert_eq!(a.groups.unwrap(), vec![]);
+    }
+
+    #[test]
+    fn only_takes_groups_too() {
+        let a = parse("--only nop_rate,yield_many,timers,sleep_lateness").unwrap();
+        assert_eq!(a.only.unwrap(), vec![Workload::YieldMany]);
+        assert_eq!(
+            a.groups.unwrap(),
+            vec![Group::NopRate, Group::TimeoutCreate, Group::SleepLateness]
+        );
     }
 
     #[test]

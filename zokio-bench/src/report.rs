@@ -92,7 +92,7 @@ pub fn table(results: &[WorkloadResult]) -> String {
     out
 }
 
-fn fmt_value(v: Option<f64>, unit: Unit) -> String {
+pub(crate) fn fmt_value(v: Option<f64>, unit: Unit) -> String {
     let Some(v) = v else {
         return "n/a".to_string();
     };

@@ -75,6 +75,31 @@ impl Zokio {
             .build()?;
         Ok(Self { rt })
     }
+
+    /// A multi-threaded Zokio runtime on the given I/O driver, for the groups
+    /// that measure the drivers themselves.
+    pub fn with_driver(workers: usize, driver: zokio::runtime::Driver) -> io::Result<Self> {
+        let rt = zokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("zokio-bench")
+            .driver(driver)
+            .build()?;
+        Ok(Self { rt })
+    }
+
+    /// A current-thread Zokio runtime on the given I/O driver: its tasks run
+    /// only inside `block_on`, on the bench thread.
+    pub fn current_thread(driver: zokio::runtime::Driver) -> io::Result<Self> {
+        let rt = zokio::runtime::Builder::new_current_thread()
+            .driver(driver)
+            .build()?;
+        Ok(Self { rt })
+    }
+
+    /// The I/O driver the runtime ended up with.
+    pub fn driver_kind(&self) -> zokio::runtime::DriverKind {
+        self.rt.driver_kind()
+    }
 }
 
 /// Zero-sized: `zokio::spawn` finds the runtime through its thread context,
@@ -127,6 +152,18 @@ impl Tokio {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .thread_name("tokio-bench")
+            .build()?;
+        Ok(Self { rt })
+    }
+
+    /// tokio with its I/O and time drivers (`enable_all`), as applications
+    /// and the driver groups run it: idle workers then park in `epoll_wait`,
+    /// as Zokio's park in their ring or epoll.
+    pub fn with_drivers(workers: usize) -> io::Result<Self> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("tokio-bench")
+            .enable_all()
             .build()?;
         Ok(Self { rt })
     }

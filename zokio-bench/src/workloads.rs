@@ -145,13 +145,13 @@ impl Future for YieldNow {
 /// A count of outstanding tasks; whichever task finishes last fires the
 /// oneshot. Waiting on JoinHandles instead would measure each runtime's
 /// join machinery, which differs and is not what these workloads are about.
-struct Countdown {
+pub(crate) struct Countdown {
     left: AtomicUsize,
     done: Mutex<Option<oneshot::Sender<()>>>,
 }
 
 impl Countdown {
-    fn new(n: usize) -> (Arc<Countdown>, oneshot::Receiver<()>) {
+    pub(crate) fn new(n: usize) -> (Arc<Countdown>, oneshot::Receiver<()>) {
         let (tx, rx) = oneshot::channel();
         let cd = Countdown {
             left: AtomicUsize::new(n),
@@ -160,7 +160,7 @@ impl Countdown {
         (Arc::new(cd), rx)
     }
 
-    fn tick(&self) {
+    pub(crate) fn tick(&self) {
         if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
             let tx = self.done.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(tx) = tx {
@@ -170,7 +170,18 @@ impl Countdown {
     }
 }
 
-async fn wait(done: oneshot::Receiver<()>) {
+/// Ticks a countdown however its task ends, even by a panic, so a failing
+/// task cannot leave the bench thread waiting; the task reports the failure
+/// some other way.
+pub(crate) struct TickOnDrop(pub(crate) Arc<Countdown>);
+
+impl Drop for TickOnDrop {
+    fn drop(&mut self) {
+        self.0.tick();
+    }
+}
+
+pub(crate) async fn wait(done: oneshot::Receiver<()>) {
     // A dropped sender means a task panicked; better to report it loudly
     // than to time a broken run.
     done.await

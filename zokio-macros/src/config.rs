@@ -83,6 +83,8 @@ pub(crate) struct Config {
     pub(crate) flavor: Flavor,
     /// `None` leaves the count to the runtime (one worker per available CPU).
     pub(crate) worker_threads: Option<usize>,
+    /// Start the runtime with its clock paused (current-thread only).
+    pub(crate) start_paused: bool,
     /// Path under which `runtime::Builder` is found; overridable so crates
     /// that re-export zokio under another name can still use the macros.
     pub(crate) crate_path: syn::Path,
@@ -96,12 +98,13 @@ impl Config {
         Config {
             flavor: entry.default_flavor(),
             worker_threads: None,
+            start_paused: false,
             crate_path: syn::parse_quote!(::zokio),
         }
     }
 }
 
-const ALLOWED: &str = "`flavor`, `worker_threads`, `crate`";
+const ALLOWED: &str = "`flavor`, `worker_threads`, `start_paused`, `crate`";
 const FLAVORS: &str = "\"multi_thread\", \"current_thread\", \"thread_per_core\"";
 
 /// Parses the tokens between the attribute's parentheses.
@@ -115,6 +118,7 @@ pub(crate) fn parse(entry: Entry, args: TokenStream) -> syn::Result<Config> {
     let mut flavor: Option<Flavor> = None;
     let mut workers: Option<(usize, &Meta)> = None;
     let mut crate_path: Option<syn::Path> = None;
+    let mut start_paused: Option<(bool, &Meta)> = None;
     let mut seen: Vec<String> = Vec::new();
 
     for meta in &metas {
@@ -124,7 +128,10 @@ pub(crate) fn parse(entry: Entry, args: TokenStream) -> syn::Result<Config> {
             .map(|ident| ident.to_string())
             .unwrap_or_else(|| path_to_string(meta.path()));
 
-        let known = matches!(name.as_str(), "flavor" | "worker_threads" | "crate");
+        let known = matches!(
+            name.as_str(),
+            "flavor" | "worker_threads" | "start_paused" | "crate"
+        );
         if known {
             if seen.contains(&name) {
                 errors.push(syn::Error::new_spanned(
@@ -149,19 +156,10 @@ pub(crate) fn parse(entry: Entry, args: TokenStream) -> syn::Result<Config> {
                 Ok(p) => crate_path = Some(p),
                 Err(e) => errors.push(e),
             },
-            "start_paused" => errors.push(syn::Error::new_spanned(
-                meta,
-                match entry {
-                    Entry::Test => {
-                        "`start_paused` is not supported: zokio has no time driver yet, \
-                         so there is no clock to pause"
-                    }
-                    Entry::Main => {
-                        "`start_paused` is not supported: it is only meaningful for \
-                         #[zokio::test], and zokio has no time driver yet"
-                    }
-                },
-            )),
+            "start_paused" => match parse_start_paused(meta) {
+                Ok(b) => start_paused = Some((b, meta)),
+                Err(e) => errors.push(e),
+            },
             _ => errors.push(syn::Error::new_spanned(
                 meta.path(),
                 format!(
@@ -193,11 +191,20 @@ pub(crate) fn parse(entry: Entry, args: TokenStream) -> syn::Result<Config> {
         ));
     }
 
+    if let (Some((true, meta)), false) = (start_paused, flavor == Flavor::CurrentThread) {
+        errors.push(syn::Error::new_spanned(
+            meta,
+            "`start_paused = true` needs the `current_thread` flavor: a paused clock is only \
+             deterministic with a single thread; add `flavor = \"current_thread\"`",
+        ));
+    }
+
     errors.finish()?;
     let defaults = Config::default_for(entry);
     Ok(Config {
         flavor,
         worker_threads: workers.map(|(n, _)| n),
+        start_paused: start_paused.is_some_and(|(b, _)| b),
         crate_path: crate_path.unwrap_or(defaults.crate_path),
     })
 }
@@ -214,6 +221,14 @@ fn parse_flavor(meta: &Meta) -> syn::Result<Flavor> {
                 ),
             )
         }),
+        other => Err(syn::Error::new_spanned(other, msg)),
+    }
+}
+
+fn parse_start_paused(meta: &Meta) -> syn::Result<bool> {
+    let msg = "`start_paused` expects a boolean literal, e.g. `start_paused = true`";
+    match value_lit(meta, msg)? {
+        Lit::Bool(b) => Ok(b.value),
         other => Err(syn::Error::new_spanned(other, msg)),
     }
 }
@@ -443,7 +458,10 @@ mod tests {
             e.contains("unknown option `unhandled_panic` for #[zokio::main]"),
             "{e}"
         );
-        assert!(e.contains("`flavor`, `worker_threads`, `crate`"), "{e}");
+        assert!(
+            e.contains("`flavor`, `worker_threads`, `start_paused`, `crate`"),
+            "{e}"
+        );
         let e = err(Entry::Test, quote!(a::b = 1));
         assert!(
             e.contains("unknown option `a::b` for #[zokio::test]"),
@@ -452,11 +470,18 @@ mod tests {
     }
 
     #[test]
-    fn start_paused_explains_missing_time() {
-        let e = err(Entry::Test, quote!(start_paused = true));
-        assert!(e.contains("no time driver"), "{e}");
-        let e = err(Entry::Main, quote!(start_paused = true));
-        assert!(e.contains("only meaningful for #[zokio::test]"), "{e}");
+    fn start_paused_needs_current_thread_and_a_bool() {
+        let config = parse(Entry::Test, quote!(start_paused = true))
+            .ok()
+            .unwrap();
+        assert!(config.start_paused);
+        let e = err(
+            Entry::Main,
+            quote!(flavor = "multi_thread", start_paused = true),
+        );
+        assert!(e.contains("needs the `current_thread` flavor"), "{e}");
+        let e = err(Entry::Test, quote!(start_paused = 1));
+        assert!(e.contains("expects a boolean literal"), "{e}");
     }
 
     #[test]

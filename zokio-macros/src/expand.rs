@@ -104,6 +104,7 @@ fn expand_fn(entry: Entry, config: &Config, input: ItemFn) -> TokenStream {
         let n = proc_macro2::Literal::usize_unsuffixed(n);
         quote!(.worker_threads(#n))
     });
+    let start_paused = config.start_paused.then(|| quote!(.start_paused(true)));
 
     // `block` keeps its original brace spans, so type errors inside the body
     // still point at the user's code.
@@ -114,6 +115,7 @@ fn expand_fn(entry: Entry, config: &Config, input: ItemFn) -> TokenStream {
             let body = async move #block;
             #crate_path::runtime::Builder::#constructor()
                 #worker_threads
+                #start_paused
                 .enable_all()
                 .build()
                 .expect("Failed building the Runtime")

@@ -74,8 +74,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Same options and expansion as [`macro@main`], except that the default
 /// flavor is `current_thread` and `#[test]` is added (unless the function
 /// already carries one). Return types such as `Result<(), E>` work as with a
-/// plain `#[test]`. `start_paused` is not supported because zokio has no
-/// time driver yet.
+/// plain `#[test]`. `start_paused = true` starts the runtime with its clock
+/// paused (current-thread flavor only), as in tokio.
 ///
 /// ```ignore
 /// #[zokio::test]

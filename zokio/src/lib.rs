@@ -15,6 +15,8 @@
 //! ```
 //!
 //! Layers, one folder each: `task` (the unit of work), `scheduler` (who runs it),
+//! `driver` (what a worker sleeps in: an io_uring ring or epoll, plus its timers),
+//! `io` (owned-buffer operations on descriptors), `time` (sleep, timeout, interval),
 //! `runtime` (threads, handles, shutdown), `memory` (where tasks live), and `config`
 //! (choosing those at compile time).
 

@@ -54,3 +54,15 @@ fn main_attribute_builds_a_runtime_per_call() {
     assert_eq!(answer(21), 42);
     assert_eq!(answer(4), 8);
 }
+
+#[zokio::test(start_paused = true)]
+async fn start_paused_jumps_over_long_sleeps() {
+    let real = std::time::Instant::now();
+    let virtual_start = zokio::time::Instant::now();
+    zokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    assert!(virtual_start.elapsed() >= std::time::Duration::from_secs(3600));
+    assert!(
+        real.elapsed() < std::time::Duration::from_secs(5),
+        "a paused clock must not wait in real time"
+    );
+}

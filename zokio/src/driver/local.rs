@@ -15,6 +15,9 @@ use super::shared::{DriverShared, Request};
 use super::DriverKind;
 use crate::time::driver::TimeDriver;
 
+// One per worker, built once and never moved after the worker starts: the size gap
+// between the variants costs nothing worth a box (and its pointer chase per operation).
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum IoDriver {
     #[cfg(target_os = "linux")]
     Uring(super::uring::UringDriver),
@@ -73,6 +76,15 @@ impl IoDriver {
         }
     }
 
+    fn is_busy(&mut self) -> bool {
+        match self {
+            #[cfg(target_os = "linux")]
+            IoDriver::Uring(d) => d.is_busy(),
+            #[cfg(target_os = "linux")]
+            IoDriver::Epoll(d) => d.is_busy(),
+        }
+    }
+
     fn drain(&mut self, shared: &DriverShared) {
         match self {
             #[cfg(target_os = "linux")]
@@ -109,6 +121,20 @@ impl LocalDriver {
     /// Look for completions and due timers without sleeping (a busy worker's check).
     pub(crate) fn poll(&self) {
         self.turn(false);
+    }
+
+    /// A worker ran out of tasks: if operations are in flight, look for completions
+    /// without sleeping (io_uring completes many at submission), which is far cheaper
+    /// than going idle. Returns whether it looked.
+    pub(crate) fn poll_if_busy(&self) -> bool {
+        let busy = match self.io.try_borrow_mut() {
+            Ok(mut io) => io.is_busy(),
+            Err(_) => false,
+        };
+        if busy {
+            self.turn(false);
+        }
+        busy
     }
 
     fn turn(&self, may_sleep: bool) {

@@ -71,7 +71,9 @@ impl DriverShared {
 
     /// Take a pending wake-up without sleeping; true if there was one.
     pub(crate) fn take_notification(&self) -> bool {
-        self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok()
+        self.state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
     }
 
     /// About to sleep in the kernel. False if a wake-up came first (it is consumed).

@@ -119,7 +119,11 @@ mod tests {
         assert!(v.bytes_total() >= 16);
         let ptr = v.stable_ptr();
         let moved = v;
-        assert_eq!(moved.stable_ptr(), ptr, "moving the Vec must not move its bytes");
+        assert_eq!(
+            moved.stable_ptr(),
+            ptr,
+            "moving the Vec must not move its bytes"
+        );
     }
 
     #[test]

@@ -49,7 +49,10 @@ pub fn read_at<B: IoBufMut>(
 }
 
 /// Read into `buf` from `fd` at its current position.
-pub fn read<B: IoBufMut>(fd: BorrowedFd<'_>, buf: B) -> impl Future<Output = BufResult<usize, B>> + Send + '_ {
+pub fn read<B: IoBufMut>(
+    fd: BorrowedFd<'_>,
+    buf: B,
+) -> impl Future<Output = BufResult<usize, B>> + Send + '_ {
     read_at(fd, buf, CURRENT_POSITION)
 }
 
@@ -68,7 +71,10 @@ pub fn write_at<B: IoBuf>(
 }
 
 /// Write `buf`'s bytes to `fd` at its current position.
-pub fn write<B: IoBuf>(fd: BorrowedFd<'_>, buf: B) -> impl Future<Output = BufResult<usize, B>> + Send + '_ {
+pub fn write<B: IoBuf>(
+    fd: BorrowedFd<'_>,
+    buf: B,
+) -> impl Future<Output = BufResult<usize, B>> + Send + '_ {
     write_at(fd, buf, CURRENT_POSITION)
 }
 
@@ -91,7 +97,10 @@ pub fn writev_at<B: IoBuf>(
 }
 
 /// Wait until `fd` is ready for `interest`.
-pub fn poll_ready(fd: BorrowedFd<'_>, interest: Interest) -> impl Future<Output = io::Result<Ready>> + Send + '_ {
+pub fn poll_ready(
+    fd: BorrowedFd<'_>,
+    interest: Interest,
+) -> impl Future<Output = io::Result<Ready>> + Send + '_ {
     operation(poll::PollReady {
         fd: fd.as_raw_fd(),
         interest,

@@ -19,10 +19,10 @@ use crate::loom::sync::Mutex;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use crate::driver::{LocalDriver, Unparker};
 use crate::runtime::blocking::BlockingSpawner;
 use crate::scheduler::inject::Inject;
 use crate::scheduler::multi_thread::Tuning;
-use crate::driver::{LocalDriver, Unparker};
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 
 pub(crate) struct Handle {
@@ -54,7 +54,11 @@ thread_local! {
 const CORE_RETRY: Duration = Duration::from_millis(1);
 
 impl Handle {
-    pub(crate) fn new(tuning: Tuning, blocking: BlockingSpawner, driver: LocalDriver) -> Arc<Handle> {
+    pub(crate) fn new(
+        tuning: Tuning,
+        blocking: BlockingSpawner,
+        driver: LocalDriver,
+    ) -> Arc<Handle> {
         Arc::new(Handle {
             inject: Inject::new(),
             owned: OwnedTasks::new(1),
@@ -156,10 +160,10 @@ impl Handle {
                     return output;
                 }
             }
-            // Once per round even when busy: completions and timers.
-            if let Some(core) = ctx.core.borrow().as_ref() {
-                core.driver.poll();
-            }
+            // Once per round even when busy: completions and timers. No borrow of the
+            // core is held, so the tasks they wake go straight into its queue.
+            // SAFETY: `driver` points into the boxed core `ctx` holds until `_restore`.
+            unsafe { &*driver }.poll();
             for _ in 0..self.tuning.event_interval {
                 let task = {
                     let mut core = ctx.core.borrow_mut();
@@ -175,11 +179,19 @@ impl Handle {
                     Some(task) => task.run(),
                     None => {
                         if !main.woken.load(Ordering::Acquire) {
-                            // Temporarily take the core out so a wake during the park
-                            // cannot find it borrowed.
-                            let core = ctx.core.borrow_mut().take().expect("core present");
-                            core.driver.park();
-                            *ctx.core.borrow_mut() = Some(core);
+                            // SAFETY: as above; no borrow of the core is held across it.
+                            let driver = unsafe { &*driver };
+                            // Completions already there need no sleep.
+                            let found = driver.poll_if_busy()
+                                && (main.woken.load(Ordering::Acquire)
+                                    || ctx
+                                        .core
+                                        .borrow()
+                                        .as_ref()
+                                        .is_some_and(|c| !c.tasks.is_empty()));
+                            if !found {
+                                driver.park();
+                            }
                         }
                         break;
                     }

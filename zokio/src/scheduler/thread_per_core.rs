@@ -13,10 +13,10 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::driver::{LocalDriver, Unparker};
 use crate::runtime::blocking::BlockingSpawner;
 use crate::scheduler::inject::Inject;
 use crate::scheduler::multi_thread::Tuning;
-use crate::driver::{LocalDriver, Unparker};
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 
 pub(crate) struct Handle {
@@ -176,7 +176,13 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
         };
         match task {
             Some(task) => task.run(),
-            None => driver.park(),
+            None => {
+                // Completions already there need no sleep (see the work-stealing worker).
+                let found = driver.poll_if_busy() && !ctx.tasks.borrow().is_empty();
+                if !found {
+                    driver.park();
+                }
+            }
         }
     }
     let leftovers: Vec<Notified> = ctx.tasks.borrow_mut().drain(..).collect();

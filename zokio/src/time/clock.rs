@@ -6,7 +6,8 @@
 //! `origin` is tick zero for all their wheels. While no clock in the process has
 //! ever left real time, `Instant::now()` is one relaxed load plus the system clock;
 //! only then does it look up the current runtime. Nothing here may know about the
-//! wheel or wake a task: moving time forward fires nothing by itself, the driver does.
+//! wheel or wake a task itself: moving the clock fires nothing, and `advance` asks
+//! the current driver to fire what became due.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -138,7 +139,11 @@ impl Clock {
         state.base = state
             .base
             .checked_add(duration)
-            .or_else(|| state.base.checked_add(Duration::from_secs(86400 * 365 * 1000)))
+            .or_else(|| {
+                state
+                    .base
+                    .checked_add(Duration::from_secs(86400 * 365 * 1000))
+            })
             .unwrap_or(state.base);
         Ok(())
     }

@@ -150,7 +150,11 @@ impl TimeDriver {
 
     /// Register an entry that no wheel holds (its waker already set), due at
     /// `deadline`.
-    pub(crate) fn insert(&self, entry: &Arc<TimerShared>, deadline: Instant) -> Result<(), ShutDown> {
+    pub(crate) fn insert(
+        &self,
+        entry: &Arc<TimerShared>,
+        deadline: Instant,
+    ) -> Result<(), ShutDown> {
         let tick = self.deadline_tick(deadline);
         let earlier = {
             let mut inner = self.lock();
@@ -172,7 +176,11 @@ impl TimeDriver {
 
     /// Move an entry of this driver (in the wheel or not) to `deadline`, in one
     /// lock hold.
-    pub(crate) fn reset(&self, entry: &Arc<TimerShared>, deadline: Instant) -> Result<(), ShutDown> {
+    pub(crate) fn reset(
+        &self,
+        entry: &Arc<TimerShared>,
+        deadline: Instant,
+    ) -> Result<(), ShutDown> {
         let tick = self.deadline_tick(deadline);
         let earlier = {
             let mut inner = self.lock();
@@ -215,19 +223,29 @@ impl TimeDriver {
     /// The tick at which `deadline` is due: whole milliseconds since the clock's
     /// origin, rounded up so that nothing fires early.
     fn deadline_tick(&self, deadline: Instant) -> u64 {
-        let since = deadline.into_std().saturating_duration_since(self.clock.origin());
+        let since = deadline
+            .into_std()
+            .saturating_duration_since(self.clock.origin());
         u64::try_from(since.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
     }
 
     /// The last tick that has fully begun, rounded down.
     fn now_tick(&self) -> u64 {
-        let since = self.clock.now().into_std().saturating_duration_since(self.clock.origin());
+        let since = self
+            .clock
+            .now()
+            .into_std()
+            .saturating_duration_since(self.clock.origin());
         u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Time from now until `tick` begins; zero if it has.
     fn until_tick(&self, tick: u64) -> Duration {
-        let now = self.clock.now().into_std().saturating_duration_since(self.clock.origin());
+        let now = self
+            .clock
+            .now()
+            .into_std()
+            .saturating_duration_since(self.clock.origin());
         Duration::from_millis(tick).saturating_sub(now)
     }
 
@@ -260,7 +278,8 @@ fn this_thread() -> usize {
     thread_local! {
         static MARK: u8 = const { 0 };
     }
-    MARK.try_with(|mark| mark as *const u8 as usize).unwrap_or(0)
+    MARK.try_with(|mark| mark as *const u8 as usize)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -304,7 +323,9 @@ mod tests {
         let (count, waker) = counted();
         let entry = entry_with(&waker);
         let start = driver.clock().now();
-        driver.insert(&entry, start + Duration::from_millis(10)).unwrap();
+        driver
+            .insert(&entry, start + Duration::from_millis(10))
+            .unwrap();
         assert_eq!(driver.park_timeout(), Some(Duration::from_millis(10)));
         driver.clock().advance(Duration::from_millis(9)).unwrap();
         assert_eq!(driver.process(), 0);
@@ -324,7 +345,9 @@ mod tests {
         let (_, waker) = counted();
         let entry = entry_with(&waker);
         let start = driver.clock().now();
-        driver.insert(&entry, start + Duration::from_micros(1500)).unwrap();
+        driver
+            .insert(&entry, start + Duration::from_micros(1500))
+            .unwrap();
         driver.clock().advance(Duration::from_micros(1499)).unwrap();
         assert_eq!(driver.process(), 0);
         driver.clock().advance(Duration::from_micros(1)).unwrap();
@@ -344,7 +367,9 @@ mod tests {
             .iter()
             .map(|&ms| {
                 let entry = entry_with(&waker);
-                driver.insert(&entry, start + Duration::from_millis(ms)).unwrap();
+                driver
+                    .insert(&entry, start + Duration::from_millis(ms))
+                    .unwrap();
                 entry
             })
             .collect();
@@ -352,7 +377,9 @@ mod tests {
             assert!(driver.auto_advance());
             assert_eq!(driver.clock().now() - start, Duration::from_millis(ms));
             assert_eq!(entries[i].state(), EntryState::Fired);
-            assert!(entries[i + 1..].iter().all(|e| e.state() == EntryState::Pending));
+            assert!(entries[i + 1..]
+                .iter()
+                .all(|e| e.state() == EntryState::Pending));
         }
         assert!(!driver.auto_advance());
     }
@@ -362,7 +389,9 @@ mod tests {
         let driver = TimeDriver::new(Clock::new(false), Unparker::from_fn(|| {}));
         let (_, waker) = counted();
         let entry = entry_with(&waker);
-        driver.insert(&entry, Instant::now() + Duration::from_secs(60)).unwrap();
+        driver
+            .insert(&entry, Instant::now() + Duration::from_secs(60))
+            .unwrap();
         assert!(!driver.auto_advance());
         driver.remove(&entry);
     }
@@ -375,7 +404,9 @@ mod tests {
         let entries: Vec<_> = (0..100_000u64)
             .map(|i| {
                 let entry = entry_with(&waker);
-                driver.insert(&entry, start + Duration::from_millis(1 + i * 37 % 100_000)).unwrap();
+                driver
+                    .insert(&entry, start + Duration::from_millis(1 + i * 37 % 100_000))
+                    .unwrap();
                 entry
             })
             .collect();
@@ -398,17 +429,25 @@ mod tests {
         let (_, waker) = counted();
         let entry = entry_with(&waker);
         let start = driver.clock().now();
-        driver.insert(&entry, start + Duration::from_millis(50)).unwrap();
-        driver.reset(&entry, start + Duration::from_millis(10)).unwrap();
+        driver
+            .insert(&entry, start + Duration::from_millis(50))
+            .unwrap();
+        driver
+            .reset(&entry, start + Duration::from_millis(10))
+            .unwrap();
         assert_eq!(driver.park_timeout(), Some(Duration::from_millis(10)));
-        driver.reset(&entry, start + Duration::from_millis(80)).unwrap();
+        driver
+            .reset(&entry, start + Duration::from_millis(80))
+            .unwrap();
         assert_eq!(driver.len(), 1);
         driver.clock().advance(Duration::from_millis(79)).unwrap();
         assert_eq!(driver.process(), 0);
         driver.clock().advance(Duration::from_millis(1)).unwrap();
         assert_eq!(driver.process(), 1);
         // A fired entry can be reset and fires again.
-        driver.reset(&entry, start + Duration::from_millis(81)).unwrap();
+        driver
+            .reset(&entry, start + Duration::from_millis(81))
+            .unwrap();
         assert_eq!(entry.state(), EntryState::Pending);
         assert!(driver.auto_advance());
         assert_eq!(entry.state(), EntryState::Fired);
@@ -423,9 +462,17 @@ mod tests {
         let far = entry_with(&waker);
         driver.insert(&far, century).unwrap();
         let beyond = entry_with(&waker);
-        driver.insert(&beyond, Instant::far_future() + Duration::from_secs(1 << 40)).unwrap();
+        driver
+            .insert(
+                &beyond,
+                Instant::far_future() + Duration::from_secs(1 << 40),
+            )
+            .unwrap();
         assert!(driver.park_timeout().unwrap() > Duration::from_secs(86400));
-        driver.clock().advance(Duration::from_secs(99 * 365 * 86400)).unwrap();
+        driver
+            .clock()
+            .advance(Duration::from_secs(99 * 365 * 86400))
+            .unwrap();
         assert_eq!(driver.process(), 0);
         assert!(driver.auto_advance());
         assert_eq!(far.state(), EntryState::Fired);
@@ -441,7 +488,9 @@ mod tests {
         let (_, waker) = counted();
         driver.clock().advance(Duration::from_secs(1)).unwrap();
         let entry = entry_with(&waker);
-        driver.insert(&entry, driver.clock().now() - Duration::from_millis(500)).unwrap();
+        driver
+            .insert(&entry, driver.clock().now() - Duration::from_millis(500))
+            .unwrap();
         assert_eq!(driver.park_timeout(), Some(Duration::ZERO));
         assert_eq!(driver.process(), 1);
     }
@@ -453,14 +502,22 @@ mod tests {
         let start = driver.clock().now();
         assert_eq!(driver.park_timeout(), None); // this thread owns the driver now
         let local = entry_with(&waker);
-        driver.insert(&local, start + Duration::from_millis(100)).unwrap();
-        assert_eq!(unparks.load(Ordering::SeqCst), 0, "the owner needs no unpark");
+        driver
+            .insert(&local, start + Duration::from_millis(100))
+            .unwrap();
+        assert_eq!(
+            unparks.load(Ordering::SeqCst),
+            0,
+            "the owner needs no unpark"
+        );
         let remote = |ms: u64| {
             let driver = driver.clone();
             let waker = waker.clone();
             std::thread::spawn(move || {
                 let entry = entry_with(&waker);
-                driver.insert(&entry, start + Duration::from_millis(ms)).unwrap();
+                driver
+                    .insert(&entry, start + Duration::from_millis(ms))
+                    .unwrap();
                 entry
             })
             .join()
@@ -483,7 +540,9 @@ mod tests {
         let entries: Vec<_> = (1..=40u64)
             .map(|ms| {
                 let entry = entry_with(&waker);
-                driver.insert(&entry, start + Duration::from_millis(ms)).unwrap();
+                driver
+                    .insert(&entry, start + Duration::from_millis(ms))
+                    .unwrap();
                 entry
             })
             .collect();
@@ -492,7 +551,9 @@ mod tests {
         assert!(entries.iter().all(|e| e.state() == EntryState::Shutdown));
         assert_eq!(driver.len(), 0);
         let late = entry_with(&waker);
-        assert!(driver.insert(&late, start + Duration::from_millis(5)).is_err());
+        assert!(driver
+            .insert(&late, start + Duration::from_millis(5))
+            .is_err());
         assert!(driver.reset(&entries[0], start).is_err());
         driver.remove(&entries[1]);
         assert!(!driver.auto_advance());
@@ -506,7 +567,9 @@ mod tests {
         let entries: Vec<_> = (0..1000)
             .map(|_| {
                 let entry = entry_with(&waker);
-                driver.insert(&entry, start + Duration::from_millis(3)).unwrap();
+                driver
+                    .insert(&entry, start + Duration::from_millis(3))
+                    .unwrap();
                 entry
             })
             .collect();

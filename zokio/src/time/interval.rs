@@ -102,7 +102,8 @@ impl Interval {
         let timeout = self.delay.deadline();
         let now = Instant::now();
         let next = if now > timeout + MISSED_AFTER {
-            self.missed_tick_behavior.next_timeout(timeout, now, self.period)
+            self.missed_tick_behavior
+                .next_timeout(timeout, now, self.period)
         } else {
             timeout
                 .checked_add(self.period)

@@ -1,9 +1,10 @@
 //! `timeout`, `timeout_at` and the `Timeout` future: a future raced against a
 //! `Sleep`.
 //!
-//! The inner future is polled first, so one that is ready never touches a timer:
-//! building and dropping such a `Timeout` costs one clock read. It must never
-//! register its sleep before the inner future has answered `Pending`.
+//! As in tokio, the deadline is fixed when `timeout` is called (one clock read)
+//! and the inner future is polled first: a `Timeout` whose future is ready costs
+//! that clock read and nothing else (no allocation, no atomic, no driver). It must
+//! never register its sleep before the inner future has answered `Pending`.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -17,9 +18,9 @@ use crate::task::coop;
 
 /// Require `future` to complete within `duration`, or give [`Elapsed`].
 ///
-/// The deadline is counted from this call; a duration too large to represent
-/// means no practical deadline. A future that is ready on its first poll wins even
-/// if the deadline has passed.
+/// The duration is counted from this call, as in tokio. A duration too large to
+/// represent means no practical deadline. A future that is ready when polled wins
+/// even if the deadline has passed.
 ///
 /// ```
 /// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
@@ -37,7 +38,10 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
     let deadline = Instant::now()
         .checked_add(duration)
         .unwrap_or_else(Instant::far_future);
-    Timeout::new(future.into_future(), deadline)
+    Timeout {
+        value: future.into_future(),
+        delay: Sleep::new(deadline),
+    }
 }
 
 /// Require `future` to complete before `deadline`, or give [`Elapsed`].
@@ -46,7 +50,10 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 /// When the inner future is pending and the timeout is polled outside a Zokio
 /// runtime.
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
-    Timeout::new(future.into_future(), deadline)
+    Timeout {
+        value: future.into_future(),
+        delay: Sleep::new(deadline),
+    }
 }
 
 /// Future returned by [`timeout`] and [`timeout_at`].
@@ -58,13 +65,6 @@ pub struct Timeout<T> {
 }
 
 impl<T> Timeout<T> {
-    fn new(value: T, deadline: Instant) -> Timeout<T> {
-        Timeout {
-            value,
-            delay: Sleep::new(deadline),
-        }
-    }
-
     /// The inner future.
     pub fn get_ref(&self) -> &T {
         &self.value

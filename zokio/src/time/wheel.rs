@@ -29,7 +29,10 @@ const NIL: u32 = u32::MAX;
 enum Place {
     /// On the free list (its `next` is the next free node).
     Free,
-    Slot { level: u8, slot: u8 },
+    Slot {
+        level: u8,
+        slot: u8,
+    },
     Overflow,
     Expired,
 }
@@ -466,7 +469,7 @@ mod tests {
         wheel.insert(far, 0);
         wheel.insert(edge, 1);
         wheel.insert(CYCLE - 1, 2);
-        assert!(wheel.next_expiration().unwrap() <= CYCLE - 1);
+        assert!(wheel.next_expiration().unwrap() < CYCLE);
         assert_eq!(drain_until(&mut wheel, CYCLE - 1), vec![2]);
         assert!(drain_until(&mut wheel, edge - 1).is_empty());
         assert_eq!(drain_until(&mut wheel, edge), vec![1]);

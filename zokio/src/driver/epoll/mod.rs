@@ -175,6 +175,11 @@ impl EpollDriver {
         unsafe { cell::complete(header, result) };
     }
 
+    /// Whether any operation waits here.
+    pub(crate) fn is_busy(&self) -> bool {
+        self.waiting > 0
+    }
+
     /// Wait up to `timeout` (`None`: no limit) for readiness or a wake-up. Returns how
     /// many operations completed.
     pub(crate) fn park(&mut self, shared: &DriverShared, timeout: Option<Duration>) -> usize {

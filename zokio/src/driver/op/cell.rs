@@ -128,7 +128,10 @@ impl<K: OpKind> OwnedCell<K> {
         // visible and it no longer touches `kind`; we move `kind` out exactly once.
         let (kind, result) = unsafe {
             let cell = ptr.as_ptr();
-            (ManuallyDrop::take(&mut *(*cell).kind.get()), *(*cell).header.result.get())
+            (
+                ManuallyDrop::take(&mut *(*cell).kind.get()),
+                *(*cell).header.result.get(),
+            )
         };
         // SAFETY: our last use of the cell; `release` frees it if the driver is gone.
         unsafe { release(ptr.cast(), TAKEN, DRIVER_GONE) };

@@ -10,6 +10,8 @@
 //! driver runs it.
 
 pub(crate) mod cell;
+#[cfg(all(test, not(loom)))]
+mod cell_tests;
 pub(crate) mod close;
 pub(crate) mod nop;
 pub(crate) mod poll;
@@ -39,7 +41,11 @@ pub(crate) enum EpollWait {
     Never,
     /// Wait until `fd` is ready for `events` (`EPOLLIN`/`EPOLLOUT` bits). With `then_run`
     /// the system call runs after that; without it, the readiness is the result.
-    Fd { fd: RawFd, events: u32, then_run: bool },
+    Fd {
+        fd: RawFd,
+        events: u32,
+        then_run: bool,
+    },
     /// Complete with `-ETIME` once `after` has passed since submission.
     Timer { after: Duration },
 }
@@ -131,12 +137,9 @@ impl<K: OpKind> Future for Op<K> {
                         }
                     };
                     if driver == DriverKind::Epoll {
-                        match try_now(&mut kind) {
-                            Some(result) => {
-                                restore.made_progress();
-                                return Poll::Ready(kind.complete(result));
-                            }
-                            None => {}
+                        if let Some(result) = try_now(&mut kind) {
+                            restore.made_progress();
+                            return Poll::Ready(kind.complete(result));
                         }
                     }
                     let cell = OwnedCell::new(kind);
@@ -162,8 +165,17 @@ impl<K: OpKind> Future for Op<K> {
                     owner,
                     driver,
                 } => {
-                    cell.register(cx.waker());
-                    let (mut kind, result) = match cell.try_take() {
+                    // Usually woken by the completion itself: look before registering
+                    // the waker again, then look once more after, so a completion
+                    // racing with the registration is not missed.
+                    let taken = match cell.try_take() {
+                        Ok(done) => Ok(done),
+                        Err(cell) => {
+                            cell.register(cx.waker());
+                            cell.try_take()
+                        }
+                    };
+                    let (mut kind, result) = match taken {
                         Ok(done) => done,
                         Err(cell) => {
                             this.state = State::InFlight {

@@ -43,13 +43,9 @@ impl<B: IoBufMut> OpKind for Read<B> {
     #[cfg(target_os = "linux")]
     fn uring_entry(&mut self) -> io_uring::squeue::Entry {
         let len = self.buf.bytes_total().min(MAX_RW) as u32;
-        io_uring::opcode::Read::new(
-            io_uring::types::Fd(self.fd),
-            self.buf.stable_mut_ptr(),
-            len,
-        )
-        .offset(self.offset)
-        .build()
+        io_uring::opcode::Read::new(io_uring::types::Fd(self.fd), self.buf.stable_mut_ptr(), len)
+            .offset(self.offset)
+            .build()
     }
 
     fn epoll_wait(&self) -> EpollWait {

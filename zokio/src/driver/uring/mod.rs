@@ -201,10 +201,21 @@ impl UringDriver {
 
     /// Submit what is queued and reap what is done, without waiting.
     pub(crate) fn poll(&mut self) -> usize {
-        if !self.ring.submission().is_empty() {
+        let needs_enter = {
+            let sq = self.ring.submission();
+            // With cooperative task running the kernel may hold completions back until
+            // we enter it; it says so through the TASKRUN flag.
+            !sq.is_empty() || sq.taskrun() || sq.cq_overflow()
+        };
+        if needs_enter {
             self.flush();
         }
         self.reap()
+    }
+
+    /// Whether anything is in flight or waiting to be submitted.
+    pub(crate) fn is_busy(&mut self) -> bool {
+        self.inflight_count > 0 || !self.ring.submission().is_empty()
     }
 
     fn reap(&mut self) -> usize {
@@ -263,9 +274,7 @@ impl UringDriver {
             match request {
                 // Never reached the kernel: complete it as cancelled.
                 // SAFETY: the cell was handed to this driver and never completed.
-                Request::Submit(header) => unsafe {
-                    cell::complete(header, -libc::ECANCELED)
-                },
+                Request::Submit(header) => unsafe { cell::complete(header, -libc::ECANCELED) },
                 cancel => self.handle(cancel),
             }
         }

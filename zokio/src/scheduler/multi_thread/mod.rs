@@ -12,10 +12,10 @@ pub(crate) mod worker;
 use std::future::Future;
 use std::ptr::NonNull;
 
+use crate::driver::Unparker;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::runtime::blocking::BlockingSpawner;
 use crate::scheduler::inject::Inject;
-use crate::driver::Unparker;
 use crate::scheduler::queue::Steal;
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 use std::sync::Arc;

@@ -254,11 +254,15 @@ fn run_loop(ctx: &Context) {
             // A busy worker never parks, so completions and timers are looked at here.
             ctx.driver.poll();
         }
-        let task = {
-            let mut core = ctx.core.borrow_mut();
-            core.next_task(handle)
-                .or_else(|| core.steal_work(handle, ctx.index))
-        };
+        let mut task = ctx.core.borrow_mut().next_task(handle);
+        // Completions that are already there wake tasks into our own queue. Looking
+        // costs far less than searching, which would also wake another worker.
+        if task.is_none() && ctx.driver.poll_if_busy() {
+            task = ctx.core.borrow_mut().next_task(handle);
+        }
+        if task.is_none() {
+            task = ctx.core.borrow_mut().steal_work(handle, ctx.index);
+        }
         match task {
             Some(task) => run_task(ctx, task),
             None => {
