@@ -15,8 +15,6 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU8, Ordering::AcqRel, Ordering::Acquire};
 use std::task::Waker;
 
-use futures_util::task::AtomicWaker;
-
 use super::OpKind;
 
 const COMPLETE: u8 = 1;
@@ -26,6 +24,9 @@ const DRIVER_GONE: u8 = 8;
 /// A cancel for this cell waits in the driver's request queue: the cell must outlive
 /// it, or the cancel could hit a new operation that reused the address.
 const CANCEL_QUEUED: u8 = 16;
+/// The future is replacing the waker: the driver must not touch it meanwhile (the
+/// future sees COMPLETE when it clears this bit, and takes the result itself).
+const REGISTERING: u8 = 32;
 
 /// The type-erased part of a cell, which drivers hold as `NonNull<OpHeader>`.
 #[repr(C)]
@@ -33,7 +34,9 @@ pub(crate) struct OpHeader {
     state: AtomicU8,
     /// The kernel's result (`-errno` on failure), written before COMPLETE is set.
     result: UnsafeCell<i32>,
-    waker: AtomicWaker,
+    /// Written by the future before submission, or under REGISTERING; taken by the
+    /// driver after COMPLETE only when REGISTERING is clear.
+    waker: UnsafeCell<Option<Waker>>,
     /// The submitting driver's bookkeeping slot; only that driver's thread touches it.
     pub(crate) slot: Cell<u32>,
     vtable: &'static Vtable,
@@ -48,8 +51,9 @@ struct Vtable {
 }
 
 // SAFETY: the header is shared between the future's thread and the driver's thread.
-// `state` and `waker` are atomic; `result` is written only by the driver before the
-// Release of COMPLETE and read only after an Acquire of it; `slot` is touched only by
+// `state` is atomic; `result` is written only by the driver before the Release of
+// COMPLETE and read only after an Acquire of it; `waker` is handed between the two
+// sides by the REGISTERING and COMPLETE bits (see `register` and `complete`); `slot` is touched only by
 // the submitting driver's thread. The data behind the header is `Send` (`OpKind: Send`).
 unsafe impl Send for OpHeader {}
 // SAFETY: as above.
@@ -71,12 +75,13 @@ pub(crate) struct OwnedCell<K: OpKind> {
 unsafe impl<K: OpKind> Send for OwnedCell<K> {}
 
 impl<K: OpKind> OwnedCell<K> {
-    pub(crate) fn new(kind: K) -> OwnedCell<K> {
+    /// A cell for `kind`, to be woken through `waker` when it completes.
+    pub(crate) fn new(kind: K, waker: Waker) -> OwnedCell<K> {
         let cell = Box::new(OpCell {
             header: OpHeader {
                 state: AtomicU8::new(0),
                 result: UnsafeCell::new(0),
-                waker: AtomicWaker::new(),
+                waker: UnsafeCell::new(Some(waker)),
                 slot: Cell::new(u32::MAX),
                 vtable: &Vtable {
                     drop_all: drop_all::<K>,
@@ -110,9 +115,23 @@ impl<K: OpKind> OwnedCell<K> {
         }
     }
 
-    pub(crate) fn register(&self, waker: &Waker) {
+    /// Replace the waker of an operation in flight. Returns false if the operation
+    /// completed meanwhile (the caller takes the result instead of waiting).
+    pub(crate) fn register(&self, waker: &Waker) -> bool {
         // SAFETY: the cell lives while we own it.
-        unsafe { self.ptr.as_ref() }.header.waker.register(waker);
+        let header = unsafe { &self.ptr.as_ref().header };
+        let prev = header.state.fetch_or(REGISTERING, AcqRel);
+        if prev & COMPLETE != 0 {
+            header.state.fetch_and(!REGISTERING, AcqRel);
+            return false;
+        }
+        // SAFETY: with REGISTERING set and COMPLETE not yet, the driver will not touch
+        // the waker until we clear the bit; nobody else has the cell.
+        let slot = unsafe { &mut *header.waker.get() };
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+        header.state.fetch_and(!REGISTERING, AcqRel) & COMPLETE == 0
     }
 
     /// The result once the driver is done with the cell; the cell back while in flight.
@@ -207,9 +226,14 @@ pub(crate) unsafe fn complete(header: NonNull<OpHeader>, result: i32) {
         return;
     }
     // The future may take the data as soon as it sees COMPLETE, but the memory stays
-    // until we set DRIVER_GONE, so waking through the header is still sound.
-    if let Some(waker) = h.waker.take() {
-        waker.wake();
+    // until we set DRIVER_GONE, so reading the waker is still sound. A future caught
+    // mid-registration sees COMPLETE when it finishes and takes the result itself.
+    if prev & REGISTERING == 0 {
+        // SAFETY: COMPLETE is set and REGISTERING was clear, so the future will not
+        // write the waker again: it is ours to take.
+        if let Some(waker) = unsafe { (*h.waker.get()).take() } {
+            waker.wake();
+        }
     }
     // SAFETY: our last use of the cell.
     unsafe { release(header, DRIVER_GONE, TAKEN) };

@@ -49,11 +49,18 @@ impl Wake for CountingWaker {
     }
 }
 
+fn new_cell_woken_by(drops: &Arc<AtomicUsize>, waker: Waker) -> OwnedCell<Counted> {
+    OwnedCell::new(
+        Counted {
+            drops: drops.clone(),
+            payload: vec![1, 2, 3],
+        },
+        waker,
+    )
+}
+
 fn new_cell(drops: &Arc<AtomicUsize>) -> OwnedCell<Counted> {
-    OwnedCell::new(Counted {
-        drops: drops.clone(),
-        payload: vec![1, 2, 3],
-    })
+    new_cell_woken_by(drops, Waker::noop().clone())
 }
 
 /// A raw header crossing to the "driver" thread.
@@ -65,8 +72,7 @@ unsafe impl Send for Sent {}
 fn miri_complete_then_take_wakes_and_frees_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let wakes = Arc::new(CountingWaker(AtomicUsize::new(0)));
-    let cell = new_cell(&drops);
-    cell.register(&Waker::from(wakes.clone()));
+    let cell = new_cell_woken_by(&drops, Waker::from(wakes.clone()));
     // SAFETY: the cell counts as submitted to this test's driver; completed once.
     unsafe { cell::complete(cell.header(), 7) };
     assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
@@ -162,9 +168,9 @@ fn miri_completion_races_with_take_and_abandon_on_threads() {
     let rounds = if cfg!(miri) { 20 } else { 2_000 };
     let drops = Arc::new(AtomicUsize::new(0));
     for round in 0..rounds {
-        let wakes = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let cell = new_cell(&drops);
-        cell.register(&Waker::from(wakes.clone()));
+        let first = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let second = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let cell = new_cell_woken_by(&drops, Waker::from(first.clone()));
         let header = Sent(cell.header());
         let driver = std::thread::spawn(move || {
             let header = header;
@@ -174,8 +180,10 @@ fn miri_completion_races_with_take_and_abandon_on_threads() {
         let header_copy = Sent(cell.header());
         let mut queued = false;
         if round % 2 == 0 {
-            // The future side spins until it can take the result.
+            // The future side re-registers (racing with the completion) and then
+            // spins until it can take the result.
             let mut cell = cell;
+            let _still_waiting = cell.register(&Waker::from(second.clone()));
             loop {
                 match cell.try_take() {
                     Ok((kind, result)) => {
@@ -195,6 +203,13 @@ fn miri_completion_races_with_take_and_abandon_on_threads() {
             queued = cell.abandon(queue) && queue;
         }
         driver.join().unwrap();
+        if round % 2 == 0 {
+            // Exactly one wake-up reached a waker unless the registration saw the
+            // completion itself; the replaced waker is never woken after its
+            // replacement was stored.
+            let woken = first.0.load(Ordering::SeqCst) + second.0.load(Ordering::SeqCst);
+            assert!(woken <= 1, "woken {woken} times");
+        }
         if queued {
             // The driver reaches the queued cancel after the completion: it frees.
             // SAFETY: the one queued cancel of this cell, after its completion.

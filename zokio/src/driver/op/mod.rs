@@ -142,8 +142,7 @@ impl<K: OpKind> Future for Op<K> {
                             return Poll::Ready(kind.complete(result));
                         }
                     }
-                    let cell = OwnedCell::new(kind);
-                    cell.register(cx.waker());
+                    let cell = OwnedCell::new(kind, cx.waker().clone());
                     match context::submit(cell.header()) {
                         Ok(owner) => {
                             this.state = State::InFlight {
@@ -170,10 +169,8 @@ impl<K: OpKind> Future for Op<K> {
                     // racing with the registration is not missed.
                     let taken = match cell.try_take() {
                         Ok(done) => Ok(done),
-                        Err(cell) => {
-                            cell.register(cx.waker());
-                            cell.try_take()
-                        }
+                        Err(cell) if cell.register(cx.waker()) => Err(cell),
+                        Err(cell) => cell.try_take(),
                     };
                     let (mut kind, result) = match taken {
                         Ok(done) => done,
