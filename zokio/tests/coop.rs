@@ -135,3 +135,35 @@ fn unconstrained_never_yields_on_its_own() {
         });
     });
 }
+
+/// Regression: a blocking closure runs inside one poll of its task, so a
+/// `Handle::block_on` there once inherited a single budget for its whole life and
+/// stalled forever after 128 budgeted steps.
+#[test]
+fn block_on_inside_spawn_blocking_gets_fresh_budgets() {
+    for flavor in ["current_thread", "multi_thread"] {
+        within(Duration::from_secs(20), move || {
+            let rt = if flavor == "current_thread" {
+                zokio::runtime::Builder::new_current_thread().build()
+            } else {
+                zokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .build()
+            }
+            .unwrap();
+            let handle = rt.handle().clone();
+            let steps = rt
+                .block_on(rt.spawn_blocking(move || {
+                    handle.block_on(async {
+                        for _ in 0..1_000 {
+                            zokio::task::consume_budget().await;
+                        }
+                        let nops = (0..300).map(|_| zokio::io::ops::nop());
+                        futures::future::join_all(nops).await.len()
+                    })
+                }))
+                .unwrap();
+            assert_eq!(steps, 300, "{flavor}");
+        });
+    }
+}

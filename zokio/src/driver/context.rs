@@ -107,6 +107,10 @@ pub(crate) fn abandon<K: OpKind>(cell: OwnedCell<K>, owner: &Arc<DriverShared>) 
             // On the owner's thread with its driver free: no completion can run
             // between the abandon and the cancel, so the cell is still ours to name.
             if cell.take().is_some_and(|c| c.abandon(false)) {
+                // It may have come through the request queue (submitted from another
+                // thread) and still wait there: apply the queue first, so the cancel
+                // finds it.
+                d.handle_requests(&mut io);
                 io.cancel(header);
             }
         }

@@ -143,14 +143,11 @@ impl LocalDriver {
         let Ok(mut io) = self.io.try_borrow_mut() else {
             return;
         };
-        {
-            let mut requests = self.requests.borrow_mut();
-            self.shared.take_requests(&mut requests);
-            for request in requests.drain(..) {
-                io.handle(request);
-            }
-        }
-        if !may_sleep {
+        let handled_requests = self.handle_requests(&mut io);
+        // A request may have completed an operation on the spot (epoll cancels do),
+        // waking a task into this worker's own queue, which no unpark announces:
+        // look, but do not sleep.
+        if !may_sleep || handled_requests {
             io.wait(&self.shared, Some(Duration::ZERO));
             drop(io);
             self.time.process();
@@ -183,6 +180,19 @@ impl LocalDriver {
         }
         drop(io);
         self.time.process();
+    }
+
+    /// Apply what other threads handed over; true if there was anything.
+    pub(crate) fn handle_requests(&self, io: &mut IoDriver) -> bool {
+        let Ok(mut requests) = self.requests.try_borrow_mut() else {
+            return false;
+        };
+        self.shared.take_requests(&mut requests);
+        let handled = !requests.is_empty();
+        for request in requests.drain(..) {
+            io.handle(request);
+        }
+        handled
     }
 
     /// Shutdown, on the owning thread, after every task is gone: cancel what is in

@@ -8,6 +8,10 @@
 //!
 //! A buffer with no room (read) or no bytes (write) is refused with `InvalidInput`
 //! before anything is submitted: its result, 0, would look like end of file.
+//!
+//! On a descriptor that cannot seek (a pipe, a socket, a terminal) an offset is
+//! ignored and the descriptor's own position is used, as io_uring does; the epoll
+//! driver behaves the same, so code does not change meaning with the driver.
 
 use std::future::Future;
 use std::io;
@@ -41,11 +45,7 @@ pub fn read_at<B: IoBufMut>(
     buf: B,
     offset: u64,
 ) -> impl Future<Output = BufResult<usize, B>> + Send + '_ {
-    operation(read::Read {
-        fd: fd.as_raw_fd(),
-        buf,
-        offset,
-    })
+    operation(read::Read::new(fd.as_raw_fd(), buf, offset))
 }
 
 /// Read into `buf` from `fd` at its current position.
@@ -63,11 +63,7 @@ pub fn write_at<B: IoBuf>(
     buf: B,
     offset: u64,
 ) -> impl Future<Output = BufResult<usize, B>> + Send + '_ {
-    operation(write::Write {
-        fd: fd.as_raw_fd(),
-        buf,
-        offset,
-    })
+    operation(write::Write::new(fd.as_raw_fd(), buf, offset))
 }
 
 /// Write `buf`'s bytes to `fd` at its current position.
@@ -115,7 +111,5 @@ pub fn timeout(duration: Duration) -> impl Future<Output = io::Result<()>> + Sen
 
 /// Close `fd`. The descriptor is released even when an error is reported.
 pub fn close(fd: OwnedFd) -> impl Future<Output = io::Result<()>> + Send + 'static {
-    operation(close::Close {
-        fd: fd.into_raw_fd(),
-    })
+    operation(close::Close::new(fd.into_raw_fd()))
 }

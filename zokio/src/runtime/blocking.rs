@@ -146,7 +146,9 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
             .0
             .take()
             .expect("blocking task polled after it finished");
-        Poll::Ready(f())
+        // Blocking code has no await points at which a budget could be paid back:
+        // it runs unconstrained (a `block_on` inside gives each poll its own budget).
+        Poll::Ready(crate::task::coop::without_budget(f))
     }
 }
 

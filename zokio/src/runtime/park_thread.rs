@@ -35,7 +35,9 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     PARKER.with(|(parker, waker)| {
         let mut cx = Context::from_waker(waker);
         loop {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            if let Poll::Ready(output) =
+                crate::task::coop::with_budget(|| future.as_mut().poll(&mut cx))
+            {
                 return output;
             }
             parker.park();

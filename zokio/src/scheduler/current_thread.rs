@@ -101,7 +101,9 @@ impl Handle {
             }
             // Another thread drives the tasks; keep our own future going meanwhile.
             if woken.woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(output) =
+                    crate::task::coop::with_budget(|| future.as_mut().poll(&mut cx))
+                {
                     return output;
                 }
             }

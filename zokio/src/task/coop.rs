@@ -26,6 +26,11 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
     with_value(Some(INITIAL), f)
 }
 
+/// Run `f` with no budget (blocking closures, which cannot yield).
+pub(crate) fn without_budget<R>(f: impl FnOnce() -> R) -> R {
+    with_value(None, f)
+}
+
 fn with_value<R>(value: Option<u8>, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<u8>);
     impl Drop for Restore {

@@ -157,7 +157,7 @@ impl EpollDriver {
         // epoll refuses regular files and directories (EPERM): they are always ready,
         // so the waiters go ahead. Any other error (EBADF) is each waiter's result.
         let result = if err == libc::EPERM {
-            interest as i32
+            interest as i32 | super::op::ALWAYS_READY
         } else {
             -err
         };

@@ -176,8 +176,14 @@ impl<K: OpKind> OwnedCell<K> {
         if prev & COMPLETE == 0 {
             return true;
         }
-        // SAFETY: complete: the data is ours to drop, exactly once, as in `try_take`.
-        unsafe { ManuallyDrop::drop(&mut *(*ptr.as_ptr()).kind.get()) };
+        // SAFETY: complete: the data is ours to drop, exactly once, as in `try_take`;
+        // the driver's write of `result` is visible (Acquire above).
+        unsafe {
+            let cell = ptr.as_ptr();
+            let result = *(*cell).header.result.get();
+            (*(*cell).kind.get()).abandoned(result);
+            ManuallyDrop::drop(&mut *(*cell).kind.get());
+        }
         // SAFETY: our last use of the cell.
         unsafe { release(ptr.cast(), TAKEN, DRIVER_GONE) };
         false
@@ -276,8 +282,14 @@ pub(crate) unsafe fn epoll_wait(header: NonNull<OpHeader>) -> super::EpollWait {
 unsafe fn drop_all<K: OpKind>(header: NonNull<OpHeader>) {
     let cell = header.cast::<OpCell<K>>().as_ptr();
     // SAFETY: the header is the first field of a `#[repr(C)] OpCell<K>` made by `new`;
-    // the caller is the last owner and the data was never moved out.
+    // the caller is the last owner and the data was never moved out. A completed
+    // cell's result was written before COMPLETE, which the caller has seen.
     unsafe {
+        let header = &(*cell).header;
+        if header.state.load(Acquire) & COMPLETE != 0 {
+            let result = *header.result.get();
+            (*(*cell).kind.get()).abandoned(result);
+        }
         ManuallyDrop::drop(&mut *(*cell).kind.get());
         drop(Box::from_raw(cell));
     }

@@ -17,6 +17,7 @@ pub(crate) mod nop;
 pub(crate) mod poll;
 pub(crate) mod read;
 pub(crate) mod readv;
+mod rw;
 pub(crate) mod timeout;
 pub(crate) mod write;
 pub(crate) mod writev;
@@ -33,6 +34,10 @@ use cell::OwnedCell;
 
 use super::{context, DriverKind, DriverShared};
 use crate::task::coop;
+
+/// Set in an epoll readiness result when epoll cannot wait on the descriptor at all
+/// (a regular file): it is always ready, and its system calls may block.
+pub(crate) const ALWAYS_READY: i32 = 1 << 30;
 
 /// What an operation needs from the epoll driver.
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +79,15 @@ pub(crate) trait OpKind: Send + 'static {
 
     /// Turn the kernel's answer into the output, handing owned buffers back.
     fn complete(self, result: io::Result<usize>) -> Self::Output;
+
+    /// The operation completed with `result` (`-errno` or a count) after its future
+    /// was dropped; the data is dropped right after. Kinds that own a resource the
+    /// kernel may or may not have consumed (a descriptor to close) look here.
+    fn abandoned(&mut self, _result: i32) {}
+
+    /// Epoll driver: the descriptor cannot be waited on (a regular file, which epoll
+    /// refuses), so the system call must be allowed to block.
+    fn may_block(&mut self) {}
 }
 
 /// A running operation of kind `K`.
@@ -183,6 +197,9 @@ impl<K: OpKind> Future for Op<K> {
                             return Poll::Pending;
                         }
                     };
+                    if driver == DriverKind::Epoll && result >= 0 && result & ALWAYS_READY != 0 {
+                        kind.may_block();
+                    }
                     let result = from_raw(result);
                     if driver == DriverKind::Epoll {
                         if let EpollWait::Fd { then_run: true, .. } = kind.epoll_wait() {

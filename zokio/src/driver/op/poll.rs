@@ -32,7 +32,7 @@ impl OpKind for PollReady {
     fn complete(self, result: io::Result<usize>) -> io::Result<Ready> {
         match result {
             Ok(bits) => {
-                let ready = Ready::from_poll_bits(bits as u32);
+                let ready = Ready::from_poll_bits(bits as u32 & !(super::ALWAYS_READY as u32));
                 if ready.is_invalid() {
                     return Err(with_context(
                         io::Error::from_raw_os_error(libc::EBADF),

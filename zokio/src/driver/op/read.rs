@@ -5,14 +5,28 @@
 use std::io;
 use std::os::fd::RawFd;
 
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::rw::{self, Direction};
+use super::{with_context, EpollWait, OpKind};
 use crate::io::IoBufMut;
 
 /// `offset` of `u64::MAX` means "the current position" (pipes, sockets, cursors).
 pub(crate) struct Read<B> {
-    pub(crate) fd: RawFd,
-    pub(crate) buf: B,
-    pub(crate) offset: u64,
+    fd: RawFd,
+    buf: B,
+    offset: u64,
+    /// Epoll driver only: see `rw::transfer`.
+    nowait: bool,
+}
+
+impl<B> Read<B> {
+    pub(crate) fn new(fd: RawFd, buf: B, offset: u64) -> Read<B> {
+        Read {
+            fd,
+            buf,
+            offset,
+            nowait: true,
+        }
+    }
 }
 
 /// The error for a buffer with no room: reading into it could only ever return 0,
@@ -57,17 +71,25 @@ impl<B: IoBufMut> OpKind for Read<B> {
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {
-        let len = self.buf.bytes_total().min(MAX_RW);
-        let ptr = self.buf.stable_mut_ptr().cast();
-        // SAFETY: the buffer is valid for writes of `bytes_total` bytes (`IoBufMut`).
-        let n = unsafe {
-            if self.offset == u64::MAX {
-                libc::read(self.fd, ptr, len)
-            } else {
-                libc::pread(self.fd, ptr, len, self.offset as libc::off_t)
-            }
+        let iov = libc::iovec {
+            iov_base: self.buf.stable_mut_ptr().cast(),
+            iov_len: self.buf.bytes_total().min(MAX_RW),
         };
-        cvt(n)
+        // SAFETY: the buffer is valid for writes of `bytes_total` bytes (`IoBufMut`).
+        unsafe {
+            rw::transfer(
+                self.fd,
+                &iov,
+                1,
+                self.offset,
+                Direction::Read,
+                &mut self.nowait,
+            )
+        }
+    }
+
+    fn may_block(&mut self) {
+        self.nowait = false;
     }
 
     fn complete(mut self, result: io::Result<usize>) -> (io::Result<usize>, B) {

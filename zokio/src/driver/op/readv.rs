@@ -6,7 +6,8 @@ use std::io;
 use std::os::fd::RawFd;
 
 use super::read::no_room;
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::rw::{self, Direction};
+use super::{with_context, EpollWait, OpKind};
 use crate::io::IoBufMut;
 
 pub(crate) struct Readv<B> {
@@ -14,6 +15,8 @@ pub(crate) struct Readv<B> {
     pub(crate) bufs: Vec<B>,
     pub(crate) offset: u64,
     iovecs: Vec<libc::iovec>,
+    /// Epoll driver only: see `rw::transfer`.
+    nowait: bool,
 }
 
 impl<B: IoBufMut> Readv<B> {
@@ -30,6 +33,7 @@ impl<B: IoBufMut> Readv<B> {
             bufs,
             offset,
             iovecs,
+            nowait: true,
         }
     }
 }
@@ -79,21 +83,22 @@ impl<B: IoBufMut> OpKind for Readv<B> {
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {
-        let count = self.iovecs.len() as libc::c_int;
+        let (iov, count) = (self.iovecs.as_ptr(), self.iovecs.len());
         // SAFETY: every iovec points at a live buffer valid for writes of its length.
-        let n = unsafe {
-            if self.offset == u64::MAX {
-                libc::readv(self.fd, self.iovecs.as_ptr(), count)
-            } else {
-                libc::preadv(
-                    self.fd,
-                    self.iovecs.as_ptr(),
-                    count,
-                    self.offset as libc::off_t,
-                )
-            }
-        };
-        cvt(n)
+        unsafe {
+            rw::transfer(
+                self.fd,
+                iov,
+                count,
+                self.offset,
+                Direction::Read,
+                &mut self.nowait,
+            )
+        }
+    }
+
+    fn may_block(&mut self) {
+        self.nowait = false;
     }
 
     fn complete(mut self, result: io::Result<usize>) -> (io::Result<usize>, Vec<B>) {

@@ -6,14 +6,28 @@ use std::io;
 use std::os::fd::RawFd;
 
 use super::read::MAX_RW;
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::rw::{self, Direction};
+use super::{with_context, EpollWait, OpKind};
 use crate::io::IoBuf;
 
 /// `offset` of `u64::MAX` means "the current position" (pipes, sockets, cursors).
 pub(crate) struct Write<B> {
-    pub(crate) fd: RawFd,
-    pub(crate) buf: B,
-    pub(crate) offset: u64,
+    fd: RawFd,
+    buf: B,
+    offset: u64,
+    /// Epoll driver only: see `rw::transfer`.
+    nowait: bool,
+}
+
+impl<B> Write<B> {
+    pub(crate) fn new(fd: RawFd, buf: B, offset: u64) -> Write<B> {
+        Write {
+            fd,
+            buf,
+            offset,
+            nowait: true,
+        }
+    }
 }
 
 /// The error for an empty buffer: a write of nothing would report 0 bytes written,
@@ -52,17 +66,25 @@ impl<B: IoBuf> OpKind for Write<B> {
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {
-        let len = self.buf.bytes_init().min(MAX_RW);
-        let ptr = self.buf.stable_ptr().cast();
-        // SAFETY: the buffer holds `bytes_init` initialised bytes (`IoBuf`).
-        let n = unsafe {
-            if self.offset == u64::MAX {
-                libc::write(self.fd, ptr, len)
-            } else {
-                libc::pwrite(self.fd, ptr, len, self.offset as libc::off_t)
-            }
+        let iov = libc::iovec {
+            iov_base: self.buf.stable_ptr() as *mut libc::c_void,
+            iov_len: self.buf.bytes_init().min(MAX_RW),
         };
-        cvt(n)
+        // SAFETY: the buffer holds `bytes_init` initialised bytes (`IoBuf`).
+        unsafe {
+            rw::transfer(
+                self.fd,
+                &iov,
+                1,
+                self.offset,
+                Direction::Write,
+                &mut self.nowait,
+            )
+        }
+    }
+
+    fn may_block(&mut self) {
+        self.nowait = false;
     }
 
     fn complete(self, result: io::Result<usize>) -> (io::Result<usize>, B) {

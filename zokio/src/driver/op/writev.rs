@@ -5,8 +5,9 @@
 use std::io;
 use std::os::fd::RawFd;
 
+use super::rw::{self, Direction};
 use super::write::nothing_to_write;
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::{with_context, EpollWait, OpKind};
 use crate::io::IoBuf;
 
 pub(crate) struct Writev<B> {
@@ -14,6 +15,8 @@ pub(crate) struct Writev<B> {
     pub(crate) bufs: Vec<B>,
     pub(crate) offset: u64,
     iovecs: Vec<libc::iovec>,
+    /// Epoll driver only: see `rw::transfer`.
+    nowait: bool,
 }
 
 impl<B: IoBuf> Writev<B> {
@@ -30,6 +33,7 @@ impl<B: IoBuf> Writev<B> {
             bufs,
             offset,
             iovecs,
+            nowait: true,
         }
     }
 }
@@ -79,21 +83,22 @@ impl<B: IoBuf> OpKind for Writev<B> {
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {
-        let count = self.iovecs.len() as libc::c_int;
+        let (iov, count) = (self.iovecs.as_ptr(), self.iovecs.len());
         // SAFETY: every iovec points at a live buffer's initialised bytes.
-        let n = unsafe {
-            if self.offset == u64::MAX {
-                libc::writev(self.fd, self.iovecs.as_ptr(), count)
-            } else {
-                libc::pwritev(
-                    self.fd,
-                    self.iovecs.as_ptr(),
-                    count,
-                    self.offset as libc::off_t,
-                )
-            }
-        };
-        cvt(n)
+        unsafe {
+            rw::transfer(
+                self.fd,
+                iov,
+                count,
+                self.offset,
+                Direction::Write,
+                &mut self.nowait,
+            )
+        }
+    }
+
+    fn may_block(&mut self) {
+        self.nowait = false;
     }
 
     fn complete(self, result: io::Result<usize>) -> (io::Result<usize>, Vec<B>) {
