@@ -54,8 +54,9 @@ fn with_local<R>(f: impl FnOnce(&LocalDriver) -> R) -> Option<R> {
 
 fn no_runtime() -> io::Error {
     io::Error::other(
-        "no Zokio runtime on this thread: I/O operations must run inside a task, \
-         `Runtime::block_on`, or after `Runtime::enter()`",
+        "no Zokio runtime on this thread: I/O operations must run inside a task or \
+         `Runtime::block_on` (or, for a multi-thread runtime, after `Runtime::enter()`; a \
+         current-thread runtime only runs I/O inside its own `block_on`)",
     )
 }
 

@@ -4,7 +4,9 @@
 //! of the worker it runs on. The descriptor is borrowed for as long as the future
 //! lives; the buffer is owned and comes back with the result. Dropping a future early
 //! is always safe: the driver keeps the buffer until the kernel is done with it and
-//! cancels the operation. Errors carry the operation and descriptor in their message.
+//! cancels the operation. OS errors keep their kind and carry the operation and
+//! descriptor in their message; the OS error itself, with its `raw_os_error`, is the
+//! error's `source()`.
 //!
 //! A buffer with no room (read) or no bytes (write) is refused with `InvalidInput`
 //! before anything is submitted: its result, 0, would look like end of file.

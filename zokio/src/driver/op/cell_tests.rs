@@ -60,7 +60,7 @@ fn new_cell_woken_by(drops: &Arc<AtomicUsize>, waker: Waker) -> OwnedCell<Counte
 }
 
 fn new_cell(drops: &Arc<AtomicUsize>) -> OwnedCell<Counted> {
-    new_cell_woken_by(drops, Waker::noop().clone())
+    new_cell_woken_by(drops, futures::task::noop_waker())
 }
 
 /// A raw header crossing to the "driver" thread.

@@ -125,9 +125,34 @@ pub(crate) fn from_raw(result: i32) -> io::Result<usize> {
     }
 }
 
-/// Add which operation on which descriptor failed, keeping the error's kind.
-pub(crate) fn with_context(err: io::Error, op: &str, fd: RawFd) -> io::Error {
-    io::Error::new(err.kind(), format!("{op} on fd {fd} failed: {err}"))
+/// Add which operation on which descriptor failed to an OS error, keeping its kind;
+/// the OS error itself (with its `raw_os_error`) stays reachable as the `source()`.
+/// Errors of our own making already say what failed and pass through unchanged.
+pub(crate) fn with_context(err: io::Error, op: &'static str, fd: RawFd) -> io::Error {
+    if err.raw_os_error().is_none() {
+        return err;
+    }
+    io::Error::new(err.kind(), OpError { op, fd, os: err })
+}
+
+/// An OS error with the operation and descriptor it came from.
+#[derive(Debug)]
+pub(crate) struct OpError {
+    op: &'static str,
+    fd: RawFd,
+    os: io::Error,
+}
+
+impl std::fmt::Display for OpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} on fd {} failed: {}", self.op, self.fd, self.os)
+    }
+}
+
+impl std::error::Error for OpError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.os)
+    }
 }
 
 impl<K: OpKind> Future for Op<K> {

@@ -129,6 +129,13 @@ impl UringDriver {
 
     /// Ask the kernel to cancel an operation of ours that is still in flight.
     pub(crate) fn cancel(&mut self, header: NonNull<OpHeader>) {
+        self.queue_cancel(header);
+        // Hand it to the kernel now rather than at the next park: until then the
+        // operation may still complete and consume data its dropped future never sees.
+        self.flush();
+    }
+
+    fn queue_cancel(&mut self, header: NonNull<OpHeader>) {
         let entry = opcode::AsyncCancel::new(header.as_ptr() as u64)
             .build()
             .user_data(IGNORE);
@@ -280,7 +287,7 @@ impl UringDriver {
         }
         let live: Vec<NonNull<OpHeader>> = self.inflight.iter().flatten().copied().collect();
         for header in live {
-            self.cancel(header);
+            self.queue_cancel(header);
         }
         if self.wake_armed {
             let entry = opcode::AsyncCancel::new(WAKE).build().user_data(IGNORE);

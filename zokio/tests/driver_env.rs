@@ -1,0 +1,166 @@
+//! `ZOKIO_DRIVER=auto|io_uring|epoll` picks the driver when the builder does not, and
+//! any other value makes `build()` fail with `InvalidInput`. One test function only:
+//! it changes the process environment, which no other test in this binary may race
+//! with. The original value is restored even if an assertion fails.
+
+mod common;
+
+use std::ffi::OsString;
+use std::io;
+use std::time::Duration;
+
+use common::builders;
+use zokio::io::ops;
+use zokio::runtime::{Builder, Driver, DriverKind, Runtime};
+
+const VAR: &str = "ZOKIO_DRIVER";
+
+/// Puts the variable back as it was when dropped.
+struct RestoreEnv(Option<OsString>);
+
+impl Drop for RestoreEnv {
+    fn drop(&mut self) {
+        match self.0.take() {
+            Some(value) => std::env::set_var(VAR, value),
+            None => std::env::remove_var(VAR),
+        }
+    }
+}
+
+fn set(value: Option<&str>) {
+    match value {
+        Some(v) => std::env::set_var(VAR, v),
+        None => std::env::remove_var(VAR),
+    }
+}
+
+struct FollowsEnv;
+impl zokio::Config for FollowsEnv {
+    type Scheduler = zokio::config::CurrentThread;
+    type Driver = zokio::config::AutoDriver;
+    type Memory = zokio::config::System;
+}
+
+fn use_runtime<C: zokio::Config>(what: &str, rt: &Runtime<C>, expected: DriverKind) {
+    assert_eq!(rt.driver_kind(), expected, "{what}");
+    rt.block_on(async {
+        ops::nop().await.unwrap();
+        ops::timeout(Duration::from_millis(1)).await.unwrap();
+        assert_eq!(
+            zokio::runtime::Handle::current().driver_kind(),
+            expected,
+            "{what}"
+        );
+    });
+}
+
+#[test]
+fn zokio_driver_environment_variable() {
+    let _restore = RestoreEnv(std::env::var_os(VAR));
+    // Forced through the builder, so the probe does not read the variable.
+    let uring = Builder::new_current_thread()
+        .driver(Driver::IoUring)
+        .build()
+        .is_ok();
+    if !uring {
+        eprintln!("note: io_uring cannot be set up here; io_uring expectations are skipped");
+    }
+    let auto = if uring {
+        DriverKind::IoUring
+    } else {
+        DriverKind::Epoll
+    };
+
+    let cases: [(Option<&str>, Option<DriverKind>); 4] = [
+        (Some("epoll"), Some(DriverKind::Epoll)),
+        (Some("io_uring"), uring.then_some(DriverKind::IoUring)),
+        (Some("auto"), Some(auto)),
+        (None, Some(auto)),
+    ];
+    for (value, expected) in cases {
+        set(value);
+        for (name, mut builder) in builders() {
+            let what = format!("{name} with {VAR}={value:?}");
+            match (builder.build(), expected) {
+                (Ok(rt), Some(kind)) => use_runtime(&what, &rt, kind),
+                (Err(e), None) => assert!(e.to_string().contains("epoll"), "{what}: {e}"),
+                (Ok(rt), None) => panic!("{what}: built a {:?} runtime", rt.driver_kind()),
+                (Err(e), Some(_)) => panic!("{what}: build failed: {e}"),
+            }
+        }
+        // A `Config` whose driver is `AutoDriver` follows the variable too.
+        match (Runtime::<FollowsEnv>::with_config(), expected) {
+            (Ok(rt), Some(kind)) => use_runtime(&format!("config, {value:?}"), &rt, kind),
+            (Err(_), None) => {}
+            (Ok(rt), None) => panic!("config, {value:?}: built {:?}", rt.driver_kind()),
+            (Err(e), Some(_)) => panic!("config, {value:?}: {e}"),
+        }
+    }
+
+    // Not a driver: refused, with a message that lists the valid values.
+    for bogus in ["bogus", "iouring2"] {
+        set(Some(bogus));
+        for (name, mut builder) in builders() {
+            let what = format!("{name} with {VAR}={bogus:?}");
+            let err = match builder.build() {
+                Ok(rt) => panic!("{what}: must be refused, built {:?}", rt.driver_kind()),
+                Err(e) => e,
+            };
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{what}: {err}");
+            let msg = err.to_string();
+            for needle in [VAR, bogus, "auto", "io_uring", "epoll"] {
+                assert!(
+                    msg.contains(needle),
+                    "{what}: message must mention {needle:?}: {msg}"
+                );
+            }
+        }
+        let Err(err) = Runtime::<FollowsEnv>::with_config() else {
+            panic!("a config following {VAR}={bogus:?} must be refused");
+        };
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "config: {err}");
+    }
+
+    // A builder choice wins over the variable, even over a bogus one.
+    set(Some("bogus"));
+    for (name, mut builder) in builders() {
+        let rt = builder
+            .driver(Driver::Epoll)
+            .build()
+            .unwrap_or_else(|e| panic!("{name}: Driver::Epoll with {VAR}=bogus: {e}"));
+        use_runtime(
+            &format!("{name} builder epoll over env bogus"),
+            &rt,
+            DriverKind::Epoll,
+        );
+    }
+    if uring {
+        set(Some("epoll"));
+        for (name, mut builder) in builders() {
+            let rt = builder.driver(Driver::IoUring).build().unwrap();
+            use_runtime(
+                &format!("{name} builder io_uring over env epoll"),
+                &rt,
+                DriverKind::IoUring,
+            );
+        }
+    }
+
+    // The variable and a ring that cannot be set up.
+    for (value, fails) in [("epoll", false), ("auto", false), ("io_uring", true)] {
+        set(Some(value));
+        for (name, mut builder) in builders() {
+            let what = format!("{name} with {VAR}={value} and io_uring failing (EPERM)");
+            let result = builder.simulate_io_uring_setup_failure(libc::EPERM).build();
+            match (result, fails) {
+                (Ok(rt), false) => use_runtime(&what, &rt, DriverKind::Epoll),
+                (Err(e), true) => {
+                    let msg = e.to_string();
+                    assert!(msg.contains("epoll") && msg.contains(VAR), "{what}: {msg}");
+                }
+                (Ok(rt), true) => panic!("{what}: built {:?}", rt.driver_kind()),
+                (Err(e), false) => panic!("{what}: {e}"),
+            }
+        }
+    }
+}
