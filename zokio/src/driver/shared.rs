@@ -112,7 +112,10 @@ impl DriverShared {
     /// Hand the owner a request, and wake it. Refused once the driver has drained.
     pub(crate) fn push(&self, request: Request) -> Result<(), Request> {
         {
-            let mut requests = crate::loom::lock(&self.requests);
+            let mut requests = self
+                .requests
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if requests.closed {
                 return Err(request);
             }
@@ -128,14 +131,20 @@ impl DriverShared {
         if !self.has_requests.load(SeqCst) {
             return;
         }
-        let mut requests = crate::loom::lock(&self.requests);
+        let mut requests = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.has_requests.store(false, SeqCst);
         into.append(&mut requests.queue);
     }
 
     /// Refuse later requests; returns the ones still queued.
     pub(crate) fn close(&self) -> Vec<Request> {
-        let mut requests = crate::loom::lock(&self.requests);
+        let mut requests = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         requests.closed = true;
         self.has_requests.store(false, SeqCst);
         std::mem::take(&mut requests.queue)
