@@ -23,7 +23,7 @@ fn install_handler() {
     // formed; the handler does nothing, so it is async-signal-safe.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = ignore_signal as usize;
+        action.sa_sigaction = ignore_signal as extern "C" fn(libc::c_int) as usize;
         action.sa_flags = 0;
         libc::sigemptyset(&mut action.sa_mask);
         assert_eq!(
