@@ -2,12 +2,13 @@
 //! buffer, the iovecs, the timespec) plus the word that says who still owns it.
 //!
 //! Two owners share a cell: the `Op` future and the driver that submitted it. The
-//! driver sets COMPLETE when the kernel is done with the operation; a future dropped
-//! before that sets DROPPED, and the driver then drops everything when the completion
-//! arrives. So a dropped future never frees memory the kernel may still write. After a
-//! normal completion the future moves the data out (TAKEN) while the driver may still
-//! be waking it (DRIVER_GONE not yet set): whoever sets the second of those two bits
-//! frees the memory. This file must not know which driver is used.
+//! driver sets COMPLETE when the kernel is done with the operation, and that is its
+//! last touch of the cell: it claims the waker first (WAKING), then publishes the
+//! result with COMPLETE, and wakes the task from its own copy of the waker. A future
+//! that sees COMPLETE owns the cell alone and frees it without another atomic step. A
+//! future dropped before COMPLETE sets DROPPED, and the driver drops everything when
+//! the completion arrives, so the kernel never writes into freed memory. This file
+//! must not know which driver is used.
 
 use std::cell::{Cell, UnsafeCell};
 use std::mem::ManuallyDrop;
@@ -19,13 +20,13 @@ use super::OpKind;
 
 const COMPLETE: u8 = 1;
 const DROPPED: u8 = 2;
-const TAKEN: u8 = 4;
-const DRIVER_GONE: u8 = 8;
+/// The driver is completing the cell and has claimed the waker (unless a registration
+/// was in progress, which then sees this bit and wakes its own task).
+const WAKING: u8 = 4;
 /// A cancel for this cell waits in the driver's request queue: the cell must outlive
 /// it, or the cancel could hit a new operation that reused the address.
 const CANCEL_QUEUED: u8 = 16;
-/// The future is replacing the waker: the driver must not touch it meanwhile (the
-/// future sees COMPLETE when it clears this bit, and takes the result itself).
+/// The future is replacing the waker: the driver must not touch it meanwhile.
 const REGISTERING: u8 = 32;
 
 /// The type-erased part of a cell, which drivers hold as `NonNull<OpHeader>`.
@@ -34,8 +35,8 @@ pub(crate) struct OpHeader {
     state: AtomicU8,
     /// The kernel's result (`-errno` on failure), written before COMPLETE is set.
     result: UnsafeCell<i32>,
-    /// Written by the future before submission, or under REGISTERING; taken by the
-    /// driver after COMPLETE only when REGISTERING is clear.
+    /// Written by the future before submission, or under REGISTERING before WAKING;
+    /// taken by the driver once it set WAKING while REGISTERING was clear.
     waker: UnsafeCell<Option<Waker>>,
     /// The submitting driver's bookkeeping slot; only that driver's thread touches it.
     pub(crate) slot: Cell<u32>,
@@ -44,7 +45,6 @@ pub(crate) struct OpHeader {
 
 struct Vtable {
     drop_all: unsafe fn(NonNull<OpHeader>),
-    free_memory: unsafe fn(NonNull<OpHeader>),
     #[cfg(target_os = "linux")]
     uring_entry: unsafe fn(NonNull<OpHeader>) -> io_uring::squeue::Entry,
     epoll_wait: unsafe fn(NonNull<OpHeader>) -> super::EpollWait,
@@ -53,8 +53,8 @@ struct Vtable {
 // SAFETY: the header is shared between the future's thread and the driver's thread.
 // `state` is atomic; `result` is written only by the driver before the Release of
 // COMPLETE and read only after an Acquire of it; `waker` is handed between the two
-// sides by the REGISTERING and COMPLETE bits (see `register` and `complete`); `slot` is touched only by
-// the submitting driver's thread. The data behind the header is `Send` (`OpKind: Send`).
+// sides by the REGISTERING and WAKING bits (see `register` and `complete`); `slot` is
+// touched only by the submitting driver's thread. The data behind the header is `Send` (`OpKind: Send`).
 unsafe impl Send for OpHeader {}
 // SAFETY: as above.
 unsafe impl Sync for OpHeader {}
@@ -85,7 +85,6 @@ impl<K: OpKind> OwnedCell<K> {
                 slot: Cell::new(u32::MAX),
                 vtable: &Vtable {
                     drop_all: drop_all::<K>,
-                    free_memory: free_memory::<K>,
                     #[cfg(target_os = "linux")]
                     uring_entry: uring_entry_of::<K>,
                     epoll_wait: epoll_wait_of::<K>,
@@ -116,22 +115,35 @@ impl<K: OpKind> OwnedCell<K> {
     }
 
     /// Replace the waker of an operation in flight. Returns false if the operation
-    /// completed meanwhile (the caller takes the result instead of waiting).
+    /// completed, or is completing (then the task is woken again at once, so that it
+    /// polls once more and finds the result): either way the caller looks again.
     pub(crate) fn register(&self, waker: &Waker) -> bool {
         // SAFETY: the cell lives while we own it.
         let header = unsafe { &self.ptr.as_ref().header };
         let prev = header.state.fetch_or(REGISTERING, AcqRel);
-        if prev & COMPLETE != 0 {
+        if prev & (COMPLETE | WAKING) != 0 {
             header.state.fetch_and(!REGISTERING, AcqRel);
+            if prev & COMPLETE == 0 {
+                waker.wake_by_ref();
+            }
             return false;
         }
-        // SAFETY: with REGISTERING set and COMPLETE not yet, the driver will not touch
-        // the waker until we clear the bit; nobody else has the cell.
+        // SAFETY: REGISTERING is ours and the driver has not claimed the waker, so it
+        // will not touch it until we clear the bit; nobody else has the cell.
         let slot = unsafe { &mut *header.waker.get() };
         if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *slot = Some(waker.clone());
         }
-        header.state.fetch_and(!REGISTERING, AcqRel) & COMPLETE == 0
+        let prev = header.state.fetch_and(!REGISTERING, AcqRel);
+        if prev & WAKING != 0 {
+            // The driver saw us registering and left the waker alone: it wakes nobody,
+            // so we do.
+            if prev & COMPLETE == 0 {
+                waker.wake_by_ref();
+            }
+            return false;
+        }
+        true
     }
 
     /// The result once the driver is done with the cell; the cell back while in flight.
@@ -144,22 +156,19 @@ impl<K: OpKind> OwnedCell<K> {
         let ptr = self.ptr;
         std::mem::forget(self);
         // SAFETY: COMPLETE was read with Acquire, so the driver's write of `result` is
-        // visible and it no longer touches `kind`; we move `kind` out exactly once.
-        let (kind, result) = unsafe {
-            let cell = ptr.as_ptr();
-            (
-                ManuallyDrop::take(&mut *(*cell).kind.get()),
-                *(*cell).header.result.get(),
-            )
-        };
-        // SAFETY: our last use of the cell; `release` frees it if the driver is gone.
-        unsafe { release(ptr.cast(), TAKEN, DRIVER_GONE) };
-        Ok((kind, result))
+        // visible and it never touches the cell again: it is ours alone. The data is
+        // moved out once; the `ManuallyDrop` keeps the box from dropping it again.
+        unsafe {
+            let cell = Box::from_raw(ptr.as_ptr());
+            let kind = ManuallyDrop::take(&mut *cell.kind.get());
+            let result = *cell.header.result.get();
+            Ok((kind, result))
+        }
     }
 
     /// Give up the cell while the driver may still own it. Returns true if the driver
     /// still holds it (it then needs a cancel and frees the cell on completion), false
-    /// if the operation had already completed (the data is dropped here).
+    /// if the operation had already completed (everything is dropped here).
     ///
     /// `queue_cancel`: the cancel will travel through the driver's request queue, so
     /// the driver keeps the cell until it has handled that request.
@@ -176,31 +185,10 @@ impl<K: OpKind> OwnedCell<K> {
         if prev & COMPLETE == 0 {
             return true;
         }
-        // SAFETY: complete: the data is ours to drop, exactly once, as in `try_take`;
-        // the driver's write of `result` is visible (Acquire above).
-        unsafe {
-            let cell = ptr.as_ptr();
-            let result = *(*cell).header.result.get();
-            (*(*cell).kind.get()).abandoned(result);
-            ManuallyDrop::drop(&mut *(*cell).kind.get());
-        }
-        // SAFETY: our last use of the cell.
-        unsafe { release(ptr.cast(), TAKEN, DRIVER_GONE) };
+        // SAFETY: complete before we gave up: the driver is done with the cell and we
+        // are its last owner.
+        unsafe { drop_all::<K>(ptr.cast()) };
         false
-    }
-}
-
-/// Set `mine`; if `theirs` was already set, the other side is gone and we free.
-///
-/// # Safety
-/// The caller's side never touches the cell again.
-unsafe fn release(header: NonNull<OpHeader>, mine: u8, theirs: u8) {
-    // SAFETY: the caller still owns the cell until the bit is set.
-    let h = unsafe { header.as_ref() };
-    let prev = h.state.fetch_or(mine, AcqRel);
-    if prev & theirs != 0 {
-        // SAFETY: both sides are done; the data was moved out or dropped already.
-        unsafe { (h.vtable.free_memory)(header) };
     }
 }
 
@@ -218,31 +206,31 @@ impl<K: OpKind> Drop for OwnedCell<K> {
 /// # Safety
 /// `header` was submitted to the calling driver and is completed exactly once.
 pub(crate) unsafe fn complete(header: NonNull<OpHeader>, result: i32) {
-    // SAFETY: the driver still owns the cell (caller's contract).
+    // SAFETY: the driver still owns the cell (caller's contract) until COMPLETE.
     let h = unsafe { header.as_ref() };
+    let prev = h.state.fetch_or(WAKING, AcqRel);
+    let waker = if prev & (REGISTERING | DROPPED) == 0 {
+        // SAFETY: WAKING is set with REGISTERING clear: the future will not write the
+        // waker again (it sees WAKING first), so it is ours to take.
+        unsafe { (*h.waker.get()).take() }
+    } else {
+        None
+    };
     // SAFETY: until COMPLETE is set, only the driver touches `result`.
     unsafe { *h.result.get() = result };
+    // Our last touch of the cell: from here on the future may free it.
     let prev = h.state.fetch_or(COMPLETE, AcqRel);
     if prev & DROPPED != 0 {
         if prev & CANCEL_QUEUED == 0 {
-            // SAFETY: the future is gone and will not look again; we were the last owner.
+            // SAFETY: the future is gone and will not look again; we are the last owner.
             unsafe { (h.vtable.drop_all)(header) };
         }
         // Otherwise the queued cancel frees it when the driver reaches it.
         return;
     }
-    // The future may take the data as soon as it sees COMPLETE, but the memory stays
-    // until we set DRIVER_GONE, so reading the waker is still sound. A future caught
-    // mid-registration sees COMPLETE when it finishes and takes the result itself.
-    if prev & REGISTERING == 0 {
-        // SAFETY: COMPLETE is set and REGISTERING was clear, so the future will not
-        // write the waker again: it is ours to take.
-        if let Some(waker) = unsafe { (*h.waker.get()).take() } {
-            waker.wake();
-        }
+    if let Some(waker) = waker {
+        waker.wake();
     }
-    // SAFETY: our last use of the cell.
-    unsafe { release(header, DRIVER_GONE, TAKEN) };
 }
 
 /// The driver reached a queued cancel for `header`. Returns true if the operation is
@@ -293,12 +281,6 @@ unsafe fn drop_all<K: OpKind>(header: NonNull<OpHeader>) {
         ManuallyDrop::drop(&mut *(*cell).kind.get());
         drop(Box::from_raw(cell));
     }
-}
-
-unsafe fn free_memory<K: OpKind>(header: NonNull<OpHeader>) {
-    // SAFETY: as in `drop_all`, with the data already moved out or dropped; the
-    // `ManuallyDrop` keeps the box from dropping it again.
-    drop(unsafe { Box::from_raw(header.cast::<OpCell<K>>().as_ptr()) });
 }
 
 #[cfg(target_os = "linux")]
