@@ -480,8 +480,8 @@ fn timeout_create(
          (Zokio on its {} driver, tokio with enable_all), polled through the task's own waker; \
          the registered variant puts each timer in the wheel on its first poll and takes it out \
          again on drop; each future is black_box'ed so the optimiser cannot delete the work. \
-         Zokio's timeout() reads the clock only once its inner future is pending (its deadline \
-         counts from that poll; tokio's from the call), so its ready path has no clock read",
+         both runtimes read the clock when timeout() is called (the deadline counts from the \
+         call), so one clock read (the reference row) is the floor of the ready path",
         driver_label(&z, "auto")
     )];
     (rows, notes)
