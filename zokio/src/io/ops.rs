@@ -8,6 +8,11 @@
 //! descriptor in their message; the OS error itself, with its `raw_os_error`, is the
 //! error's `source()`.
 //!
+//! A read dropped while in flight may still have consumed data: on io_uring the
+//! kernel can finish it before the cancel arrives, and those bytes leave with the
+//! dropped buffer. Do not race a read on a stream against a timer and then read on,
+//! unless losing what the losing read took is acceptable.
+//!
 //! A buffer with no room (read) or no bytes (write) is refused with `InvalidInput`
 //! before anything is submitted: its result, 0, would look like end of file.
 //!
