@@ -10,10 +10,12 @@
 //! the completion arrives, so the kernel never writes into freed memory. This file
 //! must not know which driver is used.
 
-use std::cell::{Cell, UnsafeCell};
+use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU8, Ordering::AcqRel, Ordering::Acquire};
+
+use crate::loom::sync::atomic::{AtomicU8, Ordering::AcqRel, Ordering::Acquire};
+use crate::loom::UnsafeCell;
 use std::task::Waker;
 
 use super::OpKind;
@@ -108,7 +110,9 @@ impl<K: OpKind> OwnedCell<K> {
         // SAFETY: never submitted, so the cell is ours alone: move the data out, then
         // free the memory (the `ManuallyDrop` keeps the box from dropping it again).
         unsafe {
-            let kind = ManuallyDrop::take(&mut *(*ptr.as_ptr()).kind.get());
+            let kind = (*ptr.as_ptr())
+                .kind
+                .with_mut(|kind| ManuallyDrop::take(&mut *kind));
             drop(Box::from_raw(ptr.as_ptr()));
             kind
         }
@@ -130,10 +134,13 @@ impl<K: OpKind> OwnedCell<K> {
         }
         // SAFETY: REGISTERING is ours and the driver has not claimed the waker, so it
         // will not touch it until we clear the bit; nobody else has the cell.
-        let slot = unsafe { &mut *header.waker.get() };
-        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            *slot = Some(waker.clone());
-        }
+        header.waker.with_mut(|slot| {
+            // SAFETY: as above: the slot is ours while REGISTERING is held.
+            let slot = unsafe { &mut *slot };
+            if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                *slot = Some(waker.clone());
+            }
+        });
         let prev = header.state.fetch_and(!REGISTERING, AcqRel);
         if prev & WAKING != 0 {
             // The driver saw us registering and left the waker alone: it wakes nobody,
@@ -160,8 +167,8 @@ impl<K: OpKind> OwnedCell<K> {
         // moved out once; the `ManuallyDrop` keeps the box from dropping it again.
         unsafe {
             let cell = Box::from_raw(ptr.as_ptr());
-            let kind = ManuallyDrop::take(&mut *cell.kind.get());
-            let result = *cell.header.result.get();
+            let kind = cell.kind.with_mut(|kind| ManuallyDrop::take(&mut *kind));
+            let result = cell.header.result.with(|result| *result);
             Ok((kind, result))
         }
     }
@@ -212,12 +219,12 @@ pub(crate) unsafe fn complete(header: NonNull<OpHeader>, result: i32) {
     let waker = if prev & (REGISTERING | DROPPED) == 0 {
         // SAFETY: WAKING is set with REGISTERING clear: the future will not write the
         // waker again (it sees WAKING first), so it is ours to take.
-        unsafe { (*h.waker.get()).take() }
+        h.waker.with_mut(|slot| unsafe { (*slot).take() })
     } else {
         None
     };
     // SAFETY: until COMPLETE is set, only the driver touches `result`.
-    unsafe { *h.result.get() = result };
+    h.result.with_mut(|slot| unsafe { *slot = result });
     // Our last touch of the cell: from here on the future may free it.
     let prev = h.state.fetch_or(COMPLETE, AcqRel);
     if prev & DROPPED != 0 {
@@ -275,10 +282,10 @@ unsafe fn drop_all<K: OpKind>(header: NonNull<OpHeader>) {
     unsafe {
         let header = &(*cell).header;
         if header.state.load(Acquire) & COMPLETE != 0 {
-            let result = *header.result.get();
-            (*(*cell).kind.get()).abandoned(result);
+            let result = header.result.with(|result| *result);
+            (*cell).kind.with_mut(|kind| (*kind).abandoned(result));
         }
-        ManuallyDrop::drop(&mut *(*cell).kind.get());
+        (*cell).kind.with_mut(|kind| ManuallyDrop::drop(&mut *kind));
         drop(Box::from_raw(cell));
     }
 }
@@ -289,11 +296,15 @@ unsafe fn uring_entry_of<K: OpKind>(header: NonNull<OpHeader>) -> io_uring::sque
     // SAFETY: the driver owns the cell while it prepares the entry; the future does not
     // touch `kind` until COMPLETE. The entry's pointers point into the heap cell,
     // which stays put until the driver frees it after the completion.
-    unsafe { (**(*cell.as_ptr()).kind.get()).uring_entry() }
+    unsafe {
+        (*cell.as_ptr())
+            .kind
+            .with_mut(|kind| (**kind).uring_entry())
+    }
 }
 
 unsafe fn epoll_wait_of<K: OpKind>(header: NonNull<OpHeader>) -> super::EpollWait {
     let cell = header.cast::<OpCell<K>>();
     // SAFETY: as in `uring_entry`; this only reads plain values (fd, interest).
-    unsafe { (**(*cell.as_ptr()).kind.get()).epoll_wait() }
+    unsafe { (*cell.as_ptr()).kind.with(|kind| (**kind).epoll_wait()) }
 }

@@ -13,6 +13,8 @@ pub(crate) mod cell;
 #[cfg(all(test, not(loom)))]
 mod cell_tests;
 pub(crate) mod close;
+#[cfg(all(test, loom))]
+mod loom_cell;
 pub(crate) mod nop;
 pub(crate) mod poll;
 pub(crate) mod read;
