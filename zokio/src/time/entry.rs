@@ -6,9 +6,12 @@
 //! no lookup and a dropped `Sleep` never leaves a dangling entry. `state` and `key`
 //! change only under the wheel lock of the `TimeDriver` that holds the entry (the
 //! one recorded in the `Sleep`); the waker is the only part touched without it.
-//! Nothing here may lock, allocate, or know which driver it is in.
+//! Nothing here may lock or know which driver it is in; the only allocation is a
+//! fresh entry when this thread's small cache of used ones is empty.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::sync::Arc;
 use std::task::Waker;
 
 use futures_util::task::AtomicWaker;
@@ -39,6 +42,42 @@ pub(crate) struct TimerShared {
     /// The wheel key while `PENDING`; meaningless otherwise.
     key: AtomicU32,
     waker: AtomicWaker,
+}
+
+/// Entries kept per thread for reuse: a task that sleeps in a loop drops one entry
+/// and registers the next on the same worker, so a few cached entries save an
+/// allocation and a free per sleep.
+const CACHED_ENTRIES: usize = 64;
+
+thread_local! {
+    static CACHE: RefCell<Vec<Arc<TimerShared>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A fresh entry, from this thread's cache when it has one.
+pub(crate) fn take_entry() -> Arc<TimerShared> {
+    CACHE
+        .try_with(|cache| cache.try_borrow_mut().ok().and_then(|mut c| c.pop()))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Arc::new(TimerShared::new()))
+}
+
+/// Give back an entry its `Sleep` is done with. Only an entry nobody else holds (no
+/// wheel, no firing batch) is kept, reset to fresh; any other is simply dropped.
+pub(crate) fn recycle_entry(mut entry: Arc<TimerShared>) {
+    let Some(shared) = Arc::get_mut(&mut entry) else {
+        return;
+    };
+    *shared.state.get_mut() = IDLE;
+    *shared.key.get_mut() = u32::MAX;
+    drop(shared.waker.take());
+    let _ = CACHE.try_with(|cache| {
+        if let Ok(mut cache) = cache.try_borrow_mut() {
+            if cache.len() < CACHED_ENTRIES {
+                cache.push(entry);
+            }
+        }
+    });
 }
 
 impl TimerShared {

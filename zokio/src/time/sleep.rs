@@ -164,7 +164,7 @@ impl Sleep {
                 reg.driver.insert(&reg.entry, self.deadline)
             }
             (None, Some(driver)) => {
-                let entry = Arc::new(TimerShared::new());
+                let entry = super::entry::take_entry();
                 entry.register_waker(cx.waker());
                 let inserted = driver.insert(&entry, self.deadline);
                 self.registration = Some(Registration { driver, entry });
@@ -194,12 +194,13 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(reg) = &self.registration {
+        if let Some(reg) = self.registration.take() {
             // Only the driver moves an entry out of `Pending`, and only this sleep
             // moves it in, so any other state means no wheel holds it.
             if reg.entry.state() == EntryState::Pending {
                 reg.driver.remove(&reg.entry);
             }
+            super::entry::recycle_entry(reg.entry);
         }
     }
 }
