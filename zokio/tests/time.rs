@@ -815,3 +815,28 @@ async fn instant_now_tracks_real_time_when_not_paused() {
     assert!(a.elapsed() >= ms(5));
     assert!(Instant::now().into_std() >= std_a);
 }
+
+/// As in tokio, a paused clock does not jump while a `spawn_blocking` closure is
+/// running: real work must not lose a race against a timer an hour away.
+#[test]
+fn paused_clock_waits_for_blocking_work() {
+    let rt = zokio::runtime::Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let winner = rt.block_on(async {
+        let blocking = zokio::task::spawn_blocking(|| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            "blocking"
+        });
+        zokio::select! {
+            _ = zokio::time::sleep(std::time::Duration::from_secs(3600)) => "timer",
+            done = blocking => done.unwrap(),
+        }
+    });
+    assert_eq!(winner, "blocking");
+    // Once the blocking work is done, auto-advance is back.
+    let real = std::time::Instant::now();
+    rt.block_on(zokio::time::sleep(std::time::Duration::from_secs(3600)));
+    assert!(real.elapsed() < std::time::Duration::from_secs(5));
+}

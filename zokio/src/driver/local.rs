@@ -153,7 +153,8 @@ impl LocalDriver {
             self.time.process();
             return;
         }
-        if self.time.clock().is_paused() {
+        let paused = self.time.clock().is_paused();
+        if paused {
             let completed = io.wait(&self.shared, Some(Duration::ZERO));
             drop(io);
             let fired = self.time.process();
@@ -171,7 +172,9 @@ impl LocalDriver {
             };
             io = again;
         }
-        let timeout = self.time.park_timeout();
+        // On a paused clock a timer's remaining time means nothing in real time: sleep
+        // until woken (auto-advance was held off, or there is no timer at all).
+        let timeout = self.time.park_timeout().filter(|_| !paused);
         if timeout != Some(Duration::ZERO) && self.shared.begin_park() {
             io.wait(&self.shared, timeout);
             self.shared.end_park();

@@ -80,6 +80,11 @@ impl Drivers {
     pub(crate) fn remote_time(&self) -> Arc<TimeDriver> {
         self.time[self.pick()].clone()
     }
+
+    /// The runtime's clock (every driver shares it).
+    pub(crate) fn clock(&self) -> &Arc<crate::time::clock::Clock> {
+        self.time[0].clock()
+    }
 }
 
 impl fmt::Debug for Drivers {

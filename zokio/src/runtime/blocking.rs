@@ -157,11 +157,29 @@ impl BlockingSpawner {
         *self.inner.runtime.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
     }
 
+    /// The runtime's clock, if it is paused.
+    fn paused_clock(&self) -> Option<std::sync::Arc<crate::time::clock::Clock>> {
+        if !crate::time::clock::any_paused() {
+            return None;
+        }
+        let runtime = self.inner.runtime.lock().unwrap_or_else(|e| e.into_inner());
+        let clock = runtime.as_ref()?.drivers.clock();
+        clock.is_paused().then(|| clock.clone())
+    }
+
     pub(crate) fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        // On a paused clock, time must not jump while the closure takes real time.
+        let inhibit = self
+            .paused_clock()
+            .map(|clock| clock.inhibit_auto_advance());
+        let f = move || {
+            let _inhibit = inhibit;
+            f()
+        };
         let (listed, notified, join) = task::new_task(BlockingTask(Some(f)), self.clone());
         // Blocking tasks are not on an owned list: a running closure cannot be
         // cancelled, and queued ones are cancelled from the queue at shutdown.

@@ -48,6 +48,23 @@ pub(crate) struct Clock {
     /// system's, so `now()` must read `state`. Counted in `PAUSED_CLOCKS` meanwhile.
     virtual_time: AtomicBool,
     state: Mutex<State>,
+    /// Blocking-pool closures spawned while paused and not finished yet: time must
+    /// not jump while one runs, or a timer would beat work that takes real time.
+    inhibitors: AtomicUsize,
+}
+
+/// Keeps a paused clock from auto-advancing while it lives.
+pub(crate) struct InhibitAutoAdvance(Arc<Clock>);
+
+impl Drop for InhibitAutoAdvance {
+    fn drop(&mut self) {
+        self.0.inhibitors.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Whether any clock in the process is (or was) paused: lets hot paths skip asking.
+pub(crate) fn any_paused() -> bool {
+    PAUSED_CLOCKS.load(Ordering::Relaxed) != 0
 }
 
 struct State {
@@ -72,7 +89,20 @@ impl Clock {
                 base: origin,
                 unfrozen: (!start_paused).then_some(origin),
             }),
+            inhibitors: AtomicUsize::new(0),
         })
+    }
+
+    /// Hold auto-advance off until the guard is dropped (as tokio does while a
+    /// `spawn_blocking` closure runs on a paused runtime).
+    pub(crate) fn inhibit_auto_advance(self: &Arc<Self>) -> InhibitAutoAdvance {
+        self.inhibitors.fetch_add(1, Ordering::AcqRel);
+        InhibitAutoAdvance(self.clone())
+    }
+
+    /// Whether an idle scheduler may move this paused clock to the next timer.
+    pub(crate) fn can_auto_advance(&self) -> bool {
+        self.is_paused() && self.inhibitors.load(Ordering::Acquire) == 0
     }
 
     /// The current time of this clock.

@@ -107,7 +107,7 @@ impl TimeDriver {
     /// earliest deadline (rounded up to its millisecond tick), fire what is then
     /// due, and return true. False when the clock runs or no timer is pending.
     pub(crate) fn auto_advance(&self) -> bool {
-        if !self.clock.is_paused() {
+        if !self.clock.can_auto_advance() {
             return false;
         }
         let mut moved = false;
