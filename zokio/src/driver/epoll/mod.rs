@@ -29,6 +29,8 @@ pub(crate) struct EpollDriver {
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     events: Vec<libc::epoll_event>,
     waiting: usize,
+    /// `epoll_pwait2` (Linux 5.11) takes a nanosecond timeout; cleared on ENOSYS.
+    precise_timeout: bool,
 }
 
 // SAFETY: as for the io_uring driver: moved once to its owning thread; the cells it
@@ -97,6 +99,7 @@ impl EpollDriver {
             timers: BinaryHeap::new(),
             events: Vec::with_capacity(EVENTS_PER_WAIT),
             waiting: 0,
+            precise_timeout: true,
         })
     }
 
@@ -190,21 +193,8 @@ impl EpollDriver {
             }
             (t, None) => t,
         };
-        let millis = match timeout {
-            None => -1,
-            // Round up: waking before the deadline would only mean waiting again.
-            Some(t) => t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32,
-        };
         self.events.clear();
-        // SAFETY: the buffer has room for `capacity` events; the kernel fills `n`.
-        let n = unsafe {
-            libc::epoll_wait(
-                self.epoll.as_raw_fd(),
-                self.events.as_mut_ptr(),
-                self.events.capacity() as i32,
-                millis,
-            )
-        };
+        let n = self.wait(timeout);
         if n > 0 {
             // SAFETY: the kernel initialised the first `n` events.
             unsafe { self.events.set_len(n as usize) };
@@ -223,6 +213,45 @@ impl EpollDriver {
         }
         self.events = events;
         completed + self.fire_timers()
+    }
+
+    /// One wait in the kernel, filling `events`' spare room; returns the count or -1.
+    /// A timer's deadline is met to the microsecond where the kernel takes a
+    /// nanosecond timeout, and rounded up to the next millisecond where it does not.
+    fn wait(&mut self, timeout: Option<Duration>) -> i32 {
+        let epoll = self.epoll.as_raw_fd();
+        let (buffer, room) = (self.events.as_mut_ptr(), self.events.capacity() as i32);
+        if let (Some(t), true) = (timeout, self.precise_timeout) {
+            let spec = libc::timespec {
+                tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
+                tv_nsec: t.subsec_nanos() as libc::c_long,
+            };
+            // SAFETY: the buffer has room for `room` events; `spec` is a valid
+            // timespec; no signal mask is passed. Called through `syscall` so that no
+            // particular C library version is needed.
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_epoll_pwait2,
+                    epoll,
+                    buffer,
+                    room,
+                    &spec as *const libc::timespec,
+                    std::ptr::null::<libc::sigset_t>(),
+                    0usize,
+                )
+            };
+            if n >= 0 || errno() != libc::ENOSYS {
+                return n as i32;
+            }
+            self.precise_timeout = false;
+        }
+        let millis = match timeout {
+            None => -1,
+            // Round up: waking before the deadline would only mean waiting again.
+            Some(t) => t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32,
+        };
+        // SAFETY: the buffer has room for `room` events; the kernel fills what it returns.
+        unsafe { libc::epoll_wait(epoll, buffer, room, millis) }
     }
 
     /// `fd` is ready: complete the waiters it satisfies, re-arm for the rest.
