@@ -982,14 +982,12 @@ fn operation_futures_are_send() {
 fn os_errors_keep_their_errno_as_source() {
     each_flavor(20, |name, rt| {
         rt.block_on(async {
-            let (r, w) = pipe();
-            let stale = r.as_raw_fd();
-            drop(r);
-            drop(w);
-            // SAFETY: deliberately a closed descriptor: the kernel must refuse it.
-            let fd = unsafe { BorrowedFd::borrow_raw(stale) };
+            // A number far above any descriptor this process opens: reusing a closed
+            // descriptor's number would race with the other tests opening files.
+            // SAFETY: deliberately not an open descriptor: the kernel must refuse it.
+            let fd = unsafe { BorrowedFd::borrow_raw(BAD_FD) };
             let (res, _) = ops::read(fd, Vec::with_capacity(8)).await;
-            let err = res.expect_err("read on a closed descriptor");
+            let err = res.expect_err("read on a descriptor that is not open");
             assert!(err.to_string().contains("read on fd"), "{name}: {err}");
             let os = err
                 .get_ref()
