@@ -60,12 +60,24 @@ fn no_runtime() -> io::Error {
     )
 }
 
-/// The driver kind operations on this thread are served by.
+fn shutting_down() -> io::Error {
+    io::Error::other(
+        "the Zokio runtime is shutting down: its I/O driver no longer accepts operations",
+    )
+}
+
+/// The driver kind operations on this thread are served by. A runtime that shut
+/// down refuses new operations whichever driver it had (on epoll some would otherwise
+/// run as plain system calls, where io_uring has no ring left to take them).
 pub(crate) fn current_kind() -> io::Result<DriverKind> {
     if let Some(kind) = with_local(|d| d.kind()) {
         return Ok(kind);
     }
-    crate::runtime::context::with_current(|h| h.drivers.kind).map_err(|_| no_runtime())
+    match crate::runtime::context::with_current(|h| (h.drivers.kind, h.drivers.is_shut_down())) {
+        Ok((_, true)) => Err(shutting_down()),
+        Ok((kind, false)) => Ok(kind),
+        Err(_) => Err(no_runtime()),
+    }
 }
 
 /// Hand a fresh cell to a driver; returns the driver that now co-owns it. On error the
@@ -87,9 +99,7 @@ pub(crate) fn submit(header: NonNull<OpHeader>) -> io::Result<Arc<DriverShared>>
     };
     match target.push(Request::Submit(header)) {
         Ok(()) => Ok(target),
-        Err(_) => Err(io::Error::other(
-            "the Zokio runtime is shutting down: its I/O driver no longer accepts operations",
-        )),
+        Err(_) => Err(shutting_down()),
     }
 }
 

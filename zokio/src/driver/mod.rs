@@ -81,6 +81,11 @@ impl Drivers {
         self.time[self.pick()].clone()
     }
 
+    /// Whether the runtime shut its drivers down.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shared.iter().any(|shared| shared.is_closed())
+    }
+
     /// The runtime's clock (every driver shares it).
     pub(crate) fn clock(&self) -> &Arc<crate::time::clock::Clock> {
         self.time[0].clock()

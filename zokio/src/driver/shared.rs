@@ -35,6 +35,8 @@ pub(crate) struct DriverShared {
     wake_fd: OwnedFd,
     has_requests: AtomicBool,
     requests: Mutex<Requests>,
+    /// Set when the driver drained at shutdown (mirrors `Requests::closed`).
+    closed: AtomicBool,
     pub(crate) kind: DriverKind,
 }
 
@@ -61,12 +63,18 @@ impl DriverShared {
             wake_fd: unsafe { OwnedFd::from_raw_fd(fd) },
             has_requests: AtomicBool::new(false),
             requests: Mutex::new(Requests::default()),
+            closed: AtomicBool::new(false),
             kind,
         }))
     }
 
     pub(crate) fn wake_fd(&self) -> std::os::fd::RawFd {
         self.wake_fd.as_raw_fd()
+    }
+
+    /// Whether the driver drained at shutdown and takes no more operations.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(SeqCst)
     }
 
     /// Take a pending wake-up without sleeping; true if there was one.
@@ -146,6 +154,7 @@ impl DriverShared {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         requests.closed = true;
+        self.closed.store(true, SeqCst);
         self.has_requests.store(false, SeqCst);
         std::mem::take(&mut requests.queue)
     }
