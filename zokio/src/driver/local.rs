@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::op::cell;
 use super::shared::{DriverShared, Request};
 use super::DriverKind;
 use crate::time::driver::TimeDriver;
@@ -52,12 +53,17 @@ impl IoDriver {
         }
     }
 
+    /// Apply one request from another thread, the same way for both drivers.
     fn handle(&mut self, request: Request) {
-        match self {
-            #[cfg(target_os = "linux")]
-            IoDriver::Uring(d) => d.handle(request),
-            #[cfg(target_os = "linux")]
-            IoDriver::Epoll(d) => d.handle(request),
+        match request {
+            Request::Submit(header) => self.submit(header),
+            Request::Cancel(header) => {
+                // SAFETY: a queued cancel keeps its cell alive until this call, which is
+                // made once, on this driver's thread.
+                if unsafe { cell::take_cancel_request(header) } {
+                    self.cancel(header);
+                }
+            }
         }
     }
 
@@ -85,12 +91,22 @@ impl IoDriver {
         }
     }
 
+    /// Shutdown: refuse new requests, settle the queued ones, then let the driver
+    /// cancel and wait out what it has in flight.
     fn drain(&mut self, shared: &DriverShared) {
+        for request in shared.close() {
+            match request {
+                // Never reached the driver: complete it as cancelled.
+                // SAFETY: the cell was handed to this driver and never completed.
+                Request::Submit(header) => unsafe { cell::complete(header, -libc::ECANCELED) },
+                cancel => self.handle(cancel),
+            }
+        }
         match self {
             #[cfg(target_os = "linux")]
-            IoDriver::Uring(d) => d.drain(shared),
+            IoDriver::Uring(d) => d.drain(),
             #[cfg(target_os = "linux")]
-            IoDriver::Epoll(d) => d.drain(shared),
+            IoDriver::Epoll(d) => d.drain(),
         }
     }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::op::cell::{self, OpHeader};
 use super::op::EpollWait;
-use super::shared::{DriverShared, Request};
+use super::shared::DriverShared;
 
 /// The epoll token of the wake-up eventfd (descriptors use their own number).
 const WAKE_TOKEN: u64 = u64::MAX;
@@ -288,24 +288,11 @@ impl EpollDriver {
         fired
     }
 
-    pub(crate) fn handle(&mut self, request: Request) {
-        match request {
-            Request::Submit(header) => self.submit(header),
-            Request::Cancel(header) => {
-                // SAFETY: a queued cancel keeps its cell alive until this call.
-                if unsafe { cell::take_cancel_request(header) } {
-                    self.cancel(header);
-                }
-            }
-        }
-    }
-
     /// Stop waiting for an operation whose future is gone.
     pub(crate) fn cancel(&mut self, header: NonNull<OpHeader>) {
-        for (&fd, waiters) in self.fds.iter_mut() {
+        for waiters in self.fds.values_mut() {
             if let Some(at) = waiters.list.iter().position(|(h, _)| *h == header) {
                 waiters.list.swap_remove(at);
-                let _ = fd;
                 self.finish(header, -libc::ECANCELED);
                 return;
             }
@@ -318,16 +305,9 @@ impl EpollDriver {
         }
     }
 
-    /// Shutdown: refuse new requests and complete every waiter as cancelled. Nothing
-    /// here is in the kernel's hands, so nothing needs waiting for.
-    pub(crate) fn drain(&mut self, shared: &DriverShared) {
-        for request in shared.close() {
-            match request {
-                // SAFETY: handed to this driver and never completed.
-                Request::Submit(header) => unsafe { cell::complete(header, -libc::ECANCELED) },
-                cancel => self.handle(cancel),
-            }
-        }
+    /// Shutdown, once the request queue is closed: complete every waiter as
+    /// cancelled. Nothing here is in the kernel's hands, so nothing needs waiting for.
+    pub(crate) fn drain(&mut self) {
         let waiters: Vec<NonNull<OpHeader>> = self
             .fds
             .drain()

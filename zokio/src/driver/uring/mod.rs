@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use io_uring::{opcode, squeue, types, IoUring};
 
 use super::op::cell::{self, OpHeader};
-use super::shared::{DriverShared, Request};
 
 /// Submission queue entries per ring; the completion queue is twice that.
 const ENTRIES: u32 = 256;
@@ -259,32 +258,10 @@ impl UringDriver {
         completed
     }
 
-    /// Handle what other threads handed us.
-    pub(crate) fn handle(&mut self, request: Request) {
-        match request {
-            Request::Submit(header) => self.submit(header),
-            Request::Cancel(header) => {
-                // SAFETY: a queued cancel keeps its cell alive until this call, which is
-                // made once, on this driver's thread.
-                if unsafe { cell::take_cancel_request(header) } {
-                    self.cancel(header);
-                }
-            }
-        }
-    }
-
-    /// Shutdown: refuse new requests, cancel everything in flight, and wait for the
-    /// kernel to be done with every buffer. What does not finish within the limit is
-    /// leaked, never freed.
-    pub(crate) fn drain(&mut self, shared: &DriverShared) {
-        for request in shared.close() {
-            match request {
-                // Never reached the kernel: complete it as cancelled.
-                // SAFETY: the cell was handed to this driver and never completed.
-                Request::Submit(header) => unsafe { cell::complete(header, -libc::ECANCELED) },
-                cancel => self.handle(cancel),
-            }
-        }
+    /// Shutdown, once the request queue is closed: cancel everything in flight and
+    /// wait for the kernel to be done with every buffer. What does not finish within
+    /// the limit is leaked, never freed.
+    pub(crate) fn drain(&mut self) {
         let live: Vec<NonNull<OpHeader>> = self.inflight.iter().flatten().copied().collect();
         for header in live {
             self.queue_cancel(header);
