@@ -46,21 +46,7 @@ impl<B: IoBufMut> OpKind for Readv<B> {
     type Output = (io::Result<usize>, Vec<B>);
 
     fn check(&self) -> io::Result<()> {
-        if self.iovecs.iter().all(|v| v.iov_len == 0) {
-            return Err(no_room("readv", self.fd));
-        }
-        if self.iovecs.len() > libc::UIO_MAXIOV as usize {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "readv on fd {}: {} buffers, more than the {} the kernel accepts at once",
-                    self.fd,
-                    self.iovecs.len(),
-                    libc::UIO_MAXIOV
-                ),
-            ));
-        }
-        Ok(())
+        rw::check_iovecs("readv", self.fd, &self.iovecs, no_room)
     }
 
     #[cfg(target_os = "linux")]

@@ -14,6 +14,30 @@ use std::os::fd::RawFd;
 
 use super::cvt;
 
+/// The argument check `readv` and `writev` share: some room (or bytes) in all, and
+/// no more buffers than one system call takes. `empty` names what an empty list is.
+pub(crate) fn check_iovecs(
+    op: &str,
+    fd: RawFd,
+    iovecs: &[libc::iovec],
+    empty: fn(&str, RawFd) -> io::Error,
+) -> io::Result<()> {
+    if iovecs.iter().all(|v| v.iov_len == 0) {
+        return Err(empty(op, fd));
+    }
+    if iovecs.len() > libc::UIO_MAXIOV as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{op} on fd {fd}: {} buffers, more than the {} the kernel accepts at once",
+                iovecs.len(),
+                libc::UIO_MAXIOV
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Which way the data goes.
 #[derive(Clone, Copy)]
 pub(crate) enum Direction {

@@ -46,21 +46,7 @@ impl<B: IoBuf> OpKind for Writev<B> {
     type Output = (io::Result<usize>, Vec<B>);
 
     fn check(&self) -> io::Result<()> {
-        if self.iovecs.iter().all(|v| v.iov_len == 0) {
-            return Err(nothing_to_write("writev", self.fd));
-        }
-        if self.iovecs.len() > libc::UIO_MAXIOV as usize {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "writev on fd {}: {} buffers, more than the {} the kernel accepts at once",
-                    self.fd,
-                    self.iovecs.len(),
-                    libc::UIO_MAXIOV
-                ),
-            ));
-        }
-        Ok(())
+        rw::check_iovecs("writev", self.fd, &self.iovecs, nothing_to_write)
     }
 
     #[cfg(target_os = "linux")]

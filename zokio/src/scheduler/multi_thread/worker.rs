@@ -244,10 +244,13 @@ fn run_loop(ctx: &Context) {
         let maintenance = {
             let mut core = ctx.core.borrow_mut();
             core.until_events -= 1;
-            core.until_events == 0
+            let due = core.until_events == 0;
+            if due {
+                core.until_events = handle.tuning.event_interval;
+            }
+            due
         };
         if maintenance {
-            ctx.core.borrow_mut().until_events = handle.tuning.event_interval;
             if handle.is_shutdown() {
                 return;
             }
