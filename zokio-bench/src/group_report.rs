@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Map, Value};
 
 use crate::groups::Group;
-use crate::report::fmt_value;
+use crate::report::{fmt_value, samples_json};
 use crate::stats::{ratio, Summary};
 use crate::workloads::Unit;
 
@@ -152,16 +152,7 @@ fn fmt_metric(v: Option<f64>, metric: Metric) -> String {
 fn series_json(s: &Series) -> Value {
     let mut entry = Map::new();
     entry.insert("label".into(), json!(s.label));
-    if let Some(sum) = Summary::of(&s.samples) {
-        entry.insert("median".into(), json!(sum.median));
-        entry.insert("min".into(), json!(sum.min));
-        entry.insert("max".into(), json!(sum.max));
-        entry.insert("mean".into(), json!(sum.mean));
-    }
-    entry.insert("samples".into(), json!(s.samples));
-    if let Some(e) = &s.error {
-        entry.insert("error".into(), json!(e));
-    }
+    entry.extend(samples_json(&s.samples, s.error.as_deref()));
     Value::Object(entry)
 }
 

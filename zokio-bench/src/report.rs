@@ -112,23 +112,29 @@ fn fmt_ratio(peer: Option<f64>, zokio: Option<f64>) -> String {
     }
 }
 
+/// One contender's samples as JSON: their summary, the samples, and any error.
+pub(crate) fn samples_json(samples: &[f64], error: Option<&str>) -> Map<String, Value> {
+    let mut entry = Map::new();
+    if let Some(sum) = Summary::of(samples) {
+        entry.insert("median".into(), json!(sum.median));
+        entry.insert("min".into(), json!(sum.min));
+        entry.insert("max".into(), json!(sum.max));
+        entry.insert("mean".into(), json!(sum.mean));
+    }
+    entry.insert("samples".into(), json!(samples));
+    if let Some(e) = error {
+        entry.insert("error".into(), json!(e));
+    }
+    entry
+}
+
 pub fn json(info: &RunInfo, results: &[WorkloadResult]) -> Value {
     let workloads: Vec<Value> = results
         .iter()
         .map(|r| {
             let mut runtimes = Map::new();
             for s in &r.runtimes {
-                let mut entry = Map::new();
-                if let Some(sum) = Summary::of(&s.samples) {
-                    entry.insert("median".into(), json!(sum.median));
-                    entry.insert("min".into(), json!(sum.min));
-                    entry.insert("max".into(), json!(sum.max));
-                    entry.insert("mean".into(), json!(sum.mean));
-                }
-                entry.insert("samples".into(), json!(s.samples));
-                if let Some(e) = &s.error {
-                    entry.insert("error".into(), json!(e));
-                }
+                let entry = samples_json(&s.samples, s.error.as_deref());
                 runtimes.insert(s.runtime.into(), Value::Object(entry));
             }
             let zokio = r.median_of("zokio");
