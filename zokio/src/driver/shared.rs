@@ -34,16 +34,11 @@ pub(crate) struct DriverShared {
     state: AtomicUsize,
     wake_fd: OwnedFd,
     has_requests: AtomicBool,
-    requests: Mutex<Requests>,
-    /// Set when the driver drained at shutdown (mirrors `Requests::closed`).
+    requests: Mutex<Vec<Request>>,
+    /// Set when the driver drained at shutdown; written and, by `push`, read under
+    /// the `requests` lock, so no request slips in after the drain took the queue.
     closed: AtomicBool,
     pub(crate) kind: DriverKind,
-}
-
-#[derive(Default)]
-struct Requests {
-    queue: Vec<Request>,
-    closed: bool,
 }
 
 impl DriverShared {
@@ -62,7 +57,7 @@ impl DriverShared {
             // SAFETY: `fd` is a fresh descriptor nobody else owns.
             wake_fd: unsafe { OwnedFd::from_raw_fd(fd) },
             has_requests: AtomicBool::new(false),
-            requests: Mutex::new(Requests::default()),
+            requests: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
             kind,
         }))
@@ -124,10 +119,10 @@ impl DriverShared {
                 .requests
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if requests.closed {
+            if self.closed.load(SeqCst) {
                 return Err(request);
             }
-            requests.queue.push(request);
+            requests.push(request);
             self.has_requests.store(true, SeqCst);
         }
         self.unpark();
@@ -144,7 +139,7 @@ impl DriverShared {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.has_requests.store(false, SeqCst);
-        into.append(&mut requests.queue);
+        into.append(&mut requests);
     }
 
     /// Refuse later requests; returns the ones still queued.
@@ -153,10 +148,9 @@ impl DriverShared {
             .requests
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        requests.closed = true;
         self.closed.store(true, SeqCst);
         self.has_requests.store(false, SeqCst);
-        std::mem::take(&mut requests.queue)
+        std::mem::take(&mut *requests)
     }
 }
 
