@@ -162,9 +162,12 @@ impl TimeDriver {
                 return Err(ShutDown);
             }
             debug_assert!(entry.key().is_none(), "timer entry inserted twice");
-            Self::insert_locked(&mut inner, entry, tick)
+            let remote = self.owner.load(Ordering::Relaxed) != this_thread();
+            Self::insert_locked(&mut inner, entry, tick, remote)
         };
-        self.unpark_if_needed(earlier);
+        if earlier {
+            self.unparker.unpark();
+        }
         Ok(())
     }
 
@@ -189,17 +192,26 @@ impl TimeDriver {
                 entry.set_shutdown();
                 return Err(ShutDown);
             }
-            Self::insert_locked(&mut inner, entry, tick)
+            let remote = self.owner.load(Ordering::Relaxed) != this_thread();
+            Self::insert_locked(&mut inner, entry, tick, remote)
         };
-        self.unpark_if_needed(earlier);
+        if earlier {
+            self.unparker.unpark();
+        }
         Ok(())
     }
 
-    /// Insert under the lock; true if the wheel's next expiration got earlier.
-    fn insert_locked(inner: &mut Inner, entry: &Arc<TimerShared>, tick: u64) -> bool {
-        let before = inner.wheel.next_expiration();
+    /// Insert under the lock. With `remote` (the caller is not the thread that parks
+    /// on this driver), return whether the wheel's next expiration got earlier, so the
+    /// owner must be woken to re-compute its park timeout; the owner itself asks for
+    /// that timeout before it parks, so for it the two scans of the wheel are skipped.
+    fn insert_locked(inner: &mut Inner, entry: &Arc<TimerShared>, tick: u64, remote: bool) -> bool {
+        let before = remote.then(|| inner.wheel.next_expiration());
         let key = inner.wheel.insert(tick, Arc::clone(entry));
         entry.set_pending(key);
+        let Some(before) = before else {
+            return false;
+        };
         let after = inner.wheel.next_expiration();
         before.is_none_or(|before| after.is_some_and(|after| after < before))
     }
@@ -209,14 +221,6 @@ impl TimeDriver {
             let held = inner.wheel.remove(key);
             debug_assert!(std::ptr::eq(Arc::as_ptr(&held), entry));
             entry.set_idle();
-        }
-    }
-
-    fn unpark_if_needed(&self, earlier: bool) {
-        // The owner itself is running (it is the caller), and asks for its park
-        // timeout before parking; anyone else must wake it to re-compute.
-        if earlier && self.owner.load(Ordering::Relaxed) != this_thread() {
-            self.unparker.unpark();
         }
     }
 
