@@ -133,14 +133,10 @@ impl Handle {
                     // The runtime shut down while we held the core: its queue is ours
                     // to drop, or it keeps the tasks (and this handle) alive forever,
                     // and its driver is ours to drain.
-                    let stale: Vec<Notified> = if self.0.owned.is_closed() {
-                        core.tasks.drain(..).collect()
-                    } else {
-                        Vec::new()
-                    };
-                    let closed = self.0.owned.is_closed();
-                    drop(stale);
-                    if closed {
+                    if self.0.owned.is_closed() {
+                        // Tasks first: the operations they leave behind are what the
+                        // drain cancels and waits for.
+                        core.tasks.clear();
                         core.driver.drain();
                     }
                     *crate::loom::lock(&self.0.core) = Some(core);
@@ -148,8 +144,8 @@ impl Handle {
             }
         }
         let _restore = Restore(self, &ctx, previous);
-        // The driver sits in the boxed core, which stays at one address while this
-        // call holds it (taken out of `ctx` for a park, put back after).
+        // The driver sits in the boxed core, which stays in `ctx`, at one address, for
+        // as long as this call holds it.
         let driver: *const LocalDriver = &ctx.core.borrow().as_ref().expect("core present").driver;
         // SAFETY: the core (and its driver) lives until `_restore` gives it back, and
         // this guard is dropped first (declared after it).
