@@ -108,13 +108,11 @@ pub(crate) fn submit(header: NonNull<OpHeader>) -> io::Result<Arc<DriverShared>>
 pub(crate) fn abandon<K: OpKind>(cell: OwnedCell<K>, owner: &Arc<DriverShared>) {
     let header = cell.header();
     let mut cell = Some(cell);
-    let mut done = false;
-    let _ = with_local(|d| {
+    with_local(|d| {
         if !Arc::ptr_eq(&d.shared, owner) {
             return;
         }
         if let Ok(mut io) = d.io.try_borrow_mut() {
-            done = true;
             // On the owner's thread with its driver free: no completion can run
             // between the abandon and the cancel, so the cell is still ours to name.
             if cell.take().is_some_and(|c| c.abandon(false)) {
@@ -126,14 +124,14 @@ pub(crate) fn abandon<K: OpKind>(cell: OwnedCell<K>, owner: &Arc<DriverShared>) 
             }
         }
     });
-    if done {
-        return;
-    }
+    // Not handled above (another thread, or the driver is busy in this call stack):
+    // the cancel travels through the owner's queue.
     if let Some(cell) = cell {
-        if cell.abandon(true) && owner.push(Request::Cancel(header)).is_err() {
-            // The driver drained already, so the operation completed and its cell was
-            // ours to free; `abandon` saw that and freed it. Reaching here means the
-            // drain gave up on a stuck operation: the cell stays leaked, never freed.
+        if cell.abandon(true) {
+            // Refused only once the driver has drained, which waits for every
+            // operation unless one is stuck past its limit: that cell stays leaked,
+            // never freed, as the drain decided.
+            let _ = owner.push(Request::Cancel(header));
         }
     }
 }
