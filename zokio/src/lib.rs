@@ -19,15 +19,21 @@
 //! `io` (owned-buffer operations on descriptors), `time` (sleep, timeout, interval),
 //! `runtime` (threads, handles, shutdown), `memory` (where tasks live), and `config`
 //! (choosing those at compile time).
+//!
+//! With the `hyper` feature, `hyper` holds the executor, timer and I/O adapter that
+//! hyper 1.x needs to serve and make HTTP/1 and HTTP/2 connections on Zokio.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 pub mod config;
 pub(crate) mod driver;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 mod loom;
 pub mod memory;
+pub mod net;
 pub mod runtime;
 pub(crate) mod scheduler;
 pub mod sync;

@@ -10,6 +10,9 @@
 
 mod buf;
 pub mod ops;
+mod tail;
+
+pub(crate) use tail::Tail;
 
 pub use buf::{IoBuf, IoBufMut};
 

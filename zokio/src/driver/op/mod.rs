@@ -1,5 +1,6 @@
 //! The operation layer both drivers serve: one `OpKind` per file (`nop`, `read`,
-//! `write`, `readv`, `writev`, `poll`, `timeout`, `close`) and the one `Op` future that
+//! `write`, `readv`, `writev`, `poll`, `timeout`, `close`, and for sockets `accept`,
+//! `connect`, `recv`, `send`, `recv_from`, `send_to`) and the one `Op` future that
 //! runs any of them.
 //!
 //! On io_uring an operation is a submission entry: its data moves into a heap cell
@@ -9,17 +10,25 @@
 //! entry, its readiness, its system call, its result); it must never decide which
 //! driver runs it.
 
+pub(crate) mod accept;
+pub(crate) mod addr;
 pub(crate) mod cell;
 #[cfg(all(test, not(loom)))]
 mod cell_tests;
 pub(crate) mod close;
+pub(crate) mod connect;
 #[cfg(all(test, loom))]
 mod loom_cell;
+mod msghdr;
 pub(crate) mod nop;
 pub(crate) mod poll;
 pub(crate) mod read;
 pub(crate) mod readv;
+pub(crate) mod recv;
+pub(crate) mod recv_from;
 mod rw;
+pub(crate) mod send;
+pub(crate) mod send_to;
 pub(crate) mod timeout;
 pub(crate) mod write;
 pub(crate) mod writev;

@@ -1,0 +1,72 @@
+//! `accept`: take the next connection from a listening socket. The new descriptor is
+//! non-blocking and close-on-exec. A connection accepted after the future was dropped
+//! is closed here, never leaked. Must never touch the listener's own flags.
+
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+use super::addr::RawAddr;
+use super::{cvt, with_context, EpollWait, OpKind};
+
+pub(crate) struct Accept {
+    fd: RawFd,
+    peer: RawAddr,
+}
+
+impl Accept {
+    pub(crate) fn new(fd: RawFd) -> Accept {
+        Accept {
+            fd,
+            peer: RawAddr::empty(),
+        }
+    }
+}
+
+const FLAGS: libc::c_int = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+
+impl OpKind for Accept {
+    type Output = io::Result<(OwnedFd, RawAddr)>;
+
+    #[cfg(target_os = "linux")]
+    fn uring_entry(&mut self) -> io_uring::squeue::Entry {
+        io_uring::opcode::Accept::new(
+            io_uring::types::Fd(self.fd),
+            self.peer.storage_mut(),
+            &mut self.peer.len,
+        )
+        .flags(FLAGS)
+        .build()
+    }
+
+    fn epoll_wait(&self) -> EpollWait {
+        EpollWait::Fd {
+            fd: self.fd,
+            events: libc::EPOLLIN as u32,
+            then_run: true,
+        }
+    }
+
+    fn run_ready(&mut self) -> io::Result<usize> {
+        // SAFETY: the address storage and its length live in `self`.
+        cvt(
+            unsafe { libc::accept4(self.fd, self.peer.storage_mut(), &mut self.peer.len, FLAGS) }
+                as isize,
+        )
+    }
+
+    fn complete(self, result: io::Result<usize>) -> Self::Output {
+        match result {
+            // SAFETY: a successful accept returns a new descriptor that nothing owns yet.
+            Ok(fd) => Ok((unsafe { OwnedFd::from_raw_fd(fd as RawFd) }, self.peer)),
+            Err(e) => Err(with_context(e, "accept", self.fd)),
+        }
+    }
+
+    fn abandoned(&mut self, result: i32) {
+        if result >= 0 {
+            // SAFETY: the connection was accepted for a future that is gone; nobody
+            // else knows this descriptor.
+            drop(unsafe { OwnedFd::from_raw_fd(result) });
+        }
+    }
+}

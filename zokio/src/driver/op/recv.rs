@@ -1,0 +1,71 @@
+//! `recv`: receive into an owned buffer from a connected socket (stream or
+//! datagram). The buffer comes back with the result. Must never hand the kernel a
+//! pointer outside the buffer.
+
+use std::io;
+use std::os::fd::RawFd;
+
+use super::read::{no_room, MAX_RW};
+use super::{cvt, with_context, EpollWait, OpKind};
+use crate::io::IoBufMut;
+
+pub(crate) struct Recv<B> {
+    fd: RawFd,
+    buf: B,
+}
+
+impl<B> Recv<B> {
+    pub(crate) fn new(fd: RawFd, buf: B) -> Recv<B> {
+        Recv { fd, buf }
+    }
+}
+
+impl<B: IoBufMut> OpKind for Recv<B> {
+    type Output = (io::Result<usize>, B);
+
+    fn check(&self) -> io::Result<()> {
+        if self.buf.bytes_total() == 0 {
+            return Err(no_room("recv", self.fd));
+        }
+        Ok(())
+    }
+
+    #[cfg(target_os = "linux")]
+    fn uring_entry(&mut self) -> io_uring::squeue::Entry {
+        let len = self.buf.bytes_total().min(MAX_RW) as u32;
+        io_uring::opcode::Recv::new(io_uring::types::Fd(self.fd), self.buf.stable_mut_ptr(), len)
+            .build()
+    }
+
+    fn epoll_wait(&self) -> EpollWait {
+        EpollWait::Fd {
+            fd: self.fd,
+            events: libc::EPOLLIN as u32,
+            then_run: true,
+        }
+    }
+
+    fn run_ready(&mut self) -> io::Result<usize> {
+        let len = self.buf.bytes_total().min(MAX_RW);
+        // SAFETY: the buffer is valid for writes of `bytes_total` bytes (`IoBufMut`).
+        cvt(unsafe {
+            libc::recv(
+                self.fd,
+                self.buf.stable_mut_ptr().cast(),
+                len,
+                libc::MSG_DONTWAIT,
+            )
+        })
+    }
+
+    fn complete(mut self, result: io::Result<usize>) -> (io::Result<usize>, B) {
+        match result {
+            Ok(n) => {
+                // SAFETY: the kernel wrote `n <= bytes_total` bytes at the start.
+                unsafe { self.buf.set_init(n) };
+                (Ok(n), self.buf)
+            }
+            Err(e) => (Err(with_context(e, "recv", self.fd)), self.buf),
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! `IoSocket`: the one piece every socket type is built on. It owns the descriptor
+//! (always non-blocking) and offers the two ways of doing I/O on it:
+//!
+//! - native operations with owned buffers (`recv`, `send`, `accept`, `connect`...),
+//!   which on io_uring are ring operations and on epoll a system call once the
+//!   socket is ready;
+//! - readiness-based calls for borrowed buffers and for the poll-based `AsyncRead` /
+//!   `AsyncWrite` traits: try the system call, and when it would block wait for
+//!   readiness (a poll operation on either driver) and try again.
+//!
+//! Must never block a worker, and never hand the kernel a borrowed buffer to keep:
+//! borrowed buffers only ever meet synchronous system calls.
+
+use std::future::Future;
+use std::io;
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
+use std::task::{ready, Context, Poll};
+
+use crate::driver::op::addr::RawAddr;
+use crate::driver::op::poll::PollReady;
+use crate::driver::op::{accept, connect, recv, recv_from, send, send_to, Op};
+use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready, Tail};
+use crate::task::coop;
+
+#[doc(hidden)]
+pub struct IoSocket {
+    /// The readiness wait of the poll-based reader (`poll_read`), kept between polls.
+    read_wait: Mutex<Option<Op<PollReady>>>,
+    /// The same for the poll-based writer.
+    write_wait: Mutex<Option<Op<PollReady>>>,
+    /// Declared last so that it closes last: a wait still in flight is cancelled
+    /// before the descriptor goes.
+    fd: OwnedFd,
+}
+
+/// Whether a result says "try again once ready".
+fn would_block<T>(result: &io::Result<T>) -> bool {
+    matches!(result, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+}
+
+impl IoSocket {
+    /// Take `fd`, switching it to non-blocking mode (the readiness path relies on it).
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<IoSocket> {
+        socket2::SockRef::from(&fd).set_nonblocking(true)?;
+        Ok(IoSocket::from_nonblocking(fd))
+    }
+
+    /// Take `fd`, which is already non-blocking (accepted or created so).
+    pub(crate) fn from_nonblocking(fd: OwnedFd) -> IoSocket {
+        IoSocket {
+            read_wait: Mutex::new(None),
+            write_wait: Mutex::new(None),
+            fd,
+        }
+    }
+
+    pub(crate) fn raw(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// The socket for `socket2`'s option setters and getters.
+    pub(crate) fn sock(&self) -> socket2::SockRef<'_> {
+        socket2::SockRef::from(&self.fd)
+    }
+
+    /// Run `f` on a `std` view of the descriptor (for what `socket2` lacks, such as
+    /// Unix socket addresses). The view never closes the descriptor.
+    pub(crate) fn with_std<T: FromRawFd + IntoRawFd, R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        // SAFETY: the view borrows a descriptor that `self` keeps open for the whole
+        // call, and `ManuallyDrop` keeps the view from closing it.
+        let view = ManuallyDrop::new(unsafe { T::from_raw_fd(self.raw()) });
+        f(&view)
+    }
+
+    /// Give the descriptor back, after cancelling any readiness wait.
+    pub(crate) fn into_fd(self) -> OwnedFd {
+        let IoSocket {
+            read_wait,
+            write_wait,
+            fd,
+        } = self;
+        drop((read_wait, write_wait));
+        fd
+    }
+
+    /// Wait until the socket is ready for `interest`.
+    pub(crate) fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
+        Op::new(PollReady {
+            fd: self.raw(),
+            interest,
+        })
+    }
+
+    /// Run the non-blocking call `f` until it does not block, waiting for
+    /// `interest` in between. Each caller waits on its own, so any number of tasks
+    /// may share the socket.
+    pub(crate) async fn io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            match f() {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result if would_block(&result) => {
+                    self.ready(interest).await?;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// The poll-based form of `io`, for `AsyncRead` / `AsyncWrite`: one waiter per
+    /// direction, as those traits allow. The wait is kept between polls.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let restore = ready!(coop::poll_proceed(cx));
+        let wait = if interest == Interest::WRITABLE {
+            &self.write_wait
+        } else {
+            &self.read_wait
+        };
+        let mut slot = wait.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(op) = slot.as_mut() {
+                let readiness = ready!(Pin::new(op).poll(cx));
+                *slot = None;
+                if let Err(e) = readiness {
+                    restore.made_progress();
+                    return Poll::Ready(Err(e));
+                }
+            }
+            match f() {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result if would_block(&result) => {
+                    *slot = Some(Op::new(PollReady {
+                        fd: self.raw(),
+                        interest,
+                    }));
+                }
+                result => {
+                    restore.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
+    /// `recv(2)` into a borrowed buffer, never blocking.
+    pub(crate) fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: `buf` is valid for writes of its length.
+        let n = unsafe {
+            libc::recv(
+                self.raw(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        crate::driver::op::cvt(n)
+    }
+
+    /// `recv(2)` into possibly uninitialised memory (the `ReadBuf` path).
+    pub(crate) fn try_recv_uninit(
+        &self,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> io::Result<usize> {
+        // SAFETY: the kernel only writes into `buf`, which is valid for its length;
+        // the caller counts only the bytes reported as written as initialised.
+        let n = unsafe {
+            libc::recv(
+                self.raw(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        crate::driver::op::cvt(n)
+    }
+
+    /// `send(2)` of a borrowed buffer, never blocking and never raising `SIGPIPE`.
+    pub(crate) fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        // SAFETY: `buf` is valid for reads of its length.
+        let n = unsafe {
+            libc::send(
+                self.raw(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            )
+        };
+        crate::driver::op::cvt(n)
+    }
+
+    /// `sendmsg(2)` of several borrowed buffers, never blocking or raising `SIGPIPE`.
+    pub(crate) fn try_send_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        // SAFETY: `msghdr` is plain data; all zeroes is an empty header.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        // `IoSlice` is guaranteed to have the layout of `iovec` on Unix.
+        msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = bufs.len().min(libc::UIO_MAXIOV as usize) as _;
+        // SAFETY: the header points at `bufs`, valid for reads for this call.
+        let n = unsafe { libc::sendmsg(self.raw(), &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+        crate::driver::op::cvt(n)
+    }
+
+    // ---- native operations with owned buffers ----
+
+    /// Receive into `buf` (at most its capacity).
+    pub(crate) async fn recv_owned<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        let mut buf = buf;
+        loop {
+            let (result, back) = Op::new(recv::Recv::new(self.raw(), buf)).await;
+            buf = back;
+            if !would_block(&result) {
+                return (result, buf);
+            }
+            // A kernel that returns `EAGAIN` from the ring for non-blocking sockets.
+            if let Err(e) = self.ready(Interest::READABLE).await {
+                return (Err(e), buf);
+            }
+        }
+    }
+
+    /// Send some of `buf`'s bytes.
+    pub(crate) async fn send_owned<B: IoBuf>(&self, buf: B, datagram: bool) -> BufResult<usize, B> {
+        let mut buf = buf;
+        loop {
+            let (result, back) = Op::new(send::Send::new(self.raw(), buf, datagram)).await;
+            buf = back;
+            if !would_block(&result) {
+                return (result, buf);
+            }
+            if let Err(e) = self.ready(Interest::WRITABLE).await {
+                return (Err(e), buf);
+            }
+        }
+    }
+
+    /// Fill `buf` to its capacity; `UnexpectedEof` if the stream ends first.
+    pub(crate) async fn recv_exact_owned<B: IoBufMut>(&self, buf: B) -> BufResult<(), B> {
+        let total = buf.bytes_total();
+        let mut filled = 0;
+        let mut tail = Tail::new(buf, 0);
+        while filled < total {
+            let (result, back) = self.recv_owned(tail).await;
+            let buf = back.into_inner();
+            match result {
+                Ok(0) => {
+                    let err = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "the peer closed the stream after {filled} of {total} bytes were read"
+                        ),
+                    );
+                    return (Err(err), buf);
+                }
+                Ok(n) => filled += n,
+                Err(e) => return (Err(e), buf),
+            }
+            tail = Tail::new(buf, filled);
+        }
+        (Ok(()), tail.into_inner())
+    }
+
+    /// Send all of `buf`'s bytes.
+    pub(crate) async fn send_all_owned<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
+        let total = buf.bytes_init();
+        let mut sent = 0;
+        let mut tail = Tail::new(buf, 0);
+        while sent < total {
+            let (result, back) = self.send_owned(tail, false).await;
+            let buf = back.into_inner();
+            match result {
+                Ok(0) => {
+                    let err = io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        format!("the socket accepted no more bytes after {sent} of {total}"),
+                    );
+                    return (Err(err), buf);
+                }
+                Ok(n) => sent += n,
+                Err(e) => return (Err(e), buf),
+            }
+            tail = Tail::new(buf, sent);
+        }
+        (Ok(()), tail.into_inner())
+    }
+
+    /// Receive one datagram into `buf`, with the sender's address.
+    pub(crate) async fn recv_from_owned<B: IoBufMut>(
+        &self,
+        buf: B,
+    ) -> BufResult<(usize, RawAddr), B> {
+        let mut buf = buf;
+        loop {
+            let (result, back) = Op::new(recv_from::RecvFrom::new(self.raw(), buf)).await;
+            buf = back;
+            if !would_block(&result) {
+                return (result, buf);
+            }
+            if let Err(e) = self.ready(Interest::READABLE).await {
+                return (Err(e), buf);
+            }
+        }
+    }
+
+    /// Send `buf` as one datagram to `to`.
+    pub(crate) async fn send_to_owned<B: IoBuf>(&self, buf: B, to: RawAddr) -> BufResult<usize, B> {
+        let mut buf = buf;
+        loop {
+            let (result, back) = Op::new(send_to::SendTo::new(self.raw(), buf, to)).await;
+            buf = back;
+            if !would_block(&result) {
+                return (result, buf);
+            }
+            if let Err(e) = self.ready(Interest::WRITABLE).await {
+                return (Err(e), buf);
+            }
+        }
+    }
+
+    /// Accept one connection: a non-blocking descriptor and the peer's address.
+    pub(crate) async fn accept(&self) -> io::Result<(OwnedFd, RawAddr)> {
+        loop {
+            let result = Op::new(accept::Accept::new(self.raw())).await;
+            if !would_block(&result) {
+                return result;
+            }
+            self.ready(Interest::READABLE).await?;
+        }
+    }
+
+    /// Connect to `addr`, waiting for the handshake to finish.
+    pub(crate) async fn connect(&self, addr: RawAddr) -> io::Result<()> {
+        match Op::new(connect::Connect::new(self.raw(), addr)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EISCONN) => Ok(()),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EALREADY)) => {
+                // Under way: writable means finished, and `SO_ERROR` says how.
+                self.ready(Interest::WRITABLE).await?;
+                match self.sock().take_error()? {
+                    None => Ok(()),
+                    Some(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl AsFd for IoSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

@@ -1,0 +1,191 @@
+//! The poll-based I/O traits on Zokio's streams: tokio's `AsyncRead`/`AsyncWrite`
+//! (feature `tokio-io`, on by default) and futures' (feature `futures-io`), so that
+//! hyper, codecs and TLS crates run over Zokio's sockets unchanged.
+//!
+//! They use readiness on both drivers: try the system call, and when it would block
+//! wait for readiness and try again (`IoSocket::poll_io`). The borrowed buffer is
+//! only ever used by that synchronous call, never handed to the kernel to keep.
+//! Writes complete at once and so need no flushing. This file must never add
+//! behaviour of its own: each impl forwards to the socket.
+
+use std::io;
+use std::task::{ready, Context, Poll};
+
+use super::io_socket::IoSocket;
+use crate::io::Interest;
+
+impl IoSocket {
+    #[cfg(feature = "futures-io")]
+    pub(crate) fn poll_read_slice(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Interest::READABLE, || self.try_recv(buf))
+    }
+
+    pub(crate) fn poll_write_slice(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Interest::WRITABLE, || self.try_send(buf))
+    }
+
+    pub(crate) fn poll_write_slices(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Interest::WRITABLE, || self.try_send_vectored(bufs))
+    }
+
+    /// Shut the write direction down; the peer then reads end of stream.
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        match self.sock().shutdown(std::net::Shutdown::Write) {
+            // Already reset by the peer: there is nothing left to shut down.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            result => result,
+        }
+    }
+
+    #[cfg(feature = "tokio-io")]
+    pub(crate) fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        // SAFETY: `try_recv_uninit` only writes into the unfilled part, and only the
+        // bytes it reports are marked initialised below.
+        let unfilled = unsafe { buf.unfilled_mut() };
+        let n = ready!(self.poll_io(cx, Interest::READABLE, || self.try_recv_uninit(unfilled)))?;
+        // SAFETY: the kernel initialised the first `n` unfilled bytes.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Implement both trait families for a reading type and a writing type whose socket
+/// `$io` reaches.
+macro_rules! poll_read_impls {
+    ([$($gen:tt)*] $ty:ty, |$s:ident| $io:expr) => {
+        #[cfg(feature = "tokio-io")]
+        impl<$($gen)*> tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $s = &*self;
+                $io.poll_read_buf(cx, buf)
+            }
+        }
+
+        #[cfg(feature = "futures-io")]
+        impl<$($gen)*> futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $s = &*self;
+                $io.poll_read_slice(cx, buf)
+            }
+        }
+    };
+}
+
+macro_rules! poll_write_impls {
+    ([$($gen:tt)*] $ty:ty, |$s:ident| $io:expr) => {
+        #[cfg(feature = "tokio-io")]
+        impl<$($gen)*> tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $s = &*self;
+                $io.poll_write_slice(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $s = &*self;
+                $io.poll_write_slices(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $s = &*self;
+                std::task::Poll::Ready($io.shutdown_write())
+            }
+        }
+
+        #[cfg(feature = "futures-io")]
+        impl<$($gen)*> futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $s = &*self;
+                $io.poll_write_slice(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $s = &*self;
+                $io.poll_write_slices(cx, bufs)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $s = &*self;
+                std::task::Poll::Ready($io.shutdown_write())
+            }
+        }
+    };
+}
+
+use super::split::sealed::Stream;
+use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use super::tcp::TcpStream;
+use super::unix::UnixStream;
+
+poll_read_impls!([] TcpStream, |s| s.io());
+poll_write_impls!([] TcpStream, |s| s.io());
+poll_read_impls!([] UnixStream, |s| s.io());
+poll_write_impls!([] UnixStream, |s| s.io());
+poll_read_impls!(['a, S: Stream] ReadHalf<'a, S>, |s| s.stream().io());
+poll_write_impls!(['a, S: Stream] WriteHalf<'a, S>, |s| s.stream().io());
+poll_read_impls!([S: Stream] OwnedReadHalf<S>, |s| s.stream().io());
+poll_write_impls!([S: Stream] OwnedWriteHalf<S>, |s| s.stream().io());

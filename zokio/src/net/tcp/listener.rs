@@ -1,0 +1,136 @@
+//! `TcpListener`: accepts TCP connections. When the process or the system runs out
+//! of descriptors (`EMFILE`, `ENFILE`) or memory, `accept` backs off and retries
+//! instead of failing or spinning, so the server keeps serving the connections it
+//! has; it says so at `warn` level. Must never block a worker.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::time::Duration;
+
+use super::socket::{inet, TcpSocket};
+use super::TcpStream;
+use crate::net::addr::{resolve, try_each, ToSocketAddrs};
+use crate::net::io_socket::IoSocket;
+
+/// A TCP socket listening for connections.
+pub struct TcpListener {
+    io: IoSocket,
+}
+
+/// The first pause after running out of descriptors, and the longest one.
+const BACKOFF_START: Duration = Duration::from_millis(5);
+const BACKOFF_MAX: Duration = Duration::from_millis(500);
+
+impl TcpListener {
+    /// Bind to `addr` (the first of its addresses that works) and listen, with
+    /// `SO_REUSEADDR` set as tokio does. A taken port gives `AddrInUse`, naming the
+    /// address.
+    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        let addrs = resolve(&addr).await?;
+        try_each(addrs, |addr| async move {
+            let socket = TcpSocket::new_for(&addr)?;
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            socket.listen(1024)
+        })
+        .await
+    }
+
+    pub(crate) fn from_socket(io: IoSocket) -> TcpListener {
+        TcpListener { io }
+    }
+
+    /// Accept the next connection. Running out of descriptors or memory is not an
+    /// error here: the listener waits (5 ms, doubling to 500 ms) and tries again.
+    /// A connection the peer aborted before it was accepted is skipped.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let mut backoff = BACKOFF_START;
+        loop {
+            match self.io.accept().await {
+                Ok((fd, peer)) => {
+                    let stream = TcpStream::from_socket(IoSocket::from_nonblocking(fd));
+                    return Ok((stream, peer.to_inet()?));
+                }
+                Err(e) if out_of_resources(&e) => {
+                    if backoff == BACKOFF_START {
+                        log::warn!(
+                            "TcpListener::accept: {e}; pausing new connections and retrying \
+                             (raise `ulimit -n` if this persists)"
+                        );
+                    }
+                    crate::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The address listened on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        inet(self.io.sock().local_addr()?)
+    }
+
+    /// Wrap a `std` listener; it is switched to non-blocking mode.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            io: IoSocket::new(listener.into())?,
+        })
+    }
+
+    /// Hand the listener back to `std` (still in non-blocking mode, as in tokio).
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        Ok(self.io.into_fd().into())
+    }
+
+    /// The IP time-to-live of accepted connections.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.sock().ttl_v4()
+    }
+
+    /// Set the IP time-to-live.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.sock().set_ttl_v4(ttl)
+    }
+}
+
+/// Errors that mean "not now": the process, the system or the kernel ran out of
+/// something that closing connections gives back.
+fn out_of_resources(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("fd", &self.io.raw())
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.raw()
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
+impl TryFrom<std::net::TcpListener> for TcpListener {
+    type Error = io::Error;
+
+    fn try_from(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        TcpListener::from_std(listener)
+    }
+}

@@ -1,0 +1,159 @@
+//! `TcpSocket`: a TCP socket before it is a listener or a stream, for setting
+//! options (`SO_REUSEADDR`, `SO_REUSEPORT`, buffer sizes) first, as in tokio. Must
+//! never block: the descriptor is non-blocking from its creation.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::{TcpListener, TcpStream};
+use crate::driver::op::addr::RawAddr;
+use crate::net::addr::addr_error;
+use crate::net::io_socket::IoSocket;
+
+/// A TCP socket that has not yet become a listener or a stream.
+#[derive(Debug)]
+pub struct TcpSocket {
+    inner: Socket,
+}
+
+impl TcpSocket {
+    /// A new IPv4 socket.
+    pub fn new_v4() -> io::Result<TcpSocket> {
+        TcpSocket::new(Domain::IPV4)
+    }
+
+    /// A new IPv6 socket.
+    pub fn new_v6() -> io::Result<TcpSocket> {
+        TcpSocket::new(Domain::IPV6)
+    }
+
+    pub(crate) fn new_for(addr: &SocketAddr) -> io::Result<TcpSocket> {
+        TcpSocket::new(Domain::for_address(*addr))
+    }
+
+    fn new(domain: Domain) -> io::Result<TcpSocket> {
+        let ty = Type::STREAM.nonblocking().cloexec();
+        let inner = Socket::new(domain, ty, Some(Protocol::TCP)).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("creating a TCP socket failed: {e} (out of descriptors? see `ulimit -n`)"),
+            )
+        })?;
+        Ok(TcpSocket { inner })
+    }
+
+    /// Allow binding an address still in `TIME_WAIT` (`SO_REUSEADDR`).
+    pub fn set_reuseaddr(&self, reuseaddr: bool) -> io::Result<()> {
+        self.inner.set_reuse_address(reuseaddr)
+    }
+
+    /// Whether `SO_REUSEADDR` is set.
+    pub fn reuseaddr(&self) -> io::Result<bool> {
+        self.inner.reuse_address()
+    }
+
+    /// Allow several sockets to bind the same address, the kernel spreading
+    /// connections over them (`SO_REUSEPORT`).
+    pub fn set_reuseport(&self, reuseport: bool) -> io::Result<()> {
+        self.inner.set_reuse_port(reuseport)
+    }
+
+    /// Whether `SO_REUSEPORT` is set.
+    pub fn reuseport(&self) -> io::Result<bool> {
+        self.inner.reuse_port()
+    }
+
+    /// Set the send buffer size (`SO_SNDBUF`).
+    pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.inner.set_send_buffer_size(size as usize)
+    }
+
+    /// The send buffer size.
+    pub fn send_buffer_size(&self) -> io::Result<u32> {
+        self.inner.send_buffer_size().map(|n| n as u32)
+    }
+
+    /// Set the receive buffer size (`SO_RCVBUF`).
+    pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.inner.set_recv_buffer_size(size as usize)
+    }
+
+    /// The receive buffer size.
+    pub fn recv_buffer_size(&self) -> io::Result<u32> {
+        self.inner.recv_buffer_size().map(|n| n as u32)
+    }
+
+    /// Disable Nagle's algorithm (`TCP_NODELAY`) on the future stream.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.inner.set_tcp_nodelay(nodelay)
+    }
+
+    /// Bind to `addr`. A taken address gives `AddrInUse`, naming it.
+    pub fn bind(&self, addr: SocketAddr) -> io::Result<()> {
+        self.inner
+            .bind(&addr.into())
+            .map_err(|e| addr_error(e, "bind to", addr))
+    }
+
+    /// The address bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        inet(self.inner.local_addr()?)
+    }
+
+    /// Turn into a listener with room for `backlog` pending connections.
+    pub fn listen(self, backlog: u32) -> io::Result<TcpListener> {
+        let backlog = backlog.min(i32::MAX as u32) as i32;
+        self.inner.listen(backlog)?;
+        Ok(TcpListener::from_socket(IoSocket::from_nonblocking(
+            self.inner.into(),
+        )))
+    }
+
+    /// Connect to `addr`. A closed port gives `ConnectionRefused`.
+    pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
+        let io = IoSocket::from_nonblocking(self.inner.into());
+        io.connect(RawAddr::from_inet(&addr))
+            .await
+            .map_err(|e| addr_error(e, "connect to", addr))?;
+        Ok(TcpStream::from_socket(io))
+    }
+
+    /// Wrap a socket made elsewhere; it is switched to non-blocking mode.
+    pub fn from_std_stream(stream: std::net::TcpStream) -> TcpSocket {
+        let inner = Socket::from(stream);
+        // Cannot fail for a valid descriptor, and the first operation reports a bad one.
+        let _ = inner.set_nonblocking(true);
+        TcpSocket { inner }
+    }
+}
+
+/// A `socket2` address that must be IPv4 or IPv6.
+pub(crate) fn inet(addr: socket2::SockAddr) -> io::Result<SocketAddr> {
+    addr.as_socket().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the socket has an address that is not IPv4 or IPv6",
+        )
+    })
+}
+
+impl AsRawFd for TcpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+impl From<TcpSocket> for OwnedFd {
+    fn from(socket: TcpSocket) -> OwnedFd {
+        socket.inner.into()
+    }
+}

@@ -1,0 +1,101 @@
+//! `UnixListener`: accepts connections on a Unix socket path. Like `TcpListener`, it
+//! backs off instead of failing when descriptors run out. Must never block a worker.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::path::Path;
+use std::time::Duration;
+
+use socket2::{SockAddr, Type};
+
+use super::stream::unix_socket;
+use super::{SocketAddr, UnixStream};
+use crate::net::addr::addr_error;
+use crate::net::io_socket::IoSocket;
+
+/// A Unix socket listening for connections.
+pub struct UnixListener {
+    io: IoSocket,
+}
+
+impl UnixListener {
+    /// Bind to `path` and listen. The path must not exist yet (`AddrInUse`
+    /// otherwise, naming it). Like tokio's, this is not `async`.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        let path = path.as_ref();
+        let socket = unix_socket(Type::STREAM)?;
+        let addr = SockAddr::unix(path)?;
+        socket
+            .bind(&addr)
+            .map_err(|e| addr_error(e, "bind to", path.display()))?;
+        socket.listen(1024)?;
+        Ok(UnixListener {
+            io: IoSocket::from_nonblocking(socket.into()),
+        })
+    }
+
+    /// Accept the next connection, backing off while descriptors or memory run out.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        let mut backoff = Duration::from_millis(5);
+        loop {
+            match self.io.accept().await {
+                Ok((fd, _)) => {
+                    let stream = UnixStream::from_socket(IoSocket::from_nonblocking(fd));
+                    let peer = stream.peer_addr()?;
+                    return Ok((stream, peer));
+                }
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                    ) =>
+                {
+                    log::warn!("UnixListener::accept: {e}; retrying in {backoff:?}");
+                    crate::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(500));
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The address listened on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io
+            .with_std(|s: &std::os::unix::net::UnixListener| s.local_addr())
+    }
+
+    /// Wrap a `std` listener; it is switched to non-blocking mode.
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        Ok(UnixListener {
+            io: IoSocket::new(listener.into())?,
+        })
+    }
+
+    /// Hand the listener back to `std` (still in non-blocking mode).
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        Ok(self.io.into_fd().into())
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("fd", &self.io.raw())
+            .finish()
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.raw()
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
