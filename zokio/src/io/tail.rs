@@ -54,7 +54,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tail_sees_only_the_rest() {
+    fn miri_tail_sees_only_the_rest() {
         let tail = Tail::new(b"hello".to_vec(), 2);
         assert_eq!(tail.bytes_init(), 3);
         // SAFETY: the tail's bytes are the Vec's last three.

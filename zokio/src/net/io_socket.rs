@@ -18,6 +18,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawF
 use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::task::{ready, Context, Poll};
+use std::time::Duration;
 
 use crate::driver::op::addr::RawAddr;
 use crate::driver::op::poll::PollReady;
@@ -34,6 +35,19 @@ pub struct IoSocket {
     /// Declared last so that it closes last: a wait still in flight is cancelled
     /// before the descriptor goes.
     fd: OwnedFd,
+}
+
+/// The first pause of `accept` after running out of descriptors, and the longest.
+const ACCEPT_BACKOFF_START: Duration = Duration::from_millis(5);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_millis(500);
+
+/// Errors that mean "not now": the process, the system or the kernel ran out of
+/// something that closing connections gives back.
+fn out_of_resources(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
 /// Whether a result says "try again once ready".
@@ -328,13 +342,34 @@ impl IoSocket {
     }
 
     /// Accept one connection: a non-blocking descriptor and the peer's address.
+    ///
+    /// Running out of descriptors or memory is not an error here: the listener
+    /// waits (5 ms, doubling up to 500 ms) and tries again, saying so once at `warn`
+    /// level, so that a server keeps serving the connections it has instead of
+    /// dying or spinning. A connection the peer aborted before it was accepted is
+    /// skipped.
     pub(crate) async fn accept(&self) -> io::Result<(OwnedFd, RawAddr)> {
+        let mut backoff = ACCEPT_BACKOFF_START;
         loop {
             let result = Op::new(accept::Accept::new(self.raw())).await;
-            if !would_block(&result) {
-                return result;
+            match result {
+                Ok(accepted) => return Ok(accepted),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.ready(Interest::READABLE).await?;
+                }
+                Err(e) if out_of_resources(&e) => {
+                    if backoff == ACCEPT_BACKOFF_START {
+                        log::warn!(
+                            "accept: {e}; pausing new connections and retrying \
+                             (raise `ulimit -n` if this persists)"
+                        );
+                    }
+                    crate::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
+                Err(e) => return Err(e),
             }
-            self.ready(Interest::READABLE).await?;
         }
     }
 

@@ -1,13 +1,12 @@
 //! `TcpListener`: accepts TCP connections. When the process or the system runs out
 //! of descriptors (`EMFILE`, `ENFILE`) or memory, `accept` backs off and retries
-//! instead of failing or spinning, so the server keeps serving the connections it
-//! has; it says so at `warn` level. Must never block a worker.
+//! instead of failing or spinning (see `IoSocket::accept`), so the server keeps
+//! serving the connections it has. Must never block a worker.
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::time::Duration;
 
 use super::socket::{inet, TcpSocket};
 use super::TcpStream;
@@ -18,10 +17,6 @@ use crate::net::io_socket::IoSocket;
 pub struct TcpListener {
     io: IoSocket,
 }
-
-/// The first pause after running out of descriptors, and the longest one.
-const BACKOFF_START: Duration = Duration::from_millis(5);
-const BACKOFF_MAX: Duration = Duration::from_millis(500);
 
 impl TcpListener {
     /// Bind to `addr` (the first of its addresses that works) and listen, with
@@ -43,30 +38,13 @@ impl TcpListener {
     }
 
     /// Accept the next connection. Running out of descriptors or memory is not an
-    /// error here: the listener waits (5 ms, doubling to 500 ms) and tries again.
-    /// A connection the peer aborted before it was accepted is skipped.
+    /// error here: the listener waits (5 ms, doubling to 500 ms) and tries again,
+    /// so the server keeps serving what it has. A connection the peer aborted
+    /// before it was accepted is skipped.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let mut backoff = BACKOFF_START;
-        loop {
-            match self.io.accept().await {
-                Ok((fd, peer)) => {
-                    let stream = TcpStream::from_socket(IoSocket::from_nonblocking(fd));
-                    return Ok((stream, peer.to_inet()?));
-                }
-                Err(e) if out_of_resources(&e) => {
-                    if backoff == BACKOFF_START {
-                        log::warn!(
-                            "TcpListener::accept: {e}; pausing new connections and retrying \
-                             (raise `ulimit -n` if this persists)"
-                        );
-                    }
-                    crate::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
-                }
-                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let (fd, peer) = self.io.accept().await?;
+        let stream = TcpStream::from_socket(IoSocket::from_nonblocking(fd));
+        Ok((stream, peer.to_inet()?))
     }
 
     /// The address listened on.
@@ -95,15 +73,6 @@ impl TcpListener {
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.sock().set_ttl_v4(ttl)
     }
-}
-
-/// Errors that mean "not now": the process, the system or the kernel ran out of
-/// something that closing connections gives back.
-fn out_of_resources(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
 }
 
 impl fmt::Debug for TcpListener {

@@ -5,7 +5,6 @@ use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
-use std::time::Duration;
 
 use socket2::{SockAddr, Type};
 
@@ -37,28 +36,10 @@ impl UnixListener {
 
     /// Accept the next connection, backing off while descriptors or memory run out.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let mut backoff = Duration::from_millis(5);
-        loop {
-            match self.io.accept().await {
-                Ok((fd, _)) => {
-                    let stream = UnixStream::from_socket(IoSocket::from_nonblocking(fd));
-                    let peer = stream.peer_addr()?;
-                    return Ok((stream, peer));
-                }
-                Err(e)
-                    if matches!(
-                        e.raw_os_error(),
-                        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-                    ) =>
-                {
-                    log::warn!("UnixListener::accept: {e}; retrying in {backoff:?}");
-                    crate::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(500));
-                }
-                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let (fd, _) = self.io.accept().await?;
+        let stream = UnixStream::from_socket(IoSocket::from_nonblocking(fd));
+        let peer = stream.peer_addr()?;
+        Ok((stream, peer))
     }
 
     /// The address listened on.
