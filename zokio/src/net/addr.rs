@@ -127,10 +127,9 @@ async fn lookup(name: String) -> io::Result<Vec<SocketAddr>> {
     });
     match handle.await {
         Ok(result) => result,
-        Err(join) => Err(io::Error::new(
-            io::ErrorKind::Other,
-            format!("the name lookup task did not finish: {join}"),
-        )),
+        Err(join) => Err(io::Error::other(format!(
+            "the name lookup task did not finish: {join}"
+        ))),
     }
 }
 

@@ -100,7 +100,7 @@ impl RawAddr {
     }
 
     /// The address as an IP socket address; an error for other families.
-    pub(crate) fn to_inet(&self) -> io::Result<SocketAddr> {
+    pub(crate) fn to_inet(self) -> io::Result<SocketAddr> {
         match self.storage.ss_family as libc::c_int {
             libc::AF_INET => {
                 // SAFETY: the family says the storage holds a `sockaddr_in`, and the
