@@ -11,7 +11,7 @@
 //! Must never block a worker, and never hand the kernel a borrowed buffer to keep:
 //! borrowed buffers only ever meet synchronous system calls.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
@@ -26,10 +26,12 @@ use crate::driver::op::{accept, connect, recv, recv_from, send, send_to, Op};
 use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready, Tail};
 use crate::task::coop;
 
+use super::read_ahead::ReadSide;
+
 #[doc(hidden)]
 pub struct IoSocket {
-    /// The readiness wait of the poll-based reader (`poll_read`), kept between polls.
-    read_wait: Mutex<Option<Op<PollReady>>>,
+    /// The poll-based reader's state (`poll_read`), kept between polls.
+    read_side: Mutex<ReadSide>,
     /// The same for the poll-based writer.
     write_wait: Mutex<Option<Op<PollReady>>>,
     /// Declared last so that it closes last: a wait still in flight is cancelled
@@ -65,7 +67,7 @@ impl IoSocket {
     /// Take `fd`, which is already non-blocking (accepted or created so).
     pub(crate) fn from_nonblocking(fd: OwnedFd) -> IoSocket {
         IoSocket {
-            read_wait: Mutex::new(None),
+            read_side: Mutex::new(ReadSide::new()),
             write_wait: Mutex::new(None),
             fd,
         }
@@ -92,11 +94,11 @@ impl IoSocket {
     /// Give the descriptor back, after cancelling any readiness wait.
     pub(crate) fn into_fd(self) -> OwnedFd {
         let IoSocket {
-            read_wait,
+            read_side,
             write_wait,
             fd,
         } = self;
-        drop((read_wait, write_wait));
+        drop((read_side, write_wait));
         fd
     }
 
@@ -127,21 +129,26 @@ impl IoSocket {
         }
     }
 
-    /// The poll-based form of `io`, for `AsyncRead` / `AsyncWrite`: one waiter per
-    /// direction, as those traits allow. The wait is kept between polls.
-    pub(crate) fn poll_io<R>(
+    /// A readiness wait, as an operation to keep between polls.
+    pub(crate) fn readiness(&self, interest: Interest) -> Op<PollReady> {
+        Op::new(PollReady {
+            fd: self.raw(),
+            interest,
+        })
+    }
+
+    /// The poll-based write: run the non-blocking call `f` until it does not block,
+    /// keeping the readiness wait between polls (one waiter, as `AsyncWrite` allows).
+    pub(crate) fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
-        interest: Interest,
         mut f: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let restore = ready!(coop::poll_proceed(cx));
-        let wait = if interest == Interest::WRITABLE {
-            &self.write_wait
-        } else {
-            &self.read_wait
-        };
-        let mut slot = wait.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut slot = self
+            .write_wait
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(op) = slot.as_mut() {
                 let readiness = ready!(Pin::new(op).poll(cx));
@@ -154,10 +161,7 @@ impl IoSocket {
             match f() {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 result if would_block(&result) => {
-                    *slot = Some(Op::new(PollReady {
-                        fd: self.raw(),
-                        interest,
-                    }));
+                    *slot = Some(self.readiness(Interest::WRITABLE));
                 }
                 result => {
                     restore.made_progress();
@@ -165,6 +169,22 @@ impl IoSocket {
                 }
             }
         }
+    }
+
+    /// The poll-based read into possibly uninitialised memory (see `read_ahead.rs`).
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        dst: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let restore = ready!(coop::poll_proceed(cx));
+        let mut side = self
+            .read_side
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let result = ready!(side.poll_read(self, cx, dst));
+        restore.made_progress();
+        Poll::Ready(result)
     }
 
     /// `recv(2)` into a borrowed buffer, never blocking.
@@ -230,6 +250,11 @@ impl IoSocket {
     /// Receive into `buf` (at most its capacity).
     pub(crate) async fn recv_owned<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         let mut buf = buf;
+        // Bytes the poll-based reader already took from the kernel come first.
+        poll_fn(|cx| self.lock_read_side().poll_settle(self, cx)).await;
+        if let Some(result) = self.lock_read_side().take_into(&mut buf) {
+            return (result, buf);
+        }
         loop {
             let (result, back) = Op::new(recv::Recv::new(self.raw(), buf)).await;
             buf = back;
@@ -241,6 +266,12 @@ impl IoSocket {
                 return (Err(e), buf);
             }
         }
+    }
+
+    fn lock_read_side(&self) -> std::sync::MutexGuard<'_, ReadSide> {
+        self.read_side
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Send some of `buf`'s bytes.

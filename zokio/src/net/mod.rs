@@ -42,6 +42,7 @@
 mod addr;
 mod io_socket;
 mod poll_traits;
+mod read_ahead;
 mod split;
 pub mod tcp;
 mod udp;

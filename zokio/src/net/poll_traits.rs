@@ -2,9 +2,10 @@
 //! (feature `tokio-io`, on by default) and futures' (feature `futures-io`), so that
 //! hyper, codecs and TLS crates run over Zokio's sockets unchanged.
 //!
-//! They use readiness on both drivers: try the system call, and when it would block
-//! wait for readiness and try again (`IoSocket::poll_io`). The borrowed buffer is
-//! only ever used by that synchronous call, never handed to the kernel to keep.
+//! Reads read ahead on io_uring and use readiness on epoll (`read_ahead.rs`);
+//! writes try `send(2)` and wait for readiness when it would block. A borrowed
+//! buffer is only ever used by a synchronous call or a copy, never handed to the
+//! kernel to keep.
 //! Writes complete at once and so need no flushing. This file must never add
 //! behaviour of its own: each impl forwards to the socket.
 
@@ -12,7 +13,6 @@ use std::io;
 use std::task::{ready, Context, Poll};
 
 use super::io_socket::IoSocket;
-use crate::io::Interest;
 
 impl IoSocket {
     #[cfg(feature = "futures-io")]
@@ -21,7 +21,10 @@ impl IoSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Interest::READABLE, || self.try_recv(buf))
+        // SAFETY: initialised bytes are valid `MaybeUninit`s, and only initialised
+        // bytes are ever written into them.
+        let dst = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
+        self.poll_read_uninit(cx, dst)
     }
 
     pub(crate) fn poll_write_slice(
@@ -29,7 +32,7 @@ impl IoSocket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Interest::WRITABLE, || self.try_send(buf))
+        self.poll_write_with(cx, || self.try_send(buf))
     }
 
     pub(crate) fn poll_write_slices(
@@ -37,7 +40,7 @@ impl IoSocket {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Interest::WRITABLE, || self.try_send_vectored(bufs))
+        self.poll_write_with(cx, || self.try_send_vectored(bufs))
     }
 
     /// Shut the write direction down; the peer then reads end of stream.
@@ -58,7 +61,7 @@ impl IoSocket {
         // SAFETY: `try_recv_uninit` only writes into the unfilled part, and only the
         // bytes it reports are marked initialised below.
         let unfilled = unsafe { buf.unfilled_mut() };
-        let n = ready!(self.poll_io(cx, Interest::READABLE, || self.try_recv_uninit(unfilled)))?;
+        let n = ready!(self.poll_read_uninit(cx, unfilled))?;
         // SAFETY: the kernel initialised the first `n` unfilled bytes.
         unsafe { buf.assume_init(n) };
         buf.advance(n);
