@@ -7,11 +7,19 @@
 //! one runtime differently from another: anything runtime-specific belongs
 //! in `runtimes`, and workload code in `workloads`. The driver groups
 //! (`groups`: nop rate, timers, cross-thread wake) run after the scheduler
-//! workloads, the same way, with a table of their own.
+//! workloads, the same way, with a table of their own, and the network
+//! groups (`net`: TCP echo against tokio and monoio, HTTP against hyper on
+//! tokio) after those, with their servers' worker counts set apart by
+//! `--net-workers`.
 
 mod group_report;
 mod groups;
 mod io_workloads;
+mod net;
+mod net_client;
+mod net_echo;
+mod net_http;
+mod net_servers;
 mod report;
 mod rss;
 mod runtimes;
@@ -29,14 +37,18 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use groups::Group;
+use net::NetGroup;
 use report::{RunInfo, RuntimeSamples, WorkloadResult};
 use workloads::{Contender, Workload};
 
 const USAGE: &str = "\
-usage: zokio-bench [--quick] [--workers N] [--only NAME[,NAME...]] [--json FILE]
+usage: zokio-bench [--quick] [--workers N] [--net-workers N[,N...]]
+                   [--only NAME[,NAME...]] [--json FILE]
 
-  --quick         fewer runs; the whole run stays under a minute
+  --quick         fewer and shorter runs
   --workers N     worker threads per runtime (default 2)
+  --net-workers L the network servers' worker counts, each run in turn
+                  (default 1,2: the load generator needs a CPU too)
   --only NAMES    run only these workloads or groups, comma-separated
   --json FILE     also write every sample and summary to FILE as JSON
 
@@ -44,6 +56,9 @@ workloads: spawn_many_local, spawn_many_remote, yield_many, ping_pong,
            chained_spawn, imbalance, idle_task_bytes
 groups:    nop_rate, timeout_create, sleep_lateness, cross_thread_wake
            (timers = timeout_create,sleep_lateness)
+network:   echo (TCP ping-pong: zokio vs tokio vs monoio),
+           http (hyper hello world: zokio vs tokio, driven by wrk)
+           (net = echo,http)
 
 Tables show medians and peer/zokio ratios: above 1 means Zokio is faster
 (or, for idle_task_bytes, smaller). The groups' table orients every ratio
@@ -65,6 +80,9 @@ struct Args {
     only: Option<Vec<Workload>>,
     /// Driver groups picked by `--only`; `None` without `--only`.
     groups: Option<Vec<Group>>,
+    /// Network groups picked by `--only`; `None` without `--only`.
+    net: Option<Vec<NetGroup>>,
+    net_workers: Vec<usize>,
     json: Option<PathBuf>,
     rss_child: Option<String>,
     help: bool,
@@ -76,6 +94,8 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         workers: DEFAULT_WORKERS,
         only: None,
         groups: None,
+        net: None,
+        net_workers: net::DEFAULT_WORKERS.to_vec(),
         json: None,
         rss_child: None,
         help: false,
@@ -91,13 +111,24 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                     _ => return Err(format!("--workers wants a positive number, got `{n}`")),
                 };
             }
+            "--net-workers" => args.net_workers = net::parse_workers(&value("worker counts")?)?,
             "--only" => {
                 let names = value("workload names")?;
                 let mut only = Vec::new();
                 let mut groups = Vec::new();
+                let mut nets = Vec::new();
                 for name in names.split(',').filter(|n| !n.is_empty()) {
                     if let Some(w) = Workload::from_name(name) {
                         only.push(w);
+                        continue;
+                    }
+                    let picked_net = NetGroup::expand(name);
+                    if !picked_net.is_empty() {
+                        for g in picked_net {
+                            if !nets.contains(&g) {
+                                nets.push(g);
+                            }
+                        }
                         continue;
                     }
                     let picked = Group::expand(name);
@@ -112,6 +143,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                 }
                 args.only = Some(only);
                 args.groups = Some(groups);
+                args.net = Some(nets);
             }
             "--json" => args.json = Some(PathBuf::from(value("a file name")?)),
             rss::CHILD_FLAG => args.rss_child = Some(value("a runtime name")?),
@@ -322,12 +354,13 @@ fn main() -> ExitCode {
 
     let workloads = args.only.clone().unwrap_or_else(|| Workload::ALL.to_vec());
     let groups = args.groups.clone().unwrap_or_else(|| Group::ALL.to_vec());
+    let nets = args.net.clone().unwrap_or_else(|| NetGroup::ALL.to_vec());
     let info = RunInfo {
         workers: args.workers,
         cpus: thread::available_parallelism().map_or(0, |n| n.get()),
         quick: args.quick,
         plan: if workloads.is_empty() {
-            "driver groups only (their plans are in the notes)".to_string()
+            "groups only (their plans are in the notes)".to_string()
         } else {
             plan_summary(args.quick)
         },
@@ -371,6 +404,13 @@ fn main() -> ExitCode {
         group_results.push(groups::run(g, args.workers, args.quick, &dog));
         eprintln!("  done in {:.1?}", started.elapsed());
     }
+    let mut net_results = Vec::with_capacity(nets.len());
+    for &g in &nets {
+        eprintln!("running {} ...", g.name());
+        let started = Instant::now();
+        net_results.push(net::run(g, &args.net_workers, args.quick, &dog));
+        eprintln!("  done in {:.1?}", started.elapsed());
+    }
 
     println!("{}", report::header(&info));
     if !results.is_empty() {
@@ -382,10 +422,18 @@ fn main() -> ExitCode {
         }
         print!("{}", group_report::table(&group_results));
     }
+    if !net_results.is_empty() {
+        if !results.is_empty() || !group_results.is_empty() {
+            println!();
+        }
+        print!("{}", net::table(&net_results));
+    }
 
     if let Some(path) = &args.json {
         let mut doc = report::json(&info, &results);
         doc["groups"] = group_report::json(&group_results);
+        doc["net"] = net::json(&net_results);
+        doc["net_workers"] = serde_json::json!(args.net_workers);
         let text = match serde_json::to_string_pretty(&doc) {
             Ok(t) => t,
             Err(e) => {
@@ -415,7 +463,8 @@ mod tests {
         let a = parse("").unwrap();
         assert_eq!(a.workers, DEFAULT_WORKERS);
         assert!(!a.quick && a.only.is_none() && a.json.is_none() && a.rss_child.is_none());
-        assert!(a.groups.is_none());
+        assert!(a.groups.is_none() && a.net.is_none());
+        assert_eq!(a.net_workers, net::DEFAULT_WORKERS.to_vec());
     }
 
     #[test]
@@ -429,6 +478,19 @@ mod tests {
         );
         assert_eq!(a.json.unwrap(), PathBuf::from("out.json"));
         assert_eq!(a.groups.unwrap(), vec![]);
+        assert_eq!(a.net.unwrap(), vec![]);
+    }
+
+    #[test]
+    fn network_groups_and_workers() {
+        let a = parse("--only echo,nop_rate --net-workers 2,4").unwrap();
+        assert_eq!(a.net.unwrap(), vec![NetGroup::Echo]);
+        assert_eq!(a.groups.unwrap(), vec![Group::NopRate]);
+        assert_eq!(a.net_workers, vec![2, 4]);
+        let a = parse("--only net,http").unwrap();
+        assert_eq!(a.net.unwrap(), vec![NetGroup::Echo, NetGroup::Http]);
+        assert!(parse("--net-workers 0").is_err());
+        assert!(parse("--net-workers").is_err());
     }
 
     #[test]

@@ -16,13 +16,15 @@ use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use crate::driver::op::accept::Stash;
 use crate::driver::op::addr::RawAddr;
+use crate::driver::op::keep_fd::KeepFd;
 use crate::driver::op::poll::PollReady;
-use crate::driver::op::{accept, connect, recv, recv_from, send, send_to, Op};
+use crate::driver::op::{accept, connect, os_code, recv, recv_from, send, send_to, Op, OpKind};
 use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready, Tail};
 use crate::task::coop;
 
@@ -33,10 +35,13 @@ pub struct IoSocket {
     /// The poll-based reader's state (`poll_read`), kept between polls.
     read_side: Mutex<ReadSide>,
     /// The same for the poll-based writer.
-    write_wait: Mutex<Option<Op<PollReady>>>,
-    /// Declared last so that it closes last: a wait still in flight is cancelled
-    /// before the descriptor goes.
-    fd: OwnedFd,
+    write_wait: Mutex<Option<Op<KeepFd<PollReady>>>>,
+    /// Connections a dropped `accept` took from the kernel (listeners only; made on
+    /// first use).
+    stash: OnceLock<Stash>,
+    /// Shared with every operation on the socket, so the descriptor closes only
+    /// when the last one is over (see `driver/op/keep_fd.rs`).
+    fd: Arc<OwnedFd>,
 }
 
 /// The first pause of `accept` after running out of descriptors, and the longest.
@@ -47,7 +52,7 @@ const ACCEPT_BACKOFF_MAX: Duration = Duration::from_millis(500);
 /// something that closing connections gives back.
 fn out_of_resources(e: &io::Error) -> bool {
     matches!(
-        e.raw_os_error(),
+        os_code(e),
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
     )
 }
@@ -69,7 +74,8 @@ impl IoSocket {
         IoSocket {
             read_side: Mutex::new(ReadSide::new()),
             write_wait: Mutex::new(None),
-            fd,
+            stash: OnceLock::new(),
+            fd: Arc::new(fd),
         }
     }
 
@@ -79,7 +85,7 @@ impl IoSocket {
 
     /// The socket for `socket2`'s option setters and getters.
     pub(crate) fn sock(&self) -> socket2::SockRef<'_> {
-        socket2::SockRef::from(&self.fd)
+        socket2::SockRef::from(&*self.fd)
     }
 
     /// Run `f` on a `std` view of the descriptor (for what `socket2` lacks, such as
@@ -92,22 +98,22 @@ impl IoSocket {
     }
 
     /// Give the descriptor back, after cancelling any readiness wait.
-    pub(crate) fn into_fd(self) -> OwnedFd {
+    pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
         let IoSocket {
             read_side,
             write_wait,
+            stash,
             fd,
         } = self;
-        drop((read_side, write_wait));
-        fd
+        drop((read_side, write_wait, stash));
+        // An operation dropped early may still hold a share for a moment; then the
+        // caller gets a duplicate of the same socket.
+        Arc::try_unwrap(fd).or_else(|shared| shared.try_clone())
     }
 
     /// Wait until the socket is ready for `interest`.
     pub(crate) fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
-        Op::new(PollReady {
-            fd: self.raw(),
-            interest,
-        })
+        self.readiness(interest)
     }
 
     /// Run the non-blocking call `f` until it does not block, waiting for
@@ -130,10 +136,18 @@ impl IoSocket {
     }
 
     /// A readiness wait, as an operation to keep between polls.
-    pub(crate) fn readiness(&self, interest: Interest) -> Op<PollReady> {
-        Op::new(PollReady {
+    pub(crate) fn readiness(&self, interest: Interest) -> Op<KeepFd<PollReady>> {
+        self.op(PollReady {
             fd: self.raw(),
             interest,
+        })
+    }
+
+    /// An operation on this socket, holding the descriptor open until it is over.
+    pub(crate) fn op<K: OpKind>(&self, kind: K) -> Op<KeepFd<K>> {
+        Op::new(KeepFd {
+            kind,
+            _fd: self.fd.clone(),
         })
     }
 
@@ -256,7 +270,7 @@ impl IoSocket {
             return (result, buf);
         }
         loop {
-            let (result, back) = Op::new(recv::Recv::new(self.raw(), buf)).await;
+            let (result, back) = self.op(recv::Recv::new(self.raw(), buf)).await;
             buf = back;
             if !would_block(&result) {
                 return (result, buf);
@@ -278,7 +292,7 @@ impl IoSocket {
     pub(crate) async fn send_owned<B: IoBuf>(&self, buf: B, datagram: bool) -> BufResult<usize, B> {
         let mut buf = buf;
         loop {
-            let (result, back) = Op::new(send::Send::new(self.raw(), buf, datagram)).await;
+            let (result, back) = self.op(send::Send::new(self.raw(), buf, datagram)).await;
             buf = back;
             if !would_block(&result) {
                 return (result, buf);
@@ -346,7 +360,7 @@ impl IoSocket {
     ) -> BufResult<(usize, RawAddr), B> {
         let mut buf = buf;
         loop {
-            let (result, back) = Op::new(recv_from::RecvFrom::new(self.raw(), buf)).await;
+            let (result, back) = self.op(recv_from::RecvFrom::new(self.raw(), buf)).await;
             buf = back;
             if !would_block(&result) {
                 return (result, buf);
@@ -361,7 +375,7 @@ impl IoSocket {
     pub(crate) async fn send_to_owned<B: IoBuf>(&self, buf: B, to: RawAddr) -> BufResult<usize, B> {
         let mut buf = buf;
         loop {
-            let (result, back) = Op::new(send_to::SendTo::new(self.raw(), buf, to)).await;
+            let (result, back) = self.op(send_to::SendTo::new(self.raw(), buf, to)).await;
             buf = back;
             if !would_block(&result) {
                 return (result, buf);
@@ -382,7 +396,14 @@ impl IoSocket {
     pub(crate) async fn accept(&self) -> io::Result<(OwnedFd, RawAddr)> {
         let mut backoff = ACCEPT_BACKOFF_START;
         loop {
-            let result = Op::new(accept::Accept::new(self.raw())).await;
+            let stash = self.stash.get_or_init(Stash::default);
+            let kept = stash.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            if let Some(accepted) = kept {
+                return Ok(accepted);
+            }
+            let result = self
+                .op(accept::Accept::new(self.raw(), stash.clone()))
+                .await;
             match result {
                 Ok(accepted) => return Ok(accepted),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -398,7 +419,7 @@ impl IoSocket {
                     crate::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 }
-                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
+                Err(e) if os_code(&e) == Some(libc::ECONNABORTED) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -406,7 +427,7 @@ impl IoSocket {
 
     /// Connect to `addr`, waiting for the handshake to finish.
     pub(crate) async fn connect(&self, addr: RawAddr) -> io::Result<()> {
-        match Op::new(connect::Connect::new(self.raw(), addr)).await {
+        match self.op(connect::Connect::new(self.raw(), addr)).await {
             Ok(()) => Ok(()),
             Err(e) if e.raw_os_error() == Some(libc::EISCONN) => Ok(()),
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EALREADY)) => {

@@ -19,6 +19,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::io_socket::IoSocket;
+use crate::driver::op::keep_fd::KeepFd;
 use crate::driver::op::poll::PollReady;
 use crate::driver::op::recv::Recv;
 use crate::driver::op::Op;
@@ -33,9 +34,9 @@ pub(crate) enum ReadSide {
     /// Nothing in flight; `spare` is a read-ahead buffer kept for the next one.
     Idle { spare: Option<Vec<u8>> },
     /// Waiting for readiness, then `recv(2)` into the caller's buffer.
-    Waiting(Op<PollReady>),
+    Waiting(Op<KeepFd<PollReady>>),
     /// A ring `recv` into the read-ahead buffer.
-    Receiving(Op<Recv<Vec<u8>>>),
+    Receiving(Op<KeepFd<Recv<Vec<u8>>>>),
     /// Bytes read ahead and not yet handed out: `buf[pos..]`.
     Buffered { buf: Vec<u8>, pos: usize },
     /// The read-ahead failed; the next read reports it.
@@ -116,7 +117,7 @@ impl ReadSide {
                         let mut buf = spare.unwrap_or_default();
                         buf.clear();
                         buf.reserve(dst.len().clamp(READ_AHEAD_MIN, READ_AHEAD_MAX));
-                        *self = ReadSide::Receiving(Op::new(Recv::new(io.raw(), buf)));
+                        *self = ReadSide::Receiving(io.op(Recv::new(io.raw(), buf)));
                         continue;
                     }
                     match io.try_recv_uninit(dst) {

@@ -47,7 +47,7 @@ impl UdpSocket {
 
     /// Hand the socket back to `std` (still in non-blocking mode).
     pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
-        Ok(self.io.into_fd().into())
+        Ok(self.io.into_fd()?.into())
     }
 
     /// Send to and receive from `addr` only (the first of its addresses that works).

@@ -1,23 +1,30 @@
 //! `accept`: take the next connection from a listening socket. The new descriptor is
 //! non-blocking and close-on-exec. A connection accepted after the future was dropped
-//! is closed here, never leaked. Must never touch the listener's own flags.
+//! goes to the listener's stash for the next `accept`, never lost or leaked. Must
+//! never touch the listener's own flags.
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::addr::RawAddr;
 use super::{cvt, with_context, EpollWait, OpKind};
 
+/// Connections accepted for futures that were dropped, kept for the next `accept`.
+pub(crate) type Stash = Arc<Mutex<Vec<(OwnedFd, RawAddr)>>>;
+
 pub(crate) struct Accept {
     fd: RawFd,
     peer: RawAddr,
+    stash: Stash,
 }
 
 impl Accept {
-    pub(crate) fn new(fd: RawFd) -> Accept {
+    pub(crate) fn new(fd: RawFd, stash: Stash) -> Accept {
         Accept {
             fd,
             peer: RawAddr::empty(),
+            stash,
         }
     }
 }
@@ -66,7 +73,13 @@ impl OpKind for Accept {
         if result >= 0 {
             // SAFETY: the connection was accepted for a future that is gone; nobody
             // else knows this descriptor.
-            drop(unsafe { OwnedFd::from_raw_fd(result) });
+            let fd = unsafe { OwnedFd::from_raw_fd(result) };
+            // Kept for the listener's next `accept` (accept is cancel-safe, as in
+            // tokio); closed with the stash if the listener is gone too.
+            self.stash
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((fd, self.peer));
         }
     }
 }

@@ -17,6 +17,7 @@ pub(crate) mod cell;
 mod cell_tests;
 pub(crate) mod close;
 pub(crate) mod connect;
+pub(crate) mod keep_fd;
 #[cfg(all(test, loom))]
 mod loom_cell;
 mod msghdr;
@@ -144,6 +145,15 @@ pub(crate) fn with_context(err: io::Error, op: &'static str, fd: RawFd) -> io::E
         return err;
     }
     io::Error::new(err.kind(), OpError { op, fd, os: err })
+}
+
+/// The OS error code of `err`, also when `with_context` wrapped it.
+pub(crate) fn os_code(err: &io::Error) -> Option<i32> {
+    err.raw_os_error().or_else(|| {
+        let inner = err.get_ref()?;
+        let os = std::error::Error::source(inner)?.downcast_ref::<io::Error>()?;
+        os.raw_os_error()
+    })
 }
 
 /// An OS error with the operation and descriptor it came from.

@@ -61,7 +61,7 @@ impl TcpListener {
 
     /// Hand the listener back to `std` (still in non-blocking mode, as in tokio).
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        Ok(self.io.into_fd().into())
+        Ok(self.io.into_fd()?.into())
     }
 
     /// The IP time-to-live of accepted connections.

@@ -47,7 +47,7 @@ impl TcpStream {
 
     /// Hand the stream back to `std` (still in non-blocking mode, as in tokio).
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        Ok(self.io.into_fd().into())
+        Ok(self.io.into_fd()?.into())
     }
 
     /// The local address.

@@ -59,7 +59,7 @@ impl UnixDatagram {
 
     /// Hand the socket back to `std` (still in non-blocking mode).
     pub fn into_std(self) -> io::Result<StdDatagram> {
-        Ok(self.io.into_fd().into())
+        Ok(self.io.into_fd()?.into())
     }
 
     /// Send to and receive from `path` only.

@@ -57,7 +57,7 @@ impl UnixListener {
 
     /// Hand the listener back to `std` (still in non-blocking mode).
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
-        Ok(self.io.into_fd().into())
+        Ok(self.io.into_fd()?.into())
     }
 }
 

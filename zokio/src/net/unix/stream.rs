@@ -62,7 +62,7 @@ impl UnixStream {
 
     /// Hand the stream back to `std` (still in non-blocking mode, as in tokio).
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
-        Ok(self.io.into_fd().into())
+        Ok(self.io.into_fd()?.into())
     }
 
     /// The local address.

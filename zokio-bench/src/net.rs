@@ -1,0 +1,712 @@
+//! The network groups: `echo` (TCP ping-pong against tokio and monoio) and
+//! `http` (hyper's hello world against hyper on tokio), each server started
+//! in a runtime of its own for every run and shut down after it.
+//!
+//! Every contender (one case, one worker count, one server runtime) runs
+//! once per round, the runtimes of a case back to back in an order that
+//! rotates from round to round; warm-up rounds are discarded and medians
+//! reported, and the zokio/peer ratios are the medians of each round's
+//! ratio, so a stretch of the machine doing something else moves both sides
+//! of a ratio alike. Each run returns three figures: exchanges per second,
+//! p50 and p99 latency. Servers are in `net_echo`/`net_http`, the client in
+//! `net_client`; this file only picks cases, runs them, and reports.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::panic::{self, AssertUnwindSafe};
+use std::thread;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use crate::net_client::{self, Load, Reply};
+use crate::report::{fmt_value, samples_json};
+use crate::stats::{ratio, Summary};
+use crate::workloads::Unit;
+use crate::{net_echo, net_http, panic_message, Plan, Watchdog};
+
+/// Worker counts the network servers run with unless told otherwise.
+pub const DEFAULT_WORKERS: [usize; 2] = [1, 2];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetGroup {
+    Echo,
+    Http,
+}
+
+impl NetGroup {
+    pub const ALL: [NetGroup; 2] = [NetGroup::Echo, NetGroup::Http];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            NetGroup::Echo => "echo",
+            NetGroup::Http => "http",
+        }
+    }
+
+    /// The groups a name stands for: one, or `net` for both; empty for an
+    /// unknown name.
+    pub fn expand(name: &str) -> Vec<NetGroup> {
+        if name == "net" {
+            return NetGroup::ALL.to_vec();
+        }
+        NetGroup::ALL
+            .into_iter()
+            .filter(|g| g.name() == name)
+            .collect()
+    }
+
+    /// Every run warms up inside itself first (the client's warm-up, or a
+    /// discarded `wrk` run), since its server is new; echo also discards a
+    /// whole first round in a full run.
+    pub fn plan(self, quick: bool) -> Plan {
+        let (warmup, runs) = match (self, quick) {
+            // Short runs, many rounds: the median then shrugs off a stretch
+            // of the machine doing something else.
+            (NetGroup::Echo, false) => (1, 7),
+            (NetGroup::Echo, true) => (0, 3),
+            (NetGroup::Http, _) => (0, 3),
+        };
+        Plan { warmup, runs }
+    }
+
+    /// The server runtimes compared, Zokio first.
+    pub fn runtimes(self) -> &'static [&'static str] {
+        match self {
+            NetGroup::Echo => &["zokio", "tokio", "monoio"],
+            NetGroup::Http => &["zokio", "tokio"],
+        }
+    }
+}
+
+/// Parses `1,2`: positive worker counts, duplicates dropped.
+pub fn parse_workers(s: &str) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<usize>() {
+            Ok(n) if n > 0 => {
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+            _ => return Err(format!("worker counts are positive numbers, got `{part}`")),
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("no worker count in `{s}`"));
+    }
+    Ok(out)
+}
+
+/// One server runtime's figures in one row: `figures[0]` exchanges per
+/// second, `[1]` p50 and `[2]` p99 latency in nanoseconds, one sample each
+/// per measured run.
+pub struct Contender {
+    pub runtime: &'static str,
+    pub figures: Vec<Vec<f64>>,
+    pub error: Option<String>,
+}
+
+impl Contender {
+    fn median(&self, figure: usize) -> Option<f64> {
+        Summary::of(self.figures.get(figure)?).map(|s| s.median)
+    }
+}
+
+/// One case at one worker count, every runtime's figures.
+pub struct NetRow {
+    pub case: String,
+    pub workers: usize,
+    pub contenders: Vec<Contender>,
+}
+
+impl NetRow {
+    fn median(&self, runtime: &str, figure: usize) -> Option<f64> {
+        self.contenders
+            .iter()
+            .find(|c| c.runtime == runtime)?
+            .median(figure)
+    }
+
+    /// Zokio's throughput over `peer`'s, the median of the rounds' ratios
+    /// (each round's runs sit side by side in time): above 1 means Zokio
+    /// served more.
+    pub fn ratio(&self, peer: &str) -> Option<f64> {
+        let rates = |rt: &str| {
+            self.contenders
+                .iter()
+                .find(|c| c.runtime == rt && c.error.is_none())?
+                .figures
+                .first()
+        };
+        let (z, p) = (rates("zokio")?, rates(peer)?);
+        if z.len() != p.len() {
+            return None;
+        }
+        let per_round: Vec<f64> = z.iter().zip(p).filter_map(|(&z, &p)| ratio(z, p)).collect();
+        Summary::of(&per_round).map(|s| s.median)
+    }
+}
+
+pub struct NetResult {
+    pub group: NetGroup,
+    pub warmup: usize,
+    pub runs: usize,
+    /// What the load was, in words: the table's heading.
+    pub load: String,
+    pub rows: Vec<NetRow>,
+    pub notes: Vec<String>,
+}
+
+/// How long each echo run warms up, then measures.
+struct Timing {
+    warmup: Duration,
+    measure: Duration,
+}
+
+fn echo_timing(quick: bool) -> Timing {
+    if quick {
+        Timing {
+            warmup: Duration::from_millis(50),
+            measure: Duration::from_millis(150),
+        }
+    } else {
+        Timing {
+            warmup: Duration::from_millis(100),
+            measure: Duration::from_millis(400),
+        }
+    }
+}
+
+/// (message bytes, connections)
+pub const ECHO_CASES: [(usize, usize); 5] =
+    [(1024, 1), (1024, 8), (1024, 64), (1024, 256), (100, 256)];
+
+pub const HTTP_CONNS: usize = 64;
+pub const WRK_THREADS: usize = 2;
+
+fn size_label(bytes: usize) -> String {
+    if bytes % 1024 == 0 {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+pub fn run(group: NetGroup, workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
+    match group {
+        NetGroup::Echo => echo(workers, quick, dog),
+        NetGroup::Http => http(workers, quick, dog),
+    }
+}
+
+/// Runs every case of `cases` (label, workers) on each of
+/// `group.runtimes()`, round after round: within a round the cases go in
+/// order and each case's runtimes one after the other, starting one runtime
+/// later every round, so every runtime goes first, middle and last in turn
+/// and the runs compared sit next to each other in time. Warm-up rounds are
+/// dropped; a runtime that panics keeps no samples for that case.
+/// `one(runtime, case index, workers)` is one run.
+fn collect(
+    group: NetGroup,
+    cases: &[(String, usize)],
+    plan: Plan,
+    dog: &Watchdog,
+    mut one: impl FnMut(&'static str, usize, usize) -> Vec<f64>,
+) -> Vec<NetRow> {
+    let runtimes = group.runtimes();
+    let mut rows: Vec<NetRow> = cases
+        .iter()
+        .map(|(label, w)| NetRow {
+            case: label.clone(),
+            workers: *w,
+            contenders: runtimes
+                .iter()
+                .map(|&runtime| Contender {
+                    runtime,
+                    figures: Vec::new(),
+                    error: None,
+                })
+                .collect(),
+        })
+        .collect();
+    let n = runtimes.len();
+    for round in 0..plan.warmup + plan.runs {
+        for (k, row) in rows.iter_mut().enumerate() {
+            let (case, w) = (&row.case, row.workers);
+            for j in 0..n {
+                let c = &mut row.contenders[(round + j) % n];
+                if c.error.is_some() {
+                    continue;
+                }
+                let rt = c.runtime;
+                thread::sleep(crate::SETTLE);
+                let got = dog.guard(
+                    || format!("{} {case} at {w} worker(s) on {rt}", group.name()),
+                    || panic::catch_unwind(AssertUnwindSafe(|| one(rt, k, w))),
+                );
+                match got {
+                    Ok(values) if round >= plan.warmup => {
+                        if c.figures.len() < values.len() {
+                            c.figures.resize(values.len(), Vec::new());
+                        }
+                        for (fig, v) in c.figures.iter_mut().zip(values) {
+                            fig.push(v);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(p) => {
+                        c.figures.clear();
+                        c.error = Some(panic_message(&*p));
+                    }
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// Remembers which driver each runtime's servers ran on, for the notes.
+#[derive(Default)]
+struct Drivers(RefCell<Vec<(&'static str, String)>>);
+
+impl Drivers {
+    fn saw(&self, runtime: &'static str, driver: &str) {
+        let mut seen = self.0.borrow_mut();
+        if !seen.iter().any(|(r, d)| *r == runtime && d == driver) {
+            seen.push((runtime, driver.to_string()));
+        }
+    }
+
+    fn note(&self) -> String {
+        let seen = self.0.borrow();
+        let parts: Vec<String> = seen.iter().map(|(r, d)| format!("{r} on {d}")).collect();
+        format!(
+            "drivers the servers ran on: {}",
+            if parts.is_empty() {
+                "none started".to_string()
+            } else {
+                parts.join(", ")
+            }
+        )
+    }
+}
+
+fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
+    let group = NetGroup::Echo;
+    let plan = group.plan(quick);
+    let timing = echo_timing(quick);
+    let mut cases = Vec::new();
+    let mut shapes = Vec::new();
+    for &(bytes, conns) in &ECHO_CASES {
+        for &w in workers {
+            cases.push((format!("{} x {conns} conn", size_label(bytes)), w));
+            shapes.push((bytes, conns));
+        }
+    }
+    let drivers = Drivers::default();
+    let rows = collect(group, &cases, plan, dog, |rt, k, w| {
+        let (bytes, conns) = shapes[k];
+        let server =
+            net_echo::start(rt, w).unwrap_or_else(|e| panic!("starting the {rt} echo server: {e}"));
+        drivers.saw(rt, &server.driver);
+        let message: Vec<u8> = (0..bytes).map(|i| (i % 251) as u8).collect();
+        let out = net_client::run(&Load {
+            addr: server.addr(),
+            conns,
+            request: &message,
+            reply: Reply::Echo,
+            warmup: timing.warmup,
+            measure: timing.measure,
+        })
+        .unwrap_or_else(|e| panic!("echo client against {rt}: {e}"));
+        server
+            .stop()
+            .unwrap_or_else(|e| panic!("stopping the {rt} echo server: {e}"));
+        vec![out.rate(), out.latency(50.0), out.latency(99.0)]
+    });
+    let notes = vec![
+        format!(
+            "each run: a new server, the client connects every connection, then each \
+             connection loops send message / read the whole echo / record the latency for \
+             {:?} of warm-up (not counted) and {:?} measured; the server is then shut down \
+             (runtime dropped, threads joined)",
+            timing.warmup, timing.measure
+        ),
+        "tokio: multi_thread(N) runtime with enable_all, one accept loop, tokio::spawn per \
+         connection, AsyncReadExt::read + write_all through a 4 KiB buffer; monoio: N threads, \
+         each its own runtime (FusionDriver: io_uring, else its legacy epoll driver) with its own \
+         SO_REUSEPORT listener on the shared port, owned-buffer read + write_all; zokio: \
+         multi_thread(N) runtime, one accept loop, zokio::spawn per connection, read_owned + \
+         write_all_owned reusing one 4 KiB Vec; every server sets TCP_NODELAY, as the client does"
+            .into(),
+        drivers.note(),
+        format!(
+            "workers = the server's worker threads (monoio: threads); the client thread is one \
+             more, on a machine of {} CPU(s); with 1 connection every round trip wakes a sleeping \
+             server thread and then the client, so that row measures wake-ups as much as the \
+             runtime (on a VM it moves with where the kernel puts the threads)",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        ),
+    ];
+    NetResult {
+        group,
+        warmup: plan.warmup,
+        runs: plan.runs,
+        load: "client: one thread, raw level-triggered epoll (libc), every connection".into(),
+        rows,
+        notes,
+    }
+}
+
+fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
+    let group = NetGroup::Http;
+    let plan = group.plan(quick);
+    let have_wrk = net_http::wrk_available();
+    // wrk counts whole seconds.
+    let (warm_secs, secs) = if quick { (0, 1) } else { (1, 5) };
+    let cases: Vec<(String, usize)> = workers
+        .iter()
+        .map(|&w| (format!("GET / x {HTTP_CONNS} conn"), w))
+        .collect();
+    let drivers = Drivers::default();
+    let rows = collect(group, &cases, plan, dog, |rt, _, w| {
+        let server =
+            net_http::start(rt, w).unwrap_or_else(|e| panic!("starting the {rt} HTTP server: {e}"));
+        drivers.saw(rt, &server.driver);
+        let addr = server.addr();
+        let report = if have_wrk {
+            if warm_secs > 0 {
+                net_http::wrk(addr, WRK_THREADS, HTTP_CONNS, warm_secs)
+                    .unwrap_or_else(|e| panic!("wrk warm-up against {rt}: {e}"));
+            }
+            net_http::wrk(addr, WRK_THREADS, HTTP_CONNS, secs)
+        } else {
+            net_http::own_client(
+                addr,
+                HTTP_CONNS,
+                Duration::from_secs(warm_secs.max(1)) / 2,
+                Duration::from_secs(secs),
+            )
+        }
+        .unwrap_or_else(|e| panic!("HTTP load against {rt}: {e}"));
+        server
+            .stop()
+            .unwrap_or_else(|e| panic!("stopping the {rt} HTTP server: {e}"));
+        vec![report.requests_per_sec, report.p50_ns, report.p99_ns]
+    });
+    let load = if have_wrk {
+        format!("load: wrk -t{WRK_THREADS} -c{HTTP_CONNS} -d{secs}s --latency")
+    } else {
+        format!(
+            "load: wrk not found; the bench's own client (one thread, raw epoll, \
+             {HTTP_CONNS} keep-alive connections, {secs} s)"
+        )
+    };
+    let mut notes = vec![
+        "both servers: hyper 1.x, service_fn answering every request with 200 OK and the body \
+         `Hello, World!`, one accept loop, a task per connection, TCP_NODELAY, http1 with \
+         keep-alive and hyper's timer; zokio: `serve` of zokio/examples/http.rs itself \
+         (ZokioIo, ZokioTimer; it first reads a new connection's opening bytes to tell HTTP/2 \
+         prior knowledge from HTTP/1.1, then hands them back to hyper), tokio: the same on \
+         hyper-util's TokioIo and TokioTimer, HTTP/1.1 only"
+            .into(),
+        drivers.note(),
+    ];
+    if have_wrk && warm_secs > 0 {
+        notes.push(format!(
+            "each run: a new server, a {warm_secs} s wrk run to warm it (discarded), the measured \
+             run, then the server is shut down"
+        ));
+    }
+    NetResult {
+        group,
+        warmup: plan.warmup,
+        runs: plan.runs,
+        load,
+        rows,
+        notes,
+    }
+}
+
+// ---------------------------------------------------------------- report
+
+fn fmt_rate(v: Option<f64>, what: &str) -> String {
+    match v {
+        None => "n/a".into(),
+        Some(v) if v >= 1e6 => format!("{:.2} M {what}", v / 1e6),
+        Some(v) => format!("{:.1} k {what}", v / 1e3),
+    }
+}
+
+pub fn table(results: &[NetResult]) -> String {
+    let mut out = String::new();
+    for (n, g) in results.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let runtimes = g.group.runtimes();
+        let peers = &runtimes[1..];
+        let what = match g.group {
+            NetGroup::Echo => "rt/s",
+            NetGroup::Http => "req/s",
+        };
+        let _ = writeln!(out, "{} ({})\n", g.group.name(), g.load);
+        let mut head = "| case | workers |".to_string();
+        for rt in runtimes {
+            let _ = write!(head, " {rt} {what} |");
+        }
+        for p in peers {
+            let _ = write!(head, " zokio/{p} |");
+        }
+        let names = runtimes.join(" / ");
+        let _ = write!(head, " p50 {names} | p99 {names} |");
+        let _ = writeln!(out, "{head}");
+        let cols = 2 + runtimes.len() + peers.len() + 2;
+        let _ = writeln!(out, "|---|---:|{}", "---:|".repeat(cols - 2));
+        for r in &g.rows {
+            let mut line = format!("| {} | {} |", r.case, r.workers);
+            for rt in runtimes {
+                let _ = write!(line, " {} |", fmt_rate(r.median(rt, 0), what));
+            }
+            for p in peers {
+                let cell = r.ratio(p).map_or("n/a".into(), |x| format!("{x:.2}"));
+                let _ = write!(line, " {cell} |");
+            }
+            for figure in [1, 2] {
+                let cells: Vec<String> = runtimes
+                    .iter()
+                    .map(|rt| fmt_value(r.median(rt, figure), Unit::Nanos))
+                    .collect();
+                let _ = write!(line, " {} |", cells.join(" / "));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        out.push_str("\nnotes:\n");
+        for note in &g.notes {
+            let _ = writeln!(out, "- {}: {note}", g.group.name());
+        }
+        let _ = writeln!(
+            out,
+            "- {}: medians of {} measured run(s) after {} warm-up round(s) per contender, \
+             a case's runtimes back to back, the first of them rotating from round to round; \
+             zokio/peer is the median of the rounds' ratios, above 1 means Zokio served more",
+            g.group.name(),
+            g.runs,
+            g.warmup
+        );
+        let mut errors: Vec<String> = Vec::new();
+        for r in &g.rows {
+            for c in &r.contenders {
+                if let Some(e) = &c.error {
+                    errors.push(format!(
+                        "{} {} at {} worker(s) on {}: {e}",
+                        g.group.name(),
+                        r.case,
+                        r.workers,
+                        c.runtime
+                    ));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            out.push_str("\nfailed:\n");
+            for e in errors {
+                let _ = writeln!(out, "- {e}");
+            }
+        }
+    }
+    out
+}
+
+pub fn json(results: &[NetResult]) -> Value {
+    let groups: Vec<Value> = results
+        .iter()
+        .map(|g| {
+            let rows: Vec<Value> = g
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut runtimes = Map::new();
+                    for c in &r.contenders {
+                        let figure = |i: usize| {
+                            let samples = c.figures.get(i).map_or(&[][..], |v| &v[..]);
+                            Value::Object(samples_json(samples, c.error.as_deref()))
+                        };
+                        runtimes.insert(
+                            c.runtime.into(),
+                            json!({
+                                "per_second": figure(0),
+                                "p50_ns": figure(1),
+                                "p99_ns": figure(2),
+                            }),
+                        );
+                    }
+                    let mut ratios = Map::new();
+                    for p in &g.group.runtimes()[1..] {
+                        ratios.insert(format!("zokio_over_{p}"), json!(r.ratio(p)));
+                    }
+                    json!({
+                        "case": r.case,
+                        "workers": r.workers,
+                        "runtimes": runtimes,
+                        "ratios": ratios,
+                    })
+                })
+                .collect();
+            json!({
+                "name": g.group.name(),
+                "load": g.load,
+                "warmup": g.warmup,
+                "runs": g.runs,
+                "notes": g.notes,
+                "rows": rows,
+            })
+        })
+        .collect();
+    Value::Array(groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contender(runtime: &'static str, rate: &[f64], p50: f64, p99: f64) -> Contender {
+        Contender {
+            runtime,
+            figures: vec![rate.to_vec(), vec![p50; rate.len()], vec![p99; rate.len()]],
+            error: None,
+        }
+    }
+
+    fn result() -> NetResult {
+        NetResult {
+            group: NetGroup::Echo,
+            warmup: 1,
+            runs: 3,
+            load: "client: test".into(),
+            rows: vec![NetRow {
+                case: "1 KiB x 8 conn".into(),
+                workers: 2,
+                contenders: vec![
+                    contender("zokio", &[90e3, 100e3, 110e3], 20e3, 50e3),
+                    contender("tokio", &[50e3, 50e3, 50e3], 40e3, 90e3),
+                    Contender {
+                        runtime: "monoio",
+                        figures: vec![],
+                        error: Some("no ring".into()),
+                    },
+                ],
+            }],
+            notes: vec!["a note".into()],
+        }
+    }
+
+    #[test]
+    fn names_and_plans() {
+        for g in NetGroup::ALL {
+            assert_eq!(NetGroup::expand(g.name()), vec![g]);
+            for quick in [false, true] {
+                assert!(g.plan(quick).runs >= 3);
+            }
+            assert_eq!(g.runtimes()[0], "zokio");
+        }
+        assert_eq!(NetGroup::expand("net"), NetGroup::ALL.to_vec());
+        assert!(NetGroup::expand("nope").is_empty());
+    }
+
+    #[test]
+    fn worker_lists() {
+        assert_eq!(parse_workers("1,2").unwrap(), vec![1, 2]);
+        assert_eq!(parse_workers("4").unwrap(), vec![4]);
+        assert_eq!(parse_workers("2,2,1,").unwrap(), vec![2, 1]);
+        assert!(parse_workers("0").is_err());
+        assert!(parse_workers("one").is_err());
+        assert!(parse_workers(",").is_err());
+    }
+
+    #[test]
+    fn table_shows_rates_ratios_latencies_and_failures() {
+        let t = table(&[result()]);
+        assert!(t.contains("echo (client: test)"));
+        assert!(t.contains(
+            "| case | workers | zokio rt/s | tokio rt/s | monoio rt/s | zokio/tokio | \
+             zokio/monoio | p50 zokio / tokio / monoio | p99 zokio / tokio / monoio |"
+        ));
+        assert!(t.contains(
+            "| 1 KiB x 8 conn | 2 | 100.0 k rt/s | 50.0 k rt/s | n/a | 2.00 | n/a | \
+             20.0 µs / 40.0 µs / n/a | 50.0 µs / 90.0 µs / n/a |"
+        ));
+        assert!(t.contains("- echo: a note"));
+        assert!(t.contains("- echo 1 KiB x 8 conn at 2 worker(s) on monoio: no ring"));
+    }
+
+    #[test]
+    fn json_keeps_samples_and_ratios() {
+        let v = json(&[result()]);
+        let row = &v[0]["rows"][0];
+        assert_eq!(row["workers"], json!(2));
+        assert_eq!(
+            row["runtimes"]["zokio"]["per_second"]["samples"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(row["runtimes"]["tokio"]["p99_ns"]["median"], json!(90e3));
+        assert_eq!(row["ratios"]["zokio_over_tokio"], json!(2.0));
+        assert_eq!(row["ratios"]["zokio_over_monoio"], Value::Null);
+        assert_eq!(
+            row["runtimes"]["monoio"]["per_second"]["error"],
+            json!("no ring")
+        );
+    }
+
+    #[test]
+    fn ratios_pair_the_rounds() {
+        let row = NetRow {
+            case: "c".into(),
+            workers: 1,
+            contenders: vec![
+                contender("zokio", &[100.0, 200.0, 50.0], 0.0, 0.0),
+                contender("tokio", &[50.0, 400.0, 100.0], 0.0, 0.0),
+            ],
+        };
+        // Round by round: 2, 0.5, 0.5; the medians alone would say 1.
+        assert_eq!(row.ratio("tokio"), Some(0.5));
+        assert_eq!(row.ratio("monoio"), None);
+    }
+
+    #[test]
+    fn rounds_rotate_within_each_case_and_survive_panics() {
+        let dog = Watchdog::start();
+        let mut order = Vec::new();
+        let cases = vec![("a".to_string(), 1), ("b".to_string(), 2)];
+        let plan = Plan { warmup: 1, runs: 2 };
+        let rows = collect(NetGroup::Http, &cases, plan, &dog, |rt, k, w| {
+            order.push(format!("{rt}{k}{w}"));
+            if rt == "tokio" && k == 1 {
+                panic!("broken");
+            }
+            vec![k as f64, 1.0, 2.0]
+        });
+        assert_eq!(
+            order,
+            [
+                "zokio01", "tokio01", "zokio12", "tokio12", // warm-up
+                "tokio01", "zokio01", "zokio12", // tokio12 has failed
+                "zokio01", "tokio01", "zokio12",
+            ]
+        );
+        assert_eq!(rows[0].contenders[0].figures[0], vec![0.0, 0.0]);
+        assert_eq!(rows[1].contenders[0].figures[2], vec![2.0, 2.0]);
+        assert!(rows[1].contenders[1].figures.is_empty());
+        assert_eq!(rows[1].contenders[1].error.as_deref(), Some("broken"));
+    }
+
+    #[test]
+    fn size_labels() {
+        assert_eq!(size_label(1024), "1 KiB");
+        assert_eq!(size_label(100), "100 B");
+    }
+}

@@ -1,0 +1,431 @@
+//! The one load generator of the echo group (and of the HTTP group where
+//! `wrk` is missing): a single client thread driving every connection with
+//! raw, level-triggered epoll through `libc`, so it costs little CPU and is
+//! the same for every server; only the server side differs between runs.
+//!
+//! Each connection repeats: write the request, read the whole reply, record
+//! the round trip's latency, write again at once. Replies are checked (an
+//! echo must match byte for byte, an HTTP reply must be `200` with its full
+//! `Content-Length` body), so a broken server fails the run instead of
+//! looking fast. Round trips that finish during the warm-up are not counted;
+//! of the rest, those that finish inside the measured window are.
+
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// What a reply looks like, and so when it is complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// The request itself, byte for byte.
+    Echo,
+    /// An HTTP/1.1 response with status 200 and a `Content-Length` body.
+    Http,
+}
+
+/// One load: `conns` connections to `addr`, each sending `request` and
+/// waiting for its reply, in a loop, for `warmup` then `measure`.
+pub struct Load<'a> {
+    pub addr: SocketAddr,
+    pub conns: usize,
+    pub request: &'a [u8],
+    pub reply: Reply,
+    pub warmup: Duration,
+    pub measure: Duration,
+}
+
+/// What one load measured.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Round trips finished inside the measured window.
+    pub exchanges: u64,
+    /// The measured window as it really ran.
+    pub window: Duration,
+    /// Each counted round trip's latency in nanoseconds, sorted ascending.
+    pub latencies: Vec<u32>,
+}
+
+impl Outcome {
+    /// Round trips per second over the measured window.
+    pub fn rate(&self) -> f64 {
+        crate::stats::per_second(self.exchanges, self.window.as_nanos() as f64).unwrap_or(0.0)
+    }
+
+    /// Nearest-rank percentile of the latencies, in nanoseconds; NaN when
+    /// nothing was counted.
+    pub fn latency(&self, q: f64) -> f64 {
+        crate::stats::percentile(&self.latencies, q).map_or(f64::NAN, f64::from)
+    }
+}
+
+/// Where one connection is in its exchange.
+struct Conn {
+    stream: TcpStream,
+    /// Request bytes written so far.
+    sent: usize,
+    /// Echo: reply bytes received so far. HTTP: the reply so far.
+    got: usize,
+    buf: Vec<u8>,
+    /// Registered for `EPOLLOUT` too (a write would block).
+    want_out: bool,
+    started: Instant,
+}
+
+const MAX_EVENTS: usize = 512;
+const SCRATCH: usize = 64 * 1024;
+
+/// Runs one load to the end and closes every connection; an error if the
+/// server failed a reply, or finished none in the measured window.
+pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
+    if load.conns == 0 || load.request.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a load needs connections and a request",
+        ));
+    }
+    // SAFETY: plain syscall; the descriptor is owned at once.
+    let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if ep < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `ep` is a fresh descriptor nobody else owns.
+    let ep = unsafe { OwnedFd::from_raw_fd(ep) };
+    let mut conns = Vec::with_capacity(load.conns);
+    for i in 0..load.conns {
+        let stream = TcpStream::connect(load.addr)?;
+        stream.set_nodelay(true)?;
+        stream.set_nonblocking(true)?;
+        ctl(
+            ep.as_raw_fd(),
+            libc::EPOLL_CTL_ADD,
+            stream.as_raw_fd(),
+            libc::EPOLLIN as u32,
+            i,
+        )?;
+        conns.push(Conn {
+            stream,
+            sent: 0,
+            got: 0,
+            buf: Vec::new(),
+            want_out: false,
+            started: Instant::now(),
+        });
+    }
+
+    let begin = Instant::now();
+    let warm_end = begin + load.warmup;
+    let end = warm_end + load.measure;
+    let mut exchanges = 0u64;
+    let mut latencies: Vec<u32> = Vec::new();
+    let mut scratch = vec![0u8; SCRATCH];
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
+
+    for (i, c) in conns.iter_mut().enumerate() {
+        c.started = Instant::now();
+        send(ep.as_raw_fd(), i, c, load.request)?;
+    }
+    loop {
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        let timeout_ms = (end - now).as_millis().clamp(1, 1_000) as i32;
+        // SAFETY: `events` has room for MAX_EVENTS entries.
+        let n = unsafe {
+            libc::epoll_wait(
+                ep.as_raw_fd(),
+                events.as_mut_ptr(),
+                MAX_EVENTS as i32,
+                timeout_ms,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        for ev in &events[..n as usize] {
+            let (flags, i) = (ev.events, ev.u64 as usize);
+            let c = &mut conns[i];
+            if flags & libc::EPOLLOUT as u32 != 0 && c.sent < load.request.len() {
+                send(ep.as_raw_fd(), i, c, load.request)?;
+            }
+            if flags & (libc::EPOLLIN | libc::EPOLLERR | libc::EPOLLHUP) as u32 == 0 {
+                continue;
+            }
+            if !receive(c, load, &mut scratch)? {
+                continue;
+            }
+            let done = Instant::now();
+            if done >= warm_end && done < end {
+                exchanges += 1;
+                let nanos = (done - c.started).as_nanos();
+                latencies.push(u32::try_from(nanos).unwrap_or(u32::MAX));
+            }
+            if done < end {
+                c.started = done;
+                send(ep.as_raw_fd(), i, c, load.request)?;
+            }
+        }
+    }
+    let window = Instant::now().min(end).saturating_duration_since(warm_end);
+    drop(conns);
+    if exchanges == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no round trip finished in the measured window",
+        ));
+    }
+    latencies.sort_unstable();
+    Ok(Outcome {
+        exchanges,
+        window,
+        latencies,
+    })
+}
+
+fn ctl(ep: RawFd, op: i32, fd: RawFd, events: u32, token: usize) -> io::Result<()> {
+    let mut ev = libc::epoll_event {
+        events,
+        u64: token as u64,
+    };
+    // SAFETY: both descriptors are open; `ev` lives across the call.
+    if unsafe { libc::epoll_ctl(ep, op, fd, &mut ev) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Writes as much of the request as the socket takes; starts a new exchange
+/// when the previous one is complete. Asks for `EPOLLOUT` only while a write
+/// would block.
+fn send(ep: RawFd, i: usize, c: &mut Conn, request: &[u8]) -> io::Result<()> {
+    if c.sent == request.len() {
+        c.sent = 0;
+        c.got = 0;
+        c.buf.clear();
+    }
+    while c.sent < request.len() {
+        let rest = &request[c.sent..];
+        // SAFETY: `rest` is valid for its length.
+        let n = unsafe { libc::write(c.stream.as_raw_fd(), rest.as_ptr().cast(), rest.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => break,
+                _ => return Err(e),
+            }
+        }
+        c.sent += n as usize;
+    }
+    let want_out = c.sent < request.len();
+    if want_out != c.want_out {
+        let events = if want_out {
+            (libc::EPOLLIN | libc::EPOLLOUT) as u32
+        } else {
+            libc::EPOLLIN as u32
+        };
+        ctl(ep, libc::EPOLL_CTL_MOD, c.stream.as_raw_fd(), events, i)?;
+        c.want_out = want_out;
+    }
+    Ok(())
+}
+
+/// One read; `Ok(true)` when the reply is now complete.
+fn receive(c: &mut Conn, load: &Load<'_>, scratch: &mut [u8]) -> io::Result<bool> {
+    let want = match load.reply {
+        // Never read past the echo: nothing else may be in flight.
+        Reply::Echo => load.request.len() - c.got,
+        Reply::Http => scratch.len(),
+    };
+    if want == 0 {
+        return Err(io::Error::other(
+            "reply arrived before its request was sent",
+        ));
+    }
+    // SAFETY: `scratch` is valid for `want <= scratch.len()` bytes.
+    let n = unsafe {
+        libc::read(
+            c.stream.as_raw_fd(),
+            scratch.as_mut_ptr().cast(),
+            want.min(scratch.len()),
+        )
+    };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(false),
+            _ => Err(e),
+        };
+    }
+    if n == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the server closed a connection mid-run",
+        ));
+    }
+    let data = &scratch[..n as usize];
+    match load.reply {
+        Reply::Echo => {
+            if data != &load.request[c.got..c.got + data.len()] {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the echo differs from what was sent",
+                ));
+            }
+            c.got += data.len();
+            Ok(c.got == load.request.len())
+        }
+        Reply::Http => {
+            c.buf.extend_from_slice(data);
+            match http_reply_len(&c.buf)? {
+                Some(len) if len == c.buf.len() => Ok(true),
+                Some(_) => Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "bytes past the end of an HTTP reply (nothing was pipelined)",
+                )),
+                None => Ok(false),
+            }
+        }
+    }
+}
+
+/// The length of the complete HTTP/1.1 reply at the start of `buf`, `None`
+/// while more is needed; an error for anything but `200` with a
+/// `Content-Length` body.
+pub fn http_reply_len(buf: &[u8]) -> io::Result<Option<usize>> {
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+    let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok(None);
+    };
+    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| bad("reply head is not UTF-8"))?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap_or_default();
+    let mut parts = status.split(' ');
+    let (version, code) = (parts.next(), parts.next());
+    if !matches!(version, Some("HTTP/1.1" | "HTTP/1.0")) {
+        return Err(bad(&format!("not an HTTP reply: `{status}`")));
+    }
+    if code != Some("200") {
+        return Err(bad(&format!("status is not 200: `{status}`")));
+    }
+    let mut body = None;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(bad(&format!("malformed header `{line}`")));
+        };
+        if name.trim().eq_ignore_ascii_case("content-length") {
+            body = Some(
+                value
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| bad("bad Content-Length"))?,
+            );
+        } else if name.trim().eq_ignore_ascii_case("transfer-encoding") {
+            return Err(bad("chunked replies are not expected"));
+        }
+    }
+    let body = body.ok_or_else(|| bad("reply without Content-Length"))?;
+    let len = head_end + 4 + body;
+    Ok((buf.len() >= len).then_some(len))
+}
+
+/// A keep-alive `GET /` for the HTTP group's own client.
+pub fn http_request(addr: SocketAddr) -> Vec<u8> {
+    format!("GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::thread;
+
+    /// A blocking thread-per-connection server for the client's own tests.
+    fn serve(conns: usize, reply: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let reply = std::sync::Arc::new(reply);
+        thread::spawn(move || {
+            for _ in 0..conns {
+                let (mut s, _) = listener.accept().unwrap();
+                let reply = reply.clone();
+                thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        match s.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => {
+                                if s.write_all(&reply(&buf[..n])).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    fn load(addr: SocketAddr, conns: usize, request: &[u8], reply: Reply) -> Load<'_> {
+        Load {
+            addr,
+            conns,
+            request,
+            reply,
+            warmup: Duration::from_millis(20),
+            measure: Duration::from_millis(100),
+        }
+    }
+
+    #[test]
+    fn echo_round_trips_are_counted() {
+        let addr = serve(4, |b| b.to_vec());
+        let msg: Vec<u8> = (0..1024).map(|i| i as u8).collect();
+        let out = run(&load(addr, 4, &msg, Reply::Echo)).unwrap();
+        assert!(out.exchanges > 0);
+        assert_eq!(out.latencies.len() as u64, out.exchanges);
+        assert!(out.latencies.windows(2).all(|w| w[0] <= w[1]));
+        assert!(out.rate() > 0.0);
+        assert!(out.latency(50.0) <= out.latency(99.0));
+    }
+
+    #[test]
+    fn a_wrong_echo_fails_the_run() {
+        let addr = serve(1, |b| b.iter().map(|x| x ^ 1).collect());
+        let err = run(&load(addr, 1, b"hello", Reply::Echo)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn http_replies_are_framed() {
+        // Replies to each request once its head is complete; a request may
+        // come in one read here, since the client writes it in one go.
+        let addr = serve(2, |_| {
+            b"HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\nHello, World!".to_vec()
+        });
+        let req = http_request(addr);
+        let out = run(&load(addr, 2, &req, Reply::Http)).unwrap();
+        assert!(out.exchanges > 0);
+    }
+
+    #[test]
+    fn http_reply_parsing() {
+        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\ndate: x\r\n\r\nHello, World!";
+        assert_eq!(http_reply_len(ok).unwrap(), Some(ok.len()));
+        assert_eq!(http_reply_len(&ok[..ok.len() - 1]).unwrap(), None);
+        assert_eq!(http_reply_len(b"HTTP/1.1 200 OK\r\nconte").unwrap(), None);
+        let empty = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+        assert_eq!(http_reply_len(empty).unwrap(), Some(empty.len()));
+        assert!(http_reply_len(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n").is_err());
+        assert!(http_reply_len(b"HTTP/1.1 200 OK\r\n\r\n").is_err());
+        assert!(http_reply_len(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n").is_err());
+        assert!(http_reply_len(b"SSH-2.0\r\n\r\n").is_err());
+    }
+}

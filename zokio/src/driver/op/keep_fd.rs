@@ -1,0 +1,52 @@
+//! `KeepFd`: any operation kind, plus a share of the descriptor it works on, so the
+//! descriptor stays open until the operation is over. An operation dropped early
+//! may still reach the kernel later (a submission queued for another worker) or
+//! still be in flight; if its socket closed at once, the number could be reused by
+//! a new socket and the late operation would read or write that one. Must never
+//! change what the wrapped kind does.
+
+use std::io;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+
+use super::{EpollWait, OpKind};
+
+pub(crate) struct KeepFd<K> {
+    pub(crate) kind: K,
+    /// Dropped with the operation: by the task, or by the driver after the
+    /// completion of an abandoned one.
+    pub(crate) _fd: Arc<OwnedFd>,
+}
+
+impl<K: OpKind> OpKind for KeepFd<K> {
+    type Output = K::Output;
+
+    fn check(&self) -> io::Result<()> {
+        self.kind.check()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn uring_entry(&mut self) -> io_uring::squeue::Entry {
+        self.kind.uring_entry()
+    }
+
+    fn epoll_wait(&self) -> EpollWait {
+        self.kind.epoll_wait()
+    }
+
+    fn run_ready(&mut self) -> io::Result<usize> {
+        self.kind.run_ready()
+    }
+
+    fn complete(self, result: io::Result<usize>) -> K::Output {
+        self.kind.complete(result)
+    }
+
+    fn abandoned(&mut self, result: i32) {
+        self.kind.abandoned(result)
+    }
+
+    fn may_block(&mut self) {
+        self.kind.may_block()
+    }
+}
