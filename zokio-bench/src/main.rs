@@ -45,7 +45,7 @@ const USAGE: &str = "\
 usage: zokio-bench [--quick] [--workers N] [--net-workers N[,N...]]
                    [--only NAME[,NAME...]] [--json FILE]
 
-  --quick         fewer and shorter runs
+  --quick         fewer and shorter runs; the whole run stays under a minute
   --workers N     worker threads per runtime (default 2)
   --net-workers L the network servers' worker counts, each run in turn
                   (default 1,2: the load generator needs a CPU too)

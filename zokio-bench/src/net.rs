@@ -98,9 +98,8 @@ pub fn parse_workers(s: &str) -> Result<Vec<usize>, String> {
     Ok(out)
 }
 
-/// One server runtime's figures in one row: `figures[0]` exchanges per
-/// second, `[1]` p50 and `[2]` p99 latency in nanoseconds, one sample each
-/// per measured run.
+/// One server runtime's figures in one row, indexed by the `RATE`...
+/// constants below, one sample each per measured run.
 pub struct Contender {
     pub runtime: &'static str,
     pub figures: Vec<Vec<f64>>,
@@ -112,6 +111,17 @@ impl Contender {
         Summary::of(self.figures.get(figure)?).map(|s| s.median)
     }
 }
+
+/// Exchanges (round trips, requests) per second.
+const RATE: usize = 0;
+/// Latency percentiles, in nanoseconds.
+const P50: usize = 1;
+const P99: usize = 2;
+/// The server's CPU time (every thread of the bench process but the
+/// client's) per exchange, in nanoseconds.
+const SERVER_CPU: usize = 3;
+/// Share of the measured window the echo client's thread was on a CPU.
+const CLIENT_BUSY: usize = 4;
 
 /// One case at one worker count, every runtime's figures.
 pub struct NetRow {
@@ -323,7 +333,13 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
         server
             .stop()
             .unwrap_or_else(|e| panic!("stopping the {rt} echo server: {e}"));
-        vec![out.rate(), out.latency(50.0), out.latency(99.0)]
+        vec![
+            out.rate(),
+            out.latency(50.0),
+            out.latency(99.0),
+            out.others_cpu_per_exchange(),
+            out.client_busy(),
+        ]
     });
     let notes = vec![
         format!(
@@ -341,6 +357,11 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
          write_all_owned reusing one 4 KiB Vec; every server sets TCP_NODELAY, as the client does"
             .into(),
         drivers.note(),
+        "server CPU/rt: CPU time of every thread of the bench process but the client's (that is, \
+         the server's, user and kernel) over the measured window, per round trip counted; \
+         client CPU: the share of the window the client thread was on a CPU (near 100% means \
+         the client, not the server, set the pace)"
+            .into(),
         format!(
             "workers = the server's worker threads (monoio: threads); the client thread is one \
              more, on a machine of {} CPU(s); with 1 connection every round trip wakes a sleeping \
@@ -380,7 +401,14 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
                 net_http::wrk(addr, WRK_THREADS, HTTP_CONNS, warm_secs)
                     .unwrap_or_else(|e| panic!("wrk warm-up against {rt}: {e}"));
             }
-            net_http::wrk(addr, WRK_THREADS, HTTP_CONNS, secs)
+            // wrk is another process: all of this one's CPU time is the
+            // server's (the bench thread only waits).
+            let cpu = net_client::process_cpu();
+            net_http::wrk(addr, WRK_THREADS, HTTP_CONNS, secs).map(|mut r| {
+                let used = net_client::process_cpu().saturating_sub(cpu);
+                r.server_cpu_ns = used.as_nanos() as f64 / r.requests.max(1) as f64;
+                r
+            })
         } else {
             net_http::own_client(
                 addr,
@@ -393,7 +421,12 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
         server
             .stop()
             .unwrap_or_else(|e| panic!("stopping the {rt} HTTP server: {e}"));
-        vec![report.requests_per_sec, report.p50_ns, report.p99_ns]
+        vec![
+            report.requests_per_sec,
+            report.p50_ns,
+            report.p99_ns,
+            report.server_cpu_ns,
+        ]
     });
     let load = if have_wrk {
         format!("load: wrk -t{WRK_THREADS} -c{HTTP_CONNS} -d{secs}s --latency")
@@ -412,6 +445,15 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
          hyper-util's TokioIo and TokioTimer, HTTP/1.1 only"
             .into(),
         drivers.note(),
+        if have_wrk {
+            "server CPU/req: the bench process's CPU time (user and kernel) over the measured wrk \
+             run, all of it the server's, per request wrk counted"
+                .into()
+        } else {
+            "server CPU/req: CPU time of every thread of the bench process but the client's over \
+             the measured window, per request counted"
+                .into()
+        },
     ];
     if have_wrk && warm_secs > 0 {
         notes.push(format!(
@@ -460,23 +502,40 @@ pub fn table(results: &[NetResult]) -> String {
             let _ = write!(head, " zokio/{p} |");
         }
         let names = runtimes.join(" / ");
-        let _ = write!(head, " p50 {names} | p99 {names} |");
+        let per = match g.group {
+            NetGroup::Echo => "rt",
+            NetGroup::Http => "req",
+        };
+        let mut extra: Vec<(String, usize)> = vec![
+            (format!("p50 {names}"), P50),
+            (format!("p99 {names}"), P99),
+            (format!("server CPU/{per} {names}"), SERVER_CPU),
+        ];
+        if g.group == NetGroup::Echo {
+            extra.push((format!("client CPU {names}"), CLIENT_BUSY));
+        }
+        for (title, _) in &extra {
+            let _ = write!(head, " {title} |");
+        }
         let _ = writeln!(out, "{head}");
-        let cols = 2 + runtimes.len() + peers.len() + 2;
+        let cols = 2 + runtimes.len() + peers.len() + extra.len();
         let _ = writeln!(out, "|---|---:|{}", "---:|".repeat(cols - 2));
         for r in &g.rows {
             let mut line = format!("| {} | {} |", r.case, r.workers);
             for rt in runtimes {
-                let _ = write!(line, " {} |", fmt_rate(r.median(rt, 0), what));
+                let _ = write!(line, " {} |", fmt_rate(r.median(rt, RATE), what));
             }
             for p in peers {
                 let cell = r.ratio(p).map_or("n/a".into(), |x| format!("{x:.2}"));
                 let _ = write!(line, " {cell} |");
             }
-            for figure in [1, 2] {
+            for &(_, figure) in &extra {
                 let cells: Vec<String> = runtimes
                     .iter()
-                    .map(|rt| fmt_value(r.median(rt, figure), Unit::Nanos))
+                    .map(|rt| match (figure, r.median(rt, figure)) {
+                        (CLIENT_BUSY, Some(v)) => format!("{:.0}%", v * 100.0),
+                        (_, v) => fmt_value(v, Unit::Nanos),
+                    })
                     .collect();
                 let _ = write!(line, " {} |", cells.join(" / "));
             }
@@ -533,14 +592,16 @@ pub fn json(results: &[NetResult]) -> Value {
                             let samples = c.figures.get(i).map_or(&[][..], |v| &v[..]);
                             Value::Object(samples_json(samples, c.error.as_deref()))
                         };
-                        runtimes.insert(
-                            c.runtime.into(),
-                            json!({
-                                "per_second": figure(0),
-                                "p50_ns": figure(1),
-                                "p99_ns": figure(2),
-                            }),
-                        );
+                        let mut entry = json!({
+                            "per_second": figure(RATE),
+                            "p50_ns": figure(P50),
+                            "p99_ns": figure(P99),
+                            "server_cpu_ns_per_exchange": figure(SERVER_CPU),
+                        });
+                        if g.group == NetGroup::Echo {
+                            entry["client_cpu_share"] = figure(CLIENT_BUSY);
+                        }
+                        runtimes.insert(c.runtime.into(), entry);
                     }
                     let mut ratios = Map::new();
                     for p in &g.group.runtimes()[1..] {
@@ -574,7 +635,13 @@ mod tests {
     fn contender(runtime: &'static str, rate: &[f64], p50: f64, p99: f64) -> Contender {
         Contender {
             runtime,
-            figures: vec![rate.to_vec(), vec![p50; rate.len()], vec![p99; rate.len()]],
+            figures: vec![
+                rate.to_vec(),
+                vec![p50; rate.len()],
+                vec![p99; rate.len()],
+                vec![4e3; rate.len()],
+                vec![0.5; rate.len()],
+            ],
             error: None,
         }
     }
@@ -631,11 +698,13 @@ mod tests {
         assert!(t.contains("echo (client: test)"));
         assert!(t.contains(
             "| case | workers | zokio rt/s | tokio rt/s | monoio rt/s | zokio/tokio | \
-             zokio/monoio | p50 zokio / tokio / monoio | p99 zokio / tokio / monoio |"
+             zokio/monoio | p50 zokio / tokio / monoio | p99 zokio / tokio / monoio | \
+             server CPU/rt zokio / tokio / monoio | client CPU zokio / tokio / monoio |"
         ));
         assert!(t.contains(
             "| 1 KiB x 8 conn | 2 | 100.0 k rt/s | 50.0 k rt/s | n/a | 2.00 | n/a | \
-             20.0 µs / 40.0 µs / n/a | 50.0 µs / 90.0 µs / n/a |"
+             20.0 µs / 40.0 µs / n/a | 50.0 µs / 90.0 µs / n/a | 4.0 µs / 4.0 µs / n/a | \
+             50% / 50% / n/a |"
         ));
         assert!(t.contains("- echo: a note"));
         assert!(t.contains("- echo 1 KiB x 8 conn at 2 worker(s) on monoio: no ring"));
@@ -654,6 +723,14 @@ mod tests {
             3
         );
         assert_eq!(row["runtimes"]["tokio"]["p99_ns"]["median"], json!(90e3));
+        assert_eq!(
+            row["runtimes"]["zokio"]["server_cpu_ns_per_exchange"]["median"],
+            json!(4e3)
+        );
+        assert_eq!(
+            row["runtimes"]["zokio"]["client_cpu_share"]["median"],
+            json!(0.5)
+        );
         assert_eq!(row["ratios"]["zokio_over_tokio"], json!(2.0));
         assert_eq!(row["ratios"]["zokio_over_monoio"], Value::Null);
         assert_eq!(

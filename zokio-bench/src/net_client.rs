@@ -44,12 +44,28 @@ pub struct Outcome {
     pub window: Duration,
     /// Each counted round trip's latency in nanoseconds, sorted ascending.
     pub latencies: Vec<u32>,
+    /// CPU time the client thread used over the measured window.
+    pub client_cpu: Duration,
+    /// CPU time the rest of the process (the server under test, where it
+    /// runs in this process) used over the measured window.
+    pub others_cpu: Duration,
 }
 
 impl Outcome {
     /// Round trips per second over the measured window.
     pub fn rate(&self) -> f64 {
         crate::stats::per_second(self.exchanges, self.window.as_nanos() as f64).unwrap_or(0.0)
+    }
+
+    /// Share of the measured window the client thread was on a CPU.
+    pub fn client_busy(&self) -> f64 {
+        self.client_cpu.as_secs_f64() / self.window.as_secs_f64().max(1e-9)
+    }
+
+    /// The rest of the process's CPU time per counted round trip, in
+    /// nanoseconds.
+    pub fn others_cpu_per_exchange(&self) -> f64 {
+        self.others_cpu.as_nanos() as f64 / self.exchanges.max(1) as f64
     }
 
     /// Nearest-rank percentile of the latencies, in nanoseconds; NaN when
@@ -116,6 +132,8 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
     let begin = Instant::now();
     let warm_end = begin + load.warmup;
     let end = warm_end + load.measure;
+    // When the measured window began, with the CPU clocks then.
+    let mut measuring: Option<(Instant, Duration, Duration)> = None;
     let mut exchanges = 0u64;
     let mut latencies: Vec<u32> = Vec::new();
     let mut scratch = vec![0u8; SCRATCH];
@@ -130,7 +148,13 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
         if now >= end {
             break;
         }
-        let timeout_ms = (end - now).as_millis().clamp(1, 1_000) as i32;
+        if measuring.is_none() && now >= warm_end {
+            measuring = Some((now, process_cpu(), thread_cpu()));
+        }
+        let until = if measuring.is_some() { end } else { warm_end };
+        let timeout_ms = (until.saturating_duration_since(now))
+            .as_millis()
+            .clamp(1, 1_000) as i32;
         // SAFETY: `events` has room for MAX_EVENTS entries.
         let n = unsafe {
             libc::epoll_wait(
@@ -160,7 +184,7 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
                 continue;
             }
             let done = Instant::now();
-            if done >= warm_end && done < end {
+            if measuring.is_some_and(|(since, ..)| done >= since) && done < end {
                 exchanges += 1;
                 let nanos = (done - c.started).as_nanos();
                 latencies.push(u32::try_from(nanos).unwrap_or(u32::MAX));
@@ -171,8 +195,16 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
             }
         }
     }
-    let window = Instant::now().min(end).saturating_duration_since(warm_end);
+    let (stopped, process_end, thread_end) = (Instant::now(), process_cpu(), thread_cpu());
     drop(conns);
+    let Some((since, process_start, thread_start)) = measuring else {
+        return Err(io::Error::other("the measured window never began"));
+    };
+    let window = stopped.min(end).saturating_duration_since(since);
+    let client_cpu = thread_end.saturating_sub(thread_start);
+    let others_cpu = process_end
+        .saturating_sub(process_start)
+        .saturating_sub(client_cpu);
     if exchanges == 0 {
         return Err(io::Error::new(
             io::ErrorKind::TimedOut,
@@ -184,7 +216,31 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
         exchanges,
         window,
         latencies,
+        client_cpu,
+        others_cpu,
     })
+}
+
+fn cpu_clock(clock: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; these clocks always exist on Linux.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// CPU time used so far by every thread of this process.
+pub fn process_cpu() -> Duration {
+    cpu_clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// CPU time used so far by the calling thread.
+pub fn thread_cpu() -> Duration {
+    cpu_clock(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
 fn ctl(ep: RawFd, op: i32, fd: RawFd, events: u32, token: usize) -> io::Result<()> {
@@ -394,6 +450,9 @@ mod tests {
         assert!(out.latencies.windows(2).all(|w| w[0] <= w[1]));
         assert!(out.rate() > 0.0);
         assert!(out.latency(50.0) <= out.latency(99.0));
+        // The echo threads are in this process too.
+        assert!(out.client_busy() > 0.0 && out.client_busy() < 1.5);
+        assert!(out.others_cpu_per_exchange() >= 0.0);
     }
 
     #[test]

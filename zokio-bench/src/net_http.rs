@@ -79,6 +79,9 @@ pub struct WrkReport {
     /// Connect, read, write and timeout errors, added up.
     pub socket_errors: u64,
     pub non_2xx: u64,
+    /// The server's CPU time per request in nanoseconds, where the caller
+    /// measured it (wrk cannot); NaN otherwise.
+    pub server_cpu_ns: f64,
 }
 
 /// Whether `wrk` can be run here.
@@ -165,6 +168,7 @@ pub fn parse_wrk(text: &str) -> io::Result<WrkReport> {
         requests: requests.ok_or_else(|| missing("request count"))?,
         socket_errors,
         non_2xx,
+        server_cpu_ns: f64::NAN,
     })
 }
 
@@ -218,6 +222,7 @@ pub fn own_client(
         requests: out.exchanges,
         socket_errors: 0,
         non_2xx: 0,
+        server_cpu_ns: out.others_cpu_per_exchange(),
     })
 }
 
