@@ -401,11 +401,22 @@ impl IoSocket {
             if let Some(accepted) = kept {
                 return Ok(accepted);
             }
-            let result = self
-                .op(accept::Accept::new(self.raw(), stash.clone()))
-                .await;
+            // A connection already waiting is taken at once (a burst drains without a
+            // ring round trip per connection); otherwise the ring operation waits.
+            // The budget is spent first, like an operation does, so a flood of
+            // connections cannot monopolise the worker, and before anything is
+            // taken, so that yielding here never loses a connection.
+            coop::consume_budget().await;
+            let result = match accept::accept_now(self.raw()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.op(accept::Accept::new(self.raw(), stash.clone()))
+                        .await
+                }
+                other => other,
+            };
             match result {
                 Ok(accepted) => return Ok(accepted),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.ready(Interest::READABLE).await?;
                 }
