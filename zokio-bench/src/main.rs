@@ -12,6 +12,7 @@
 //! tokio) after those, with their servers' worker counts set apart by
 //! `--net-workers`.
 
+mod affinity;
 mod group_report;
 mod groups;
 mod io_workloads;

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+use crate::affinity::Split;
 use crate::net_client::{self, Load, Reply};
 use crate::report::{fmt_value, samples_json};
 use crate::stats::{ratio, Summary};
@@ -276,6 +277,28 @@ fn collect(
     rows
 }
 
+/// Remembers where each worker count's servers and load ran, for the notes.
+#[derive(Default)]
+struct Placement(RefCell<Vec<(usize, String)>>);
+
+impl Placement {
+    fn saw(&self, workers: usize, how: String) {
+        let mut seen = self.0.borrow_mut();
+        if !seen.iter().any(|(w, _)| *w == workers) {
+            seen.push((workers, how));
+        }
+    }
+
+    fn note(&self) -> String {
+        let seen = self.0.borrow();
+        let parts: Vec<String> = seen
+            .iter()
+            .map(|(w, how)| format!("{w} worker(s): {how}"))
+            .collect();
+        format!("CPU placement: {}", parts.join("; "))
+    }
+}
+
 /// Remembers which driver each runtime's servers ran on, for the notes.
 #[derive(Default)]
 struct Drivers(RefCell<Vec<(&'static str, String)>>);
@@ -315,11 +338,15 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
         }
     }
     let drivers = Drivers::default();
+    let placement = Placement::default();
     let rows = collect(group, &cases, plan, dog, |rt, k, w| {
         let (bytes, conns) = shapes[k];
+        let split = Split::server_side(w);
         let server =
             net_echo::start(rt, w).unwrap_or_else(|e| panic!("starting the {rt} echo server: {e}"));
+        split.load_side();
         drivers.saw(rt, &server.driver);
+        placement.saw(w, split.describe());
         let message: Vec<u8> = (0..bytes).map(|i| (i % 251) as u8).collect();
         let out = net_client::run(&Load {
             addr: server.addr(),
@@ -357,6 +384,7 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
          write_all_owned reusing one 4 KiB Vec; every server sets TCP_NODELAY, as the client does"
             .into(),
         drivers.note(),
+        placement.note(),
         "server CPU/rt: CPU time of every thread of the bench process but the client's (that is, \
          the server's, user and kernel) over the measured window, per round trip counted; \
          client CPU: the share of the window the client thread was on a CPU (near 100% means \
@@ -391,10 +419,14 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
         .map(|&w| (format!("GET / x {HTTP_CONNS} conn"), w))
         .collect();
     let drivers = Drivers::default();
+    let placement = Placement::default();
     let rows = collect(group, &cases, plan, dog, |rt, _, w| {
+        let split = Split::server_side(w);
         let server =
             net_http::start(rt, w).unwrap_or_else(|e| panic!("starting the {rt} HTTP server: {e}"));
+        split.load_side();
         drivers.saw(rt, &server.driver);
+        placement.saw(w, split.describe());
         let addr = server.addr();
         let report = if have_wrk {
             if warm_secs > 0 {
@@ -445,6 +477,7 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
          hyper-util's TokioIo and TokioTimer, HTTP/1.1 only"
             .into(),
         drivers.note(),
+        placement.note(),
         if have_wrk {
             "server CPU/req: the bench process's CPU time (user and kernel) over the measured wrk \
              run, all of it the server's, per request wrk counted"
