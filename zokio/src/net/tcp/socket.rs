@@ -22,24 +22,28 @@ pub struct TcpSocket {
 impl TcpSocket {
     /// A new IPv4 socket.
     pub fn new_v4() -> io::Result<TcpSocket> {
-        TcpSocket::new(Domain::IPV4)
+        TcpSocket::new(Domain::IPV4, "IPv4")
     }
 
     /// A new IPv6 socket.
     pub fn new_v6() -> io::Result<TcpSocket> {
-        TcpSocket::new(Domain::IPV6)
+        TcpSocket::new(Domain::IPV6, "IPv6")
     }
 
+    /// A socket of `addr`'s family; a failure names the address it was for.
     pub(crate) fn new_for(addr: &SocketAddr) -> io::Result<TcpSocket> {
-        TcpSocket::new(Domain::for_address(*addr))
+        TcpSocket::new(Domain::for_address(*addr), &addr.to_string())
     }
 
-    fn new(domain: Domain) -> io::Result<TcpSocket> {
+    fn new(domain: Domain, what: &str) -> io::Result<TcpSocket> {
         let ty = Type::STREAM.nonblocking().cloexec();
         let inner = Socket::new(domain, ty, Some(Protocol::TCP)).map_err(|e| {
             io::Error::new(
                 e.kind(),
-                format!("creating a TCP socket failed: {e} (out of descriptors? see `ulimit -n`)"),
+                format!(
+                    "creating a TCP socket for {what} failed: {e} (out of descriptors? see \
+                     `ulimit -n`)"
+                ),
             )
         })?;
         Ok(TcpSocket { inner })
