@@ -28,6 +28,7 @@
 
 pub mod config;
 pub(crate) mod driver;
+pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;

@@ -12,7 +12,7 @@ mod buf;
 pub mod ops;
 mod tail;
 
-pub(crate) use tail::Tail;
+pub(crate) use tail::until_done;
 
 pub use buf::{IoBuf, IoBufMut};
 

@@ -1,8 +1,41 @@
 //! `Tail`: an owned buffer seen from an offset on, so that "write all" and "read
-//! exact" can hand the rest of a buffer to the next operation without copying it.
-//! Must never let the kernel see the bytes before the offset.
+//! exact" can hand the rest of a buffer to the next operation without copying it,
+//! and `until_done`, the loop those share. Must never let the kernel see the bytes
+//! before the offset.
 
-use super::{IoBuf, IoBufMut};
+use std::future::Future;
+use std::io;
+
+use super::{BufResult, IoBuf, IoBufMut};
+
+/// Run `step` on what is left of `buf` until `total` bytes are done, each step
+/// reporting how many it did. A step that does nothing ends the loop with an
+/// error of kind `ended` whose `message` says how far it got.
+pub(crate) async fn until_done<B, F, Fut>(
+    buf: B,
+    total: usize,
+    ended: io::ErrorKind,
+    message: fn(usize, usize) -> String,
+    mut step: F,
+) -> BufResult<(), B>
+where
+    F: FnMut(Tail<B>, usize) -> Fut,
+    Fut: Future<Output = BufResult<usize, Tail<B>>>,
+{
+    let mut done = 0;
+    let mut tail = Tail::new(buf, 0);
+    while done < total {
+        let (result, back) = step(tail, done).await;
+        let buf = back.into_inner();
+        match result {
+            Ok(0) => return (Err(io::Error::new(ended, message(done, total))), buf),
+            Ok(n) => done += n,
+            Err(e) => return (Err(e), buf),
+        }
+        tail = Tail::new(buf, done);
+    }
+    (Ok(()), tail.into_inner())
+}
 
 /// `buf` from byte `start` on: for writes its initialised bytes after `start`, for
 /// reads its room after `start`.

@@ -25,7 +25,7 @@ use crate::driver::op::addr::RawAddr;
 use crate::driver::op::keep_fd::KeepFd;
 use crate::driver::op::poll::PollReady;
 use crate::driver::op::{accept, connect, os_code, recv, recv_from, send, send_to, Op, OpKind};
-use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready, Tail};
+use crate::io::{until_done, BufResult, Interest, IoBuf, IoBufMut, Ready};
 use crate::task::coop;
 
 use super::read_ahead::ReadSide;
@@ -186,6 +186,10 @@ impl IoSocket {
     }
 
     /// The poll-based read into possibly uninitialised memory (see `read_ahead.rs`).
+    #[cfg_attr(
+        not(any(feature = "tokio-io", feature = "futures-io")),
+        allow(dead_code)
+    )]
     pub(crate) fn poll_read_uninit(
         &self,
         cx: &mut Context<'_>,
@@ -216,6 +220,10 @@ impl IoSocket {
     }
 
     /// `recv(2)` into possibly uninitialised memory (the `ReadBuf` path).
+    #[cfg_attr(
+        not(any(feature = "tokio-io", feature = "futures-io")),
+        allow(dead_code)
+    )]
     pub(crate) fn try_recv_uninit(
         &self,
         buf: &mut [std::mem::MaybeUninit<u8>],
@@ -306,51 +314,28 @@ impl IoSocket {
     /// Fill `buf` to its capacity; `UnexpectedEof` if the stream ends first.
     pub(crate) async fn recv_exact_owned<B: IoBufMut>(&self, buf: B) -> BufResult<(), B> {
         let total = buf.bytes_total();
-        let mut filled = 0;
-        let mut tail = Tail::new(buf, 0);
-        while filled < total {
-            let (result, back) = self.recv_owned(tail).await;
-            let buf = back.into_inner();
-            match result {
-                Ok(0) => {
-                    let err = io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!(
-                            "the peer closed the stream after {filled} of {total} bytes were read"
-                        ),
-                    );
-                    return (Err(err), buf);
-                }
-                Ok(n) => filled += n,
-                Err(e) => return (Err(e), buf),
-            }
-            tail = Tail::new(buf, filled);
-        }
-        (Ok(()), tail.into_inner())
+        let message = |done, total| {
+            format!("the peer closed the stream after {done} of {total} bytes were read")
+        };
+        until_done(
+            buf,
+            total,
+            io::ErrorKind::UnexpectedEof,
+            message,
+            |tail, _| self.recv_owned(tail),
+        )
+        .await
     }
 
     /// Send all of `buf`'s bytes.
     pub(crate) async fn send_all_owned<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
         let total = buf.bytes_init();
-        let mut sent = 0;
-        let mut tail = Tail::new(buf, 0);
-        while sent < total {
-            let (result, back) = self.send_owned(tail, false).await;
-            let buf = back.into_inner();
-            match result {
-                Ok(0) => {
-                    let err = io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        format!("the socket accepted no more bytes after {sent} of {total}"),
-                    );
-                    return (Err(err), buf);
-                }
-                Ok(n) => sent += n,
-                Err(e) => return (Err(e), buf),
-            }
-            tail = Tail::new(buf, sent);
-        }
-        (Ok(()), tail.into_inner())
+        let message =
+            |done, total| format!("the socket accepted no more bytes after {done} of {total}");
+        until_done(buf, total, io::ErrorKind::WriteZero, message, |tail, _| {
+            self.send_owned(tail, false)
+        })
+        .await
     }
 
     /// Receive one datagram into `buf`, with the sender's address.

@@ -9,6 +9,12 @@
 //! Writes complete at once and so need no flushing. This file must never add
 //! behaviour of its own: each impl forwards to the socket.
 
+// Without either trait feature the traits are not built, and their plumbing is idle.
+#![cfg_attr(
+    not(any(feature = "tokio-io", feature = "futures-io")),
+    allow(dead_code, unused_imports)
+)]
+
 use std::io;
 use std::task::{ready, Context, Poll};
 

@@ -12,6 +12,12 @@
 //! nor is an error the read-ahead met dropped. Must never block, and never let the
 //! kernel write into a borrowed buffer.
 
+// Without either trait feature nothing reads through here.
+#![cfg_attr(
+    not(any(feature = "tokio-io", feature = "futures-io")),
+    allow(dead_code)
+)]
+
 use std::future::Future;
 use std::io;
 use std::mem::MaybeUninit;

@@ -49,7 +49,9 @@ struct Inner {
 }
 
 struct State {
-    queue: VecDeque<Notified>,
+    /// Queued closures; `true` marks a mandatory one, which shutdown runs
+    /// instead of cancelling.
+    queue: VecDeque<(Notified, bool)>,
     num_threads: usize,
     num_idle: usize,
     /// Wake-ups handed to idle threads and not yet consumed.
@@ -98,7 +100,11 @@ impl BlockingPool {
         let queued: Vec<Notified> = {
             let mut state = inner.lock();
             state.shutdown = true;
-            state.queue.drain(..).collect()
+            // Mandatory closures (a file's write in flight) stay to be run.
+            let (keep, cancel): (VecDeque<_>, VecDeque<_>) =
+                state.queue.drain(..).partition(|(_, mandatory)| *mandatory);
+            state.queue = keep;
+            cancel.into_iter().map(|(task, _)| task).collect()
         };
         inner.work.notify_all();
         for task in queued {
@@ -172,6 +178,25 @@ impl BlockingSpawner {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        self.spawn_with(f, false)
+    }
+
+    /// Like `spawn`, but a closure still queued at shutdown runs instead of being
+    /// cancelled (shutdown waits for it as for a running one). For work that must
+    /// not be lost, such as a file write that already returned to its caller.
+    pub(crate) fn spawn_mandatory<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.spawn_with(f, true)
+    }
+
+    fn spawn_with<F, R>(&self, f: F, mandatory: bool) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
         // On a paused clock, time must not jump while the closure takes real time.
         let inhibit = self
             .paused_clock()
@@ -184,12 +209,12 @@ impl BlockingSpawner {
         // Blocking tasks are not on an owned list: a running closure cannot be
         // cancelled, and queued ones are cancelled from the queue at shutdown.
         drop(listed);
-        self.submit(notified);
+        self.submit(notified, mandatory);
         // SAFETY: `join` is the JoinHandle reference of a task with output `R`.
         unsafe { JoinHandle::from_raw(join) }
     }
 
-    fn submit(&self, task: Notified) {
+    fn submit(&self, task: Notified, mandatory: bool) {
         let inner = &self.inner;
         let mut state = inner.lock();
         if state.shutdown {
@@ -197,7 +222,7 @@ impl BlockingSpawner {
             task.cancel();
             return;
         }
-        state.queue.push_back(task);
+        state.queue.push_back((task, mandatory));
         if state.num_idle > state.num_notify {
             state.num_notify += 1;
             drop(state);
@@ -215,7 +240,7 @@ impl BlockingSpawner {
             state.num_threads -= 1;
             if state.num_threads == 0 {
                 // No thread will ever run the queue: fail the closures rather than hang.
-                let queued: Vec<Notified> = state.queue.drain(..).collect();
+                let queued: Vec<Notified> = state.queue.drain(..).map(|(task, _)| task).collect();
                 drop(state);
                 for task in queued {
                     task.cancel();
@@ -240,7 +265,7 @@ fn run_thread(inner: Arc<Inner>) {
     let _current = runtime.as_ref().map(super::context::set_current);
     let mut state = inner.lock();
     loop {
-        if let Some(task) = state.queue.pop_front() {
+        if let Some((task, _)) = state.queue.pop_front() {
             drop(state);
             task.run();
             state = inner.lock();
@@ -269,7 +294,7 @@ fn run_thread(inner: Arc<Inner>) {
 
 impl Schedule for BlockingSpawner {
     fn schedule(&self, task: Notified) {
-        self.submit(task);
+        self.submit(task, false);
     }
 
     fn release(&self, _task: NonNull<Header>) -> bool {

@@ -1,0 +1,56 @@
+//! `asyncify`: run a blocking file-system call on the blocking pool and await it,
+//! with an error that names the operation and the path. This is how every file
+//! operation runs where the driver has no native one (the epoll driver, or a kernel
+//! without the opcode). Must never run the call on a worker thread.
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+
+/// Run `f` on the blocking pool. Outside a runtime this is an error, not a panic.
+pub(crate) async fn asyncify<F, T>(f: F) -> io::Result<T>
+where
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handle = crate::runtime::context::with_current(|h| h.inner.blocking().spawn(f))
+        .map_err(|e| io::Error::other(format!("a file operation needs a Zokio runtime: {e}")))?;
+    match handle.await {
+        Ok(result) => result,
+        Err(join) => Err(io::Error::other(format!(
+            "the blocking file operation did not finish: {join}"
+        ))),
+    }
+}
+
+/// Add the operation and the path to an OS error, keeping its kind; the OS error
+/// stays reachable as the `source()`.
+pub(crate) fn path_error(err: io::Error, op: &'static str, path: &Path) -> io::Error {
+    io::Error::new(
+        err.kind(),
+        PathError {
+            op,
+            path: path.display().to_string(),
+            os: err,
+        },
+    )
+}
+
+#[derive(Debug)]
+struct PathError {
+    op: &'static str,
+    path: String,
+    os: io::Error,
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {:?} failed: {}", self.op, self.path, self.os)
+    }
+}
+
+impl std::error::Error for PathError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.os)
+    }
+}

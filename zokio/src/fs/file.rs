@@ -1,0 +1,287 @@
+//! `File`: an open file, as in `tokio::fs::File`, plus positioned I/O with owned
+//! buffers (`read_at`, `write_at`, `read_exact_at`, `write_all_at`) that are ring
+//! operations on io_uring and blocking-pool calls on epoll. Everything else
+//! (metadata, sync, set_len, clone) runs on the blocking pool. The poll-based
+//! `AsyncRead`/`AsyncWrite`/`AsyncSeek` live in `file_poll.rs`. Must never block a
+//! worker thread, and never lose a write: a `File` dropped with a write in flight
+//! lets it finish before the descriptor closes.
+
+use std::fmt;
+use std::fs::{Metadata, Permissions};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::blocking::asyncify;
+use super::file_poll::Inner;
+use super::OpenOptions;
+use crate::driver::op::{read::no_room, read::MAX_RW, write::nothing_to_write};
+use crate::driver::{context, DriverKind};
+use crate::io::{until_done, BufResult, IoBuf, IoBufMut};
+
+/// An open file.
+pub struct File {
+    pub(crate) std: Arc<std::fs::File>,
+    pub(crate) inner: Mutex<Inner>,
+}
+
+fn on_ring() -> bool {
+    matches!(context::current_kind(), Ok(DriverKind::IoUring))
+}
+
+impl File {
+    /// Open a file for reading.
+    pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new().read(true).open(path).await
+    }
+
+    /// Create a file for writing, or truncate it if it exists.
+    pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .await
+    }
+
+    /// Create a new file for writing; `AlreadyExists` if it exists.
+    pub async fn create_new(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .await
+    }
+
+    /// Options to open a file with.
+    pub fn options() -> OpenOptions {
+        OpenOptions::new()
+    }
+
+    /// Wrap a `std` file.
+    pub fn from_std(std: std::fs::File) -> File {
+        File {
+            std: Arc::new(std),
+            inner: Mutex::new(Inner::new()),
+        }
+    }
+
+    /// Hand the file back to `std`, after any write still in flight finished.
+    pub async fn into_std(self) -> std::fs::File {
+        let _ = self.wait_idle().await;
+        let std = self.std.clone();
+        drop(self);
+        Arc::try_unwrap(std).unwrap_or_else(|shared| {
+            // A positioned operation dropped early still holds a share for a moment:
+            // hand out a duplicate of the same open file.
+            shared
+                .try_clone()
+                .expect("duplicating a file descriptor (out of descriptors?)")
+        })
+    }
+
+    /// Hand the file back to `std` now; gives the file back if an operation is
+    /// still in flight.
+    pub fn try_into_std(mut self) -> Result<std::fs::File, File> {
+        let idle = self
+            .inner
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_idle();
+        if !idle {
+            return Err(self);
+        }
+        let std = self.std.clone();
+        drop(self);
+        Arc::try_unwrap(std).map_err(|shared| File {
+            std: shared,
+            inner: Mutex::new(Inner::new()),
+        })
+    }
+
+    /// Wait until no poll-based write is in flight, reporting its error.
+    async fn wait_idle(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| {
+            let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            inner.poll_flush(cx)
+        })
+        .await
+    }
+
+    /// Write data and metadata to the disk (`fsync`): what was written is there.
+    pub async fn sync_all(&self) -> io::Result<()> {
+        self.wait_idle().await?;
+        let std = self.std.clone();
+        asyncify(move || std.sync_all()).await
+    }
+
+    /// Write data (and the metadata needed to read it) to the disk (`fdatasync`).
+    pub async fn sync_data(&self) -> io::Result<()> {
+        self.wait_idle().await?;
+        let std = self.std.clone();
+        asyncify(move || std.sync_data()).await
+    }
+
+    /// Truncate or extend the file to `size` bytes.
+    pub async fn set_len(&self, size: u64) -> io::Result<()> {
+        self.wait_idle().await?;
+        let std = self.std.clone();
+        asyncify(move || std.set_len(size)).await
+    }
+
+    /// The file's metadata.
+    pub async fn metadata(&self) -> io::Result<Metadata> {
+        let std = self.std.clone();
+        asyncify(move || std.metadata()).await
+    }
+
+    /// A second handle to the same open file (sharing its cursor).
+    pub async fn try_clone(&self) -> io::Result<File> {
+        let std = self.std.clone();
+        let clone = asyncify(move || std.try_clone()).await?;
+        Ok(File::from_std(clone))
+    }
+
+    /// Change the file's permissions.
+    pub async fn set_permissions(&self, perm: Permissions) -> io::Result<()> {
+        let std = self.std.clone();
+        asyncify(move || std.set_permissions(perm)).await
+    }
+
+    /// Read into `buf` (at most its capacity) from `offset`; 0 at the end of the
+    /// file. A ring operation on io_uring, a blocking-pool call on epoll. The
+    /// file's cursor does not move.
+    pub async fn read_at<B: IoBufMut>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
+        if on_ring() {
+            return crate::io::ops::read_at(self.std.as_fd(), buf, offset).await;
+        }
+        if buf.bytes_total() == 0 {
+            return (Err(no_room("read_at", self.std.as_raw_fd())), buf);
+        }
+        let std = self.std.clone();
+        asyncify_buf(buf, move |buf| {
+            let room = buf.bytes_total().min(MAX_RW);
+            // SAFETY: `stable_mut_ptr` is valid for writes of `bytes_total` bytes, and
+            // the slice is only used while this call holds the buffer.
+            let dst = unsafe { std::slice::from_raw_parts_mut(buf.stable_mut_ptr(), room) };
+            let n = std.read_at(dst, offset)?;
+            // SAFETY: the kernel wrote the first `n` bytes.
+            unsafe { buf.set_init(n) };
+            Ok(n)
+        })
+        .await
+    }
+
+    /// Write `buf`'s bytes at `offset`; returns how many were written. The file's
+    /// cursor does not move.
+    pub async fn write_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
+        if on_ring() {
+            return crate::io::ops::write_at(self.std.as_fd(), buf, offset).await;
+        }
+        if buf.bytes_init() == 0 {
+            return (Err(nothing_to_write("write_at", self.std.as_raw_fd())), buf);
+        }
+        let std = self.std.clone();
+        asyncify_buf(buf, move |buf| {
+            let len = buf.bytes_init().min(MAX_RW);
+            // SAFETY: the buffer holds `bytes_init` initialised bytes.
+            let src = unsafe { std::slice::from_raw_parts(buf.stable_ptr(), len) };
+            std.write_at(src, offset)
+        })
+        .await
+    }
+
+    /// Fill `buf` to its capacity from `offset`; `UnexpectedEof` if the file ends
+    /// first. Reads longer than one system call allows are looped, never truncated.
+    pub async fn read_exact_at<B: IoBufMut>(&self, buf: B, offset: u64) -> BufResult<(), B> {
+        let total = buf.bytes_total();
+        let message = |done, total| format!("the file ended after {done} of {total} bytes");
+        until_done(
+            buf,
+            total,
+            io::ErrorKind::UnexpectedEof,
+            message,
+            |tail, done| self.read_at(tail, offset + done as u64),
+        )
+        .await
+    }
+
+    /// Write all of `buf`'s bytes at `offset`, looping over short writes.
+    pub async fn write_all_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<(), B> {
+        let total = buf.bytes_init();
+        let message = |done, total| format!("the file took no more bytes after {done} of {total}");
+        until_done(
+            buf,
+            total,
+            io::ErrorKind::WriteZero,
+            message,
+            |tail, done| self.write_at(tail, offset + done as u64),
+        )
+        .await
+    }
+}
+
+/// Run a call that borrows an owned buffer on the blocking pool. The buffer waits
+/// in a slot the caller keeps too, so that it comes back even if the call never
+/// runs (no runtime, or a runtime shutting down).
+async fn asyncify_buf<B: Send + 'static>(
+    buf: B,
+    f: impl FnOnce(&mut B) -> io::Result<usize> + Send + 'static,
+) -> BufResult<usize, B> {
+    let slot = Arc::new(Mutex::new(Some(buf)));
+    let shared = slot.clone();
+    let call = move || {
+        let mut guard = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let buf = guard
+            .as_mut()
+            .expect("the buffer stays in the slot until the call is over");
+        f(buf)
+    };
+    let spawned = crate::runtime::context::with_current(|h| h.inner.blocking().spawn(call));
+    let result = match spawned {
+        Ok(handle) => match handle.await {
+            Ok(result) => result,
+            Err(join) => Err(io::Error::other(format!(
+                "the blocking file operation did not finish: {join}"
+            ))),
+        },
+        Err(e) => Err(io::Error::other(format!(
+            "a file operation needs a Zokio runtime: {e}"
+        ))),
+    };
+    let buf = slot
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+        .expect("the call never takes the buffer out of the slot");
+    (result, buf)
+}
+
+impl fmt::Debug for File {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("File")
+            .field("fd", &self.std.as_raw_fd())
+            .finish()
+    }
+}
+
+impl AsRawFd for File {
+    fn as_raw_fd(&self) -> RawFd {
+        self.std.as_raw_fd()
+    }
+}
+
+impl AsFd for File {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.std.as_fd()
+    }
+}
+
+impl From<std::fs::File> for File {
+    fn from(std: std::fs::File) -> File {
+        File::from_std(std)
+    }
+}

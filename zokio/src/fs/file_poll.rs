@@ -1,0 +1,418 @@
+//! The poll-based I/O of `File`: tokio's `AsyncRead`/`AsyncWrite`/`AsyncSeek`
+//! (feature `tokio-io`) and futures' (feature `futures-io`), with
+//! `tokio::fs::File`'s semantics.
+//!
+//! One blocking-pool call is in flight at a time, through a buffer the file owns:
+//! a read fills it and hands out what was asked (the rest waits for the next read);
+//! a write copies the caller's bytes into it and returns at once while the call
+//! writes them in the background, so a write's error is reported by the next
+//! operation or by `flush`. Seeking or writing after a read accounts for bytes
+//! read ahead and not handed out. Must never block a worker thread, and never drop
+//! a write.
+
+// Without either trait feature the traits are not built, and their plumbing is idle.
+#![cfg_attr(
+    not(any(feature = "tokio-io", feature = "futures-io")),
+    allow(dead_code, unused_imports)
+)]
+
+use std::future::Future;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, MutexGuard, PoisonError};
+use std::task::{ready, Context, Poll};
+
+use super::File;
+use crate::task::JoinHandle;
+
+/// The most one background call reads or writes.
+const MAX_BUF: usize = 2 * 1024 * 1024;
+
+pub(crate) struct Inner {
+    state: State,
+    /// A background write's error, for the next operation to report.
+    last_write_err: Option<io::Error>,
+    /// The position the last seek reached.
+    pos: u64,
+    /// A seek was started and `poll_complete` has not taken its result yet.
+    seeking: bool,
+}
+
+enum State {
+    Idle(Option<Buf>),
+    Busy(JoinHandle<(Operation, Buf)>),
+}
+
+enum Operation {
+    Read(io::Result<usize>),
+    Write(io::Result<()>),
+    Seek(io::Result<u64>),
+}
+
+/// Bytes read ahead and not yet handed out are `data[pos..]`; for a write, `data`
+/// is what to write.
+#[derive(Default)]
+struct Buf {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+/// Where read bytes go: tokio's `ReadBuf`, or a plain slice and how much of it is
+/// filled (futures-io).
+enum Dst<'a, 'b> {
+    #[cfg(feature = "tokio-io")]
+    Tokio(&'a mut tokio::io::ReadBuf<'b>),
+    Slice(&'a mut [u8], usize, PhantomData<&'b ()>),
+}
+
+impl Dst<'_, '_> {
+    fn remaining(&self) -> usize {
+        match self {
+            #[cfg(feature = "tokio-io")]
+            Dst::Tokio(buf) => buf.remaining(),
+            Dst::Slice(slice, filled, _) => slice.len() - *filled,
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        match self {
+            #[cfg(feature = "tokio-io")]
+            Dst::Tokio(buf) => buf.put_slice(bytes),
+            Dst::Slice(slice, filled, _) => {
+                slice[*filled..*filled + bytes.len()].copy_from_slice(bytes);
+                *filled += bytes.len();
+            }
+        }
+    }
+}
+
+impl Buf {
+    fn unread(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    /// Forget unread bytes; returns how many there were.
+    fn discard_unread(&mut self) -> usize {
+        let n = self.unread();
+        self.data.clear();
+        self.pos = 0;
+        n
+    }
+
+    fn read_from(&mut self, file: &std::fs::File, want: usize) -> io::Result<usize> {
+        self.data.clear();
+        self.pos = 0;
+        self.data.resize(want.clamp(1, MAX_BUF), 0);
+        let result = loop {
+            match (&*file).read(&mut self.data) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => break result,
+            }
+        };
+        self.data.truncate(*result.as_ref().unwrap_or(&0));
+        result
+    }
+
+    fn copy_to(&mut self, dst: &mut Dst<'_, '_>) {
+        let n = self.unread().min(dst.remaining());
+        dst.put(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+    }
+}
+
+fn spawn<F>(f: F) -> io::Result<JoinHandle<(Operation, Buf)>>
+where
+    F: FnOnce() -> (Operation, Buf) + Send + 'static,
+{
+    crate::runtime::context::with_current(|h| h.inner.blocking().spawn(f))
+        .map_err(|e| io::Error::other(format!("file I/O needs a Zokio runtime: {e}")))
+}
+
+/// A write returns to its caller before it runs, so it must run even if the
+/// runtime shuts down first.
+fn spawn_write<F>(f: F) -> io::Result<JoinHandle<(Operation, Buf)>>
+where
+    F: FnOnce() -> (Operation, Buf) + Send + 'static,
+{
+    crate::runtime::context::with_current(|h| h.inner.blocking().spawn_mandatory(f))
+        .map_err(|e| io::Error::other(format!("file I/O needs a Zokio runtime: {e}")))
+}
+
+fn poll_join(
+    handle: &mut JoinHandle<(Operation, Buf)>,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<(Operation, Buf)>> {
+    let done = ready!(Pin::new(handle).poll(cx));
+    Poll::Ready(done.map_err(|e| io::Error::other(format!("a file operation did not finish: {e}"))))
+}
+
+impl Inner {
+    pub(crate) fn new() -> Inner {
+        Inner {
+            state: State::Idle(None),
+            last_write_err: None,
+            pos: 0,
+            seeking: false,
+        }
+    }
+
+    pub(crate) fn is_idle(&self) -> bool {
+        matches!(self.state, State::Idle(_))
+    }
+
+    /// Take a finished background call's result into the state; returns it.
+    fn finish(&mut self, op: Operation, buf: Buf) -> Operation {
+        self.state = State::Idle(Some(buf));
+        if let Operation::Seek(Ok(pos)) = &op {
+            self.pos = *pos;
+        }
+        op
+    }
+
+    fn poll_read(
+        &mut self,
+        file: &Arc<std::fs::File>,
+        cx: &mut Context<'_>,
+        dst: &mut Dst<'_, '_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            match &mut self.state {
+                State::Idle(slot) => {
+                    let mut buf = slot.take().unwrap_or_default();
+                    if buf.unread() > 0 || dst.remaining() == 0 {
+                        buf.copy_to(dst);
+                        self.state = State::Idle(Some(buf));
+                        return Poll::Ready(Ok(()));
+                    }
+                    let (file, want) = (file.clone(), dst.remaining());
+                    self.state = State::Busy(spawn(move || {
+                        let result = buf.read_from(&file, want);
+                        (Operation::Read(result), buf)
+                    })?);
+                }
+                State::Busy(handle) => {
+                    let (op, buf) = ready!(poll_join(handle, cx))?;
+                    match self.finish(op, buf) {
+                        Operation::Read(Ok(_)) => {
+                            if let State::Idle(Some(buf)) = &mut self.state {
+                                buf.copy_to(dst);
+                            }
+                            return Poll::Ready(Ok(()));
+                        }
+                        Operation::Read(Err(e)) => return Poll::Ready(Err(e)),
+                        Operation::Write(Err(e)) => self.last_write_err = Some(e),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn poll_write(
+        &mut self,
+        file: &Arc<std::fs::File>,
+        cx: &mut Context<'_>,
+        src: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            match &mut self.state {
+                State::Idle(slot) => {
+                    if let Some(e) = self.last_write_err.take() {
+                        return Poll::Ready(Err(e));
+                    }
+                    let mut buf = slot.take().unwrap_or_default();
+                    // Bytes read ahead were taken from the cursor: move it back first.
+                    let back = buf.discard_unread() as i64;
+                    let n = src.len().min(MAX_BUF);
+                    buf.data.extend_from_slice(&src[..n]);
+                    let file = file.clone();
+                    self.state = State::Busy(spawn_write(move || {
+                        let result = (|| {
+                            if back > 0 {
+                                (&*file).seek(SeekFrom::Current(-back))?;
+                            }
+                            (&*file).write_all(&buf.data)
+                        })();
+                        buf.data.clear();
+                        (Operation::Write(result), buf)
+                    })?);
+                    return Poll::Ready(Ok(n));
+                }
+                State::Busy(handle) => {
+                    let (op, buf) = ready!(poll_join(handle, cx))?;
+                    if let Operation::Write(Err(e)) = self.finish(op, buf) {
+                        return Poll::Ready(Err(e));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Wait for the background call to finish; a write's error is reported.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            match &mut self.state {
+                State::Idle(_) => {
+                    return Poll::Ready(match self.last_write_err.take() {
+                        Some(e) => Err(e),
+                        None => Ok(()),
+                    })
+                }
+                State::Busy(handle) => {
+                    let (op, buf) = ready!(poll_join(handle, cx))?;
+                    if let Operation::Write(Err(e)) = self.finish(op, buf) {
+                        return Poll::Ready(Err(e));
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_seek(&mut self, file: &Arc<std::fs::File>, mut to: SeekFrom) -> io::Result<()> {
+        let State::Idle(slot) = &mut self.state else {
+            return Err(io::Error::other(
+                "another file operation is pending; call `poll_complete` first",
+            ));
+        };
+        let mut buf = slot.take().unwrap_or_default();
+        // Bytes read ahead were taken from the cursor but not handed out.
+        let unread = buf.discard_unread() as i64;
+        if let SeekFrom::Current(offset) = &mut to {
+            *offset -= unread;
+        }
+        let file = file.clone();
+        self.state = State::Busy(spawn(move || {
+            let result = (&*file).seek(to);
+            (Operation::Seek(result), buf)
+        })?);
+        self.seeking = true;
+        Ok(())
+    }
+
+    fn poll_complete(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        loop {
+            match &mut self.state {
+                State::Idle(_) => return Poll::Ready(Ok(self.pos)),
+                State::Busy(handle) => {
+                    let (op, buf) = ready!(poll_join(handle, cx))?;
+                    match self.finish(op, buf) {
+                        Operation::Seek(result) => {
+                            self.seeking = false;
+                            return Poll::Ready(result);
+                        }
+                        Operation::Write(Err(e)) => self.last_write_err = Some(e),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl File {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(feature = "tokio-io")]
+impl tokio::io::AsyncRead for File {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &*self;
+        this.lock().poll_read(&this.std, cx, &mut Dst::Tokio(buf))
+    }
+}
+
+#[cfg(feature = "tokio-io")]
+impl tokio::io::AsyncWrite for File {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        src: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &*self;
+        this.lock().poll_write(&this.std, cx, src)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.lock().poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.lock().poll_flush(cx)
+    }
+}
+
+#[cfg(feature = "tokio-io")]
+impl tokio::io::AsyncSeek for File {
+    fn start_seek(self: Pin<&mut Self>, position: SeekFrom) -> io::Result<()> {
+        let this = &*self;
+        this.lock().start_seek(&this.std, position)
+    }
+
+    fn poll_complete(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        self.lock().poll_complete(cx)
+    }
+}
+
+#[cfg(feature = "futures-io")]
+impl futures_io::AsyncRead for File {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &*self;
+        let mut dst = Dst::Slice(buf, 0, PhantomData);
+        let result = this.lock().poll_read(&this.std, cx, &mut dst);
+        let filled = match dst {
+            Dst::Slice(_, filled, _) => filled,
+            #[cfg(feature = "tokio-io")]
+            Dst::Tokio(_) => unreachable!("built as a slice above"),
+        };
+        result.map_ok(|()| filled)
+    }
+}
+
+#[cfg(feature = "futures-io")]
+impl futures_io::AsyncWrite for File {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        src: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &*self;
+        this.lock().poll_write(&this.std, cx, src)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.lock().poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.lock().poll_flush(cx)
+    }
+}
+
+#[cfg(feature = "futures-io")]
+impl futures_io::AsyncSeek for File {
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        let this = &*self;
+        let mut inner = this.lock();
+        if !inner.seeking {
+            // Earlier writes finish (and report their errors) before the seek starts.
+            ready!(inner.poll_flush(cx))?;
+            inner.start_seek(&this.std, pos)?;
+        }
+        inner.poll_complete(cx)
+    }
+}

@@ -1,0 +1,115 @@
+//! The free functions of `zokio::fs` that work on paths (`read`, `write`, `rename`,
+//! `metadata`...), with `tokio::fs`'s names and signatures. Each runs on the
+//! blocking pool; an error names the operation and the path and keeps the OS error
+//! as its `source()`. Must never block a worker thread.
+
+use std::fs::{Metadata, Permissions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::blocking::{asyncify, path_error};
+
+macro_rules! one_path {
+    ($(#[$doc:meta])* $name:ident($path:ident) -> $out:ty = $op:literal, $call:expr) => {
+        $(#[$doc])*
+        pub async fn $name(path: impl AsRef<Path>) -> io::Result<$out> {
+            let $path = path.as_ref().to_owned();
+            asyncify(move || $call.map_err(|e| path_error(e, $op, &$path))).await
+        }
+    };
+}
+
+one_path!(
+    /// The whole contents of a file.
+    read(path) -> Vec<u8> = "read", std::fs::read(&path)
+);
+one_path!(
+    /// The whole contents of a file as UTF-8 (`InvalidData` if it is not).
+    read_to_string(path) -> String = "read", std::fs::read_to_string(&path)
+);
+one_path!(
+    /// Remove a file.
+    remove_file(path) -> () = "remove file", std::fs::remove_file(&path)
+);
+one_path!(
+    /// Remove an empty directory.
+    remove_dir(path) -> () = "remove directory", std::fs::remove_dir(&path)
+);
+one_path!(
+    /// Remove a directory and everything in it.
+    remove_dir_all(path) -> () = "remove directory tree", std::fs::remove_dir_all(&path)
+);
+one_path!(
+    /// Create a directory (its parent must exist).
+    create_dir(path) -> () = "create directory", std::fs::create_dir(&path)
+);
+one_path!(
+    /// Create a directory and any missing parents.
+    create_dir_all(path) -> () = "create directories", std::fs::create_dir_all(&path)
+);
+one_path!(
+    /// Metadata, following symbolic links.
+    metadata(path) -> Metadata = "metadata of", std::fs::metadata(&path)
+);
+one_path!(
+    /// Metadata of the link itself, not following it.
+    symlink_metadata(path) -> Metadata = "metadata of", std::fs::symlink_metadata(&path)
+);
+one_path!(
+    /// The absolute path with every link and `..` resolved.
+    canonicalize(path) -> PathBuf = "canonicalize", std::fs::canonicalize(&path)
+);
+one_path!(
+    /// Where a symbolic link points.
+    read_link(path) -> PathBuf = "read link", std::fs::read_link(&path)
+);
+one_path!(
+    /// Whether the path exists; an error only when that cannot be told (permissions).
+    try_exists(path) -> bool = "check existence of", path.try_exists()
+);
+
+/// Write `contents` to a file, creating it or replacing what it held.
+pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    let contents = contents.as_ref().to_owned();
+    asyncify(move || std::fs::write(&path, contents).map_err(|e| path_error(e, "write", &path)))
+        .await
+}
+
+/// Copy a file's contents and permissions; returns the bytes copied.
+pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
+    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
+    asyncify(move || std::fs::copy(&from, &to).map_err(|e| path_error(e, "copy", &from))).await
+}
+
+/// Rename `from` to `to`, replacing `to` if it exists.
+pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
+    asyncify(move || std::fs::rename(&from, &to).map_err(|e| path_error(e, "rename", &from))).await
+}
+
+/// Make `dst` a hard link to `src`.
+pub async fn hard_link(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
+    let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
+    asyncify(move || std::fs::hard_link(&src, &dst).map_err(|e| path_error(e, "hard link", &dst)))
+        .await
+}
+
+/// Make `dst` a symbolic link to `src`.
+pub async fn symlink(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
+    let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
+    asyncify(move || {
+        std::os::unix::fs::symlink(&src, &dst).map_err(|e| path_error(e, "symlink", &dst))
+    })
+    .await
+}
+
+/// Change a file's permissions.
+pub async fn set_permissions(path: impl AsRef<Path>, perm: Permissions) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || {
+        std::fs::set_permissions(&path, perm)
+            .map_err(|e| path_error(e, "set permissions of", &path))
+    })
+    .await
+}

@@ -1,0 +1,264 @@
+//! `zokio::fs::File`: positioned owned-buffer I/O, the tokio poll traits (read,
+//! write, seek, and their interplay), durability, ownership conversions and errors,
+//! on both runtime flavours. Run under each `ZOKIO_DRIVER`.
+
+use std::io::SeekFrom;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use zokio::fs::{File, OpenOptions};
+
+fn temp_path(name: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("zokio-fs-file-{}-{n}-{name}", std::process::id()))
+}
+
+/// Deterministic bytes that differ with the seed and the position.
+fn pattern(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn runtimes() -> Vec<(&'static str, zokio::runtime::Runtime)> {
+    vec![
+        (
+            "multi_thread",
+            zokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
+        ),
+        (
+            "current_thread",
+            zokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap(),
+        ),
+    ]
+}
+
+#[test]
+fn positioned_owned_round_trips_at_random_offsets() {
+    for (flavor, rt) in runtimes() {
+        rt.block_on(async {
+            let path = temp_path("positioned");
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)
+                .await
+                .unwrap();
+            let mut expected = vec![0u8; 1 << 20];
+            for (i, len) in [1usize, 100, 4096, 65_536, 300_000].into_iter().enumerate() {
+                let offset = (i as u64 * 131_071) % ((1 << 20) - len as u64);
+                let data = pattern(i as u64, len);
+                let (r, _) = file.write_all_at(data.clone(), offset).await;
+                r.unwrap();
+                expected[offset as usize..offset as usize + len].copy_from_slice(&data);
+            }
+            let end = expected.iter().rposition(|&b| b != 0).unwrap() + 1;
+            let (r, got) = file.read_exact_at(Vec::with_capacity(end), 0).await;
+            r.unwrap();
+            assert_eq!(got, expected[..end], "{flavor}: contents differ");
+            // Reading past the end gives 0, and read_exact past the end is an error.
+            let (r, _) = file.read_at(Vec::with_capacity(16), 10 << 20).await;
+            assert_eq!(r.unwrap(), 0);
+            let (r, _) = file
+                .read_exact_at(Vec::with_capacity(16), end as u64 - 4)
+                .await;
+            assert_eq!(r.unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
+            // An empty buffer is refused, not taken for end of file.
+            let (r, _) = file.read_at(Vec::new(), 0).await;
+            assert_eq!(r.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+            drop(file);
+            std::fs::remove_file(&path).unwrap();
+        });
+    }
+}
+
+#[test]
+fn concurrent_writers_and_readers_at_different_offsets() {
+    let rt = zokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let path = temp_path("concurrent");
+        let file = std::sync::Arc::new(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)
+                .await
+                .unwrap(),
+        );
+        const CHUNK: usize = 8192;
+        let mut tasks = Vec::new();
+        for i in 0..32u64 {
+            let file = file.clone();
+            tasks.push(zokio::spawn(async move {
+                let data = pattern(i, CHUNK);
+                let (r, _) = file.write_all_at(data.clone(), i * CHUNK as u64).await;
+                r.unwrap();
+                let (r, got) = file
+                    .read_exact_at(Vec::with_capacity(CHUNK), i * CHUNK as u64)
+                    .await;
+                r.unwrap();
+                assert_eq!(got, data, "chunk {i}");
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(file.metadata().await.unwrap().len(), 32 * CHUNK as u64);
+        drop(file);
+        std::fs::remove_file(&path).unwrap();
+    });
+}
+
+#[test]
+fn tokio_poll_traits_read_write_seek() {
+    for (flavor, rt) in runtimes() {
+        rt.block_on(async {
+            let path = temp_path("poll");
+            let mut file = File::create(&path).await.unwrap();
+            let data = pattern(7, 3 << 20); // larger than one background write
+            file.write_all(&data).await.unwrap();
+            file.flush().await.unwrap();
+            drop(file);
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                data,
+                "{flavor}: written bytes"
+            );
+
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .await
+                .unwrap();
+            let mut head = [0u8; 10];
+            file.read_exact(&mut head).await.unwrap();
+            assert_eq!(head, data[..10]);
+            // The background read took more than 10 bytes; the cursor must still
+            // be at 10 for the caller.
+            assert_eq!(file.stream_position().await.unwrap(), 10);
+            // A write after a read lands right after what was read.
+            file.write_all(b"XYZ").await.unwrap();
+            file.flush().await.unwrap();
+            assert_eq!(file.seek(SeekFrom::Start(8)).await.unwrap(), 8);
+            let mut around = [0u8; 7];
+            file.read_exact(&mut around).await.unwrap();
+            assert_eq!(&around[..2], &data[8..10]);
+            assert_eq!(&around[2..5], b"XYZ");
+            assert_eq!(&around[5..], &data[13..15]);
+            let end = file.seek(SeekFrom::End(0)).await.unwrap();
+            assert_eq!(end, data.len() as u64);
+            let mut rest = Vec::new();
+            assert_eq!(file.read_to_end(&mut rest).await.unwrap(), 0);
+            drop(file);
+            std::fs::remove_file(&path).unwrap();
+        });
+    }
+}
+
+#[test]
+fn sync_all_then_reopen_sees_the_data() {
+    for (_, rt) in runtimes() {
+        rt.block_on(async {
+            let path = temp_path("durable");
+            let mut file = File::create(&path).await.unwrap();
+            file.write_all(b"durable bytes").await.unwrap();
+            file.sync_all().await.unwrap();
+            let (r, _) = file.write_all_at(b"D".to_vec(), 0).await;
+            r.unwrap();
+            file.sync_data().await.unwrap();
+            drop(file);
+            let mut reopened = File::open(&path).await.unwrap();
+            let mut got = String::new();
+            reopened.read_to_string(&mut got).await.unwrap();
+            assert_eq!(got, "Durable bytes");
+            std::fs::remove_file(&path).unwrap();
+        });
+    }
+}
+
+#[test]
+fn dropping_a_file_with_a_write_in_flight_loses_nothing() {
+    for (_, rt) in runtimes() {
+        let path = temp_path("dropped");
+        let data = pattern(3, 1 << 20);
+        rt.block_on(async {
+            let mut file = File::create(&path).await.unwrap();
+            // Returns once the bytes are in the file's buffer; the write itself
+            // runs in the background and the file is dropped before it finishes.
+            let n = file.write(&data).await.unwrap();
+            assert_eq!(n, data.len());
+            drop(file);
+        });
+        drop(rt); // waits for the blocking pool
+        assert_eq!(std::fs::read(&path).unwrap(), data);
+        std::fs::remove_file(&path).unwrap();
+    }
+}
+
+#[test]
+fn set_len_metadata_clone_and_std_conversions() {
+    for (_, rt) in runtimes() {
+        rt.block_on(async {
+            let path = temp_path("meta");
+            let file = File::create(&path).await.unwrap();
+            file.set_len(12_345).await.unwrap();
+            assert_eq!(file.metadata().await.unwrap().len(), 12_345);
+            let clone = file.try_clone().await.unwrap();
+            clone.set_len(10).await.unwrap();
+            assert_eq!(file.metadata().await.unwrap().len(), 10);
+            let std = file.into_std().await;
+            assert_eq!(std.metadata().unwrap().len(), 10);
+            let back = File::from_std(std);
+            let std = back.try_into_std().expect("nothing is in flight");
+            drop((std, clone));
+            std::fs::remove_file(&path).unwrap();
+        });
+    }
+}
+
+#[test]
+fn open_errors_name_the_path() {
+    let rt = zokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let missing = temp_path("does-not-exist");
+        let err = File::open(&missing).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        assert!(
+            err.to_string().contains(&missing.display().to_string()),
+            "{err}"
+        );
+        let err = File::create(std::env::temp_dir()).await.unwrap_err();
+        assert!(err.to_string().contains("open"), "{err}");
+        let long = std::env::temp_dir().join("x".repeat(300));
+        let err = File::open(&long).await.unwrap_err();
+        assert!(err.to_string().contains("xxxx"), "{err}");
+        let path = temp_path("exists");
+        File::create(&path).await.unwrap();
+        let err = File::create_new(&path).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        std::fs::remove_file(&path).unwrap();
+    });
+}
