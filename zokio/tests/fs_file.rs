@@ -255,10 +255,89 @@ fn open_errors_name_the_path() {
         let long = std::env::temp_dir().join("x".repeat(300));
         let err = File::open(&long).await.unwrap_err();
         assert!(err.to_string().contains("xxxx"), "{err}");
+        let err = File::open("bad\0name").await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
         let path = temp_path("exists");
         File::create(&path).await.unwrap();
         let err = File::create_new(&path).await.unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
         std::fs::remove_file(&path).unwrap();
+    });
+}
+
+/// Every combination of the boolean options opens (or refuses to open) exactly as
+/// `std` does: on io_uring the flags are computed by Zokio for `openat`.
+#[test]
+fn open_options_match_std_for_every_combination() {
+    use std::io::{Read as _, Write as _};
+    let rt = zokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        for bits in 0u32..64 {
+            let on = |i: u32| bits & (1 << i) != 0;
+            let (read, write, append, truncate, create, create_new) =
+                (on(0), on(1), on(2), on(3), on(4), on(5));
+            for exists in [false, true] {
+                let ours_path = temp_path("combo-ours");
+                let std_path = temp_path("combo-std");
+                if exists {
+                    std::fs::write(&ours_path, b"old").unwrap();
+                    std::fs::write(&std_path, b"old").unwrap();
+                }
+                // The same choices on both builders (they share method names).
+                macro_rules! choose {
+                    ($options:expr) => {
+                        $options
+                            .read(read)
+                            .write(write)
+                            .append(append)
+                            .truncate(truncate)
+                            .create(create)
+                            .create_new(create_new)
+                    };
+                }
+                let ours = choose!(OpenOptions::new()).open(&ours_path).await;
+                let theirs = choose!(std::fs::OpenOptions::new()).open(&std_path);
+                let what = format!(
+                    "read={read} write={write} append={append} truncate={truncate} \
+                     create={create} create_new={create_new} exists={exists}"
+                );
+                match (ours, theirs) {
+                    (Ok(ours), Ok(mut theirs)) => {
+                        let mut ours = ours.into_std().await;
+                        let mut a = String::new();
+                        let mut b = String::new();
+                        assert_eq!(
+                            ours.read_to_string(&mut a).is_ok(),
+                            theirs.read_to_string(&mut b).is_ok(),
+                            "read access differs: {what}"
+                        );
+                        assert_eq!(a, b, "contents differ: {what}");
+                        assert_eq!(
+                            ours.write_all(b"new").is_ok(),
+                            theirs.write_all(b"new").is_ok(),
+                            "write access differs: {what}"
+                        );
+                        drop((ours, theirs));
+                        assert_eq!(
+                            std::fs::read(&ours_path).unwrap(),
+                            std::fs::read(&std_path).unwrap(),
+                            "file after writing differs: {what}"
+                        );
+                    }
+                    (Err(ours), Err(theirs)) => {
+                        assert_eq!(ours.kind(), theirs.kind(), "error kind differs: {what}")
+                    }
+                    (ours, theirs) => panic!(
+                        "outcome differs ({what}): zokio {:?}, std {:?}",
+                        ours.map(|_| ()),
+                        theirs.map(|_| ())
+                    ),
+                }
+                let _ = std::fs::remove_file(&ours_path);
+                let _ = std::fs::remove_file(&std_path);
+            }
+        }
     });
 }

@@ -1,7 +1,8 @@
 //! `File`: an open file, as in `tokio::fs::File`, plus positioned I/O with owned
 //! buffers (`read_at`, `write_at`, `read_exact_at`, `write_all_at`) that are ring
-//! operations on io_uring and blocking-pool calls on epoll. Everything else
-//! (metadata, sync, set_len, clone) runs on the blocking pool. The poll-based
+//! operations on io_uring and blocking-pool calls on epoll. `sync_all`/`sync_data`
+//! are ring `fsync`s where the ring has it; the rest (metadata, set_len, clone)
+//! runs on the blocking pool. The poll-based
 //! `AsyncRead`/`AsyncWrite`/`AsyncSeek` live in `file_poll.rs`. Must never block a
 //! worker thread, and never lose a write: a `File` dropped with a write in flight
 //! lets it finish before the descriptor closes.
@@ -16,8 +17,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::blocking::asyncify;
 use super::file_poll::Inner;
+use super::native::{native, on_file};
 use super::OpenOptions;
-use crate::driver::op::{read::no_room, read::MAX_RW, write::nothing_to_write};
+use crate::driver::op::fsync::Fsync;
+use crate::driver::op::read::{no_room, Read, MAX_RW};
+use crate::driver::op::write::{nothing_to_write, Write};
 use crate::driver::{context, DriverKind};
 use crate::io::{until_done, BufResult, IoBuf, IoBufMut};
 
@@ -113,16 +117,31 @@ impl File {
 
     /// Write data and metadata to the disk (`fsync`): what was written is there.
     pub async fn sync_all(&self) -> io::Result<()> {
-        self.wait_idle().await?;
-        let std = self.std.clone();
-        asyncify(move || std.sync_all()).await
+        self.sync(false).await
     }
 
     /// Write data (and the metadata needed to read it) to the disk (`fdatasync`).
     pub async fn sync_data(&self) -> io::Result<()> {
+        self.sync(true).await
+    }
+
+    /// `fsync`/`fdatasync` on the ring where it has it, else on the blocking pool,
+    /// after the background write (if any) finished.
+    async fn sync(&self, data_only: bool) -> io::Result<()> {
         self.wait_idle().await?;
         let std = self.std.clone();
-        asyncify(move || std.sync_data()).await
+        if native(io_uring::opcode::Fsync::CODE) {
+            let fd = std.as_raw_fd();
+            return on_file(Fsync { fd, data_only }, std).await;
+        }
+        asyncify(move || {
+            if data_only {
+                std.sync_data()
+            } else {
+                std.sync_all()
+            }
+        })
+        .await
     }
 
     /// Truncate or extend the file to `size` bytes.
@@ -156,7 +175,8 @@ impl File {
     /// file's cursor does not move.
     pub async fn read_at<B: IoBufMut>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
         if on_ring() {
-            return crate::io::ops::read_at(self.std.as_fd(), buf, offset).await;
+            let read = Read::new(self.std.as_raw_fd(), buf, offset);
+            return on_file(read, self.std.clone()).await;
         }
         if buf.bytes_total() == 0 {
             return (Err(no_room("read_at", self.std.as_raw_fd())), buf);
@@ -179,7 +199,8 @@ impl File {
     /// cursor does not move.
     pub async fn write_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
         if on_ring() {
-            return crate::io::ops::write_at(self.std.as_fd(), buf, offset).await;
+            let write = Write::new(self.std.as_raw_fd(), buf, offset);
+            return on_file(write, self.std.clone()).await;
         }
         if buf.bytes_init() == 0 {
             return (Err(nothing_to_write("write_at", self.std.as_raw_fd())), buf);

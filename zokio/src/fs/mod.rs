@@ -9,6 +9,7 @@ mod blocking;
 mod dir;
 mod file;
 mod file_poll;
+mod native;
 mod open_options;
 mod paths;
 

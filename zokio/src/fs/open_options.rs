@@ -1,76 +1,158 @@
 //! `OpenOptions`: how to open a file (read, write, append, truncate, create,
-//! create_new, mode, custom flags), as in `tokio::fs::OpenOptions`. Opening runs
-//! on the blocking pool; the error names the path. Must never open on a worker.
+//! create_new, mode, custom flags), as in `tokio::fs::OpenOptions`. Opening is an
+//! `openat` ring operation where the ring has it, else a blocking-pool call; the
+//! error names the path either way. Must never open on a worker thread.
 
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::blocking::{asyncify, path_error};
+use super::native::path_call;
 use super::File;
+use crate::driver::op::path::PathOp;
 
 /// Options for opening a file; see `std::fs::OpenOptions`.
 #[derive(Clone, Debug)]
-pub struct OpenOptions(std::fs::OpenOptions);
+pub struct OpenOptions {
+    /// For the blocking-pool path.
+    std: std::fs::OpenOptions,
+    /// The same choices, for the `openat` flags.
+    flags: Flags,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Flags {
+    read: bool,
+    write: bool,
+    append: bool,
+    truncate: bool,
+    create: bool,
+    create_new: bool,
+    mode: u32,
+    custom: i32,
+}
+
+impl Flags {
+    /// The `open(2)` flags, as `std` computes them; `None` for a combination `std`
+    /// refuses (the blocking path then gives `std`'s own error).
+    fn open_flags(&self) -> Option<i32> {
+        let access = match (self.read, self.write, self.append) {
+            (true, false, false) => libc::O_RDONLY,
+            (false, true, false) => libc::O_WRONLY,
+            (true, true, false) => libc::O_RDWR,
+            (false, _, true) => libc::O_WRONLY | libc::O_APPEND,
+            (true, _, true) => libc::O_RDWR | libc::O_APPEND,
+            (false, false, false) => return None,
+        };
+        match (self.write, self.append) {
+            (true, false) => {}
+            (false, false) if self.truncate || self.create || self.create_new => return None,
+            (_, true) if self.truncate && !self.create_new => return None,
+            _ => {}
+        }
+        let creation = match (self.create, self.truncate, self.create_new) {
+            (_, _, true) => libc::O_CREAT | libc::O_EXCL,
+            (true, true, false) => libc::O_CREAT | libc::O_TRUNC,
+            (true, false, false) => libc::O_CREAT,
+            (false, true, false) => libc::O_TRUNC,
+            (false, false, false) => 0,
+        };
+        Some(access | creation | (self.custom & !libc::O_ACCMODE))
+    }
+}
 
 impl OpenOptions {
     /// No access at all yet; add what is needed.
     pub fn new() -> OpenOptions {
-        OpenOptions(std::fs::OpenOptions::new())
+        OpenOptions {
+            std: std::fs::OpenOptions::new(),
+            flags: Flags {
+                read: false,
+                write: false,
+                append: false,
+                truncate: false,
+                create: false,
+                create_new: false,
+                mode: 0o666,
+                custom: 0,
+            },
+        }
     }
 
     /// Open for reading.
     pub fn read(&mut self, read: bool) -> &mut OpenOptions {
-        self.0.read(read);
+        self.std.read(read);
+        self.flags.read = read;
         self
     }
 
     /// Open for writing.
     pub fn write(&mut self, write: bool) -> &mut OpenOptions {
-        self.0.write(write);
+        self.std.write(write);
+        self.flags.write = write;
         self
     }
 
     /// Every write goes to the end of the file.
     pub fn append(&mut self, append: bool) -> &mut OpenOptions {
-        self.0.append(append);
+        self.std.append(append);
+        self.flags.append = append;
         self
     }
 
     /// Cut the file to length 0 when opening.
     pub fn truncate(&mut self, truncate: bool) -> &mut OpenOptions {
-        self.0.truncate(truncate);
+        self.std.truncate(truncate);
+        self.flags.truncate = truncate;
         self
     }
 
     /// Create the file if it does not exist.
     pub fn create(&mut self, create: bool) -> &mut OpenOptions {
-        self.0.create(create);
+        self.std.create(create);
+        self.flags.create = create;
         self
     }
 
     /// Create the file, failing with `AlreadyExists` if it exists.
     pub fn create_new(&mut self, create_new: bool) -> &mut OpenOptions {
-        self.0.create_new(create_new);
+        self.std.create_new(create_new);
+        self.flags.create_new = create_new;
         self
     }
 
     /// The permission bits a created file gets (before the umask).
     pub fn mode(&mut self, mode: u32) -> &mut OpenOptions {
-        self.0.mode(mode);
+        self.std.mode(mode);
+        self.flags.mode = mode;
         self
     }
 
     /// Extra `open(2)` flags, such as `O_DIRECT` or `O_NOATIME`.
     pub fn custom_flags(&mut self, flags: i32) -> &mut OpenOptions {
-        self.0.custom_flags(flags);
+        self.std.custom_flags(flags);
+        self.flags.custom = flags;
         self
     }
 
     /// Open `path` with these options.
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref().to_owned();
-        let options = self.0.clone();
+        if let Some(flags) = self.flags.open_flags() {
+            let op = PathOp::Open {
+                flags,
+                mode: self.flags.mode,
+            };
+            if let Some(opened) = path_call(&path, op).await {
+                return match opened {
+                    Ok(Some(fd)) => Ok(File::from_std(fd.into())),
+                    Ok(None) => unreachable!("an open returns a descriptor"),
+                    Err(e) => Err(path_error(e, "open", &path)),
+                };
+            }
+        }
+        let options = self.std.clone();
         let std = asyncify(move || {
             options
                 .open(&path)
@@ -89,6 +171,12 @@ impl Default for OpenOptions {
 
 impl From<std::fs::OpenOptions> for OpenOptions {
     fn from(options: std::fs::OpenOptions) -> OpenOptions {
-        OpenOptions(options)
+        // Its choices cannot be read back, so it always opens on the blocking pool.
+        let mut converted = OpenOptions::new();
+        converted.std = options;
+        converted.flags.read = false;
+        converted.flags.write = false;
+        converted.flags.append = false;
+        converted
     }
 }

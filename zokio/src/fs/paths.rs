@@ -1,13 +1,18 @@
 //! The free functions of `zokio::fs` that work on paths (`read`, `write`, `rename`,
-//! `metadata`...), with `tokio::fs`'s names and signatures. Each runs on the
-//! blocking pool; an error names the operation and the path and keeps the OS error
-//! as its `source()`. Must never block a worker thread.
+//! `metadata`...), with `tokio::fs`'s names and signatures. `remove_file`,
+//! `remove_dir`, `create_dir` and `rename` are ring operations where the worker's
+//! ring has the opcode; the rest, and those elsewhere, run on the blocking pool
+//! (`std::fs::Metadata` can only come from `std`). An error names the operation
+//! and the path and keeps the OS error as its `source()`. Must never block a
+//! worker thread.
 
 use std::fs::{Metadata, Permissions};
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::blocking::{asyncify, path_error};
+use super::native::path_call;
+use crate::driver::op::path::{c_path, PathOp};
 
 macro_rules! one_path {
     ($(#[$doc:meta])* $name:ident($path:ident) -> $out:ty = $op:literal, $call:expr) => {
@@ -28,20 +33,8 @@ one_path!(
     read_to_string(path) -> String = "read", std::fs::read_to_string(&path)
 );
 one_path!(
-    /// Remove a file.
-    remove_file(path) -> () = "remove file", std::fs::remove_file(&path)
-);
-one_path!(
-    /// Remove an empty directory.
-    remove_dir(path) -> () = "remove directory", std::fs::remove_dir(&path)
-);
-one_path!(
     /// Remove a directory and everything in it.
     remove_dir_all(path) -> () = "remove directory tree", std::fs::remove_dir_all(&path)
-);
-one_path!(
-    /// Create a directory (its parent must exist).
-    create_dir(path) -> () = "create directory", std::fs::create_dir(&path)
 );
 one_path!(
     /// Create a directory and any missing parents.
@@ -68,6 +61,45 @@ one_path!(
     try_exists(path) -> bool = "check existence of", path.try_exists()
 );
 
+/// Run `op` on the ring where it can, else `blocking` on the blocking pool.
+async fn native_or<F>(path: &Path, what: &'static str, op: PathOp, blocking: F) -> io::Result<()>
+where
+    F: FnOnce(&Path) -> io::Result<()> + Send + 'static,
+{
+    if let Some(done) = path_call(path, op).await {
+        return done.map(drop).map_err(|e| path_error(e, what, path));
+    }
+    let path = path.to_owned();
+    asyncify(move || blocking(&path).map_err(|e| path_error(e, what, &path))).await
+}
+
+/// Remove a file (`unlinkat` on the ring where it has it).
+pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+    let op = PathOp::Unlink { dir: false };
+    native_or(path.as_ref(), "remove file", op, |p| {
+        std::fs::remove_file(p)
+    })
+    .await
+}
+
+/// Remove an empty directory (`unlinkat` on the ring where it has it).
+pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let op = PathOp::Unlink { dir: true };
+    native_or(path.as_ref(), "remove directory", op, |p| {
+        std::fs::remove_dir(p)
+    })
+    .await
+}
+
+/// Create a directory; its parent must exist (`mkdirat` on the ring where it has it).
+pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let op = PathOp::Mkdir { mode: 0o777 };
+    native_or(path.as_ref(), "create directory", op, |p| {
+        std::fs::create_dir(p)
+    })
+    .await
+}
+
 /// Write `contents` to a file, creating it or replacing what it held.
 pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
@@ -82,10 +114,12 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
     asyncify(move || std::fs::copy(&from, &to).map_err(|e| path_error(e, "copy", &from))).await
 }
 
-/// Rename `from` to `to`, replacing `to` if it exists.
+/// Rename `from` to `to`, replacing `to` if it exists (`renameat` on the ring
+/// where it has it).
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
-    asyncify(move || std::fs::rename(&from, &to).map_err(|e| path_error(e, "rename", &from))).await
+    let op = PathOp::Rename { to: c_path(&to)? };
+    native_or(&from, "rename", op, move |from| std::fs::rename(from, &to)).await
 }
 
 /// Make `dst` a hard link to `src`.

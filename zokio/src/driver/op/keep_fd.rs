@@ -5,17 +5,18 @@
 //! a new socket and the late operation would read or write that one. Must never
 //! change what the wrapped kind does.
 
+use std::any::Any;
 use std::io;
-use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use super::{EpollWait, OpKind};
 
 pub(crate) struct KeepFd<K> {
     pub(crate) kind: K,
-    /// Dropped with the operation: by the task, or by the driver after the
-    /// completion of an abandoned one.
-    pub(crate) _fd: Arc<OwnedFd>,
+    /// A share of what owns the descriptor (a socket's `OwnedFd`, a file's
+    /// `std::fs::File`), dropped with the operation: by the task, or by the driver
+    /// after the completion of an abandoned one.
+    pub(crate) _fd: Arc<dyn Any + Send + Sync>,
 }
 
 impl<K: OpKind> OpKind for KeepFd<K> {

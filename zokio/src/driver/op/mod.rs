@@ -17,11 +17,13 @@ pub(crate) mod cell;
 mod cell_tests;
 pub(crate) mod close;
 pub(crate) mod connect;
+pub(crate) mod fsync;
 pub(crate) mod keep_fd;
 #[cfg(all(test, loom))]
 mod loom_cell;
 mod msghdr;
 pub(crate) mod nop;
+pub(crate) mod path;
 pub(crate) mod poll;
 pub(crate) mod read;
 pub(crate) mod readv;

@@ -8,6 +8,8 @@
 //! to the kernel and the push retried. This file must never free an operation's cell
 //! itself: completion goes through `op::cell::complete`.
 
+pub(crate) mod probe;
+
 use std::io;
 use std::os::fd::RawFd;
 use std::ptr::NonNull;

@@ -1,0 +1,39 @@
+//! The io_uring side of `fs`: where the worker's driver is a ring and the kernel
+//! has the opcode (probed once, `driver/uring/probe.rs`), an operation runs as a
+//! ring operation; otherwise the caller falls back to the blocking pool. Every
+//! descriptor an operation uses is kept open by a share of its owner until the
+//! operation is over. Must never decide anything but "native or not".
+
+use std::any::Any;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::driver::op::keep_fd::KeepFd;
+use crate::driver::op::path::{c_path, PathCall, PathOp};
+use crate::driver::op::{Op, OpKind};
+use crate::driver::uring::probe;
+use crate::driver::{context, DriverKind};
+
+/// Whether this thread's driver is a ring that has `opcode`.
+pub(crate) fn native(opcode: u8) -> bool {
+    matches!(context::current_kind(), Ok(DriverKind::IoUring)) && probe::supports(opcode)
+}
+
+/// Run a path operation on the ring; `None` when it must go to the blocking pool.
+pub(crate) async fn path_call(path: &Path, op: PathOp) -> Option<io::Result<Option<OwnedFd>>> {
+    if !native(PathCall::opcode(&op)) {
+        return None;
+    }
+    let path = match c_path(path) {
+        Ok(path) => path,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(Op::new(PathCall::new(path, op)).await)
+}
+
+/// Run `kind` on a descriptor that `owner` keeps open until the operation is over.
+pub(crate) fn on_file<K: OpKind>(kind: K, owner: Arc<dyn Any + Send + Sync>) -> Op<KeepFd<K>> {
+    Op::new(KeepFd { kind, _fd: owner })
+}
