@@ -341,3 +341,37 @@ fn open_options_match_std_for_every_combination() {
         }
     });
 }
+
+/// Offsets past 4 GiB (in a sparse file) are neither truncated nor wrapped.
+#[test]
+fn offsets_past_four_gib_round_trip() {
+    for (flavor, rt) in runtimes() {
+        rt.block_on(async {
+            let path = temp_path("sparse");
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)
+                .await
+                .unwrap();
+            let far = 5u64 << 30;
+            let data = pattern(11, 4096);
+            let (r, _) = file.write_all_at(data.clone(), far).await;
+            r.unwrap();
+            assert_eq!(file.metadata().await.unwrap().len(), far + 4096, "{flavor}");
+            let (r, got) = file.read_exact_at(Vec::with_capacity(4096), far).await;
+            r.unwrap();
+            assert_eq!(got, data, "{flavor}");
+            // The hole before it reads as zeros.
+            let (r, hole) = file
+                .read_exact_at(Vec::with_capacity(4096), far - 4096)
+                .await;
+            r.unwrap();
+            assert!(hole.iter().all(|&b| b == 0), "{flavor}");
+            drop(file);
+            std::fs::remove_file(&path).unwrap();
+        });
+    }
+}
