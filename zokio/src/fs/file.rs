@@ -1,8 +1,8 @@
 //! `File`: an open file, as in `tokio::fs::File`, plus positioned I/O with owned
 //! buffers (`read_at`, `write_at`, `read_exact_at`, `write_all_at`) that are ring
 //! operations on io_uring and blocking-pool calls on epoll. `sync_all`/`sync_data`
-//! are ring `fsync`s where the ring has it; the rest (metadata, set_len, clone)
-//! runs on the blocking pool. The poll-based
+//! are ring `fsync`s and `set_len` a ring `ftruncate` where the ring has them; the
+//! rest (metadata, clone) runs on the blocking pool. The poll-based
 //! `AsyncRead`/`AsyncWrite`/`AsyncSeek` live in `file_poll.rs`. Must never block a
 //! worker thread, and never lose a write: a `File` dropped with a write in flight
 //! lets it finish before the descriptor closes.
@@ -20,6 +20,7 @@ use super::file_poll::Inner;
 use super::native::{native, on_file};
 use super::OpenOptions;
 use crate::driver::op::fsync::Fsync;
+use crate::driver::op::ftruncate::Ftruncate;
 use crate::driver::op::read::{no_room, Read, MAX_RW};
 use crate::driver::op::write::{nothing_to_write, Write};
 use crate::driver::{context, DriverKind};
@@ -145,9 +146,14 @@ impl File {
     }
 
     /// Truncate or extend the file to `size` bytes.
+    /// A ring `ftruncate` where the kernel has it (Linux 6.9), else the blocking pool.
     pub async fn set_len(&self, size: u64) -> io::Result<()> {
         self.wait_idle().await?;
         let std = self.std.clone();
+        if native(io_uring::opcode::Ftruncate::CODE) {
+            let fd = std.as_raw_fd();
+            return on_file(Ftruncate { fd, len: size }, std).await;
+        }
         asyncify(move || std.set_len(size)).await
     }
 

@@ -63,6 +63,7 @@ struct Buf {
 enum Dst<'a, 'b> {
     #[cfg(feature = "tokio-io")]
     Tokio(&'a mut tokio::io::ReadBuf<'b>),
+    #[cfg_attr(not(feature = "futures-io"), allow(dead_code))]
     Slice(&'a mut [u8], usize, PhantomData<&'b ()>),
 }
 

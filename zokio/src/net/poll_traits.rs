@@ -16,7 +16,9 @@
 )]
 
 use std::io;
-use std::task::{ready, Context, Poll};
+#[cfg(feature = "tokio-io")]
+use std::task::ready;
+use std::task::{Context, Poll};
 
 use super::io_socket::IoSocket;
 

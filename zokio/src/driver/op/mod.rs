@@ -18,6 +18,7 @@ mod cell_tests;
 pub(crate) mod close;
 pub(crate) mod connect;
 pub(crate) mod fsync;
+pub(crate) mod ftruncate;
 pub(crate) mod keep_fd;
 #[cfg(all(test, loom))]
 mod loom_cell;
