@@ -10,9 +10,11 @@
 //! workloads, the same way, with a table of their own, and the network
 //! groups (`net`: TCP echo against tokio and monoio, HTTP against hyper on
 //! tokio) after those, with their servers' worker counts set apart by
-//! `--net-workers`.
+//! `--net-workers`. The file system group (`fs_bench`: zokio::fs against
+//! tokio::fs and std::fs) runs last.
 
 mod affinity;
+mod fs_bench;
 mod group_report;
 mod groups;
 mod io_workloads;
@@ -60,6 +62,8 @@ groups:    nop_rate, timeout_create, sleep_lateness, cross_thread_wake
 network:   echo (TCP ping-pong: zokio vs tokio vs monoio),
            http (hyper hello world: zokio vs tokio, driven by wrk)
            (net = echo,http)
+file system: fs (random reads, sequential reads and writes, creating and
+           removing files: zokio::fs vs tokio::fs vs std::fs on threads)
 
 Tables show medians and peer/zokio ratios: above 1 means Zokio is faster
 (or, for idle_task_bytes, smaller). The groups' table orients every ratio
@@ -83,6 +87,8 @@ struct Args {
     groups: Option<Vec<Group>>,
     /// Network groups picked by `--only`; `None` without `--only`.
     net: Option<Vec<NetGroup>>,
+    /// Whether `--only` picked the `fs` group; `None` without `--only`.
+    fs: Option<bool>,
     net_workers: Vec<usize>,
     json: Option<PathBuf>,
     rss_child: Option<String>,
@@ -96,6 +102,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         only: None,
         groups: None,
         net: None,
+        fs: None,
         net_workers: net::DEFAULT_WORKERS.to_vec(),
         json: None,
         rss_child: None,
@@ -118,9 +125,14 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                 let mut only = Vec::new();
                 let mut groups = Vec::new();
                 let mut nets = Vec::new();
+                let mut fs = false;
                 for name in names.split(',').filter(|n| !n.is_empty()) {
                     if let Some(w) = Workload::from_name(name) {
                         only.push(w);
+                        continue;
+                    }
+                    if name == fs_bench::NAME {
+                        fs = true;
                         continue;
                     }
                     let picked_net = NetGroup::expand(name);
@@ -145,6 +157,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                 args.only = Some(only);
                 args.groups = Some(groups);
                 args.net = Some(nets);
+                args.fs = Some(fs);
             }
             "--json" => args.json = Some(PathBuf::from(value("a file name")?)),
             rss::CHILD_FLAG => args.rss_child = Some(value("a runtime name")?),
@@ -356,6 +369,7 @@ fn main() -> ExitCode {
     let workloads = args.only.clone().unwrap_or_else(|| Workload::ALL.to_vec());
     let groups = args.groups.clone().unwrap_or_else(|| Group::ALL.to_vec());
     let nets = args.net.clone().unwrap_or_else(|| NetGroup::ALL.to_vec());
+    let run_fs = args.fs.unwrap_or(true);
     let info = RunInfo {
         workers: args.workers,
         cpus: thread::available_parallelism().map_or(0, |n| n.get()),
@@ -412,6 +426,13 @@ fn main() -> ExitCode {
         net_results.push(net::run(g, &args.net_workers, args.quick, &dog));
         eprintln!("  done in {:.1?}", started.elapsed());
     }
+    let fs_result = run_fs.then(|| {
+        eprintln!("running {} ...", fs_bench::NAME);
+        let started = Instant::now();
+        let r = fs_bench::run(args.quick, &dog);
+        eprintln!("  done in {:.1?}", started.elapsed());
+        r
+    });
 
     println!("{}", report::header(&info));
     if !results.is_empty() {
@@ -429,12 +450,21 @@ fn main() -> ExitCode {
         }
         print!("{}", net::table(&net_results));
     }
+    if let Some(r) = &fs_result {
+        if !results.is_empty() || !group_results.is_empty() || !net_results.is_empty() {
+            println!();
+        }
+        print!("{}", fs_bench::table(r));
+    }
 
     if let Some(path) = &args.json {
         let mut doc = report::json(&info, &results);
         doc["groups"] = group_report::json(&group_results);
         doc["net"] = net::json(&net_results);
         doc["net_workers"] = serde_json::json!(args.net_workers);
+        if let Some(r) = &fs_result {
+            doc["fs"] = fs_bench::json(r);
+        }
         let text = match serde_json::to_string_pretty(&doc) {
             Ok(t) => t,
             Err(e) => {
@@ -464,7 +494,7 @@ mod tests {
         let a = parse("").unwrap();
         assert_eq!(a.workers, DEFAULT_WORKERS);
         assert!(!a.quick && a.only.is_none() && a.json.is_none() && a.rss_child.is_none());
-        assert!(a.groups.is_none() && a.net.is_none());
+        assert!(a.groups.is_none() && a.net.is_none() && a.fs.is_none());
         assert_eq!(a.net_workers, net::DEFAULT_WORKERS.to_vec());
     }
 
@@ -480,6 +510,15 @@ mod tests {
         assert_eq!(a.json.unwrap(), PathBuf::from("out.json"));
         assert_eq!(a.groups.unwrap(), vec![]);
         assert_eq!(a.net.unwrap(), vec![]);
+        assert_eq!(a.fs, Some(false));
+    }
+
+    #[test]
+    fn only_takes_the_fs_group() {
+        let a = parse("--only fs,echo").unwrap();
+        assert_eq!(a.fs, Some(true));
+        assert_eq!(a.net.unwrap(), vec![NetGroup::Echo]);
+        assert_eq!(a.only.unwrap(), vec![]);
     }
 
     #[test]
