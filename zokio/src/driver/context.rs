@@ -66,6 +66,12 @@ fn shutting_down() -> io::Error {
     )
 }
 
+/// Whether operations from this thread go to an io_uring ring (false outside a
+/// runtime: callers then take their portable path, which reports the error).
+pub(crate) fn on_ring() -> bool {
+    matches!(current_kind(), Ok(DriverKind::IoUring))
+}
+
 /// The driver kind operations on this thread are served by. A runtime that shut
 /// down refuses new operations whichever driver it had (on epoll some would otherwise
 /// run as plain system calls, where io_uring has no ring left to take them).

@@ -19,21 +19,17 @@ use super::blocking::asyncify;
 use super::file_poll::Inner;
 use super::native::{native, on_file};
 use super::OpenOptions;
+use crate::driver::context;
 use crate::driver::op::fsync::Fsync;
 use crate::driver::op::ftruncate::Ftruncate;
 use crate::driver::op::read::{no_room, Read, MAX_RW};
 use crate::driver::op::write::{nothing_to_write, Write};
-use crate::driver::{context, DriverKind};
 use crate::io::{until_done, BufResult, IoBuf, IoBufMut};
 
 /// An open file.
 pub struct File {
     pub(crate) std: Arc<std::fs::File>,
     pub(crate) inner: Mutex<Inner>,
-}
-
-fn on_ring() -> bool {
-    matches!(context::current_kind(), Ok(DriverKind::IoUring))
 }
 
 impl File {
@@ -180,7 +176,7 @@ impl File {
     /// file. A ring operation on io_uring, a blocking-pool call on epoll. The
     /// file's cursor does not move.
     pub async fn read_at<B: IoBufMut>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
-        if on_ring() {
+        if context::on_ring() {
             let read = Read::new(self.std.as_raw_fd(), buf, offset);
             return on_file(read, self.std.clone()).await;
         }
@@ -204,7 +200,7 @@ impl File {
     /// Write `buf`'s bytes at `offset`; returns how many were written. The file's
     /// cursor does not move.
     pub async fn write_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
-        if on_ring() {
+        if context::on_ring() {
             let write = Write::new(self.std.as_raw_fd(), buf, offset);
             return on_file(write, self.std.clone()).await;
         }

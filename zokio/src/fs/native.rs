@@ -10,15 +10,15 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::driver::context;
 use crate::driver::op::keep_fd::KeepFd;
 use crate::driver::op::path::{c_path, PathCall, PathOp};
 use crate::driver::op::{Op, OpKind};
 use crate::driver::uring::probe;
-use crate::driver::{context, DriverKind};
 
 /// Whether this thread's driver is a ring that has `opcode`.
 pub(crate) fn native(opcode: u8) -> bool {
-    matches!(context::current_kind(), Ok(DriverKind::IoUring)) && probe::supports(opcode)
+    context::on_ring() && probe::supports(opcode)
 }
 
 /// Run a path operation on the ring; `None` when it must go to the blocking pool.

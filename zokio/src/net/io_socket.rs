@@ -273,18 +273,39 @@ impl IoSocket {
     pub(crate) async fn recv_owned<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         let mut buf = buf;
         // Bytes the poll-based reader already took from the kernel come first.
-        poll_fn(|cx| self.lock_read_side().poll_settle(self, cx)).await;
-        if let Some(result) = self.lock_read_side().take_into(&mut buf) {
+        let ahead = poll_fn(|cx| {
+            let mut side = self.lock_read_side();
+            ready!(side.poll_settle(self, cx));
+            Poll::Ready(side.take_into(&mut buf))
+        })
+        .await;
+        if let Some(result) = ahead {
             return (result, buf);
         }
+        self.owned_op(Interest::READABLE, buf, recv::Recv::new)
+            .await
+    }
+
+    /// Run the native operation `make` builds around `buf`, waiting for `interest`
+    /// and trying again while it answers "would block" (a kernel whose ring does so
+    /// for non-blocking sockets; epoll's readiness may also be stale).
+    async fn owned_op<B, T, K>(
+        &self,
+        interest: Interest,
+        buf: B,
+        make: impl Fn(RawFd, B) -> K,
+    ) -> BufResult<T, B>
+    where
+        K: OpKind<Output = BufResult<T, B>>,
+    {
+        let mut buf = buf;
         loop {
-            let (result, back) = self.op(recv::Recv::new(self.raw(), buf)).await;
+            let (result, back) = self.op(make(self.raw(), buf)).await;
             buf = back;
             if !would_block(&result) {
                 return (result, buf);
             }
-            // A kernel that returns `EAGAIN` from the ring for non-blocking sockets.
-            if let Err(e) = self.ready(Interest::READABLE).await {
+            if let Err(e) = self.ready(interest).await {
                 return (Err(e), buf);
             }
         }
@@ -298,17 +319,8 @@ impl IoSocket {
 
     /// Send some of `buf`'s bytes.
     pub(crate) async fn send_owned<B: IoBuf>(&self, buf: B, datagram: bool) -> BufResult<usize, B> {
-        let mut buf = buf;
-        loop {
-            let (result, back) = self.op(send::Send::new(self.raw(), buf, datagram)).await;
-            buf = back;
-            if !would_block(&result) {
-                return (result, buf);
-            }
-            if let Err(e) = self.ready(Interest::WRITABLE).await {
-                return (Err(e), buf);
-            }
-        }
+        let make = |fd, buf| send::Send::new(fd, buf, datagram);
+        self.owned_op(Interest::WRITABLE, buf, make).await
     }
 
     /// Fill `buf` to its capacity; `UnexpectedEof` if the stream ends first.
@@ -343,32 +355,14 @@ impl IoSocket {
         &self,
         buf: B,
     ) -> BufResult<(usize, RawAddr), B> {
-        let mut buf = buf;
-        loop {
-            let (result, back) = self.op(recv_from::RecvFrom::new(self.raw(), buf)).await;
-            buf = back;
-            if !would_block(&result) {
-                return (result, buf);
-            }
-            if let Err(e) = self.ready(Interest::READABLE).await {
-                return (Err(e), buf);
-            }
-        }
+        self.owned_op(Interest::READABLE, buf, recv_from::RecvFrom::new)
+            .await
     }
 
     /// Send `buf` as one datagram to `to`.
     pub(crate) async fn send_to_owned<B: IoBuf>(&self, buf: B, to: RawAddr) -> BufResult<usize, B> {
-        let mut buf = buf;
-        loop {
-            let (result, back) = self.op(send_to::SendTo::new(self.raw(), buf, to)).await;
-            buf = back;
-            if !would_block(&result) {
-                return (result, buf);
-            }
-            if let Err(e) = self.ready(Interest::WRITABLE).await {
-                return (Err(e), buf);
-            }
-        }
+        let make = |fd, buf| send_to::SendTo::new(fd, buf, to);
+        self.owned_op(Interest::WRITABLE, buf, make).await
     }
 
     /// Accept one connection: a non-blocking descriptor and the peer's address.

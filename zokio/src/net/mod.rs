@@ -39,6 +39,76 @@
 //! # }
 //! ```
 
+/// The methods `TcpStream` and `UnixStream` share, for a type with an `io:
+/// IoSocket` field and `ReadHalf`/`WriteHalf`/`OwnedReadHalf`/`OwnedWriteHalf`
+/// aliases in scope. None of them may take the name of a method of tokio's
+/// `AsyncReadExt`/`AsyncWriteExt`.
+macro_rules! stream_methods {
+    () => {
+        /// Shut down the reading, writing or both directions at once (`shutdown(2)`).
+        /// For the write direction alone, tokio's `AsyncWriteExt::shutdown` does the same.
+        pub fn shutdown_with(&self, how: Shutdown) -> io::Result<()> {
+            self.io.sock().shutdown(how)
+        }
+
+        /// Wait until the stream is ready for `interest`.
+        pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+            self.io.ready(interest).await
+        }
+
+        /// Wait until a read would not block.
+        pub async fn readable(&self) -> io::Result<()> {
+            self.io.ready(Interest::READABLE).await.map(|_| ())
+        }
+
+        /// Wait until a write would not block.
+        pub async fn writable(&self) -> io::Result<()> {
+            self.io.ready(Interest::WRITABLE).await.map(|_| ())
+        }
+
+        /// Read what is there without waiting; `WouldBlock` if nothing is.
+        pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+            self.io.try_recv(buf)
+        }
+
+        /// Write what fits without waiting; `WouldBlock` if nothing does.
+        pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+            self.io.try_send(buf)
+        }
+
+        /// Read into `buf` (at most its capacity) with the native owned-buffer path;
+        /// 0 means the peer closed its side.
+        pub async fn read_owned<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+            self.io.recv_owned(buf).await
+        }
+
+        /// Fill `buf` to its capacity; `UnexpectedEof` if the stream ends first.
+        pub async fn read_exact_owned<B: IoBufMut>(&self, buf: B) -> BufResult<(), B> {
+            self.io.recv_exact_owned(buf).await
+        }
+
+        /// Write some of `buf`'s bytes with the native owned-buffer path.
+        pub async fn write_owned<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+            self.io.send_owned(buf, false).await
+        }
+
+        /// Write all of `buf`'s bytes.
+        pub async fn write_all_owned<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
+            self.io.send_all_owned(buf).await
+        }
+
+        /// Borrow a reading and a writing half, usable from two futures at once.
+        pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+            (split::ReadHalf(self), split::WriteHalf(self))
+        }
+
+        /// Split into halves that can move to different tasks; `reunite` joins them.
+        pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+            split::split_owned(self)
+        }
+    };
+}
+
 mod addr;
 mod io_socket;
 mod poll_traits;

@@ -25,11 +25,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::io_socket::IoSocket;
+use crate::driver::context;
 use crate::driver::op::keep_fd::KeepFd;
 use crate::driver::op::poll::PollReady;
 use crate::driver::op::recv::Recv;
 use crate::driver::op::Op;
-use crate::driver::{context, DriverKind};
 use crate::io::{Interest, IoBufMut};
 
 /// The read-ahead buffer's size bounds: the caller's room, within these.
@@ -53,10 +53,6 @@ impl ReadSide {
     pub(crate) fn new() -> ReadSide {
         ReadSide::Idle { spare: None }
     }
-}
-
-fn on_ring() -> bool {
-    matches!(context::current_kind(), Ok(DriverKind::IoUring))
 }
 
 /// Copy up to `dst.len()` bytes of `src` into `dst`; returns how many.
@@ -119,7 +115,7 @@ impl ReadSide {
                         *self = ReadSide::Idle { spare };
                         return Poll::Ready(Ok(0));
                     }
-                    if on_ring() {
+                    if context::on_ring() {
                         let mut buf = spare.unwrap_or_default();
                         buf.clear();
                         buf.reserve(dst.len().clamp(READ_AHEAD_MIN, READ_AHEAD_MAX));
