@@ -30,6 +30,9 @@ const CONTENDERS: [&str; 3] = ["zokio", "tokio", "std"];
 const WORKERS: usize = 2;
 const BLOCK: usize = 4096;
 const CHUNK: usize = 1 << 20;
+/// Passes over the sequential file per measurement: one pass of a 256 MiB file
+/// takes about 10 ms, too short to time on a shared machine.
+const SEQ_PASSES: u64 = 4;
 const SEED: u64 = 0x9E37_79B9_7F4A_7C15;
 const SMALL_FILE: &[u8] = &[0x5a; 100];
 const CREATE_TASKS: usize = 64;
@@ -212,7 +215,7 @@ pub struct FsResult {
 pub fn plan(quick: bool) -> Plan {
     Plan {
         warmup: 1,
-        runs: if quick { 1 } else { 3 },
+        runs: if quick { 1 } else { 5 },
     }
 }
 
@@ -357,10 +360,12 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
              (at most {STD_THREADS_CAP}) with FileExt::read_at",
             sizes.reads[0], sizes.reads[1]
         ),
-        "sequential: one pass over the file in 1 MiB steps; zokio read_at / write_all_at with \
-         one 1 MiB Vec, tokio AsyncReadExt::read_exact / AsyncWriteExt::write_all (+ flush), std \
-         read_exact / write_all; MB = 10^6 bytes"
-            .into(),
+        format!(
+            "sequential: {SEQ_PASSES} passes over the file in 1 MiB steps; zokio read_exact_at / \
+             write_all_at with one 1 MiB Vec, tokio AsyncReadExt::read_exact / \
+             AsyncWriteExt::write_all (+ flush), std read_exact / write_all, rewinding between \
+             passes; MB = 10^6 bytes"
+        ),
         format!(
             "create + remove: {} files of {} bytes in a fresh directory, each written then all \
              removed; zokio::fs::write + remove_file and tokio::fs::write + remove_file over \
@@ -390,11 +395,11 @@ fn one(env: &Env, case: Case, who: &str, round: usize) -> io::Result<f64> {
         }
         Case::SeqRead => {
             seq(env, who, false)?;
-            env.sizes.seq_file as f64 / 1e6
+            (SEQ_PASSES * env.sizes.seq_file) as f64 / 1e6
         }
         Case::SeqWrite => {
             seq(env, who, true)?;
-            env.sizes.seq_file as f64 / 1e6
+            (SEQ_PASSES * env.sizes.seq_file) as f64 / 1e6
         }
         Case::CreateRemove => {
             let dir = env.dir.join(format!("files-{who}-{round}"));
@@ -497,7 +502,8 @@ fn rand_read(env: &Env, who: &str, depth: usize, per_task: usize) -> io::Result<
 fn seq(env: &Env, who: &str, write: bool) -> io::Result<()> {
     let len = env.sizes.seq_file;
     let path = env.seq_path.clone();
-    let steps = len / CHUNK as u64;
+    let steps = SEQ_PASSES * (len / CHUNK as u64);
+    let file_steps = len / CHUNK as u64;
     match who {
         // Both async contenders run the pass in a spawned task, on a worker, as an
         // application would (a `block_on` thread is not a worker).
@@ -514,7 +520,7 @@ fn seq(env: &Env, who: &str, write: bool) -> io::Result<()> {
                     Vec::with_capacity(CHUNK)
                 };
                 for s in 0..steps {
-                    let off = s * CHUNK as u64;
+                    let off = (s % file_steps) * CHUNK as u64;
                     let (res, b) = if write {
                         file.write_all_at(buf, off).await
                     } else {
@@ -529,14 +535,17 @@ fn seq(env: &Env, who: &str, write: bool) -> io::Result<()> {
         }),
         "tokio" => env.tokio.block_on(async move {
             let pass = tokio::spawn(async move {
-                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
                 let mut file = tokio::fs::OpenOptions::new()
                     .read(true)
                     .write(write)
                     .open(&path)
                     .await?;
                 let mut buf = vec![0xa5u8; CHUNK];
-                for _ in 0..steps {
+                for s in 0..steps {
+                    if s % file_steps == 0 {
+                        file.seek(SeekFrom::Start(0)).await?;
+                    }
                     if write {
                         file.write_all(&buf).await?;
                     } else {
@@ -555,9 +564,11 @@ fn seq(env: &Env, who: &str, write: bool) -> io::Result<()> {
                 .read(true)
                 .write(write)
                 .open(&path)?;
-            file.seek(SeekFrom::Start(0))?;
             let mut buf = vec![0xa5u8; CHUNK];
-            for _ in 0..steps {
+            for s in 0..steps {
+                if s % file_steps == 0 {
+                    file.seek(SeekFrom::Start(0))?;
+                }
                 if write {
                     file.write_all(&buf)?;
                 } else {

@@ -407,9 +407,16 @@ fn missing_paths_are_not_found_and_named() {
         nf(fs::rename(&missing, &other).await.unwrap_err());
         assert!(!fs::try_exists(&missing).await.unwrap());
 
-        // hard_link's error names the new link's path, not the missing source.
+        // The two-path calls name both paths: either may be the one at fault.
         let e = fs::hard_link(&missing, &other).await.unwrap_err();
         assert_os_error(&e, ErrorKind::NotFound, libc::ENOENT, &other);
+        assert_names(&e, &missing);
+        for e in [
+            fs::copy(&missing, &other).await.unwrap_err(),
+            fs::rename(&missing, &other).await.unwrap_err(),
+        ] {
+            assert_names(&e, &other);
+        }
 
         // A missing parent directory, for the calls that create.
         let orphan = dir.join("no-parent/child");
@@ -419,9 +426,14 @@ fn missing_paths_are_not_found_and_named() {
         nf(fs::symlink(&dir, &orphan).await.unwrap_err());
         fs::write(&other, b"x").await.unwrap();
         let e = fs::copy(&other, &orphan).await.unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+        assert_os_error(&e, ErrorKind::NotFound, libc::ENOENT, &orphan);
+        assert_names(&e, &other);
         let e = fs::rename(&other, &orphan).await.unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+        assert_os_error(&e, ErrorKind::NotFound, libc::ENOENT, &orphan);
+        assert_names(&e, &other);
+        let e = fs::hard_link(&other, &orphan).await.unwrap_err();
+        assert_os_error(&e, ErrorKind::NotFound, libc::ENOENT, &orphan);
+        assert_names(&e, &other);
         // Nothing was created on the way.
         assert!(!fs::try_exists(dir.join("no-parent")).await.unwrap());
     });

@@ -31,6 +31,21 @@ pub(crate) fn path_error(err: io::Error, op: &'static str, path: &Path) -> io::E
         PathError {
             op,
             path: path.display().to_string(),
+            to: None,
+            os: err,
+        },
+    )
+}
+
+/// `path_error` for the operations on two paths (`rename`, `copy`, links): both are
+/// named, since either may be the one at fault.
+pub(crate) fn paths_error(err: io::Error, op: &'static str, from: &Path, to: &Path) -> io::Error {
+    io::Error::new(
+        err.kind(),
+        PathError {
+            op,
+            path: from.display().to_string(),
+            to: Some(to.display().to_string()),
             os: err,
         },
     )
@@ -40,12 +55,20 @@ pub(crate) fn path_error(err: io::Error, op: &'static str, path: &Path) -> io::E
 struct PathError {
     op: &'static str,
     path: String,
+    to: Option<String>,
     os: io::Error,
 }
 
 impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {:?} failed: {}", self.op, self.path, self.os)
+        match &self.to {
+            Some(to) => write!(
+                f,
+                "{} {:?} to {:?} failed: {}",
+                self.op, self.path, to, self.os
+            ),
+            None => write!(f, "{} {:?} failed: {}", self.op, self.path, self.os),
+        }
     }
 }
 

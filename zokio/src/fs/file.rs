@@ -73,15 +73,24 @@ impl File {
     /// Hand the file back to `std`, after any write still in flight finished.
     pub async fn into_std(self) -> std::fs::File {
         let _ = self.wait_idle().await;
-        let std = self.std.clone();
+        let mut std = self.std.clone();
         drop(self);
-        Arc::try_unwrap(std).unwrap_or_else(|shared| {
-            // A positioned operation dropped early still holds a share for a moment:
-            // hand out a duplicate of the same open file.
-            shared
-                .try_clone()
-                .expect("duplicating a file descriptor (out of descriptors?)")
-        })
+        loop {
+            match Arc::try_unwrap(std) {
+                Ok(file) => return file,
+                // A positioned operation dropped early still holds a share until the
+                // kernel is done with it: hand out a duplicate of the same open file,
+                // or, out of descriptors, wait for that share to go (it goes when
+                // the operation completes, which it always does).
+                Err(shared) => match shared.try_clone() {
+                    Ok(file) => return file,
+                    Err(_) => {
+                        std = shared;
+                        crate::time::sleep(std::time::Duration::from_millis(1)).await;
+                    }
+                },
+            }
+        }
     }
 
     /// Hand the file back to `std` now; gives the file back if an operation is

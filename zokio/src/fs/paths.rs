@@ -10,7 +10,7 @@ use std::fs::{Metadata, Permissions};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::blocking::{asyncify, path_error};
+use super::blocking::{asyncify, path_error, paths_error};
 use super::native::path_call;
 use crate::driver::op::path::{c_path, PathOp};
 
@@ -61,22 +61,33 @@ one_path!(
     try_exists(path) -> bool = "check existence of", path.try_exists()
 );
 
-/// Run `op` on the ring where it can, else `blocking` on the blocking pool.
-async fn native_or<F>(path: &Path, what: &'static str, op: PathOp, blocking: F) -> io::Result<()>
+/// Run `op` on the ring where it can, else `blocking` on the blocking pool. An
+/// error names `path`, and `to` when the operation has a second path.
+async fn native_or<F>(
+    path: &Path,
+    to: Option<&Path>,
+    what: &'static str,
+    op: PathOp,
+    blocking: F,
+) -> io::Result<()>
 where
     F: FnOnce(&Path) -> io::Result<()> + Send + 'static,
 {
+    let name = |e, path: &Path, to: Option<&Path>| match to {
+        Some(to) => paths_error(e, what, path, to),
+        None => path_error(e, what, path),
+    };
     if let Some(done) = path_call(path, op).await {
-        return done.map(drop).map_err(|e| path_error(e, what, path));
+        return done.map(drop).map_err(|e| name(e, path, to));
     }
-    let path = path.to_owned();
-    asyncify(move || blocking(&path).map_err(|e| path_error(e, what, &path))).await
+    let (path, to) = (path.to_owned(), to.map(Path::to_owned));
+    asyncify(move || blocking(&path).map_err(|e| name(e, &path, to.as_deref()))).await
 }
 
 /// Remove a file (`unlinkat` on the ring where it has it).
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     let op = PathOp::Unlink { dir: false };
-    native_or(path.as_ref(), "remove file", op, |p| {
+    native_or(path.as_ref(), None, "remove file", op, |p| {
         std::fs::remove_file(p)
     })
     .await
@@ -85,7 +96,7 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 /// Remove an empty directory (`unlinkat` on the ring where it has it).
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let op = PathOp::Unlink { dir: true };
-    native_or(path.as_ref(), "remove directory", op, |p| {
+    native_or(path.as_ref(), None, "remove directory", op, |p| {
         std::fs::remove_dir(p)
     })
     .await
@@ -94,7 +105,7 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// Create a directory; its parent must exist (`mkdirat` on the ring where it has it).
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let op = PathOp::Mkdir { mode: 0o777 };
-    native_or(path.as_ref(), "create directory", op, |p| {
+    native_or(path.as_ref(), None, "create directory", op, |p| {
         std::fs::create_dir(p)
     })
     .await
@@ -111,29 +122,38 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
 /// Copy a file's contents and permissions; returns the bytes copied.
 pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
     let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
-    asyncify(move || std::fs::copy(&from, &to).map_err(|e| path_error(e, "copy", &from))).await
+    asyncify(move || std::fs::copy(&from, &to).map_err(|e| paths_error(e, "copy", &from, &to)))
+        .await
 }
 
 /// Rename `from` to `to`, replacing `to` if it exists (`renameat` on the ring
 /// where it has it).
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
-    let op = PathOp::Rename { to: c_path(&to)? };
-    native_or(&from, "rename", op, move |from| std::fs::rename(from, &to)).await
+    let op = PathOp::Rename {
+        to: c_path(&to).map_err(|e| paths_error(e, "rename", &from, &to))?,
+    };
+    let dest = to.clone();
+    native_or(&from, Some(&to), "rename", op, move |from| {
+        std::fs::rename(from, &dest)
+    })
+    .await
 }
 
 /// Make `dst` a hard link to `src`.
 pub async fn hard_link(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
     let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
-    asyncify(move || std::fs::hard_link(&src, &dst).map_err(|e| path_error(e, "hard link", &dst)))
-        .await
+    asyncify(move || {
+        std::fs::hard_link(&src, &dst).map_err(|e| paths_error(e, "hard link", &src, &dst))
+    })
+    .await
 }
 
 /// Make `dst` a symbolic link to `src`.
 pub async fn symlink(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
     let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
     asyncify(move || {
-        std::os::unix::fs::symlink(&src, &dst).map_err(|e| path_error(e, "symlink", &dst))
+        std::os::unix::fs::symlink(&src, &dst).map_err(|e| paths_error(e, "symlink", &src, &dst))
     })
     .await
 }
