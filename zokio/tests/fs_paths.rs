@@ -153,6 +153,32 @@ fn write_read_and_read_to_string() {
     });
 }
 
+/// Whole-file reads grow their buffer in steps (a first small read, then one
+/// sized by the file's length): lengths on either side of each step come back
+/// whole, and a file whose length the kernel reports as 0 (`/proc`) is still read
+/// to its end.
+#[test]
+fn whole_file_lengths_around_every_buffer_step() {
+    each_runtime("steps", |dir| async move {
+        let file = dir.join("steps.bin");
+        for len in [1, 4095, 8191, 8192, 8193, 8192 + 32, 65_536, (1 << 20) + 3] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8 ^ (len as u8)).collect();
+            fs::write(&file, &bytes).await.unwrap();
+            assert_eq!(std::fs::read(&file).unwrap(), bytes, "written, {len} bytes");
+            assert_eq!(fs::read(&file).await.unwrap(), bytes, "read, {len} bytes");
+        }
+        let expected = std::fs::read("/proc/self/cmdline").unwrap();
+        assert!(!expected.is_empty());
+        assert_eq!(std::fs::metadata("/proc/self/cmdline").unwrap().len(), 0);
+        assert_eq!(fs::read("/proc/self/cmdline").await.unwrap(), expected);
+        let status = fs::read_to_string("/proc/self/status").await.unwrap();
+        assert!(
+            status.starts_with("Name:") && status.contains("\nPid:"),
+            "{status}"
+        );
+    });
+}
+
 #[test]
 fn copy_keeps_contents_and_permissions() {
     each_runtime("copy", |dir| async move {

@@ -32,9 +32,18 @@ pub(crate) fn path_error(err: io::Error, op: &'static str, path: &Path) -> io::E
             op,
             path: path.display().to_string(),
             to: None,
-            os: err,
+            os: bare(err),
         },
     )
+}
+
+/// The OS error itself, without the descriptor a ring operation added: the path
+/// says more than a descriptor number, and `source()` is then the OS error.
+fn bare(err: io::Error) -> io::Error {
+    match crate::driver::op::os_code(&err) {
+        Some(code) if err.raw_os_error().is_none() => io::Error::from_raw_os_error(code),
+        _ => err,
+    }
 }
 
 /// `path_error` for the operations on two paths (`rename`, `copy`, links): both are
@@ -46,7 +55,7 @@ pub(crate) fn paths_error(err: io::Error, op: &'static str, from: &Path, to: &Pa
             op,
             path: from.display().to_string(),
             to: Some(to.display().to_string()),
-            os: err,
+            os: bare(err),
         },
     )
 }

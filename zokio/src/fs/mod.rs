@@ -1,9 +1,10 @@
 //! Files and directories, with `tokio::fs`'s names and signatures.
 //!
-//! This first layer runs every call on the blocking pool, on both drivers (the
-//! fallback the io_uring-native operations will sit on top of). Positioned reads
-//! and writes with owned buffers on a `File` are native: ring operations on
-//! io_uring. Errors name the operation and the path.
+//! On io_uring, opening, reading, writing, syncing and truncating files, whole-file
+//! `read`/`write`, `try_exists`, and creating, removing and renaming entries are
+//! ring operations wherever the kernel has the opcode (probed once per process).
+//! Everything else, and everything on the epoll driver, runs on the blocking pool.
+//! Errors name the operation and the path.
 
 mod blocking;
 mod dir;
@@ -12,6 +13,7 @@ mod file_poll;
 mod native;
 mod open_options;
 mod paths;
+mod whole;
 
 pub use dir::{read_dir, DirEntry, ReadDir};
 pub use file::File;

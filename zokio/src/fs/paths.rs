@@ -1,7 +1,8 @@
 //! The free functions of `zokio::fs` that work on paths (`read`, `write`, `rename`,
-//! `metadata`...), with `tokio::fs`'s names and signatures. `remove_file`,
+//! `metadata`...), with `tokio::fs`'s names and signatures. `read`,
+//! `read_to_string`, `write` and `try_exists` (`whole.rs`), and `remove_file`,
 //! `remove_dir`, `create_dir` and `rename` are ring operations where the worker's
-//! ring has the opcode; the rest, and those elsewhere, run on the blocking pool
+//! ring has the opcodes; the rest, and those elsewhere, run on the blocking pool
 //! (`std::fs::Metadata` can only come from `std`). An error names the operation
 //! and the path and keeps the OS error as its `source()`. Must never block a
 //! worker thread.
@@ -11,7 +12,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::blocking::{asyncify, path_error, paths_error};
-use super::native::path_call;
+use super::native::{native, path_call};
+use super::whole;
 use crate::driver::op::path::{c_path, PathOp};
 
 macro_rules! one_path {
@@ -24,14 +26,40 @@ macro_rules! one_path {
     };
 }
 
-one_path!(
-    /// The whole contents of a file.
-    read(path) -> Vec<u8> = "read", std::fs::read(&path)
-);
-one_path!(
-    /// The whole contents of a file as UTF-8 (`InvalidData` if it is not).
-    read_to_string(path) -> String = "read", std::fs::read_to_string(&path)
-);
+/// The whole contents of a file (`openat`, `statx` and `read`s on the ring where
+/// it has them).
+pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    let path = path.as_ref();
+    if whole::native_whole_files() {
+        return whole::read(path)
+            .await
+            .map_err(|e| path_error(e, "read", path));
+    }
+    let path = path.to_owned();
+    asyncify(move || std::fs::read(&path).map_err(|e| path_error(e, "read", &path))).await
+}
+
+/// The whole contents of a file as UTF-8 (`InvalidData` if it is not).
+pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    let path = path.as_ref();
+    if whole::native_whole_files() {
+        let bytes = whole::read(path)
+            .await
+            .map_err(|e| path_error(e, "read", path))?;
+        return String::from_utf8(bytes).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "read {:?}: the file is not valid UTF-8 ({e}); read it with `fs::read` \
+                     for its bytes",
+                    path.display().to_string()
+                ),
+            )
+        });
+    }
+    let path = path.to_owned();
+    asyncify(move || std::fs::read_to_string(&path).map_err(|e| path_error(e, "read", &path))).await
+}
 one_path!(
     /// Remove a directory and everything in it.
     remove_dir_all(path) -> () = "remove directory tree", std::fs::remove_dir_all(&path)
@@ -56,10 +84,22 @@ one_path!(
     /// Where a symbolic link points.
     read_link(path) -> PathBuf = "read link", std::fs::read_link(&path)
 );
-one_path!(
-    /// Whether the path exists; an error only when that cannot be told (permissions).
-    try_exists(path) -> bool = "check existence of", path.try_exists()
-);
+/// Whether the path exists, following links; an error only when that cannot be
+/// told (permissions). A ring `statx` where the ring has it.
+pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
+    let path = path.as_ref();
+    if native(io_uring::opcode::Statx::CODE) {
+        return whole::try_exists(path)
+            .await
+            .map_err(|e| path_error(e, "check existence of", path));
+    }
+    let path = path.to_owned();
+    asyncify(move || {
+        path.try_exists()
+            .map_err(|e| path_error(e, "check existence of", &path))
+    })
+    .await
+}
 
 /// Run `op` on the ring where it can, else `blocking` on the blocking pool. An
 /// error names `path`, and `to` when the operation has a second path.
@@ -111,10 +151,17 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
     .await
 }
 
-/// Write `contents` to a file, creating it or replacing what it held.
+/// Write `contents` to a file, creating it or replacing what it held (`openat` and
+/// `write`s on the ring where it has them).
 pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
-    let path = path.as_ref().to_owned();
+    let path = path.as_ref();
     let contents = contents.as_ref().to_owned();
+    if whole::native_whole_files() {
+        return whole::write(path, contents)
+            .await
+            .map_err(|e| path_error(e, "write", path));
+    }
+    let path = path.to_owned();
     asyncify(move || std::fs::write(&path, contents).map_err(|e| path_error(e, "write", &path)))
         .await
 }

@@ -12,7 +12,7 @@ mod buf;
 pub mod ops;
 mod tail;
 
-pub(crate) use tail::until_done;
+pub(crate) use tail::{until_done, Tail};
 
 pub use buf::{IoBuf, IoBufMut};
 

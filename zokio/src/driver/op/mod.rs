@@ -33,6 +33,7 @@ pub(crate) mod recv_from;
 mod rw;
 pub(crate) mod send;
 pub(crate) mod send_to;
+pub(crate) mod statx;
 pub(crate) mod timeout;
 pub(crate) mod write;
 pub(crate) mod writev;
