@@ -1,7 +1,7 @@
 //! Files and directories, with `tokio::fs`'s names and signatures.
 //!
 //! On io_uring, opening, reading, writing, syncing and truncating files, whole-file
-//! `read`/`write`, `try_exists`, and creating, removing and renaming entries are
+//! `read`, `try_exists`, and creating, removing and renaming entries are
 //! ring operations wherever the kernel has the opcode (probed once per process).
 //! Everything else, and everything on the epoll driver, runs on the blocking pool.
 //! Errors name the operation and the path.

@@ -1,6 +1,6 @@
 //! The free functions of `zokio::fs` that work on paths (`read`, `write`, `rename`,
 //! `metadata`...), with `tokio::fs`'s names and signatures. `read`,
-//! `read_to_string`, `write` and `try_exists` (`whole.rs`), and `remove_file`,
+//! `read_to_string` and `try_exists` (`whole.rs`), and `remove_file`,
 //! `remove_dir`, `create_dir` and `rename` are ring operations where the worker's
 //! ring has the opcodes; the rest, and those elsewhere, run on the blocking pool
 //! (`std::fs::Metadata` can only come from `std`). An error names the operation
@@ -151,17 +151,11 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
     .await
 }
 
-/// Write `contents` to a file, creating it or replacing what it held (`openat` and
-/// `write`s on the ring where it has them).
+/// Write `contents` to a file, creating it or replacing what it held. On the
+/// blocking pool with either driver: see `whole.rs` for why not on the ring.
 pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
-    let path = path.as_ref();
     let contents = contents.as_ref().to_owned();
-    if whole::native_whole_files() {
-        return whole::write(path, contents)
-            .await
-            .map_err(|e| path_error(e, "write", path));
-    }
-    let path = path.to_owned();
+    let path = path.as_ref().to_owned();
     asyncify(move || std::fs::write(&path, contents).map_err(|e| path_error(e, "write", &path)))
         .await
 }
