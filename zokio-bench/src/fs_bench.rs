@@ -76,6 +76,7 @@ enum Case {
     SeqRead,
     SeqWrite,
     CreateRemove,
+    ReadWhole,
 }
 
 impl Case {
@@ -88,6 +89,7 @@ impl Case {
             Case::SeqRead => format!("1 MiB sequential read ({} MiB)", sizes.seq_file >> 20),
             Case::SeqWrite => format!("1 MiB sequential write ({} MiB)", sizes.seq_file >> 20),
             Case::CreateRemove => format!("create + remove {} files", sizes.files),
+            Case::ReadWhole => format!("read {} small files whole", sizes.files),
         }
     }
 
@@ -95,17 +97,18 @@ impl Case {
         match self {
             Case::RandRead { .. } => "reads/s",
             Case::SeqRead | Case::SeqWrite => "MB/s",
-            Case::CreateRemove => "files/s",
+            Case::CreateRemove | Case::ReadWhole => "files/s",
         }
     }
 }
 
-const CASES: [Case; 5] = [
+const CASES: [Case; 6] = [
     Case::RandRead { depth: 1 },
     Case::RandRead { depth: 64 },
     Case::SeqRead,
     Case::SeqWrite,
     Case::CreateRemove,
+    Case::ReadWhole,
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -225,6 +228,8 @@ struct Env {
     dir: PathBuf,
     rand_path: PathBuf,
     seq_path: PathBuf,
+    /// `sizes.files` small files, made once, for `ReadWhole`.
+    small_dir: PathBuf,
     sizes: Sizes,
 }
 
@@ -259,6 +264,11 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
         let seq_path = dir.join("sequential.bin");
         make_file(&rand_path, sizes.rand_file)?;
         make_file(&seq_path, sizes.seq_file)?;
+        let small_dir = dir.join("small");
+        std::fs::create_dir(&small_dir)?;
+        for i in 0..sizes.files {
+            std::fs::write(small_name(&small_dir, i), SMALL_FILE)?;
+        }
         let zokio = zokio::runtime::Builder::new_multi_thread()
             .worker_threads(WORKERS)
             .thread_name("zokio-bench-fs")
@@ -274,6 +284,7 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
             dir: dir.clone(),
             rand_path,
             seq_path,
+            small_dir,
             sizes: sizes.clone(),
         })
     })();
@@ -373,6 +384,11 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
             sizes.files,
             SMALL_FILE.len()
         ),
+        format!(
+            "read whole: the same number of {}-byte files, made once, each read with fs::read \
+             (zokio, tokio: {CREATE_TASKS} tasks; std: 2 threads) and its contents checked",
+            SMALL_FILE.len()
+        ),
         "targets (issue 5): random reads at depth 64 at least 3x tokio::fs; sequential \
          throughput at least std::fs"
             .into(),
@@ -409,6 +425,10 @@ fn one(env: &Env, case: Case, who: &str, round: usize) -> io::Result<f64> {
             let took = started.elapsed();
             std::fs::remove_dir_all(&dir)?;
             return Ok(env.sizes.files as f64 / took.as_secs_f64());
+        }
+        Case::ReadWhole => {
+            read_whole(env, who)?;
+            env.sizes.files as f64
         }
     };
     Ok(ops / started.elapsed().as_secs_f64())
@@ -607,9 +627,74 @@ macro_rules! create_remove_tasks {
     };
 }
 
+fn small_name(dir: &Path, i: usize) -> PathBuf {
+    dir.join(format!("f{i}"))
+}
+
+/// The async contenders' whole-file reads: the same tasks on either runtime, each
+/// reading its share of the small files and checking every length.
+macro_rules! read_whole_tasks {
+    ($rt:expr, $dir:expr, $files:expr, $spawn:path, $read:path) => {
+        $rt.block_on(async {
+            let tasks: Vec<_> = (0..CREATE_TASKS)
+                .map(|t| {
+                    let dir = $dir.to_path_buf();
+                    $spawn(async move {
+                        for i in (t..$files).step_by(CREATE_TASKS) {
+                            check_small($read(small_name(&dir, i)).await?)?;
+                        }
+                        io::Result::Ok(())
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.map_err(io::Error::other)??;
+            }
+            Ok(())
+        })
+    };
+}
+
+fn check_small(got: Vec<u8>) -> io::Result<()> {
+    if got != SMALL_FILE {
+        return Err(io::Error::other(format!(
+            "a small file read back {} bytes, not its {}",
+            got.len(),
+            SMALL_FILE.len()
+        )));
+    }
+    Ok(())
+}
+
+fn read_whole(env: &Env, who: &str) -> io::Result<()> {
+    let (files, dir) = (env.sizes.files, env.small_dir.as_path());
+    match who {
+        "zokio" => read_whole_tasks!(env.zokio, dir, files, zokio::spawn, zokio::fs::read),
+        "tokio" => read_whole_tasks!(env.tokio, dir, files, tokio::spawn, tokio::fs::read),
+        _ => {
+            let handles: Vec<_> = (0..2)
+                .map(|t| {
+                    let dir = dir.to_path_buf();
+                    thread::spawn(move || {
+                        for i in (t..files).step_by(2) {
+                            check_small(std::fs::read(small_name(&dir, i))?)?;
+                        }
+                        io::Result::Ok(())
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join()
+                    .map_err(|_| io::Error::other("a worker panicked"))??;
+            }
+            Ok(())
+        }
+    }
+}
+
 fn create_remove(env: &Env, who: &str, dir: &Path) -> io::Result<()> {
     let files = env.sizes.files;
-    let name = |d: &Path, i: usize| d.join(format!("f{i}"));
+    let name = small_name;
     match who {
         "zokio" => create_remove_tasks!(
             env.zokio,
