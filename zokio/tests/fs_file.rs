@@ -375,3 +375,26 @@ fn offsets_past_four_gib_round_trip() {
         });
     }
 }
+
+/// Options converted from `std` keep every choice made there, also when more are
+/// added after the conversion (the converted choices cannot be read back).
+#[test]
+fn options_from_std_keep_their_choices() {
+    for (flavor, rt) in runtimes() {
+        rt.block_on(async {
+            let path = temp_path("from-std-options");
+            let mut std_options = std::fs::OpenOptions::new();
+            std_options.create(true);
+            let mut options = OpenOptions::from(std_options);
+            options.write(true);
+            let mut file = options.open(&path).await.unwrap_or_else(|e| {
+                panic!("{flavor}: `create` set on the std options was lost: {e}")
+            });
+            file.write_all(b"kept").await.unwrap();
+            file.flush().await.unwrap();
+            drop(file);
+            assert_eq!(std::fs::read(&path).unwrap(), b"kept", "{flavor}");
+            std::fs::remove_file(&path).unwrap();
+        });
+    }
+}

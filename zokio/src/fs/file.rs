@@ -121,6 +121,22 @@ impl File {
         .await
     }
 
+    /// Change the most one poll-based read or write hands to the blocking pool at a
+    /// time (2 MiB by default, as in tokio). A write larger than this is accepted
+    /// in parts; 0 is taken as 1.
+    pub fn set_max_buf_size(&mut self, max_buf_size: usize) {
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        inner.max_buf = max_buf_size.max(1);
+    }
+
+    /// The most one poll-based read or write hands to the blocking pool at a time.
+    pub fn max_buf_size(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .max_buf
+    }
+
     /// Write data and metadata to the disk (`fsync`): what was written is there.
     pub async fn sync_all(&self) -> io::Result<()> {
         self.sync(false).await
@@ -309,6 +325,15 @@ impl AsRawFd for File {
 impl AsFd for File {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.std.as_fd()
+    }
+}
+
+impl std::os::fd::FromRawFd for File {
+    /// # Safety
+    /// `fd` must be an open file descriptor that nothing else owns or closes.
+    unsafe fn from_raw_fd(fd: RawFd) -> File {
+        // SAFETY: the caller's contract is `std::fs::File::from_raw_fd`'s.
+        File::from_std(unsafe { std::fs::File::from_raw_fd(fd) })
     }
 }
 

@@ -26,8 +26,9 @@ use std::task::{ready, Context, Poll};
 use super::File;
 use crate::task::JoinHandle;
 
-/// The most one background call reads or writes.
-const MAX_BUF: usize = 2 * 1024 * 1024;
+/// The most one background call reads or writes, unless `File::set_max_buf_size`
+/// says otherwise (tokio's default).
+pub(crate) const DEFAULT_MAX_BUF: usize = 2 * 1024 * 1024;
 
 pub(crate) struct Inner {
     state: State,
@@ -37,6 +38,8 @@ pub(crate) struct Inner {
     pos: u64,
     /// A seek was started and `poll_complete` has not taken its result yet.
     seeking: bool,
+    /// The most one background call reads or writes.
+    pub(crate) max_buf: usize,
 }
 
 enum State {
@@ -101,10 +104,11 @@ impl Buf {
         n
     }
 
+    /// Read up to `want` bytes (at least 1) from the cursor.
     fn read_from(&mut self, file: &std::fs::File, want: usize) -> io::Result<usize> {
         self.data.clear();
         self.pos = 0;
-        self.data.resize(want.clamp(1, MAX_BUF), 0);
+        self.data.resize(want.max(1), 0);
         let result = loop {
             match (&*file).read(&mut self.data) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -155,6 +159,7 @@ impl Inner {
             last_write_err: None,
             pos: 0,
             seeking: false,
+            max_buf: DEFAULT_MAX_BUF,
         }
     }
 
@@ -186,7 +191,7 @@ impl Inner {
                         self.state = State::Idle(Some(buf));
                         return Poll::Ready(Ok(()));
                     }
-                    let (file, want) = (file.clone(), dst.remaining());
+                    let (file, want) = (file.clone(), dst.remaining().min(self.max_buf));
                     self.state = State::Busy(spawn(move || {
                         let result = buf.read_from(&file, want);
                         (Operation::Read(result), buf)
@@ -225,7 +230,7 @@ impl Inner {
                     let mut buf = slot.take().unwrap_or_default();
                     // Bytes read ahead were taken from the cursor: move it back first.
                     let back = buf.discard_unread() as i64;
-                    let n = src.len().min(MAX_BUF);
+                    let n = src.len().min(self.max_buf);
                     buf.data.extend_from_slice(&src[..n]);
                     let file = file.clone();
                     self.state = State::Busy(spawn_write(move || {

@@ -8,6 +8,7 @@
 
 mod blocking;
 mod dir;
+mod dir_builder;
 mod file;
 mod file_poll;
 mod native;
@@ -16,6 +17,7 @@ mod paths;
 mod whole;
 
 pub use dir::{read_dir, DirEntry, ReadDir};
+pub use dir_builder::DirBuilder;
 pub use file::File;
 pub use open_options::OpenOptions;
 pub use paths::{

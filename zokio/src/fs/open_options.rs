@@ -19,6 +19,9 @@ pub struct OpenOptions {
     std: std::fs::OpenOptions,
     /// The same choices, for the `openat` flags.
     flags: Flags,
+    /// Made from a `std::fs::OpenOptions`, whose choices cannot be read back:
+    /// `flags` is then incomplete, and opening always goes through `std`.
+    from_std: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -77,6 +80,7 @@ impl OpenOptions {
                 mode: 0o666,
                 custom: 0,
             },
+            from_std: false,
         }
     }
 
@@ -139,7 +143,7 @@ impl OpenOptions {
     /// Open `path` with these options.
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref().to_owned();
-        if let Some(flags) = self.flags.open_flags() {
+        if let Some(flags) = self.flags.open_flags().filter(|_| !self.from_std) {
             let op = PathOp::Open {
                 flags,
                 mode: self.flags.mode,
@@ -171,12 +175,11 @@ impl Default for OpenOptions {
 
 impl From<std::fs::OpenOptions> for OpenOptions {
     fn from(options: std::fs::OpenOptions) -> OpenOptions {
-        // Its choices cannot be read back, so it always opens on the blocking pool.
+        // Its choices cannot be read back, so it always opens on the blocking pool,
+        // also after more choices are added to it.
         let mut converted = OpenOptions::new();
         converted.std = options;
-        converted.flags.read = false;
-        converted.flags.write = false;
-        converted.flags.append = false;
+        converted.from_std = true;
         converted
     }
 }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use super::blocking::{asyncify, path_error, paths_error};
 use super::native::{native, path_call};
 use super::whole;
+use super::DirBuilder;
 use crate::driver::op::path::{c_path, PathOp};
 
 macro_rules! one_path {
@@ -63,10 +64,6 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 one_path!(
     /// Remove a directory and everything in it.
     remove_dir_all(path) -> () = "remove directory tree", std::fs::remove_dir_all(&path)
-);
-one_path!(
-    /// Create a directory and any missing parents.
-    create_dir_all(path) -> () = "create directories", std::fs::create_dir_all(&path)
 );
 one_path!(
     /// Metadata, following symbolic links.
@@ -144,11 +141,12 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 
 /// Create a directory; its parent must exist (`mkdirat` on the ring where it has it).
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    let op = PathOp::Mkdir { mode: 0o777 };
-    native_or(path.as_ref(), None, "create directory", op, |p| {
-        std::fs::create_dir(p)
-    })
-    .await
+    DirBuilder::new().create(path).await
+}
+
+/// Create a directory and any missing parents; an existing directory is success.
+pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    DirBuilder::new().recursive(true).create(path).await
 }
 
 /// Write `contents` to a file, creating it or replacing what it held. On the
