@@ -310,9 +310,11 @@ async fn asyncify_buf<B: Send + 'static>(
 
 impl fmt::Debug for File {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("File")
-            .field("fd", &self.std.as_raw_fd())
-            .finish()
+        // As tokio shows its `File`: the std file (descriptor, path, access), and
+        // nothing of the buffer state.
+        f.debug_struct("zokio::fs::File")
+            .field("std", &*self.std)
+            .finish_non_exhaustive()
     }
 }
 
