@@ -8,12 +8,13 @@
 //! lets it finish before the descriptor closes.
 
 use std::fmt;
-use std::fs::{Metadata, Permissions};
+use std::fs::{FileTimes, Metadata, Permissions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 use super::blocking::asyncify;
 use super::file_poll::Inner;
@@ -48,9 +49,11 @@ impl File {
             .await
     }
 
-    /// Create a new file for writing; `AlreadyExists` if it exists.
+    /// Create a new file; `AlreadyExists` if it exists.
+    /// Opened for reading and writing, as tokio's is.
     pub async fn create_new(path: impl AsRef<Path>) -> io::Result<File> {
         OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .open(path)
@@ -123,10 +126,15 @@ impl File {
 
     /// Change the most one poll-based read or write hands to the blocking pool at a
     /// time (2 MiB by default, as in tokio). A write larger than this is accepted
-    /// in parts; 0 is taken as 1.
+    /// in parts.
+    ///
+    /// # Panics
+    /// If `max_buf_size` is 0, as tokio's does: no read or write could progress.
+    #[track_caller]
     pub fn set_max_buf_size(&mut self, max_buf_size: usize) {
+        assert!(max_buf_size > 0, "`max_buf_size` must be greater than 0");
         let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
-        inner.max_buf = max_buf_size.max(1);
+        inner.max_buf = max_buf_size;
     }
 
     /// The most one poll-based read or write hands to the blocking pool at a time.
@@ -168,8 +176,14 @@ impl File {
 
     /// Truncate or extend the file to `size` bytes.
     /// A ring `ftruncate` where the kernel has it (Linux 6.9), else the blocking pool.
+    /// Bytes read ahead by the poll-based reads and not yet handed out are
+    /// forgotten first, and the cursor moved back over them, as tokio does.
     pub async fn set_len(&self, size: u64) -> io::Result<()> {
         self.wait_idle().await?;
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .rewind_read_ahead(&self.std)?;
         let std = self.std.clone();
         if native(io_uring::opcode::Ftruncate::CODE) {
             let fd = std.as_raw_fd();
@@ -184,11 +198,34 @@ impl File {
         asyncify(move || std.metadata()).await
     }
 
-    /// A second handle to the same open file (sharing its cursor).
+    /// A second handle to the same open file (sharing its cursor), with the same
+    /// `max_buf_size`. A poll-based write still in flight finishes first; its
+    /// error, if any, is left for this handle's next read or write.
     pub async fn try_clone(&self) -> io::Result<File> {
+        if let Err(e) = self.wait_idle().await {
+            self.inner
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .keep_error(e);
+        }
         let std = self.std.clone();
         let clone = asyncify(move || std.try_clone()).await?;
-        Ok(File::from_std(clone))
+        let mut clone = File::from_std(clone);
+        clone.set_max_buf_size(self.max_buf_size());
+        Ok(clone)
+    }
+
+    /// Set the file's access and/or modification times. A poll-based write still in
+    /// flight finishes first, so it cannot change them afterwards.
+    pub async fn set_times(&self, times: FileTimes) -> io::Result<()> {
+        self.wait_idle().await?;
+        let std = self.std.clone();
+        asyncify(move || std.set_times(times)).await
+    }
+
+    /// Set the file's modification time.
+    pub async fn set_modified(&self, time: SystemTime) -> io::Result<()> {
+        self.set_times(FileTimes::new().set_modified(time)).await
     }
 
     /// Change the file's permissions.
@@ -327,6 +364,12 @@ impl AsRawFd for File {
 impl AsFd for File {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.std.as_fd()
+    }
+}
+
+impl From<std::os::fd::OwnedFd> for File {
+    fn from(fd: std::os::fd::OwnedFd) -> File {
+        File::from_std(std::fs::File::from(fd))
     }
 }
 

@@ -17,7 +17,7 @@
 )]
 
 use std::future::Future;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::{Arc, MutexGuard, PoisonError};
@@ -215,11 +215,31 @@ impl Inner {
         }
     }
 
+    /// Forget bytes read ahead and not handed out, moving the cursor back over them
+    /// (an lseek: no I/O). Only while idle; returns how many there were.
+    pub(crate) fn rewind_read_ahead(&mut self, file: &std::fs::File) -> io::Result<usize> {
+        let State::Idle(Some(buf)) = &mut self.state else {
+            return Ok(0);
+        };
+        let back = buf.discard_unread();
+        if back > 0 {
+            let mut cursor = file;
+            cursor.seek(SeekFrom::Current(-(back as i64)))?;
+        }
+        Ok(back)
+    }
+
+    /// Keep an error for the next read or write to report, as a background write's.
+    pub(crate) fn keep_error(&mut self, e: io::Error) {
+        self.last_write_err = Some(e);
+    }
+
+    /// Accept up to `max_buf` bytes from `srcs`, in order, for one background write.
     fn poll_write(
         &mut self,
         file: &Arc<std::fs::File>,
         cx: &mut Context<'_>,
-        src: &[u8],
+        srcs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         loop {
             match &mut self.state {
@@ -230,8 +250,20 @@ impl Inner {
                     let mut buf = slot.take().unwrap_or_default();
                     // Bytes read ahead were taken from the cursor: move it back first.
                     let back = buf.discard_unread() as i64;
-                    let n = src.len().min(self.max_buf);
-                    buf.data.extend_from_slice(&src[..n]);
+                    let mut n = 0;
+                    for src in srcs {
+                        let take = src.len().min(self.max_buf - n);
+                        buf.data.extend_from_slice(&src[..take]);
+                        n += take;
+                        if n == self.max_buf {
+                            break;
+                        }
+                    }
+                    if n == 0 {
+                        // Nothing to write (empty slices): nothing to start.
+                        self.state = State::Idle(Some(buf));
+                        return Poll::Ready(Ok(0));
+                    }
                     let file = file.clone();
                     self.state = State::Busy(spawn_write(move || {
                         let result = (|| {
@@ -342,7 +374,20 @@ impl tokio::io::AsyncWrite for File {
         src: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &*self;
-        this.lock().poll_write(&this.std, cx, src)
+        this.lock().poll_write(&this.std, cx, &[IoSlice::new(src)])
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        srcs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &*self;
+        this.lock().poll_write(&this.std, cx, srcs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -393,7 +438,16 @@ impl futures_io::AsyncWrite for File {
         src: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &*self;
-        this.lock().poll_write(&this.std, cx, src)
+        this.lock().poll_write(&this.std, cx, &[IoSlice::new(src)])
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        srcs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &*self;
+        this.lock().poll_write(&this.std, cx, srcs)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -25,3 +25,5 @@ pub use paths::{
     read_to_string, remove_dir, remove_dir_all, remove_file, rename, set_permissions, symlink,
     symlink_metadata, try_exists, write,
 };
+/// The times `File::set_times` applies (`std`'s type, which tokio's mirrors).
+pub use std::fs::FileTimes;
