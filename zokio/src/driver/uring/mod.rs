@@ -75,6 +75,7 @@ pub(crate) fn new_ring(single_issuer: bool) -> io::Result<(IoUring, bool)> {
                          is needed)",
                     ));
                 }
+                probe::record(&ring);
                 return Ok((ring, single));
             }
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => last = Some(e),

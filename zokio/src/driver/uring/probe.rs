@@ -1,7 +1,8 @@
-//! Which io_uring opcodes this kernel has, asked once per process (the answer does
-//! not change while it runs), so that an operation without a native opcode goes to
-//! the blocking pool instead of failing with `EINVAL` each time. Must never be
-//! asked on a hot path before the first answer is cached.
+//! Which io_uring opcodes this kernel has, asked once per process when the first
+//! ring is built (the answer does not change while it runs), so that an operation
+//! without a native opcode goes to the blocking pool instead of failing with
+//! `EINVAL` each time. Must never be asked on a hot path before the first answer
+//! is cached.
 
 use std::sync::OnceLock;
 
@@ -14,15 +15,29 @@ pub(crate) fn supports(opcode: u8) -> bool {
         let Ok(ring) = io_uring::IoUring::new(2) else {
             return 0;
         };
-        let mut probe = io_uring::Probe::new();
-        if ring.submitter().register_probe(&mut probe).is_err() {
-            return 0;
-        }
-        (0..128u8)
-            .filter(|&op| probe.is_supported(op))
-            .fold(0u128, |bits, op| bits | (1 << op))
+        opcodes_of(&ring).unwrap_or(0)
     });
     opcode < 128 && bits & (1 << opcode) != 0
+}
+
+/// Ask once, at start-up, with a ring the runtime just built, so that no file
+/// operation pays for the question later. A failed probe leaves it to `supports`.
+pub(crate) fn record(ring: &io_uring::IoUring) {
+    if SUPPORTED.get().is_none() {
+        if let Some(bits) = opcodes_of(ring) {
+            let _ = SUPPORTED.set(bits);
+        }
+    }
+}
+
+fn opcodes_of(ring: &io_uring::IoUring) -> Option<u128> {
+    let mut probe = io_uring::Probe::new();
+    ring.submitter().register_probe(&mut probe).ok()?;
+    Some(
+        (0..128u8)
+            .filter(|&op| probe.is_supported(op))
+            .fold(0u128, |bits, op| bits | (1 << op)),
+    )
 }
 
 #[cfg(test)]
@@ -33,5 +48,18 @@ mod tests {
             assert!(super::supports(io_uring::opcode::Nop::CODE));
         }
         assert!(!super::supports(200));
+    }
+
+    /// The probe made on a runtime's own ring (set up disabled and single-issuer)
+    /// answers, rather than leaving every file operation on the blocking pool.
+    #[test]
+    fn a_runtime_ring_answers_the_probe() {
+        let Ok((ring, _)) = crate::driver::uring::new_ring(true) else {
+            return; // no io_uring here
+        };
+        let bits = super::opcodes_of(&ring).expect("probing a freshly built ring");
+        assert!(bits & (1 << io_uring::opcode::Read::CODE) != 0);
+        super::record(&ring);
+        assert!(super::supports(io_uring::opcode::Read::CODE));
     }
 }
