@@ -107,21 +107,28 @@ impl File {
         if !idle {
             return Err(self);
         }
-        let std = self.std.clone();
-        drop(self);
-        Arc::try_unwrap(std).map_err(|shared| File {
-            std: shared,
-            inner: Mutex::new(Inner::new()),
-        })
+        // Given back whole (read-ahead bytes, a pending error, the buffer cap) when
+        // a positioned operation dropped early still holds a share of the file.
+        let File { std, inner } = self;
+        Arc::try_unwrap(std).map_err(|std| File { std, inner })
     }
 
     /// Wait until no poll-based write is in flight, reporting its error.
     async fn wait_idle(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| {
-            let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-            inner.poll_flush(cx)
-        })
-        .await
+        std::future::poll_fn(|cx| self.lock_inner().poll_flush(cx)).await
+    }
+
+    /// Let a poll-based write still in flight land first, so that the call after
+    /// this sees it and is not overtaken by it; its error, if any, stays for the
+    /// next poll-based read, write or flush to report, as in tokio.
+    async fn settle(&self) {
+        if let Err(e) = self.wait_idle().await {
+            self.lock_inner().keep_error(e);
+        }
+    }
+
+    fn lock_inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Change the most one poll-based read or write hands to the blocking pool at a
@@ -179,11 +186,8 @@ impl File {
     /// Bytes read ahead by the poll-based reads and not yet handed out are
     /// forgotten first, and the cursor moved back over them, as tokio does.
     pub async fn set_len(&self, size: u64) -> io::Result<()> {
-        self.wait_idle().await?;
-        self.inner
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .rewind_read_ahead(&self.std)?;
+        self.settle().await;
+        self.lock_inner().rewind_read_ahead(&self.std)?;
         let std = self.std.clone();
         if native(io_uring::opcode::Ftruncate::CODE) {
             let fd = std.as_raw_fd();
@@ -202,12 +206,7 @@ impl File {
     /// `max_buf_size`. A poll-based write still in flight finishes first; its
     /// error, if any, is left for this handle's next read or write.
     pub async fn try_clone(&self) -> io::Result<File> {
-        if let Err(e) = self.wait_idle().await {
-            self.inner
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .keep_error(e);
-        }
+        self.settle().await;
         let std = self.std.clone();
         let clone = asyncify(move || std.try_clone()).await?;
         let mut clone = File::from_std(clone);
@@ -218,7 +217,7 @@ impl File {
     /// Set the file's access and/or modification times. A poll-based write still in
     /// flight finishes first, so it cannot change them afterwards.
     pub async fn set_times(&self, times: FileTimes) -> io::Result<()> {
-        self.wait_idle().await?;
+        self.settle().await;
         let std = self.std.clone();
         asyncify(move || std.set_times(times)).await
     }
@@ -237,7 +236,13 @@ impl File {
     /// Read into `buf` (at most its capacity) from `offset`; 0 at the end of the
     /// file. A ring operation on io_uring, a blocking-pool call on epoll. The
     /// file's cursor does not move.
+    ///
+    /// A poll-based write still in flight lands first, so the read sees it.
     pub async fn read_at<B: IoBufMut>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
+        if let Err(e) = check_offset("read_at", offset) {
+            return (Err(e), buf);
+        }
+        self.settle().await;
         if context::on_ring() {
             let read = Read::new(self.std.as_raw_fd(), buf, offset);
             return on_file(read, self.std.clone()).await;
@@ -248,10 +253,25 @@ impl File {
         let std = self.std.clone();
         asyncify_buf(buf, move |buf| {
             let room = buf.bytes_total().min(MAX_RW);
-            // SAFETY: `stable_mut_ptr` is valid for writes of `bytes_total` bytes, and
-            // the slice is only used while this call holds the buffer.
-            let dst = unsafe { std::slice::from_raw_parts_mut(buf.stable_mut_ptr(), room) };
-            let n = std.read_at(dst, offset)?;
+            // The room may be uninitialised (`Vec::with_capacity`), so it is handed to
+            // the kernel as a pointer, never as a Rust slice.
+            let n = loop {
+                // SAFETY: `stable_mut_ptr` is valid for writes of `bytes_total >= room`
+                // bytes while this call holds the buffer; the offset fits an `off_t`
+                // (checked above).
+                let rc = unsafe {
+                    libc::pread(
+                        std.as_raw_fd(),
+                        buf.stable_mut_ptr().cast(),
+                        room,
+                        offset as libc::off_t,
+                    )
+                };
+                match crate::driver::op::cvt(rc) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    result => break result?,
+                }
+            };
             // SAFETY: the kernel wrote the first `n` bytes.
             unsafe { buf.set_init(n) };
             Ok(n)
@@ -261,7 +281,14 @@ impl File {
 
     /// Write `buf`'s bytes at `offset`; returns how many were written. The file's
     /// cursor does not move.
+    ///
+    /// A poll-based write still in flight lands first, so this one is not
+    /// overwritten by it.
     pub async fn write_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
+        if let Err(e) = check_offset("write_at", offset) {
+            return (Err(e), buf);
+        }
+        self.settle().await;
         if context::on_ring() {
             let write = Write::new(self.std.as_raw_fd(), buf, offset);
             return on_file(write, self.std.clone()).await;
@@ -289,7 +316,7 @@ impl File {
             total,
             io::ErrorKind::UnexpectedEof,
             message,
-            |tail, done| self.read_at(tail, offset + done as u64),
+            |tail, done| self.read_at(tail, offset.saturating_add(done as u64)),
         )
         .await
     }
@@ -303,10 +330,26 @@ impl File {
             total,
             io::ErrorKind::WriteZero,
             message,
-            |tail, done| self.write_at(tail, offset + done as u64),
+            |tail, done| self.write_at(tail, offset.saturating_add(done as u64)),
         )
         .await
     }
+}
+
+/// Offsets past `i64::MAX` fit no file (`off_t` is signed), and on io_uring
+/// `u64::MAX` would mean "at the cursor": refuse them before either can happen.
+fn check_offset(op: &str, offset: u64) -> io::Result<()> {
+    if offset > i64::MAX as u64 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{op}: offset {offset} is past the largest file offset ({}); positioned I/O \
+                 needs an offset a file can have",
+                i64::MAX
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Run a call that borrows an owned buffer on the blocking pool. The buffer waits

@@ -135,21 +135,20 @@ where
 }
 
 /// A write returns to its caller before it runs, so it must run even if the
-/// runtime shuts down first.
+/// runtime shuts down first; a pool that refuses it (already shutting down) is an
+/// error, so that the write is never reported as accepted.
 fn spawn_write<F>(f: F) -> io::Result<JoinHandle<(Operation, Buf)>>
 where
     F: FnOnce() -> (Operation, Buf) + Send + 'static,
 {
     crate::runtime::context::with_current(|h| h.inner.blocking().spawn_mandatory(f))
-        .map_err(|e| io::Error::other(format!("file I/O needs a Zokio runtime: {e}")))
-}
-
-fn poll_join(
-    handle: &mut JoinHandle<(Operation, Buf)>,
-    cx: &mut Context<'_>,
-) -> Poll<io::Result<(Operation, Buf)>> {
-    let done = ready!(Pin::new(handle).poll(cx));
-    Poll::Ready(done.map_err(|e| io::Error::other(format!("a file operation did not finish: {e}"))))
+        .map_err(|e| io::Error::other(format!("file I/O needs a Zokio runtime: {e}")))?
+        .ok_or_else(|| {
+            io::Error::other(
+                "the runtime is shutting down: the file write was not accepted and nothing \
+                 was written",
+            )
+        })
 }
 
 impl Inner {
@@ -167,13 +166,31 @@ impl Inner {
         matches!(self.state, State::Idle(_))
     }
 
-    /// Take a finished background call's result into the state; returns it.
-    fn finish(&mut self, op: Operation, buf: Buf) -> Operation {
+    /// Wait for the background call and take its result into the state. A call
+    /// that did not finish (cancelled at shutdown, or it panicked) leaves the file
+    /// idle with nothing buffered, so the next call starts afresh.
+    fn poll_busy(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Operation>> {
+        let State::Busy(handle) = &mut self.state else {
+            return Poll::Ready(Err(io::Error::other("no file operation is pending")));
+        };
+        let (op, buf) = match ready!(Pin::new(handle).poll(cx)) {
+            Ok(done) => done,
+            Err(e) => {
+                self.state = State::Idle(None);
+                self.seeking = false;
+                let e = io::Error::other(format!("a file operation did not finish: {e}"));
+                return Poll::Ready(Err(e));
+            }
+        };
         self.state = State::Idle(Some(buf));
-        if let Operation::Seek(Ok(pos)) = &op {
-            self.pos = *pos;
+        if let Operation::Seek(result) = &op {
+            // Whoever takes a seek's result ends it, `poll_complete` or not.
+            self.seeking = false;
+            if let Ok(pos) = result {
+                self.pos = *pos;
+            }
         }
-        op
+        Poll::Ready(Ok(op))
     }
 
     fn poll_read(
@@ -197,20 +214,17 @@ impl Inner {
                         (Operation::Read(result), buf)
                     })?);
                 }
-                State::Busy(handle) => {
-                    let (op, buf) = ready!(poll_join(handle, cx))?;
-                    match self.finish(op, buf) {
-                        Operation::Read(Ok(_)) => {
-                            if let State::Idle(Some(buf)) = &mut self.state {
-                                buf.copy_to(dst);
-                            }
-                            return Poll::Ready(Ok(()));
+                State::Busy(_) => match ready!(self.poll_busy(cx))? {
+                    Operation::Read(Ok(_)) => {
+                        if let State::Idle(Some(buf)) = &mut self.state {
+                            buf.copy_to(dst);
                         }
-                        Operation::Read(Err(e)) => return Poll::Ready(Err(e)),
-                        Operation::Write(Err(e)) => self.last_write_err = Some(e),
-                        _ => {}
+                        return Poll::Ready(Ok(()));
                     }
-                }
+                    Operation::Read(Err(e)) => return Poll::Ready(Err(e)),
+                    Operation::Write(Err(e)) => self.last_write_err = Some(e),
+                    _ => {}
+                },
             }
         }
     }
@@ -247,22 +261,23 @@ impl Inner {
                     if let Some(e) = self.last_write_err.take() {
                         return Poll::Ready(Err(e));
                     }
+                    let total = srcs.iter().map(|s| s.len()).sum::<usize>();
+                    if total == 0 {
+                        // Nothing to write: nothing to start, and the read-ahead stays.
+                        return Poll::Ready(Ok(0));
+                    }
                     let mut buf = slot.take().unwrap_or_default();
                     // Bytes read ahead were taken from the cursor: move it back first.
                     let back = buf.discard_unread() as i64;
-                    let mut n = 0;
+                    let n = total.min(self.max_buf);
+                    let mut left = n;
                     for src in srcs {
-                        let take = src.len().min(self.max_buf - n);
+                        let take = src.len().min(left);
                         buf.data.extend_from_slice(&src[..take]);
-                        n += take;
-                        if n == self.max_buf {
+                        left -= take;
+                        if left == 0 {
                             break;
                         }
-                    }
-                    if n == 0 {
-                        // Nothing to write (empty slices): nothing to start.
-                        self.state = State::Idle(Some(buf));
-                        return Poll::Ready(Ok(0));
                     }
                     let file = file.clone();
                     self.state = State::Busy(spawn_write(move || {
@@ -277,9 +292,8 @@ impl Inner {
                     })?);
                     return Poll::Ready(Ok(n));
                 }
-                State::Busy(handle) => {
-                    let (op, buf) = ready!(poll_join(handle, cx))?;
-                    if let Operation::Write(Err(e)) = self.finish(op, buf) {
+                State::Busy(_) => {
+                    if let Operation::Write(Err(e)) = ready!(self.poll_busy(cx))? {
                         return Poll::Ready(Err(e));
                     }
                 }
@@ -297,9 +311,8 @@ impl Inner {
                         None => Ok(()),
                     })
                 }
-                State::Busy(handle) => {
-                    let (op, buf) = ready!(poll_join(handle, cx))?;
-                    if let Operation::Write(Err(e)) = self.finish(op, buf) {
+                State::Busy(_) => {
+                    if let Operation::Write(Err(e)) = ready!(self.poll_busy(cx))? {
                         return Poll::Ready(Err(e));
                     }
                 }
@@ -314,14 +327,25 @@ impl Inner {
             ));
         };
         let mut buf = slot.take().unwrap_or_default();
-        // Bytes read ahead were taken from the cursor but not handed out.
+        // Bytes read ahead were taken from the cursor but not handed out: the seek
+        // counts from before them. When folding them into the offset would
+        // overflow, step back over them with a seek of their own first.
         let unread = buf.discard_unread() as i64;
+        let mut back_first = 0;
         if let SeekFrom::Current(offset) = &mut to {
-            *offset -= unread;
+            match offset.checked_sub(unread) {
+                Some(folded) => *offset = folded,
+                None => back_first = unread,
+            }
         }
         let file = file.clone();
         self.state = State::Busy(spawn(move || {
-            let result = (&*file).seek(to);
+            let result = (|| {
+                if back_first > 0 {
+                    (&*file).seek(SeekFrom::Current(-back_first))?;
+                }
+                (&*file).seek(to)
+            })();
             (Operation::Seek(result), buf)
         })?);
         self.seeking = true;
@@ -332,17 +356,11 @@ impl Inner {
         loop {
             match &mut self.state {
                 State::Idle(_) => return Poll::Ready(Ok(self.pos)),
-                State::Busy(handle) => {
-                    let (op, buf) = ready!(poll_join(handle, cx))?;
-                    match self.finish(op, buf) {
-                        Operation::Seek(result) => {
-                            self.seeking = false;
-                            return Poll::Ready(result);
-                        }
-                        Operation::Write(Err(e)) => self.last_write_err = Some(e),
-                        _ => {}
-                    }
-                }
+                State::Busy(_) => match ready!(self.poll_busy(cx))? {
+                    Operation::Seek(result) => return Poll::Ready(result),
+                    Operation::Write(Err(e)) => self.last_write_err = Some(e),
+                    _ => {}
+                },
             }
         }
     }

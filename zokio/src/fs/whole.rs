@@ -14,11 +14,12 @@
 //! round: an `openat` for reading resolves cached paths inline, without a hand-off.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
 use std::path::Path;
 use std::sync::Arc;
 
 use super::native::{native, on_file, path_call};
+use crate::driver::op::close::Close;
 use crate::driver::op::path::{c_path, PathOp};
 use crate::driver::op::read::Read;
 use crate::driver::op::statx::Statx;
@@ -40,6 +41,7 @@ pub(crate) fn native_whole_files() -> bool {
         opcode::OpenAt::CODE,
         opcode::Read::CODE,
         opcode::Statx::CODE,
+        opcode::Close::CODE,
     ]
     .into_iter()
     .all(native)
@@ -82,11 +84,24 @@ pub(crate) async fn read(path: &Path) -> io::Result<Vec<u8>> {
         let (result, tail) = on_file(read, fd.clone()).await;
         buf = tail.into_inner();
         match result {
-            Ok(0) => return Ok(buf),
+            Ok(0) => {
+                close(fd).await;
+                return Ok(buf);
+            }
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Close on the ring rather than on this worker: `close(2)` can wait (a FUSE or
+/// NFS file flushes on close). A read-only descriptor has nothing to lose there, so
+/// an error closing it is not the caller's concern. Should an operation dropped
+/// earlier still hold a share, the descriptor closes when that share goes.
+async fn close(fd: Arc<OwnedFd>) {
+    if let Ok(fd) = Arc::try_unwrap(fd) {
+        let _ = Op::new(Close::new(fd.into_raw_fd())).await;
     }
 }
 

@@ -178,21 +178,28 @@ impl BlockingSpawner {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.spawn_with(f, false)
+        self.spawn_with(f, false).0
     }
 
     /// Like `spawn`, but a closure still queued at shutdown runs instead of being
     /// cancelled (shutdown waits for it as for a running one). For work that must
     /// not be lost, such as a file write that already returned to its caller.
-    pub(crate) fn spawn_mandatory<F, R>(&self, f: F) -> JoinHandle<R>
+    /// `None` when the pool refuses it (it is shutting down): the caller must then
+    /// not promise the work to anyone.
+    pub(crate) fn spawn_mandatory<F, R>(&self, f: F) -> Option<JoinHandle<R>>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.spawn_with(f, true)
+        match self.spawn_with(f, true) {
+            (join, true) => Some(join),
+            (_, false) => None,
+        }
     }
 
-    fn spawn_with<F, R>(&self, f: F, mandatory: bool) -> JoinHandle<R>
+    /// Queue `f`; the flag says whether the pool took it (false: shutting down,
+    /// and the handle reports the cancellation).
+    fn spawn_with<F, R>(&self, f: F, mandatory: bool) -> (JoinHandle<R>, bool)
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -209,28 +216,29 @@ impl BlockingSpawner {
         // Blocking tasks are not on an owned list: a running closure cannot be
         // cancelled, and queued ones are cancelled from the queue at shutdown.
         drop(listed);
-        self.submit(notified, mandatory);
+        let accepted = self.submit(notified, mandatory);
         // SAFETY: `join` is the JoinHandle reference of a task with output `R`.
-        unsafe { JoinHandle::from_raw(join) }
+        (unsafe { JoinHandle::from_raw(join) }, accepted)
     }
 
-    fn submit(&self, task: Notified, mandatory: bool) {
+    /// Queue a task and start a thread for it if needed; false if refused.
+    fn submit(&self, task: Notified, mandatory: bool) -> bool {
         let inner = &self.inner;
         let mut state = inner.lock();
         if state.shutdown {
             drop(state);
             task.cancel();
-            return;
+            return false;
         }
         state.queue.push_back((task, mandatory));
         if state.num_idle > state.num_notify {
             state.num_notify += 1;
             drop(state);
             inner.work.notify_one();
-            return;
+            return true;
         }
         if state.num_threads >= inner.max_threads {
-            return; // a busy thread will pick it up when it is done
+            return true; // a busy thread will pick it up when it is done
         }
         state.num_threads += 1;
         drop(state);
@@ -248,6 +256,7 @@ impl BlockingSpawner {
                 eprintln!("zokio: {err}; blocking closures were cancelled");
             }
         }
+        true
     }
 }
 
@@ -294,7 +303,7 @@ fn run_thread(inner: Arc<Inner>) {
 
 impl Schedule for BlockingSpawner {
     fn schedule(&self, task: Notified) {
-        self.submit(task, false);
+        let _ = self.submit(task, false);
     }
 
     fn release(&self, _task: NonNull<Header>) -> bool {
