@@ -434,3 +434,31 @@ fn a_dropped_positioned_write_leaves_a_prefix_and_frees_nothing_early() {
         std::fs::remove_file(&path).unwrap();
     }
 }
+
+/// Reads the page cache does not hold: dropped from the cache first, so the kernel
+/// must go to the disk, and a read submitted eagerly (a lone task on io_uring)
+/// does not complete during its submission and must wait for its completion.
+#[test]
+fn reads_of_pages_not_in_the_cache() {
+    use std::os::fd::AsRawFd;
+    for (flavor, rt) in runtimes() {
+        rt.block_on(async {
+            let path = temp_path("cold");
+            let data = pattern(9, 4 << 20);
+            std::fs::write(&path, &data).unwrap();
+            let std = std::fs::File::open(&path).unwrap();
+            std.sync_all().unwrap();
+            // SAFETY: a plain system call on an open descriptor.
+            let rc =
+                unsafe { libc::posix_fadvise(std.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+            assert_eq!(rc, 0, "{flavor}");
+            let file = File::from_std(std);
+            let (r, got) = file.read_exact_at(Vec::with_capacity(data.len()), 0).await;
+            r.unwrap();
+            assert!(got == data, "{flavor}: cold read differs");
+            let again = zokio::fs::read(&path).await.unwrap();
+            assert!(again == data, "{flavor}");
+            std::fs::remove_file(&path).unwrap();
+        });
+    }
+}

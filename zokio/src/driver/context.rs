@@ -109,6 +109,19 @@ pub(crate) fn submit(header: NonNull<OpHeader>) -> io::Result<Arc<DriverShared>>
     }
 }
 
+/// On the thread that owns the ring `owner`, with its driver free: submit what is
+/// queued and reap what is done, without waiting. Anywhere else: nothing.
+pub(crate) fn poll_own_ring(owner: &Arc<DriverShared>) {
+    with_local(|d| {
+        if !Arc::ptr_eq(&d.shared, owner) {
+            return;
+        }
+        if let Ok(mut io) = d.io.try_borrow_mut() {
+            io.poll_now();
+        }
+    });
+}
+
 /// A future gave up an in-flight operation: make the owning driver cancel it and free
 /// the cell once the kernel is done.
 pub(crate) fn abandon<K: OpKind>(cell: OwnedCell<K>, owner: &Arc<DriverShared>) {

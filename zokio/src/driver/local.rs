@@ -82,6 +82,19 @@ impl IoDriver {
         }
     }
 
+    /// Submit what is queued and reap what is done, without waiting.
+    pub(crate) fn poll_now(&mut self) {
+        match self {
+            #[cfg(target_os = "linux")]
+            IoDriver::Uring(d) => {
+                d.poll();
+            }
+            // Epoll operations already tried their system call before queueing.
+            #[cfg(target_os = "linux")]
+            IoDriver::Epoll(_) => {}
+        }
+    }
+
     fn is_busy(&mut self) -> bool {
         match self {
             #[cfg(target_os = "linux")]

@@ -244,7 +244,7 @@ impl File {
         }
         self.settle().await;
         if context::on_ring() {
-            let read = Read::new(self.std.as_raw_fd(), buf, offset);
+            let read = Read::from_file(self.std.as_raw_fd(), buf, offset);
             return on_file(read, self.std.clone()).await;
         }
         if buf.bytes_total() == 0 {

@@ -80,7 +80,7 @@ pub(crate) async fn read(path: &Path) -> io::Result<Vec<u8>> {
             }
         }
         let len = buf.len();
-        let read = Read::new(raw, Tail::new(buf, len), len as u64);
+        let read = Read::from_file(raw, Tail::new(buf, len), len as u64);
         let (result, tail) = on_file(read, fd.clone()).await;
         buf = tail.into_inner();
         match result {

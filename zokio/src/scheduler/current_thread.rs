@@ -50,6 +50,22 @@ thread_local! {
     static CURRENT: Cell<*const DrivingContext> = const { Cell::new(ptr::null()) };
 }
 
+/// While this thread drives a current-thread runtime: whether other tasks wait in
+/// its queue (`None` elsewhere, or while the core is in use).
+pub(crate) fn local_work_waiting() -> Option<bool> {
+    CURRENT.with(|current| {
+        let ctx = current.get();
+        if ctx.is_null() {
+            return None;
+        }
+        // SAFETY: CURRENT points at a live `DrivingContext` while `drive` runs; it is
+        // reset before that context is dropped.
+        let ctx = unsafe { &*ctx };
+        let core = ctx.core.try_borrow().ok()?;
+        core.as_ref().map(|core| !core.tasks.is_empty())
+    })
+}
+
 /// How long a `block_on` that is waiting for the core sleeps between looks at it.
 const CORE_RETRY: Duration = Duration::from_millis(1);
 

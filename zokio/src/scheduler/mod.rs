@@ -28,6 +28,16 @@ use std::sync::Arc;
 use crate::runtime::blocking::BlockingSpawner;
 use crate::task::JoinHandle;
 
+/// Whether other tasks wait to run on this thread's worker, whichever the flavour.
+/// Unknown (not a worker thread) counts as yes: the caller then takes the path
+/// that assumes company.
+pub(crate) fn others_waiting_here() -> bool {
+    multi_thread::worker::local_work_waiting()
+        .or_else(current_thread::local_work_waiting)
+        .or_else(thread_per_core::local_work_waiting)
+        .unwrap_or(true)
+}
+
 /// The scheduler behind a runtime handle.
 #[derive(Clone)]
 pub(crate) enum Handle {

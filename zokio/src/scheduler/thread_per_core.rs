@@ -49,6 +49,20 @@ thread_local! {
     static CURRENT: Cell<*const WorkerContext> = const { Cell::new(ptr::null()) };
 }
 
+/// On a worker thread: whether other tasks wait in its queue (`None` elsewhere,
+/// or while the worker itself holds the queue).
+pub(crate) fn local_work_waiting() -> Option<bool> {
+    CURRENT.with(|current| {
+        let ctx = current.get();
+        if ctx.is_null() {
+            return None;
+        }
+        // SAFETY: CURRENT points at a live context while its worker loop runs.
+        let tasks = unsafe { &*ctx }.tasks.try_borrow().ok()?;
+        Some(!tasks.is_empty())
+    })
+}
+
 impl Handle {
     pub(crate) fn new(
         drivers: Vec<LocalDriver>,

@@ -79,11 +79,22 @@ unsafe impl<K: OpKind> Send for OwnedCell<K> {}
 impl<K: OpKind> OwnedCell<K> {
     /// A cell for `kind`, to be woken through `waker` when it completes.
     pub(crate) fn new(kind: K, waker: Waker) -> OwnedCell<K> {
+        OwnedCell::with_waker(kind, Some(waker))
+    }
+
+    /// A cell nobody is woken for yet: its future looks at it first and registers
+    /// a waker only if it is not complete (a completion before that wakes nobody,
+    /// as when the driver has already taken a waker).
+    pub(crate) fn unwatched(kind: K) -> OwnedCell<K> {
+        OwnedCell::with_waker(kind, None)
+    }
+
+    fn with_waker(kind: K, waker: Option<Waker>) -> OwnedCell<K> {
         let cell = Box::new(OpCell {
             header: OpHeader {
                 state: AtomicU8::new(0),
                 result: UnsafeCell::new(0),
-                waker: UnsafeCell::new(Some(waker)),
+                waker: UnsafeCell::new(waker),
                 slot: Cell::new(u32::MAX),
                 vtable: &Vtable {
                     drop_all: drop_all::<K>,

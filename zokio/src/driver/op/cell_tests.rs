@@ -222,3 +222,44 @@ fn miri_completion_races_with_take_and_abandon_on_threads() {
         "each cell's data dropped once"
     );
 }
+
+/// An unwatched cell (the eager path): a completion before any waker is
+/// registered wakes nobody and is taken at once; registered afterwards instead,
+/// the waker is woken once by the completion.
+#[test]
+fn miri_unwatched_cell_completed_before_or_after_registering() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let wakes = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let waker = Waker::from(wakes.clone());
+    let unwatched = || {
+        OwnedCell::unwatched(Counted {
+            drops: drops.clone(),
+            payload: vec![4, 5],
+        })
+    };
+
+    let cell = unwatched();
+    // SAFETY: the cell counts as submitted to this test's driver; completed once.
+    unsafe { cell::complete(cell.header(), 3) };
+    assert!(!cell.register(&waker), "complete: nothing to wait for");
+    let (kind, result) = cell.try_take().ok().expect("complete");
+    assert_eq!((result, wakes.0.load(Ordering::SeqCst)), (3, 0));
+    drop(kind);
+
+    let cell = unwatched();
+    let cell = cell.try_take().err().expect("not complete yet");
+    assert!(cell.register(&waker));
+    let sent = Sent(cell.header());
+    std::thread::spawn(move || {
+        let sent = sent;
+        // SAFETY: as above.
+        unsafe { cell::complete(sent.0, 9) };
+    })
+    .join()
+    .unwrap();
+    assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+    let (kind, result) = cell.try_take().ok().expect("complete");
+    assert_eq!(result, 9);
+    drop(kind);
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+}

@@ -50,4 +50,8 @@ impl<K: OpKind> OpKind for KeepFd<K> {
     fn may_block(&mut self) {
         self.kind.may_block()
     }
+
+    fn eager(&self) -> bool {
+        self.kind.eager()
+    }
 }

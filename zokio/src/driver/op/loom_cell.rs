@@ -144,3 +144,34 @@ fn loom_abandon_races_with_completion() {
         });
     }
 }
+
+/// The eager path: a cell submitted with no waker, whose future then registers one
+/// while the driver completes. If the registration went in first, that waker is
+/// woken once by the driver. Otherwise `register` says not to wait, and wakes the
+/// waker itself (at most once) only when the completion was still under way.
+#[test]
+fn loom_unwatched_register_races_with_completion() {
+    loom::model(|| {
+        let drops = std::sync::Arc::new(AtomicUsize::new(0));
+        let (count, w) = waker();
+        let cell = OwnedCell::unwatched(Counted(drops.clone()));
+        let header = Sent(cell.header());
+        let driver = thread::spawn(move || {
+            let header = header;
+            // SAFETY: the one completion of this cell.
+            unsafe { cell::complete(header.0, 2) };
+        });
+        let still_waiting = cell.register(&w);
+        driver.join().unwrap();
+        let woken = count.0.load(SeqCst);
+        if still_waiting {
+            assert_eq!(woken, 1);
+        } else {
+            assert!(woken <= 1);
+        }
+        let (kind, result) = cell.try_take().ok().expect("complete after the join");
+        assert_eq!(result, 2);
+        drop(kind);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}

@@ -104,6 +104,14 @@ pub(crate) trait OpKind: Send + 'static {
     /// Epoll driver: the descriptor cannot be waited on (a regular file, which epoll
     /// refuses), so the system call must be allowed to block.
     fn may_block(&mut self) {}
+
+    /// io_uring: the kernel usually completes this operation during the submission
+    /// itself (a read from the page cache). When no other task of this worker is
+    /// waiting to run (so there is no batch of submissions to join), it is then
+    /// worth submitting at once and taking the completion before the task yields.
+    fn eager(&self) -> bool {
+        false
+    }
 }
 
 /// A running operation of kind `K`.
@@ -125,6 +133,16 @@ impl<K: OpKind> Op<K> {
     pub(crate) fn new(kind: K) -> Op<K> {
         Op {
             state: State::Idle(kind),
+        }
+    }
+}
+
+impl<K: OpKind> Op<K> {
+    /// The driver an in-flight operation was handed to.
+    fn owner(&self) -> &Arc<DriverShared> {
+        match &self.state {
+            State::InFlight { owner, .. } => owner,
+            _ => unreachable!("only asked while in flight"),
         }
     }
 }
@@ -206,7 +224,14 @@ impl<K: OpKind> Future for Op<K> {
                             return Poll::Ready(kind.complete(result));
                         }
                     }
-                    let cell = OwnedCell::new(kind, cx.waker().clone());
+                    let eager = driver == DriverKind::IoUring
+                        && kind.eager()
+                        && !crate::scheduler::others_waiting_here();
+                    let cell = if eager {
+                        OwnedCell::unwatched(kind)
+                    } else {
+                        OwnedCell::new(kind, cx.waker().clone())
+                    };
                     match context::submit(cell.header()) {
                         Ok(owner) => {
                             this.state = State::InFlight {
@@ -214,6 +239,12 @@ impl<K: OpKind> Future for Op<K> {
                                 owner,
                                 driver,
                             };
+                            if eager {
+                                // Submit now and reap what is done; the branch below
+                                // takes the result, or registers the waker.
+                                context::poll_own_ring(this.owner());
+                                continue;
+                            }
                             return Poll::Pending;
                         }
                         Err(err) => {

@@ -16,6 +16,8 @@ pub(crate) struct Read<B> {
     offset: u64,
     /// Epoll driver only: see `rw::transfer`.
     nowait: bool,
+    /// See `OpKind::eager`: set for regular files.
+    eager: bool,
 }
 
 impl<B> Read<B> {
@@ -25,6 +27,16 @@ impl<B> Read<B> {
             buf,
             offset,
             nowait: true,
+            eager: false,
+        }
+    }
+
+    /// A read from a regular file, which the page cache usually answers during the
+    /// submission: see `OpKind::eager`.
+    pub(crate) fn from_file(fd: RawFd, buf: B, offset: u64) -> Read<B> {
+        Read {
+            eager: true,
+            ..Read::new(fd, buf, offset)
         }
     }
 }
@@ -90,6 +102,10 @@ impl<B: IoBufMut> OpKind for Read<B> {
 
     fn may_block(&mut self) {
         self.nowait = false;
+    }
+
+    fn eager(&self) -> bool {
+        self.eager
     }
 
     fn complete(mut self, result: io::Result<usize>) -> (io::Result<usize>, B) {

@@ -76,6 +76,22 @@ pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Ve
     (cores, remotes)
 }
 
+/// On a worker thread: whether other tasks wait in its own queue (`None` on any
+/// other thread, or while the worker itself holds its core).
+pub(crate) fn local_work_waiting() -> Option<bool> {
+    CURRENT.with(|current| {
+        let ctx = current.get();
+        if ctx.is_null() {
+            return None;
+        }
+        // SAFETY: CURRENT points at the worker's live `Context` while its loop runs and
+        // is reset before that context is dropped.
+        let ctx = unsafe { &*ctx };
+        let core = ctx.core.try_borrow().ok()?;
+        Some(core.has_local_work())
+    })
+}
+
 /// Schedule on the current worker if this thread is one of `handle`'s workers;
 /// otherwise hand the task back for the global queue.
 pub(crate) fn try_schedule_local(
