@@ -1,6 +1,7 @@
 //! Builds each runtime flavour, leaves it full of tasks in every state (pending,
 //! queued, finished with unread output, panicked, aborted, waiting on each other,
-//! blocking), drops it, and exits. CI runs this under valgrind: any definitely or
+//! blocking) after a round of file operations (a write left in flight, bytes read
+//! ahead, a positioned read dropped mid-way), drops it, and exits. CI runs this under valgrind: any definitely or
 //! indirectly lost byte fails the run, proving shutdown frees every task.
 
 use std::time::Duration;
@@ -84,12 +85,46 @@ fn fill(rt: &Runtime) -> Vec<zokio::task::JoinHandle<()>> {
             set.spawn(std::future::pending::<()>());
         }
         drop(set);
+        // Files: a poll-based write still in flight when its File is dropped, bytes
+        // read ahead and never handed out, a positioned read into uninitialised room,
+        // one polled once and dropped, whole-file calls, a half-read directory.
+        files().await;
         // Blocking work finished before shutdown.
         zokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(1)))
             .await
             .unwrap();
     });
     kept
+}
+
+async fn files() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = std::env::temp_dir().join(format!("zokio-leak-check-{}", std::process::id()));
+    zokio::fs::create_dir_all(&dir).await.unwrap();
+    let path = dir.join("data");
+    zokio::fs::write(&path, vec![7u8; 64 * 1024]).await.unwrap();
+    assert_eq!(zokio::fs::read(&path).await.unwrap().len(), 64 * 1024);
+    let mut file = zokio::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .await
+        .unwrap();
+    let mut head = [0u8; 16];
+    file.read_exact(&mut head).await.unwrap();
+    let (r, got) = file.read_at(Vec::with_capacity(4096), 100).await;
+    assert_eq!((r.unwrap(), got.len()), (4096, 4096));
+    {
+        let read = file.read_at(Vec::with_capacity(1 << 16), 0);
+        futures::pin_mut!(read);
+        let _ = futures::poll!(read.as_mut());
+    }
+    file.write_all(&[1u8; 100_000]).await.unwrap();
+    drop(file);
+    let mut entries = zokio::fs::read_dir(&dir).await.unwrap();
+    let _ = entries.next_entry().await.unwrap();
+    drop(entries);
+    zokio::fs::remove_dir_all(&dir).await.unwrap();
 }
 
 fn main() {
