@@ -72,11 +72,16 @@ fn task_seed(i: usize) -> u64 {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Case {
-    RandRead { depth: usize },
+    RandRead {
+        depth: usize,
+    },
     SeqRead,
     SeqWrite,
     CreateRemove,
-    ReadWhole,
+    /// Read the small files whole from `tasks` tasks (std: at most 2 threads).
+    ReadWhole {
+        tasks: usize,
+    },
 }
 
 impl Case {
@@ -89,7 +94,12 @@ impl Case {
             Case::SeqRead => format!("1 MiB sequential read ({} MiB)", sizes.seq_file >> 20),
             Case::SeqWrite => format!("1 MiB sequential write ({} MiB)", sizes.seq_file >> 20),
             Case::CreateRemove => format!("create + remove {} files", sizes.files),
-            Case::ReadWhole => format!("read {} small files whole", sizes.files),
+            Case::ReadWhole { tasks: 1 } => {
+                format!("read {} small files whole, 1 task", sizes.files)
+            }
+            Case::ReadWhole { tasks } => {
+                format!("read {} small files whole, {tasks} tasks", sizes.files)
+            }
         }
     }
 
@@ -97,18 +107,21 @@ impl Case {
         match self {
             Case::RandRead { .. } => "reads/s",
             Case::SeqRead | Case::SeqWrite => "MB/s",
-            Case::CreateRemove | Case::ReadWhole => "files/s",
+            Case::CreateRemove | Case::ReadWhole { .. } => "files/s",
         }
     }
 }
 
-const CASES: [Case; 6] = [
+const CASES: [Case; 7] = [
     Case::RandRead { depth: 1 },
     Case::RandRead { depth: 64 },
     Case::SeqRead,
     Case::SeqWrite,
     Case::CreateRemove,
-    Case::ReadWhole,
+    Case::ReadWhole { tasks: 1 },
+    Case::ReadWhole {
+        tasks: CREATE_TASKS,
+    },
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -386,7 +399,8 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
         ),
         format!(
             "read whole: the same number of {}-byte files, made once, each read with fs::read \
-             (zokio, tokio: {CREATE_TASKS} tasks; std: 2 threads) and its contents checked",
+             and its contents checked; zokio, tokio: 1 task, or {CREATE_TASKS} tasks; std: 1 \
+             thread, or 2",
             SMALL_FILE.len()
         ),
         "targets (issue 5): random reads at depth 64 at least 3x tokio::fs; sequential \
@@ -426,8 +440,8 @@ fn one(env: &Env, case: Case, who: &str, round: usize) -> io::Result<f64> {
             std::fs::remove_dir_all(&dir)?;
             return Ok(env.sizes.files as f64 / took.as_secs_f64());
         }
-        Case::ReadWhole => {
-            read_whole(env, who)?;
+        Case::ReadWhole { tasks } => {
+            read_whole(env, who, tasks)?;
             env.sizes.files as f64
         }
     };
@@ -634,13 +648,13 @@ fn small_name(dir: &Path, i: usize) -> PathBuf {
 /// The async contenders' whole-file reads: the same tasks on either runtime, each
 /// reading its share of the small files and checking every length.
 macro_rules! read_whole_tasks {
-    ($rt:expr, $dir:expr, $files:expr, $spawn:path, $read:path) => {
+    ($rt:expr, $dir:expr, ($files:expr, $tasks:expr), $spawn:path, $read:path) => {
         $rt.block_on(async {
-            let tasks: Vec<_> = (0..CREATE_TASKS)
+            let tasks: Vec<_> = (0..$tasks)
                 .map(|t| {
                     let dir = $dir.to_path_buf();
                     $spawn(async move {
-                        for i in (t..$files).step_by(CREATE_TASKS) {
+                        for i in (t..$files).step_by($tasks) {
                             check_small($read(small_name(&dir, i)).await?)?;
                         }
                         io::Result::Ok(())
@@ -666,17 +680,34 @@ fn check_small(got: Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
-fn read_whole(env: &Env, who: &str) -> io::Result<()> {
+fn read_whole(env: &Env, who: &str, tasks: usize) -> io::Result<()> {
     let (files, dir) = (env.sizes.files, env.small_dir.as_path());
     match who {
-        "zokio" => read_whole_tasks!(env.zokio, dir, files, zokio::spawn, zokio::fs::read),
-        "tokio" => read_whole_tasks!(env.tokio, dir, files, tokio::spawn, tokio::fs::read),
+        "zokio" => {
+            read_whole_tasks!(
+                env.zokio,
+                dir,
+                (files, tasks),
+                zokio::spawn,
+                zokio::fs::read
+            )
+        }
+        "tokio" => {
+            read_whole_tasks!(
+                env.tokio,
+                dir,
+                (files, tasks),
+                tokio::spawn,
+                tokio::fs::read
+            )
+        }
         _ => {
-            let handles: Vec<_> = (0..2)
+            let threads = tasks.min(2);
+            let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let dir = dir.to_path_buf();
                     thread::spawn(move || {
-                        for i in (t..files).step_by(2) {
+                        for i in (t..files).step_by(threads) {
                             check_small(std::fs::read(small_name(&dir, i))?)?;
                         }
                         io::Result::Ok(())
