@@ -15,6 +15,8 @@ use std::task::Poll;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, ReadBuf};
 use zokio::fs::{File, OpenOptions};
 
+mod common;
+
 fn temp_path(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -275,4 +277,114 @@ fn a_futures_seek_after_an_abandoned_one_runs() {
             std::fs::remove_file(&path).unwrap();
         });
     }
+}
+
+/// A write or seek the shut-down pool refuses moves the cursor back over the bytes
+/// read ahead, as the refused operation would have: the file stays where its user
+/// left it.
+#[test]
+fn a_refused_write_or_seek_keeps_the_cursor_where_the_reader_left_it() {
+    use std::io::Seek;
+    for refuse_write in [true, false] {
+        let rt = zokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let handle = rt.handle().clone();
+        let path = temp_path("refused");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let mut file = rt.block_on(async {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .await
+                .unwrap();
+            leave_read_ahead(&mut file, 0, 10).await;
+            file
+        });
+        rt.shutdown_background();
+        handle.block_on(async {
+            if refuse_write {
+                assert!(file.write(b"xy").await.is_err());
+            } else {
+                assert!(file.seek(SeekFrom::Current(0)).await.is_err());
+            }
+        });
+        let mut std = file.try_into_std().expect("nothing is in flight");
+        assert_eq!(
+            std.stream_position().unwrap(),
+            0,
+            "write refused: {refuse_write}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"0123456789");
+        std::fs::remove_file(&path).unwrap();
+    }
+}
+
+/// A task that keeps reading hot pages (each read completes during its submission,
+/// so the task need not yield), even outside the cooperative budget, still lets a
+/// timer fire on its worker: the sleeper finishes, and tells the reader to stop.
+#[test]
+fn timers_fire_beside_a_task_that_never_has_to_wait_for_a_read() {
+    common::run_with_timeout(std::time::Duration::from_secs(60), || {
+        let flavors = [
+            (
+                "current_thread",
+                zokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap(),
+            ),
+            (
+                "multi_thread(1)",
+                zokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .build()
+                    .unwrap(),
+            ),
+            (
+                "thread_per_core(1)",
+                zokio::runtime::Builder::new_thread_per_core()
+                    .worker_threads(1)
+                    .build()
+                    .unwrap(),
+            ),
+        ];
+        for (flavor, rt) in flavors {
+            let path = temp_path("hot");
+            std::fs::write(&path, vec![3u8; 64 * 1024]).unwrap();
+            let task_path = path.clone();
+            let reads = rt.block_on(async move {
+                zokio::spawn(async move {
+                    let file = File::open(&task_path).await.unwrap();
+                    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                    let sleeper_stop = stop.clone();
+                    let sleeper = zokio::spawn(async move {
+                        for _ in 0..5 {
+                            zokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                        }
+                        sleeper_stop.store(true, Ordering::SeqCst);
+                    });
+                    let reads = zokio::task::unconstrained(async {
+                        let mut reads = 0u64;
+                        let mut buf = Vec::with_capacity(4096);
+                        while !stop.load(Ordering::SeqCst) {
+                            let (r, back) = file.read_at(buf, reads % 16 * 4096).await;
+                            r.unwrap();
+                            buf = back;
+                            reads += 1;
+                        }
+                        reads
+                    })
+                    .await;
+                    sleeper.await.unwrap();
+                    reads
+                })
+                .await
+                .unwrap()
+            });
+            assert!(reads > 0, "{flavor}");
+            std::fs::remove_file(&path).unwrap();
+        }
+    });
 }

@@ -109,15 +109,13 @@ pub(crate) fn submit(header: NonNull<OpHeader>) -> io::Result<Arc<DriverShared>>
     }
 }
 
-/// On the thread that owns the ring `owner`, with its driver free: submit what is
-/// queued and reap what is done, without waiting. Anywhere else: nothing.
+/// On the thread that owns the ring `owner`: submit and reap without waiting,
+/// with a full turn now and then (`LocalDriver::poll_eager`). Anywhere else:
+/// nothing.
 pub(crate) fn poll_own_ring(owner: &Arc<DriverShared>) {
     with_local(|d| {
-        if !Arc::ptr_eq(&d.shared, owner) {
-            return;
-        }
-        if let Ok(mut io) = d.io.try_borrow_mut() {
-            io.poll_now();
+        if Arc::ptr_eq(&d.shared, owner) {
+            d.poll_eager();
         }
     });
 }

@@ -32,7 +32,14 @@ pub(crate) struct LocalDriver {
     pub(crate) time: Arc<TimeDriver>,
     /// Reused buffer for requests from other threads.
     requests: RefCell<Vec<Request>>,
+    /// Eager submissions since the last full turn (see `poll_eager`).
+    eager_since_turn: std::cell::Cell<u32>,
 }
+
+/// How many eager submissions may pass between two full turns (requests, due
+/// timers): a busy worker's default `event_interval`, so a task that never has to
+/// wait delays timers no more than a busy worker does.
+const EAGER_TURN_EVERY: u32 = 61;
 
 impl IoDriver {
     pub(crate) fn submit(&mut self, header: std::ptr::NonNull<super::op::cell::OpHeader>) {
@@ -82,19 +89,6 @@ impl IoDriver {
         }
     }
 
-    /// Submit what is queued and reap what is done, without waiting.
-    pub(crate) fn poll_now(&mut self) {
-        match self {
-            #[cfg(target_os = "linux")]
-            IoDriver::Uring(d) => {
-                d.poll();
-            }
-            // Epoll operations already tried their system call before queueing.
-            #[cfg(target_os = "linux")]
-            IoDriver::Epoll(_) => {}
-        }
-    }
-
     fn is_busy(&mut self) -> bool {
         match self {
             #[cfg(target_os = "linux")]
@@ -131,6 +125,25 @@ impl LocalDriver {
             shared,
             time,
             requests: RefCell::new(Vec::new()),
+            eager_since_turn: std::cell::Cell::new(0),
+        }
+    }
+
+    /// For an operation submitted eagerly from a task: submit and reap without
+    /// waiting, and every `EAGER_TURN_EVERY` calls make a full turn instead, so that
+    /// requests from other threads and due timers are not held off by a task whose
+    /// operations all complete during their submission (what they wake lands in the
+    /// run queue, and that task's next operation then yields).
+    pub(crate) fn poll_eager(&self) {
+        let n = self.eager_since_turn.get() + 1;
+        if n >= EAGER_TURN_EVERY {
+            self.eager_since_turn.set(0);
+            self.turn(false);
+            return;
+        }
+        self.eager_since_turn.set(n);
+        if let Ok(mut io) = self.io.try_borrow_mut() {
+            io.wait(&self.shared, Some(Duration::ZERO));
         }
     }
 

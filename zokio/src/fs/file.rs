@@ -255,18 +255,17 @@ impl File {
             let room = buf.bytes_total().min(MAX_RW);
             // The room may be uninitialised (`Vec::with_capacity`), so it is handed to
             // the kernel as a pointer, never as a Rust slice.
+            let at = libc::off_t::try_from(offset).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("read_at: offset {offset} does not fit this platform's off_t"),
+                )
+            })?;
             let n = loop {
                 // SAFETY: `stable_mut_ptr` is valid for writes of `bytes_total >= room`
-                // bytes while this call holds the buffer; the offset fits an `off_t`
-                // (checked above).
-                let rc = unsafe {
-                    libc::pread(
-                        std.as_raw_fd(),
-                        buf.stable_mut_ptr().cast(),
-                        room,
-                        offset as libc::off_t,
-                    )
-                };
+                // bytes while this call holds the buffer; a plain system call otherwise.
+                let rc =
+                    unsafe { libc::pread(std.as_raw_fd(), buf.stable_mut_ptr().cast(), room, at) };
                 match crate::driver::op::cvt(rc) {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     result => break result?,

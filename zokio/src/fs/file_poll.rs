@@ -126,12 +126,15 @@ impl Buf {
     }
 }
 
+/// Run a background read or seek; an error when the pool refuses it (shutting
+/// down), so that the caller can undo what it did to the buffer first.
 fn spawn<F>(f: F) -> io::Result<JoinHandle<(Operation, Buf)>>
 where
     F: FnOnce() -> (Operation, Buf) + Send + 'static,
 {
-    crate::runtime::context::with_current(|h| h.inner.blocking().spawn(f))
-        .map_err(|e| io::Error::other(format!("file I/O needs a Zokio runtime: {e}")))
+    crate::runtime::context::with_current(|h| h.inner.blocking().try_spawn(f))
+        .map_err(|e| io::Error::other(format!("file I/O needs a Zokio runtime: {e}")))?
+        .ok_or_else(|| refused("the file operation was not started"))
 }
 
 /// A write returns to its caller before it runs, so it must run even if the
@@ -143,12 +146,23 @@ where
 {
     crate::runtime::context::with_current(|h| h.inner.blocking().spawn_mandatory(f))
         .map_err(|e| io::Error::other(format!("file I/O needs a Zokio runtime: {e}")))?
-        .ok_or_else(|| {
-            io::Error::other(
-                "the runtime is shutting down: the file write was not accepted and nothing \
-                 was written",
-            )
-        })
+        .ok_or_else(|| refused("the file write was not accepted and nothing was written"))
+}
+
+fn refused(what: &str) -> io::Error {
+    io::Error::other(format!("the runtime is shutting down: {what}"))
+}
+
+/// The bytes read ahead were dropped for an operation that will not run: move the
+/// cursor back over them here (an lseek, no I/O), as that operation would have.
+fn rewind(file: &std::fs::File, back: i64, err: io::Error) -> io::Error {
+    if back > 0 {
+        let mut cursor = file;
+        if let Err(e) = cursor.seek(SeekFrom::Current(-back)) {
+            log::warn!("moving a file's cursor back over {back} unread bytes failed: {e}");
+        }
+    }
+    err
 }
 
 impl Inner {
@@ -279,18 +293,24 @@ impl Inner {
                             break;
                         }
                     }
-                    let file = file.clone();
-                    self.state = State::Busy(spawn_write(move || {
+                    let shared = file.clone();
+                    let write = spawn_write(move || {
                         let result = (|| {
                             if back > 0 {
-                                (&*file).seek(SeekFrom::Current(-back))?;
+                                (&*shared).seek(SeekFrom::Current(-back))?;
                             }
-                            (&*file).write_all(&buf.data)
+                            (&*shared).write_all(&buf.data)
                         })();
                         buf.data.clear();
                         (Operation::Write(result), buf)
-                    })?);
-                    return Poll::Ready(Ok(n));
+                    });
+                    return match write {
+                        Ok(handle) => {
+                            self.state = State::Busy(handle);
+                            Poll::Ready(Ok(n))
+                        }
+                        Err(e) => Poll::Ready(Err(rewind(file, back, e))),
+                    };
                 }
                 State::Busy(_) => {
                     if let Operation::Write(Err(e)) = ready!(self.poll_busy(cx))? {
@@ -338,16 +358,17 @@ impl Inner {
                 None => back_first = unread,
             }
         }
-        let file = file.clone();
-        self.state = State::Busy(spawn(move || {
+        let shared = file.clone();
+        let seek = spawn(move || {
             let result = (|| {
                 if back_first > 0 {
-                    (&*file).seek(SeekFrom::Current(-back_first))?;
+                    (&*shared).seek(SeekFrom::Current(-back_first))?;
                 }
-                (&*file).seek(to)
+                (&*shared).seek(to)
             })();
             (Operation::Seek(result), buf)
-        })?);
+        });
+        self.state = State::Busy(seek.map_err(|e| rewind(file, unread, e))?);
         self.seeking = true;
         Ok(())
     }

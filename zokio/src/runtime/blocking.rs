@@ -197,6 +197,19 @@ impl BlockingSpawner {
         }
     }
 
+    /// Like `spawn`, but `None` when the pool refuses `f` (it is shutting down), for
+    /// callers that must undo something when the work will never run.
+    pub(crate) fn try_spawn<F, R>(&self, f: F) -> Option<JoinHandle<R>>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        match self.spawn_with(f, false) {
+            (join, true) => Some(join),
+            (_, false) => None,
+        }
+    }
+
     /// Queue `f`; the flag says whether the pool took it (false: shutting down,
     /// and the handle reports the cancellation).
     fn spawn_with<F, R>(&self, f: F, mandatory: bool) -> (JoinHandle<R>, bool)
@@ -254,6 +267,8 @@ impl BlockingSpawner {
                     task.cancel();
                 }
                 eprintln!("zokio: {err}; blocking closures were cancelled");
+                // This one was among them: the caller must not count on it.
+                return false;
             }
         }
         true
