@@ -9,7 +9,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use super::blocking::{asyncify, path_error};
-use super::native::path_call;
+use super::native::native_or;
 use crate::driver::op::path::PathOp;
 
 /// How to create directories; see `std::fs::DirBuilder`.
@@ -43,24 +43,22 @@ impl DirBuilder {
 
     /// Create `path` as configured.
     pub async fn create(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        let path = path.as_ref();
-        if !self.recursive {
-            let op = PathOp::Mkdir { mode: self.mode };
-            if let Some(done) = path_call(path, op).await {
-                return done
-                    .map(drop)
-                    .map_err(|e| path_error(e, "create directory", path));
-            }
-        }
-        let (path, builder) = (path.to_owned(), self.clone());
-        asyncify(move || {
+        let (path, recursive, mode) = (path.as_ref(), self.recursive, self.mode);
+        let blocking = move |path: &Path| {
             std::fs::DirBuilder::new()
-                .recursive(builder.recursive)
-                .mode(builder.mode)
-                .create(&path)
-                .map_err(|e| path_error(e, "create directory", &path))
-        })
-        .await
+                .recursive(recursive)
+                .mode(mode)
+                .create(path)
+        };
+        if recursive {
+            let path = path.to_owned();
+            return asyncify(move || {
+                blocking(&path).map_err(|e| path_error(e, "create directory", &path))
+            })
+            .await;
+        }
+        let op = PathOp::Mkdir { mode };
+        native_or(path, None, "create directory", op, blocking).await
     }
 }
 

@@ -115,7 +115,7 @@ impl File {
 
     /// Wait until no poll-based write is in flight, reporting its error.
     async fn wait_idle(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.lock_inner().poll_flush(cx)).await
+        std::future::poll_fn(|cx| self.lock().poll_flush(cx)).await
     }
 
     /// Let a poll-based write still in flight land first, so that the call after
@@ -123,12 +123,8 @@ impl File {
     /// next poll-based read, write or flush to report, as in tokio.
     async fn settle(&self) {
         if let Err(e) = self.wait_idle().await {
-            self.lock_inner().keep_error(e);
+            self.lock().keep_error(e);
         }
-    }
-
-    fn lock_inner(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Change the most one poll-based read or write hands to the blocking pool at a
@@ -146,10 +142,7 @@ impl File {
 
     /// The most one poll-based read or write hands to the blocking pool at a time.
     pub fn max_buf_size(&self) -> usize {
-        self.inner
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .max_buf
+        self.lock().max_buf
     }
 
     /// Write data and metadata to the disk (`fsync`): what was written is there.
@@ -187,7 +180,7 @@ impl File {
     /// forgotten first, and the cursor moved back over them, as tokio does.
     pub async fn set_len(&self, size: u64) -> io::Result<()> {
         self.settle().await;
-        self.lock_inner().rewind_read_ahead(&self.std)?;
+        self.lock().rewind_read_ahead(&self.std)?;
         let std = self.std.clone();
         if native(io_uring::opcode::Ftruncate::CODE) {
             let fd = std.as_raw_fd();

@@ -153,14 +153,21 @@ fn refused(what: &str) -> io::Error {
     io::Error::other(format!("the runtime is shutting down: {what}"))
 }
 
-/// The bytes read ahead were dropped for an operation that will not run: move the
-/// cursor back over them here (an lseek, no I/O), as that operation would have.
-fn rewind(file: &std::fs::File, back: i64, err: io::Error) -> io::Error {
+/// Move the cursor back over `back` bytes read ahead and not handed out (an
+/// lseek: no I/O); nothing to do for none.
+fn seek_back(file: &std::fs::File, back: i64) -> io::Result<()> {
     if back > 0 {
         let mut cursor = file;
-        if let Err(e) = cursor.seek(SeekFrom::Current(-back)) {
-            log::warn!("moving a file's cursor back over {back} unread bytes failed: {e}");
-        }
+        cursor.seek(SeekFrom::Current(-back))?;
+    }
+    Ok(())
+}
+
+/// The bytes read ahead were dropped for an operation that will not run: move the
+/// cursor back over them here, as that operation would have.
+fn rewind(file: &std::fs::File, back: i64, err: io::Error) -> io::Error {
+    if let Err(e) = seek_back(file, back) {
+        log::warn!("moving a file's cursor back over {back} unread bytes failed: {e}");
     }
     err
 }
@@ -250,10 +257,7 @@ impl Inner {
             return Ok(0);
         };
         let back = buf.discard_unread();
-        if back > 0 {
-            let mut cursor = file;
-            cursor.seek(SeekFrom::Current(-(back as i64)))?;
-        }
+        seek_back(file, back as i64)?;
         Ok(back)
     }
 
@@ -295,12 +299,8 @@ impl Inner {
                     }
                     let shared = file.clone();
                     let write = spawn_write(move || {
-                        let result = (|| {
-                            if back > 0 {
-                                (&*shared).seek(SeekFrom::Current(-back))?;
-                            }
-                            (&*shared).write_all(&buf.data)
-                        })();
+                        let result =
+                            seek_back(&shared, back).and_then(|()| (&*shared).write_all(&buf.data));
                         buf.data.clear();
                         (Operation::Write(result), buf)
                     });
@@ -360,12 +360,7 @@ impl Inner {
         }
         let shared = file.clone();
         let seek = spawn(move || {
-            let result = (|| {
-                if back_first > 0 {
-                    (&*shared).seek(SeekFrom::Current(-back_first))?;
-                }
-                (&*shared).seek(to)
-            })();
+            let result = seek_back(&shared, back_first).and_then(|()| (&*shared).seek(to));
             (Operation::Seek(result), buf)
         });
         self.state = State::Busy(seek.map_err(|e| rewind(file, unread, e))?);
@@ -388,7 +383,9 @@ impl Inner {
 }
 
 impl File {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    /// The poll-side state; a panic while it was held leaves nothing half-done
+    /// that matters, so a poisoned lock is taken as it is.
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

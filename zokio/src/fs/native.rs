@@ -1,8 +1,9 @@
 //! The io_uring side of `fs`: where the worker's driver is a ring and the kernel
 //! has the opcode (probed once, `driver/uring/probe.rs`), an operation runs as a
-//! ring operation; otherwise the caller falls back to the blocking pool. Every
-//! descriptor an operation uses is kept open by a share of its owner until the
-//! operation is over. Must never decide anything but "native or not".
+//! ring operation; otherwise it falls back to the blocking pool (`native_or` does
+//! both for the path operations). Every descriptor an operation uses is kept open
+//! by a share of its owner until the operation is over. Must never decide anything
+//! but "native or not".
 
 use std::any::Any;
 use std::io;
@@ -10,6 +11,7 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::blocking::{asyncify, path_error, paths_error};
 use crate::driver::context;
 use crate::driver::op::keep_fd::KeepFd;
 use crate::driver::op::path::{c_path, PathCall, PathOp};
@@ -31,6 +33,29 @@ pub(crate) async fn path_call(path: &Path, op: PathOp) -> Option<io::Result<Opti
         Err(e) => return Some(Err(e)),
     };
     Some(Op::new(PathCall::new(path, op)).await)
+}
+
+/// Run `op` on the ring where it can, else `blocking` on the blocking pool. An
+/// error names `path`, and `to` when the operation has a second path.
+pub(super) async fn native_or<F>(
+    path: &Path,
+    to: Option<&Path>,
+    what: &'static str,
+    op: PathOp,
+    blocking: F,
+) -> io::Result<()>
+where
+    F: FnOnce(&Path) -> io::Result<()> + Send + 'static,
+{
+    let name = |e, path: &Path, to: Option<&Path>| match to {
+        Some(to) => paths_error(e, what, path, to),
+        None => path_error(e, what, path),
+    };
+    if let Some(done) = path_call(path, op).await {
+        return done.map(drop).map_err(|e| name(e, path, to));
+    }
+    let (path, to) = (path.to_owned(), to.map(Path::to_owned));
+    asyncify(move || blocking(&path).map_err(|e| name(e, &path, to.as_deref()))).await
 }
 
 /// Run `kind` on a descriptor that `owner` keeps open until the operation is over.

@@ -12,7 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::blocking::{asyncify, path_error, paths_error};
-use super::native::{native, path_call};
+use super::native::{native, native_or};
 use super::whole;
 use super::DirBuilder;
 use crate::driver::op::path::{c_path, PathOp};
@@ -96,29 +96,6 @@ pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
             .map_err(|e| path_error(e, "check existence of", &path))
     })
     .await
-}
-
-/// Run `op` on the ring where it can, else `blocking` on the blocking pool. An
-/// error names `path`, and `to` when the operation has a second path.
-async fn native_or<F>(
-    path: &Path,
-    to: Option<&Path>,
-    what: &'static str,
-    op: PathOp,
-    blocking: F,
-) -> io::Result<()>
-where
-    F: FnOnce(&Path) -> io::Result<()> + Send + 'static,
-{
-    let name = |e, path: &Path, to: Option<&Path>| match to {
-        Some(to) => paths_error(e, what, path, to),
-        None => path_error(e, what, path),
-    };
-    if let Some(done) = path_call(path, op).await {
-        return done.map(drop).map_err(|e| name(e, path, to));
-    }
-    let (path, to) = (path.to_owned(), to.map(Path::to_owned));
-    asyncify(move || blocking(&path).map_err(|e| name(e, &path, to.as_deref()))).await
 }
 
 /// Remove a file (`unlinkat` on the ring where it has it).

@@ -137,16 +137,6 @@ impl<K: OpKind> Op<K> {
     }
 }
 
-impl<K: OpKind> Op<K> {
-    /// The driver an in-flight operation was handed to.
-    fn owner(&self) -> &Arc<DriverShared> {
-        match &self.state {
-            State::InFlight { owner, .. } => owner,
-            _ => unreachable!("only asked while in flight"),
-        }
-    }
-}
-
 // `Op` never pins its contents: the kind moves freely until it is in a heap cell.
 impl<K: OpKind> Unpin for Op<K> {}
 
@@ -234,15 +224,17 @@ impl<K: OpKind> Future for Op<K> {
                     };
                     match context::submit(cell.header()) {
                         Ok(owner) => {
+                            if eager {
+                                // Submit now and reap what is done; the branch below
+                                // takes the result, or registers the waker.
+                                context::poll_own_ring(&owner);
+                            }
                             this.state = State::InFlight {
                                 cell,
                                 owner,
                                 driver,
                             };
                             if eager {
-                                // Submit now and reap what is done; the branch below
-                                // takes the result, or registers the waker.
-                                context::poll_own_ring(this.owner());
                                 continue;
                             }
                             return Poll::Pending;
