@@ -2,18 +2,13 @@
 //! write, seek, and their interplay), durability, ownership conversions and errors,
 //! on both runtime flavours. Run under each `ZOKIO_DRIVER`.
 
-use std::io::SeekFrom;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
+use std::io::SeekFrom;
+
+use common::{multi_and_current, temp_path};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use zokio::fs::{File, OpenOptions};
-
-fn temp_path(name: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("zokio-fs-file-{}-{n}-{name}", std::process::id()))
-}
 
 /// Deterministic bytes that differ with the seed and the position.
 fn pattern(seed: u64, len: usize) -> Vec<u8> {
@@ -28,27 +23,9 @@ fn pattern(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-fn runtimes() -> Vec<(&'static str, zokio::runtime::Runtime)> {
-    vec![
-        (
-            "multi_thread",
-            zokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "current_thread",
-            zokio::runtime::Builder::new_current_thread()
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
-
 #[test]
 fn positioned_owned_round_trips_at_random_offsets() {
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("positioned");
             let file = OpenOptions::new()
@@ -131,7 +108,7 @@ fn concurrent_writers_and_readers_at_different_offsets() {
 
 #[test]
 fn tokio_poll_traits_read_write_seek() {
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("poll");
             let mut file = File::create(&path).await.unwrap();
@@ -178,7 +155,7 @@ fn tokio_poll_traits_read_write_seek() {
 
 #[test]
 fn sync_all_then_reopen_sees_the_data() {
-    for (_, rt) in runtimes() {
+    for (_, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("durable");
             let mut file = File::create(&path).await.unwrap();
@@ -199,7 +176,7 @@ fn sync_all_then_reopen_sees_the_data() {
 
 #[test]
 fn dropping_a_file_with_a_write_in_flight_loses_nothing() {
-    for (_, rt) in runtimes() {
+    for (_, rt) in multi_and_current() {
         let path = temp_path("dropped");
         let data = pattern(3, 1 << 20);
         rt.block_on(async {
@@ -218,7 +195,7 @@ fn dropping_a_file_with_a_write_in_flight_loses_nothing() {
 
 #[test]
 fn set_len_metadata_clone_and_std_conversions() {
-    for (_, rt) in runtimes() {
+    for (_, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("meta");
             let file = File::create(&path).await.unwrap();
@@ -345,7 +322,7 @@ fn open_options_match_std_for_every_combination() {
 /// Offsets past 4 GiB (in a sparse file) are neither truncated nor wrapped.
 #[test]
 fn offsets_past_four_gib_round_trip() {
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("sparse");
             let file = OpenOptions::new()
@@ -380,7 +357,7 @@ fn offsets_past_four_gib_round_trip() {
 /// added after the conversion (the converted choices cannot be read back).
 #[test]
 fn options_from_std_keep_their_choices() {
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("from-std-options");
             let mut std_options = std::fs::OpenOptions::new();
@@ -406,7 +383,7 @@ fn options_from_std_keep_their_choices() {
 /// before it starts, never garble it).
 #[test]
 fn a_dropped_positioned_write_leaves_a_prefix_and_frees_nothing_early() {
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         let path = temp_path("dropped-at");
         let data = pattern(5, 4 << 20);
         let in_task = data.clone();
@@ -441,7 +418,7 @@ fn a_dropped_positioned_write_leaves_a_prefix_and_frees_nothing_early() {
 #[test]
 fn reads_of_pages_not_in_the_cache() {
     use std::os::fd::AsRawFd;
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         // In a spawned task, so that on either flavour the reads run on a worker,
         // where a lone task's reads are submitted eagerly.
         let task = rt.spawn(async move {

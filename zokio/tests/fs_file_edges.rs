@@ -7,39 +7,15 @@
 
 use std::future::Future;
 use std::io::{ErrorKind, SeekFrom};
-use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::Poll;
 
+use common::{multi_and_current, temp_path};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, ReadBuf};
 use zokio::fs::{File, OpenOptions};
 
 mod common;
-
-fn temp_path(name: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("zokio-fs-edges-{}-{n}-{name}", std::process::id()))
-}
-
-fn runtimes() -> Vec<(&'static str, zokio::runtime::Runtime)> {
-    vec![
-        (
-            "multi_thread",
-            zokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "current_thread",
-            zokio::runtime::Builder::new_current_thread()
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
 
 /// Start a poll-based read of up to `want` bytes at `at`, poll it once and abandon
 /// it, then flush: the read finishes in the background and its bytes wait as
@@ -64,7 +40,7 @@ async fn leave_read_ahead(file: &mut File, at: u64, want: usize) {
 
 #[test]
 fn positioned_io_comes_after_a_pending_poll_based_write() {
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         rt.block_on(async {
             for round in 0..20 {
                 let path = temp_path("order");
@@ -138,7 +114,7 @@ fn calls_after_shutdown_are_errors_and_nothing_is_claimed_written() {
 
 #[test]
 fn an_empty_write_keeps_the_bytes_read_ahead() {
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("empty-write");
             std::fs::write(&path, b"0123456789").unwrap();
@@ -160,7 +136,7 @@ fn an_empty_write_keeps_the_bytes_read_ahead() {
 
 #[test]
 fn a_seek_whose_offset_overflows_loses_no_bytes() {
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("seek-overflow");
             std::fs::write(&path, b"0123456789").unwrap();
@@ -185,7 +161,7 @@ fn a_seek_whose_offset_overflows_loses_no_bytes() {
 
 #[test]
 fn offsets_no_file_can_have_are_refused() {
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("huge-offset");
             std::fs::write(&path, b"0123456789").unwrap();
@@ -216,7 +192,7 @@ fn offsets_no_file_can_have_are_refused() {
 
 #[test]
 fn try_into_std_gives_back_the_same_file() {
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("try-into");
             std::fs::write(&path, b"0123456789").unwrap();
@@ -252,7 +228,7 @@ fn try_into_std_gives_back_the_same_file() {
 #[test]
 fn a_futures_seek_after_an_abandoned_one_runs() {
     use futures::io::AsyncSeek;
-    for (flavor, rt) in runtimes() {
+    for (flavor, rt) in multi_and_current() {
         rt.block_on(async {
             let path = temp_path("futures-seek");
             std::fs::write(&path, b"0123456789").unwrap();

@@ -27,6 +27,22 @@ pub fn multi_thread(workers: usize) -> Runtime {
         .expect("building a multi-thread runtime")
 }
 
+/// A two-worker multi-thread runtime and a current-thread one, named.
+pub fn multi_and_current() -> Vec<(&'static str, Runtime)> {
+    vec![
+        ("multi_thread", multi_thread(2)),
+        ("current_thread", current_thread()),
+    ]
+}
+
+/// A fresh path under the system's temporary directory, unique to this process
+/// and call, ending in `name`; nothing is created there.
+pub fn temp_path(name: &str) -> std::path::PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("zokio-test-{}-{n}-{name}", std::process::id()))
+}
+
 /// A current-thread runtime.
 pub fn current_thread() -> Runtime {
     Builder::new_current_thread()
