@@ -16,6 +16,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::header::{Header, Vtable};
 use super::id::CurrentTaskGuard;
+use super::join_slot::JoinSlot;
 use super::raw::{Notified, Task};
 use super::state::*;
 use super::waker::waker_ref;
@@ -55,7 +56,7 @@ where
         header: Header {
             state: State::new(),
             vtable: vtable::<F, S>(),
-            join_waker: UnsafeCell::new(None),
+            join: JoinSlot::new(Id::next()),
         },
         scheduler,
         stage: UnsafeCell::new(Stage {
@@ -119,7 +120,7 @@ unsafe fn poll_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let cell = unsafe { cell::<F, S>(ptr) };
     let waker = waker_ref(ptr);
     let result = {
-        let _current = CurrentTaskGuard::enter(Id::from_header(ptr));
+        let _current = CurrentTaskGuard::enter(ptr);
         let mut cx = Context::from_waker(&waker);
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: RUNNING gives this thread the future; it never moves out of the cell.
@@ -235,14 +236,14 @@ unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>, kind: usize, re
         unsafe { drop_output::<F, S>(cell, kind) };
     } else if prev.has(JOIN_WAKER) {
         // SAFETY: JOIN_WAKER set means the JoinHandle will not write the slot now.
-        if let Some(waker) = unsafe { &*cell.header.join_waker.get() } {
+        if let Some(waker) = unsafe { cell.header.join.waker() } {
             let _ = catch_unwind(AssertUnwindSafe(|| waker.wake_by_ref()));
         }
         let now = cell.header.state.unset_join_waker_after_complete();
         if !now.has(JOIN_INTEREST) {
             // The JoinHandle left while we held the slot: its waker is ours to drop.
             // SAFETY: JOIN_WAKER was ours and no JoinHandle remains.
-            drop_quietly(unsafe { (*cell.header.join_waker.get()).take() });
+            drop_quietly(unsafe { cell.header.join.take_waker() });
         }
     }
     let released = cell.scheduler.release(ptr);
@@ -299,10 +300,10 @@ unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), wake
     let state = &cell.header.state;
     let mut snapshot = state.load();
     if !snapshot.has(COMPLETE) {
-        let slot = cell.header.join_waker.get();
+        let slot = &cell.header.join;
         if snapshot.has(JOIN_WAKER) {
             // SAFETY: with JOIN_WAKER set the completer only reads the slot, as we do.
-            if unsafe { (*slot).as_ref() }.is_some_and(|w| w.will_wake(waker)) {
+            if unsafe { slot.waker() }.is_some_and(|w| w.will_wake(waker)) {
                 return;
             }
             if let Err(s) = state.unset_join_waker() {
@@ -311,7 +312,7 @@ unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), wake
         }
         if !snapshot.has(COMPLETE) {
             // SAFETY: JOIN_WAKER is unset, so the slot is the JoinHandle's.
-            unsafe { *slot = Some(Box::new(waker.clone())) };
+            unsafe { slot.set_waker(waker.clone()) };
             match state.set_join_waker() {
                 Ok(()) => return,
                 Err(s) => snapshot = s,
@@ -324,7 +325,7 @@ unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), wake
         !snapshot.has(OUTPUT_TAKEN),
         "`JoinHandle` polled after it returned `Ready`"
     );
-    let id = Id::from_header(ptr);
+    let id = cell.header.join.id();
     // SAFETY: COMPLETE with JOIN_INTEREST: the stage belongs to the JoinHandle, and
     // OUTPUT_TAKEN is set right after so nobody drops it twice.
     let result = unsafe {
@@ -350,7 +351,7 @@ unsafe fn drop_join_handle<F: Future, S>(ptr: NonNull<Header>) {
     }
     if drop_waker {
         // SAFETY: JOIN_WAKER was unset (by us or after completion): the slot is ours.
-        drop(unsafe { (*cell.header.join_waker.get()).take() });
+        drop(unsafe { cell.header.join.take_waker() });
     }
     // SAFETY: the JoinHandle's reference.
     drop(unsafe { Task::from_raw(ptr) });

@@ -1,23 +1,24 @@
 //! The part of a task that every task shares, whatever its future: the state word
-//! (which also holds the owned-list slot), the vtable and the join waker slot.
+//! (which also holds the owned-list slot), the vtable and the join slot (the task's
+//! id, and the join waker once somebody waits).
 //!
 //! Queues, wakers and handles only ever see a `NonNull<Header>`; the vtable brings back
 //! the concrete future type. Nothing here may grow without a reason: this struct is
 //! paid for by every task alive (see `Runtime::INFO.task_header_bytes`).
 
-use std::cell::UnsafeCell;
 use std::ptr::NonNull;
 use std::task::Waker;
 
+use super::join_slot::JoinSlot;
 use super::state::State;
 
 #[repr(C)]
 pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
-    /// The waker of whoever awaits the `JoinHandle`. Boxed so that an idle task pays
-    /// one word for it; which side may touch it is decided by `JOIN_WAKER`.
-    pub(crate) join_waker: UnsafeCell<Option<Box<Waker>>>,
+    /// The task's id, and the waker of whoever awaits the `JoinHandle`, in one word;
+    /// which side may touch the waker is decided by `JOIN_WAKER`.
+    pub(crate) join: JoinSlot,
 }
 
 /// The operations that need the concrete future and scheduler types.
@@ -37,7 +38,7 @@ pub(crate) struct Vtable {
 }
 
 // SAFETY: a header is only reached through task references, and every field is either
-// atomic or guarded by a protocol documented beside it (JOIN_WAKER).
+// atomic or guarded by a protocol documented beside it (JOIN_WAKER, join_slot.rs).
 unsafe impl Send for Header {}
 // SAFETY: as above.
 unsafe impl Sync for Header {}

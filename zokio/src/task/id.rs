@@ -1,49 +1,86 @@
 //! Task ids and the "which task is running on this thread" marker behind `task::id()`.
 //!
-//! An id is the address of the task's header: unique among live tasks, and, as with
-//! tokio's ids, it may be reused once a task has finished. Storing no counter keeps the
-//! header one word smaller. This file must never dereference the address.
+//! Ids come from one process-wide 64-bit counter, so, as with tokio's, no two tasks of
+//! a process ever share one, even after a task has finished and its memory has gone to
+//! the next. Each thread takes ids from the counter a block at a time, so that spawning
+//! on many threads does not fight over one cache line. The id lives in the task's join
+//! slot (`join_slot.rs`), which is why it must stay below 2^63.
 
 use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::header::Header;
 
-/// An opaque id of a task, unique among the tasks alive at the same time.
+/// An opaque id of a task, unique among all the tasks of the process, for as long as
+/// it runs (like tokio's).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Id(NonZeroU64);
 
+/// The first id of the next block a thread may take.
+static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+/// Ids a thread takes at once.
+const BLOCK: u64 = 1024;
+
+thread_local! {
+    /// This thread's block: the next id to hand out, and the end of the block.
+    static RESERVED: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    /// The header of the task being polled on this thread.
+    static CURRENT: Cell<Option<NonNull<Header>>> = const { Cell::new(None) };
+}
+
 impl Id {
-    pub(crate) fn from_header(ptr: NonNull<Header>) -> Id {
-        // The address of a live allocation is never zero.
-        Id(NonZeroU64::new(ptr.as_ptr().addr() as u64).expect("task address is non-null"))
+    /// A fresh id, never handed out before in this process.
+    pub(crate) fn next() -> Id {
+        let n = RESERVED
+            .try_with(|reserved| {
+                let (next, end) = reserved.get();
+                if next < end {
+                    reserved.set((next + 1, end));
+                    return next;
+                }
+                let start = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+                reserved.set((start + 1, start + BLOCK));
+                start
+            })
+            // A thread tearing down its locals takes a single id.
+            .unwrap_or_else(|_| NEXT_BLOCK.fetch_add(1, Ordering::Relaxed));
+        // 2^63 ids at a billion a second would take 292 years.
+        debug_assert!(n < 1 << 63, "task ids ran out");
+        Id::from_u64(n)
+    }
+
+    pub(crate) fn from_u64(n: u64) -> Id {
+        Id(NonZeroU64::new(n).expect("task ids start at 1"))
+    }
+
+    pub(crate) fn as_u64(self) -> u64 {
+        self.0.get()
     }
 }
 
 impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Id({:#x})", self.0)
+        write!(f, "Id({})", self.0)
     }
 }
 
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#x}", self.0)
+        write!(f, "{}", self.0)
     }
 }
 
-thread_local! {
-    static CURRENT: Cell<Option<Id>> = const { Cell::new(None) };
-}
-
-/// Marks `id` as the running task until dropped (restoring the outer one, for nesting).
-pub(crate) struct CurrentTaskGuard(Option<Id>);
+/// Marks a task as the running one until dropped (restoring the outer one, for
+/// nesting).
+pub(crate) struct CurrentTaskGuard(Option<NonNull<Header>>);
 
 impl CurrentTaskGuard {
-    pub(crate) fn enter(id: Id) -> CurrentTaskGuard {
-        CurrentTaskGuard(CURRENT.with(|c| c.replace(Some(id))))
+    /// The caller holds a reference to the task for as long as the guard lives.
+    pub(crate) fn enter(task: NonNull<Header>) -> CurrentTaskGuard {
+        CurrentTaskGuard(CURRENT.with(|c| c.replace(Some(task))))
     }
 }
 
@@ -63,5 +100,8 @@ pub fn id() -> Id {
 
 /// The id of the running task, or `None` outside a task.
 pub fn try_id() -> Option<Id> {
-    CURRENT.with(|c| c.get())
+    let task = CURRENT.try_with(|c| c.get()).ok().flatten()?;
+    // SAFETY: a header is current only while its guard lives, and whoever entered the
+    // guard holds a reference to the task until then.
+    Some(unsafe { task.as_ref() }.join.id())
 }

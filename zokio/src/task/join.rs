@@ -68,7 +68,7 @@ impl<T> JoinHandle<T> {
 
     /// The task's id.
     pub fn id(&self) -> Id {
-        Id::from_header(self.raw)
+        self.header().join.id()
     }
 }
 

@@ -806,6 +806,68 @@ fn miri_join_waker_replaced() {
     rt.run_all();
 }
 
+// ----- ids --------------------------------------------------------------------------
+
+/// Each task's memory is freed before the next is spawned, so the allocator hands the
+/// same block back: the ids must differ all the same.
+#[test]
+fn miri_ids_are_not_reused_when_memory_is() {
+    let rt = Rt::new();
+    let mut ids = Vec::new();
+    for _ in 0..8 {
+        let mut join = rt.spawn(async { super::try_id() });
+        let outer = join.id();
+        rt.run_all();
+        let inner = join_now(&mut join).unwrap();
+        assert_eq!(inner, Some(outer), "task::id() inside != JoinHandle::id()");
+        drop(join);
+        assert_eq!(rt.live_tasks(), 0);
+        ids.push(outer);
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "an id was handed out twice: {ids:?}"
+    );
+    assert!(super::try_id().is_none(), "no task runs here");
+}
+
+/// The id moves into the join waker's box on the first wait; it must read the same
+/// before, during and after, from the task, its handles and another thread.
+#[test]
+fn miri_id_stays_put_when_the_join_waker_moves_in() {
+    let rt = Rt::new();
+    let gate = Gate::default();
+    let wait = gate.wait();
+    let mut join = rt.spawn(async move {
+        let before = super::id();
+        wait.await;
+        (before, super::id())
+    });
+    let id = join.id();
+    let abort = join.abort_handle();
+    rt.run_all();
+    let (first, second) = (counting_waker().1, counting_waker().1);
+    thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..4 {
+                assert_eq!(abort.id(), id);
+            }
+        });
+        assert!(poll_join(&mut join, &first).is_pending());
+        assert!(poll_join(&mut join, &second).is_pending());
+    });
+    assert_eq!(join.id(), id);
+    gate.open();
+    gate.take_waker().wake();
+    rt.run_all();
+    assert_eq!(join_now(&mut join).unwrap(), (id, id));
+    assert_eq!(abort.id(), id);
+}
+
 // ----- across threads ---------------------------------------------------------------
 
 #[test]

@@ -3,7 +3,7 @@
 //! A task is one allocation (header, scheduler hook, then the future or its output)
 //! shared by its wakers, its `JoinHandle`, the owned-task list and at most one queued
 //! `Notified`, counted in the header's state word. The files split by concern:
-//! `state.rs` (transitions), `header.rs` (layout), `harness.rs` (typed poll and
+//! `state.rs` (transitions), `header.rs` (layout), `id.rs` and `join_slot.rs` (ids), `harness.rs` (typed poll and
 //! completion), `raw.rs` (references), `waker.rs`, `join.rs`, `owned.rs`. Schedulers
 //! only see `Notified` and the `Schedule` trait; this module never picks a thread.
 
@@ -14,6 +14,7 @@ mod header;
 mod id;
 mod join;
 mod join_set;
+mod join_slot;
 #[cfg(all(test, not(loom)))]
 mod miri_tests;
 mod owned;

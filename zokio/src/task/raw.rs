@@ -46,7 +46,7 @@ impl Task {
     }
 
     pub(crate) fn id(&self) -> Id {
-        Id::from_header(self.ptr)
+        self.header().join.id()
     }
 
     /// Cancel the task at runtime shutdown, consuming this (owned-list) reference.

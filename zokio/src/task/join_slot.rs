@@ -1,0 +1,111 @@
+//! The third word of a task header: the task's id, and the waker of whoever awaits
+//! its `JoinHandle`, in the space of one.
+//!
+//! Until a `JoinHandle` first has to wait, the word is the id itself, tagged with its
+//! low bit. The first wait moves the id into a small box beside the waker and stores
+//! the box's (even) address instead; the box stays until the task is freed, and later
+//! waits only change the waker inside it. So an idle task pays one word for both, the
+//! id is readable from any thread that holds a task reference (it never changes once
+//! published), and the waker keeps the `JOIN_WAKER` protocol of `state.rs`, which
+//! decides who may touch it. This file never decides that itself, and must never free
+//! the box before the task's memory goes.
+
+use std::cell::UnsafeCell;
+use std::task::Waker;
+
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+use super::Id;
+
+/// Set in the word while it holds the id; a box address is always even.
+const ID_TAG: usize = 1;
+
+/// A tagged id carries no provenance; a box address keeps the box's, so that it can
+/// be dereferenced again (strict provenance, as Miri checks).
+pub(crate) struct JoinSlot(AtomicPtr<Awaited>);
+
+/// What the word points to once a `JoinHandle` has waited.
+struct Awaited {
+    id: Id,
+    waker: UnsafeCell<Option<Waker>>,
+}
+
+impl JoinSlot {
+    pub(crate) fn new(id: Id) -> JoinSlot {
+        // Ids stay below 2^63 (see `id.rs`), so the shift loses nothing.
+        let tagged = ((id.as_u64() as usize) << 1) | ID_TAG;
+        JoinSlot(AtomicPtr::new(std::ptr::without_provenance_mut(tagged)))
+    }
+
+    /// The box, once published.
+    fn awaited(&self) -> Option<&Awaited> {
+        let word = self.0.load(Ordering::Acquire);
+        if word.addr() & ID_TAG != 0 {
+            return None;
+        }
+        // SAFETY: an untagged word is a box published by `set_waker` (with release,
+        // paired with the acquire above) and freed only by `drop`, which needs
+        // `&mut self`; the caller's `&self` keeps it alive.
+        Some(unsafe { &*word })
+    }
+
+    pub(crate) fn id(&self) -> Id {
+        let word = self.0.load(Ordering::Acquire);
+        if word.addr() & ID_TAG != 0 {
+            return Id::from_u64((word.addr() >> 1) as u64);
+        }
+        // SAFETY: as in `awaited`; only the id is read, and it is never written after
+        // the box was published.
+        unsafe { (*word).id }
+    }
+
+    /// The registered waker, if any.
+    ///
+    /// # Safety
+    /// The caller may read the waker now under the `JOIN_WAKER` protocol, and nobody
+    /// writes it until the returned reference is gone.
+    pub(crate) unsafe fn waker(&self) -> Option<&Waker> {
+        let awaited = self.awaited()?;
+        // SAFETY: caller's promise.
+        unsafe { (*awaited.waker.get()).as_ref() }
+    }
+
+    /// Store `waker`, replacing any earlier one (dropped here).
+    ///
+    /// # Safety
+    /// The caller owns the waker under the `JOIN_WAKER` protocol (no other thread
+    /// reads or writes it until the caller hands it over).
+    pub(crate) unsafe fn set_waker(&self, waker: Waker) {
+        if let Some(awaited) = self.awaited() {
+            // SAFETY: caller's promise; only the waker field is written.
+            unsafe { *awaited.waker.get() = Some(waker) };
+            return;
+        }
+        let boxed = Box::new(Awaited {
+            id: self.id(),
+            waker: UnsafeCell::new(Some(waker)),
+        });
+        // Only the waker's owner publishes, so nobody else changes the word meanwhile.
+        self.0.store(Box::into_raw(boxed), Ordering::Release);
+    }
+
+    /// Take the registered waker out, leaving the id where it is.
+    ///
+    /// # Safety
+    /// As for [`set_waker`](Self::set_waker).
+    pub(crate) unsafe fn take_waker(&self) -> Option<Waker> {
+        let awaited = self.awaited()?;
+        // SAFETY: caller's promise.
+        unsafe { (*awaited.waker.get()).take() }
+    }
+}
+
+impl Drop for JoinSlot {
+    fn drop(&mut self) {
+        let word = *self.0.get_mut();
+        if word.addr() & ID_TAG == 0 {
+            // SAFETY: the box from `set_waker`; `&mut self` means no reader is left.
+            drop(unsafe { Box::from_raw(word) });
+        }
+    }
+}
