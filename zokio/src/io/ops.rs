@@ -112,6 +112,8 @@ pub fn poll_ready(
 
 /// Complete after `duration`, through the kernel's timer (io_uring) or the driver's
 /// deadline list (epoll). For ordinary sleeps prefer `zokio::time::sleep`.
+/// A duration past about 30 years is cut to that, like every deadline Zokio computes
+/// from a duration.
 pub fn timeout(duration: Duration) -> impl Future<Output = io::Result<()>> + Send + 'static {
     operation(timeout::Timeout::new(duration))
 }

@@ -201,6 +201,24 @@ impl TimeDriver {
         Ok(())
     }
 
+    /// Complete an entry of this driver now, whatever its deadline was (a reset to a
+    /// deadline already past): out of the wheel, fired, its task woken.
+    pub(crate) fn fire_now(&self, entry: &Arc<TimerShared>) -> Result<(), ShutDown> {
+        let fired = {
+            let mut inner = self.lock();
+            Self::remove_locked(&mut inner, entry);
+            if inner.shutdown {
+                entry.set_shutdown();
+                Err(ShutDown)
+            } else {
+                entry.set_fired();
+                Ok(())
+            }
+        };
+        entry.wake();
+        fired
+    }
+
     /// Insert under the lock. With `remote` (the caller is not the thread that parks
     /// on this driver), return whether the wheel's next expiration got earlier, so the
     /// owner must be woken to re-compute its park timeout; the owner itself asks for
@@ -467,10 +485,7 @@ mod tests {
         driver.insert(&far, century).unwrap();
         let beyond = entry_with(&waker);
         driver
-            .insert(
-                &beyond,
-                Instant::far_future() + Duration::from_secs(1 << 40),
-            )
+            .insert(&beyond, century + Duration::from_secs(1 << 40))
             .unwrap();
         assert!(driver.park_timeout().unwrap() > Duration::from_secs(86400));
         driver

@@ -11,6 +11,11 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::Duration;
 
+/// How far "never" is: the stand-in for a deadline too far away to represent, about
+/// 30 years (tokio's choice too). Every deadline computed from a user's duration
+/// saturates to it instead of panicking.
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86400 * 365 * 30);
+
 /// A measurement of a monotonically nondecreasing clock, opaque like
 /// `std::time::Instant`.
 ///
@@ -69,11 +74,14 @@ impl Instant {
         self.std.checked_sub(duration).map(Instant::from_std)
     }
 
-    /// About 30 years from now: the deadline of a sleep whose real deadline is not
-    /// representable (tokio uses the same stand-in), far enough never to fire in
-    /// practice yet safe for every later addition.
-    pub(crate) fn far_future() -> Instant {
-        Instant::now() + Duration::from_secs(86400 * 365 * 30)
+    /// `self + duration`, or, where that is not representable, [`FAR_FUTURE`] after
+    /// the later of `self` and now (or `self` itself, if even that overflows).
+    fn saturating_add(self, duration: Duration) -> Instant {
+        if let Some(sum) = self.std.checked_add(duration) {
+            return Instant::from_std(sum);
+        }
+        let base = self.std.max(std::time::Instant::now());
+        Instant::from_std(base.checked_add(FAR_FUTURE).unwrap_or(self.std))
     }
 }
 
@@ -92,10 +100,12 @@ impl From<Instant> for std::time::Instant {
 impl Add<Duration> for Instant {
     type Output = Instant;
 
-    /// # Panics
-    /// If the result is not representable, like `std::time::Instant`.
+    /// A sum too large to represent saturates to about 30 years after the later of
+    /// `self` and now, like every deadline Zokio computes from a duration. tokio's
+    /// and std's `+` panic there; use [`checked_add`](Instant::checked_add) to tell
+    /// the two cases apart.
     fn add(self, rhs: Duration) -> Instant {
-        Instant::from_std(self.std + rhs)
+        self.saturating_add(rhs)
     }
 }
 
@@ -157,5 +167,20 @@ mod tests {
         assert_eq!(c, a);
         assert_eq!(Instant::from_std(a.into_std()), a);
         assert!(a.checked_add(Duration::MAX).is_none());
+    }
+
+    #[test]
+    fn adding_a_duration_too_large_saturates_to_the_far_future() {
+        let a = Instant::now();
+        let far = a + Duration::MAX;
+        assert!(
+            far >= a + FAR_FUTURE,
+            "{far:?} is not the far future of {a:?}"
+        );
+        let mut b = a;
+        b += Duration::MAX;
+        assert!(b >= a + FAR_FUTURE);
+        // Saturated instants still add and compare without panicking.
+        assert!(far + Duration::MAX >= far);
     }
 }

@@ -58,17 +58,17 @@ pub enum MissedTickBehavior {
 impl MissedTickBehavior {
     /// The tick after a missed one that was due at `timeout` and is taken at `now`.
     fn next_timeout(self, timeout: Instant, now: Instant, period: Duration) -> Instant {
+        // Each sum saturates (see `Instant + Duration`).
         match self {
-            MissedTickBehavior::Burst => timeout.checked_add(period),
-            MissedTickBehavior::Delay => now.checked_add(period),
+            MissedTickBehavior::Burst => timeout + period,
+            MissedTickBehavior::Delay => now + period,
             MissedTickBehavior::Skip => {
                 let behind = (now - timeout).as_nanos() % period.as_nanos();
                 // `behind` < `period`, so it fits a `Duration`.
                 let behind = Duration::from_nanos(u64::try_from(behind).unwrap_or(u64::MAX));
-                now.checked_add(period - behind)
+                now + (period - behind)
             }
         }
-        .unwrap_or_else(Instant::far_future)
     }
 }
 
@@ -105,17 +105,16 @@ impl Interval {
             self.missed_tick_behavior
                 .next_timeout(timeout, now, self.period)
         } else {
-            timeout
-                .checked_add(self.period)
-                .unwrap_or_else(Instant::far_future)
+            timeout + self.period
         };
         self.delay.reset_without_reregister(next);
         Poll::Ready(timeout)
     }
 
-    /// Restart the schedule: the next tick comes one period from now.
+    /// Restart the schedule: the next tick comes one period from now (or, for a
+    /// period too long to represent, practically never).
     pub fn reset(&mut self) {
-        self.reset_at(Instant::now() + self.period);
+        self.reset_after(self.period);
     }
 
     /// Restart the schedule: the next tick comes at once.
@@ -123,12 +122,10 @@ impl Interval {
         self.reset_at(Instant::now());
     }
 
-    /// Restart the schedule: the next tick comes `after` from now.
+    /// Restart the schedule: the next tick comes `after` from now (saturating, as
+    /// every deadline from a duration does).
     pub fn reset_after(&mut self, after: Duration) {
-        let at = Instant::now()
-            .checked_add(after)
-            .unwrap_or_else(Instant::far_future);
-        self.reset_at(at);
+        self.reset_at(Instant::now() + after);
     }
 
     /// Restart the schedule: the next tick comes at `deadline`.

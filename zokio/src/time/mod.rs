@@ -29,6 +29,7 @@ mod wheel;
 
 pub use clock::{advance, pause, resume};
 pub use instant::Instant;
+pub(crate) use instant::FAR_FUTURE;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Duration;

@@ -29,16 +29,18 @@ const SHUTTING_DOWN: &str = "A Zokio runtime was found, but it is being shut dow
 ///
 /// Equivalent to `sleep_until(Instant::now() + duration)`; a duration too large to
 /// represent waits practically forever (about 30 years) instead of panicking.
+///
+/// Unlike tokio's, which panics outside a runtime when called, creating a `Sleep`
+/// anywhere is fine: it is only a deadline until its first poll, and it is that poll,
+/// outside a Zokio runtime, which panics, naming the fix.
 /// Timers have 1 ms resolution: the sleep ends at, or up to about a millisecond
 /// after, its deadline, never before.
 ///
 /// # Panics
 /// When polled outside a Zokio runtime, or after that runtime shut down.
 pub fn sleep(duration: Duration) -> Sleep {
-    let deadline = Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(Instant::far_future);
-    Sleep::new(deadline)
+    // Saturating: see `Instant + Duration`.
+    Sleep::new(Instant::now() + duration)
 }
 
 /// Wait until `deadline`.
@@ -81,21 +83,23 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has been reached: the timer fired, or, for a sleep not
-    /// registered with a timer yet, the clock is past the deadline.
+    /// Whether the sleep has completed: a poll found it due, or its timer fired.
+    ///
+    /// As in tokio, a sleep nobody has polled yet reports `false` even when its
+    /// deadline has passed (`sleep(Duration::ZERO)` included): the answer comes from
+    /// the timer, not from the clock.
     pub fn is_elapsed(&self) -> bool {
-        if self.elapsed {
-            return true;
-        }
-        match &self.registration {
-            Some(reg) => reg.entry.state() == EntryState::Fired,
-            None => self.deadline <= Instant::now(),
-        }
+        self.elapsed
+            || self
+                .registration
+                .as_ref()
+                .is_some_and(|reg| reg.entry.state() == EntryState::Fired)
     }
 
     /// Move the deadline, before or after completion; the sleep is pending again
     /// until the new deadline. The task last polling it is woken then, without
-    /// having to poll it again first, as in tokio.
+    /// having to poll it again first, as in tokio. A deadline that has already
+    /// passed completes the sleep at once: its next poll is ready.
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;
@@ -104,7 +108,11 @@ impl Sleep {
             // Kept on its driver: one lock hold, and right for a sleep reset from
             // any thread. A refusal (shutdown) marks the entry, so the next poll
             // panics as the first one would have.
-            let _ = reg.driver.reset(&reg.entry, deadline);
+            let _ = if deadline <= Instant::now() {
+                reg.driver.fire_now(&reg.entry)
+            } else {
+                reg.driver.reset(&reg.entry, deadline)
+            };
         }
     }
 

@@ -35,9 +35,8 @@ use crate::task::coop;
 /// When the inner future is pending and the timeout is polled outside a Zokio
 /// runtime.
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    let deadline = Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(Instant::far_future);
+    // Saturating: see `Instant + Duration`.
+    let deadline = Instant::now() + duration;
     Timeout {
         value: future.into_future(),
         delay: Sleep::new(deadline),

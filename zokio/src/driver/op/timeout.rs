@@ -15,6 +15,9 @@ pub(crate) struct Timeout {
 
 impl Timeout {
     pub(crate) fn new(after: Duration) -> Timeout {
+        // Saturated like every deadline from a user's duration: the kernel refuses a
+        // timespec past `i64::MAX` seconds, and epoll's deadline would overflow.
+        let after = after.min(crate::time::FAR_FUTURE);
         Timeout {
             after,
             #[cfg(target_os = "linux")]
