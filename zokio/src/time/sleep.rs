@@ -53,6 +53,9 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 
 /// Future returned by [`sleep`] and [`sleep_until`].
 ///
+/// It may be created anywhere, also outside a runtime, where tokio's panics; polled
+/// outside a Zokio runtime it panics with a message that says where to await it.
+///
 /// Unlike tokio's, it is `Unpin` (it holds its timer entry behind an `Arc`), so
 /// `tokio::pin!`/`zokio::pin!` is optional; code that pins it works unchanged.
 #[must_use = "futures do nothing unless you `.await` or poll them"]

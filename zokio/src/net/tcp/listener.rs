@@ -14,6 +14,10 @@ use crate::net::addr::{resolve, try_each, ToSocketAddrs};
 use crate::net::io_socket::IoSocket;
 
 /// A TCP socket listening for connections.
+///
+/// Unlike tokio's, [`from_std`](TcpListener::from_std) works outside a runtime: the
+/// socket only meets a driver when an operation runs. Used outside a runtime, an
+/// operation fails with an `io::Error` that says where it must run.
 pub struct TcpListener {
     io: IoSocket,
 }
@@ -53,6 +57,9 @@ impl TcpListener {
     }
 
     /// Wrap a `std` listener; it is switched to non-blocking mode.
+    ///
+    /// tokio panics when this is called outside a runtime; Zokio does not, and the
+    /// listener works in whichever runtime later accepts on it.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
             io: IoSocket::new(listener.into())?,
