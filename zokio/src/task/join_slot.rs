@@ -10,12 +10,11 @@
 //! decides who may touch it. This file never decides that itself, and must never free
 //! the box before the task's memory goes.
 
-use std::cell::UnsafeCell;
 use std::task::Waker;
 
-use std::sync::atomic::{AtomicPtr, Ordering};
-
 use super::Id;
+use crate::loom::sync::atomic::{AtomicPtr, Ordering};
+use crate::loom::UnsafeCell;
 
 /// Set in the word while it holds the id; a box address is always even.
 const ID_TAG: usize = 1;
@@ -67,7 +66,7 @@ impl JoinSlot {
     pub(crate) unsafe fn waker(&self) -> Option<&Waker> {
         let awaited = self.awaited()?;
         // SAFETY: caller's promise.
-        unsafe { (*awaited.waker.get()).as_ref() }
+        awaited.waker.with(|waker| unsafe { (*waker).as_ref() })
     }
 
     /// Store `waker`, replacing any earlier one (dropped here).
@@ -78,14 +77,17 @@ impl JoinSlot {
     pub(crate) unsafe fn set_waker(&self, waker: Waker) {
         if let Some(awaited) = self.awaited() {
             // SAFETY: caller's promise; only the waker field is written.
-            unsafe { *awaited.waker.get() = Some(waker) };
+            awaited
+                .waker
+                .with_mut(|slot| unsafe { *slot = Some(waker) });
             return;
         }
         let boxed = Box::new(Awaited {
             id: self.id(),
             waker: UnsafeCell::new(Some(waker)),
         });
-        // Only the waker's owner publishes, so nobody else changes the word meanwhile.
+        // Only the waker's owner publishes, so nobody else changes the word meanwhile;
+        // release makes the id in the box visible to `id()` with the address.
         self.0.store(Box::into_raw(boxed), Ordering::Release);
     }
 
@@ -96,16 +98,56 @@ impl JoinSlot {
     pub(crate) unsafe fn take_waker(&self) -> Option<Waker> {
         let awaited = self.awaited()?;
         // SAFETY: caller's promise.
-        unsafe { (*awaited.waker.get()).take() }
+        awaited.waker.with_mut(|slot| unsafe { (*slot).take() })
     }
 }
 
 impl Drop for JoinSlot {
     fn drop(&mut self) {
-        let word = *self.0.get_mut();
+        // `&mut self`: no other thread is left to order against.
+        let word = self.0.load(Ordering::Relaxed);
         if word.addr() & ID_TAG == 0 {
             // SAFETY: the box from `set_waker`; `&mut self` means no reader is left.
             drop(unsafe { Box::from_raw(word) });
         }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_join_slot {
+    //! Loom model of the slot: the id, read from another thread (`task::id()`, an
+    //! `AbortHandle::id()`), while the JoinHandle's first wait moves it into the box
+    //! and a second wait replaces the waker beside it. Loom checks that every read
+    //! sees the id and that the waker writes never race the id reads.
+
+    use std::task::Waker;
+
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::{Id, JoinSlot};
+
+    #[test]
+    fn loom_id_reads_race_the_join_waker_moving_in() {
+        loom::model(|| {
+            let id = Id::from_u64(42);
+            let slot = Arc::new(JoinSlot::new(id));
+            let reader = {
+                let slot = slot.clone();
+                thread::spawn(move || {
+                    assert_eq!(slot.id(), id);
+                    assert_eq!(slot.id(), id);
+                })
+            };
+            // SAFETY: this thread is the only one touching the waker.
+            unsafe {
+                slot.set_waker(Waker::noop().clone());
+                slot.set_waker(Waker::noop().clone());
+                assert!(slot.waker().is_some());
+                assert!(slot.take_waker().is_some());
+            }
+            assert_eq!(slot.id(), id);
+            reader.join().unwrap();
+        });
     }
 }
