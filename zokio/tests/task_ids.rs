@@ -63,3 +63,74 @@ fn ids_read_the_same_from_the_task_its_handles_and_its_join_error() {
         });
     }
 }
+
+/// Sends `task::try_id()` from its destructor.
+struct ReportIdOnDrop(Option<std::sync::mpsc::Sender<Option<task::Id>>>);
+
+impl Drop for ReportIdOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.take().unwrap().send(task::try_id());
+    }
+}
+
+// tokio's task_id_future_destructor_* and task_id_output_destructor_* tests.
+#[test]
+fn destructors_of_the_future_and_the_output_see_their_task_as_current() {
+    use std::sync::mpsc::channel;
+    for (name, rt) in flavors_named() {
+        rt.block_on(async {
+            // The future, dropped on completion.
+            let (tx, rx) = channel();
+            let spy = ReportIdOnDrop(Some(tx));
+            let join = zokio::spawn(async move {
+                let _spy = spy;
+            });
+            let id = join.id();
+            join.await.unwrap();
+            assert_eq!(rx.recv().unwrap(), Some(id), "{name}: future, completed");
+
+            // The future, dropped by an abort.
+            let (tx, rx) = channel();
+            let spy = ReportIdOnDrop(Some(tx));
+            let join = zokio::spawn(async move {
+                let _spy = spy;
+                std::future::pending::<()>().await
+            });
+            let id = join.id();
+            join.abort();
+            assert!(join.await.unwrap_err().is_cancelled());
+            assert_eq!(rx.recv().unwrap(), Some(id), "{name}: future, aborted");
+
+            // The output, with the handle dropped before completion (the task
+            // drops it) and after (the handle's owner drops it).
+            let (tx, rx) = channel();
+            let output = ReportIdOnDrop(Some(tx));
+            let join = zokio::spawn(async move { output });
+            let id = join.id();
+            drop(join);
+            let seen = zokio::task::spawn_blocking(move || rx.recv().unwrap())
+                .await
+                .unwrap();
+            assert_eq!(seen, Some(id), "{name}: output, handle dropped first");
+
+            let (tx, rx) = channel();
+            let output = ReportIdOnDrop(Some(tx));
+            let (done_tx, done_rx) = zokio::sync::oneshot::channel();
+            let join = zokio::spawn(async move {
+                let _ = done_tx.send(());
+                output
+            });
+            let id = join.id();
+            done_rx.await.unwrap();
+            while !join.is_finished() {
+                zokio::task::yield_now().await;
+            }
+            drop(join);
+            assert_eq!(
+                rx.recv().unwrap(),
+                Some(id),
+                "{name}: output, handle dropped after"
+            );
+        });
+    }
+}

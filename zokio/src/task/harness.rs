@@ -189,6 +189,8 @@ unsafe fn poll_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 /// # Safety
 /// RUNNING is the caller's; the future has not been dropped yet.
 unsafe fn drop_future<F: Future, S>(cell: &Cell<F, S>) -> Result<(), Panic> {
+    // As in tokio, a destructor may ask `task::id()`: it gets this task's.
+    let _current = CurrentTaskGuard::enter(NonNull::from(&cell.header));
     // SAFETY: caller's promise; the future is dropped exactly once, here.
     catch_unwind(AssertUnwindSafe(|| unsafe {
         ManuallyDrop::drop(&mut (*cell.stage.get()).future)
@@ -256,6 +258,9 @@ unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>, kind: usize, re
 /// # Safety
 /// COMPLETE is set, the stage holds what `kind` says and the caller owns it.
 unsafe fn drop_output<F: Future, S>(cell: &Cell<F, S>, kind: usize) {
+    // The output's destructor sees this task as current, wherever it runs (tokio's
+    // rule too).
+    let _current = CurrentTaskGuard::enter(NonNull::from(&cell.header));
     // SAFETY: caller's promise; each variant is dropped only when `kind` names it.
     unsafe {
         let stage = &mut *cell.stage.get();
