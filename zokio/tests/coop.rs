@@ -1,21 +1,36 @@
 //! The cooperative budget: a task whose resources are always ready still lets the
 //! other tasks on its worker run, and `unconstrained` switches that off.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Run `body` on a fresh current-thread runtime in its own thread, failing the test
-/// instead of hanging when a starved task never gets its turn.
-fn within(limit: Duration, body: impl FnOnce() + Send + 'static) {
+use common::HANG_GUARD;
+
+/// Run `body` (which builds its own runtime) in its own thread, failing the test
+/// instead of hanging when a starved task never gets its turn: [`HANG_GUARD`] is
+/// far beyond the milliseconds a healthy run takes, so only a starved task reaches
+/// it. A panic in `body` (a failed assertion) is propagated as it is.
+fn within(body: impl FnOnce() + Send + 'static) {
     let (done_tx, done_rx) = mpsc::channel();
-    std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         body();
         let _ = done_tx.send(());
     });
-    done_rx
-        .recv_timeout(limit)
-        .expect("a task starved: the budget did not make the busy task yield");
+    match done_rx.recv_timeout(HANG_GUARD) {
+        Ok(()) => {}
+        Err(RecvTimeoutError::Timeout) => {
+            panic!("a task starved: the budget did not make the busy task yield")
+        }
+        Err(RecvTimeoutError::Disconnected) => {
+            if let Err(payload) = thread.join() {
+                std::panic::resume_unwind(payload);
+            }
+        }
+    }
 }
 
 /// A busy loop over an always-ready resource, until the other task has run.
@@ -32,7 +47,7 @@ async fn spin_until(
 }
 
 fn starve_check(step: fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {
-    within(Duration::from_secs(20), move || {
+    within(move || {
         let rt = zokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -74,7 +89,7 @@ fn always_ready_operations_yield() {
 
 #[test]
 fn budget_yields_after_a_bounded_number_of_steps() {
-    within(Duration::from_secs(20), || {
+    within(|| {
         let rt = zokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -108,7 +123,7 @@ fn budget_yields_after_a_bounded_number_of_steps() {
 
 #[test]
 fn unconstrained_never_yields_on_its_own() {
-    within(Duration::from_secs(20), || {
+    within(|| {
         let rt = zokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -142,7 +157,7 @@ fn unconstrained_never_yields_on_its_own() {
 #[test]
 fn block_on_inside_spawn_blocking_gets_fresh_budgets() {
     for flavor in ["current_thread", "multi_thread"] {
-        within(Duration::from_secs(20), move || {
+        within(move || {
             let rt = if flavor == "current_thread" {
                 zokio::runtime::Builder::new_current_thread().build()
             } else {

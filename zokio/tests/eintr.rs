@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::run_with_timeout;
+use common::{run_with_timeout, BODY_GUARD};
 use io_common::{pipe, write_all_sync};
 use zokio::io::ops;
 
@@ -36,7 +36,7 @@ fn install_handler() {
 #[test]
 fn signals_do_not_break_parked_operations() {
     install_handler();
-    run_with_timeout(Duration::from_secs(60), || {
+    run_with_timeout(BODY_GUARD, || {
         for (name, rt) in common::flavors_named() {
             for round in 0..20 {
                 let (r, w) = pipe();

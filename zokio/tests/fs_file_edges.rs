@@ -303,7 +303,7 @@ fn a_refused_write_or_seek_keeps_the_cursor_where_the_reader_left_it() {
 /// timer fire on its worker: the sleeper finishes, and tells the reader to stop.
 #[test]
 fn timers_fire_beside_a_task_that_never_has_to_wait_for_a_read() {
-    common::run_with_timeout(std::time::Duration::from_secs(60), || {
+    common::run_with_timeout(common::BODY_GUARD, || {
         let flavors = [
             (
                 "current_thread",

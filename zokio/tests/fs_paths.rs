@@ -15,9 +15,8 @@ use std::io::{self, ErrorKind};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use common::run_with_timeout;
+use common::{run_with_timeout, BODY_GUARD};
 use futures::StreamExt;
 use zokio::fs;
 use zokio::runtime::Runtime;
@@ -67,7 +66,7 @@ where
     F: Fn(PathBuf) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    run_with_timeout(Duration::from_secs(120), move || {
+    run_with_timeout(BODY_GUARD, move || {
         let runtimes: [(&str, Runtime); 2] = [
             ("multi_thread(2)", common::multi_thread(2)),
             ("current_thread", common::current_thread()),
@@ -763,7 +762,7 @@ fn read_dir_types_are_send_sync_unpin() {
 
 #[test]
 fn read_dir_outside_a_runtime_is_an_error_not_a_panic() {
-    run_with_timeout(Duration::from_secs(60), || {
+    run_with_timeout(BODY_GUARD, || {
         let dir = TempDir::new("outside");
         for i in 0..100 {
             std::fs::write(dir.path.join(format!("f{i}")), b"").unwrap();

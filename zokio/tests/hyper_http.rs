@@ -23,7 +23,8 @@ use zokio::net::{TcpListener, TcpStream};
 
 use http_example::BODY;
 
-/// Run `scenario` on every flavor, each within a time limit.
+/// Run `scenario` on every flavor, each within [`common::HANG_GUARD`] (only a hang,
+/// such as a timer that never fires, gets near it).
 fn on_every_flavor<F, Fut>(scenario: F)
 where
     F: Fn() -> Fut + Send + Sync + 'static,
@@ -32,7 +33,7 @@ where
     common::timed(move || {
         for (name, rt) in common::flavors_named() {
             rt.block_on(async {
-                zokio::time::timeout(Duration::from_secs(15), scenario())
+                zokio::time::timeout(common::HANG_GUARD, scenario())
                     .await
                     .unwrap_or_else(|_| panic!("{name}: timed out"));
             });
@@ -200,7 +201,9 @@ fn http2_keep_alive_pings_reset_the_timer() {
                     let _ = server2::Builder::new(ZokioExecutor::new())
                         .timer(ZokioTimer::new())
                         .keep_alive_interval(Duration::from_millis(20))
-                        .keep_alive_timeout(Duration::from_secs(5))
+                        // Long, so that a slow build's late pong is no timeout; a
+                        // reset that did not move the deadline fires at once anyway.
+                        .keep_alive_timeout(common::HANG_GUARD)
                         .serve_connection(ZokioIo::new(stream), service_fn(http_example::hello))
                         .await;
                 });
@@ -261,14 +264,12 @@ fn http1_header_read_timeout_closes_idle_connections() {
                     break;
                 }
             }
+            // No upper bound but the scenario's hang guard: a timer that never
+            // fires leaves the connection open for good.
             let waited = start.elapsed();
             assert!(
                 waited >= LIMIT,
                 "closed after {waited:?}, before the timeout"
-            );
-            assert!(
-                waited < Duration::from_secs(5),
-                "closed only after {waited:?}"
             );
             match endings.recv().await.unwrap() {
                 Err(err) => assert!(err.is_timeout(), "ended by {err:?}, not the timeout"),
@@ -302,7 +303,7 @@ async fn curl(args: Vec<String>) -> String {
     let shown = args.join(" ");
     let out = zokio::task::spawn_blocking(move || {
         std::process::Command::new("curl")
-            .args(["--silent", "--show-error", "--max-time", "10"])
+            .args(["--silent", "--show-error", "--max-time", "60"])
             .args(&args)
             .output()
             .expect("running curl")

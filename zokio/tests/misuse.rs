@@ -11,7 +11,34 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use common::*;
 use zokio::runtime::Handle;
 
+/// The runtime's panic for `what` (`zokio::spawn`, ...) called outside a runtime.
+fn outside_runtime(what: &str) -> String {
+    // A fresh thread has no runtime, whatever the caller's thread has.
+    let no_runtime = std::thread::spawn(|| Handle::try_current().unwrap_err().to_string())
+        .join()
+        .unwrap();
+    format!("`{what}` {no_runtime}")
+}
+
+/// The runtime's panic for a `block_on` on a thread that already drives tasks.
+/// Should it change, that panic merely prints again; the tests check what it says
+/// apart.
+const NESTED_BLOCK_ON: &str = "Cannot start a runtime from within a runtime: `block_on` was \
+    called on a thread that is already driving Zokio tasks, which would block them all. Use \
+    `.await` inside async code, or move the blocking call into `zokio::task::spawn_blocking`.";
+
+/// Keeps the runtime's panics that these tests provoke on purpose quiet.
+fn quiet_misuse_panics() {
+    quiet_panics_with(&[
+        outside_runtime("zokio::spawn"),
+        outside_runtime("zokio::task::spawn_blocking"),
+        outside_runtime("zokio::runtime::Handle::current()"),
+        NESTED_BLOCK_ON.to_string(),
+    ]);
+}
+
 fn panic_text<R>(f: impl FnOnce() -> R) -> String {
+    quiet_misuse_panics();
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(_) => panic!("expected a panic"),
         Err(payload) => panic_message(&*payload).expect("panic payload is not a string"),
@@ -67,7 +94,7 @@ fn try_current_and_try_id_outside_runtime() {
 #[test]
 fn spawn_after_runtime_exit_panics() {
     // Context must not leak out of block_on, even after a panic inside it.
-    quiet_expected_panics();
+    quiet_misuse_panics();
     let rt = current_thread();
     let r = catch_unwind(AssertUnwindSafe(|| {
         rt.block_on(async { panic!("{EXPECTED_PANIC} inside block_on") })
@@ -95,7 +122,7 @@ fn assert_mentions_block_on(msg: &str, what: &str) {
 
 #[test]
 fn block_on_inside_task_panics() {
-    quiet_expected_panics();
+    quiet_misuse_panics();
     timed(|| {
         for (name, rt) in flavors_named() {
             // Uncaught: the task fails with a panic JoinError.
@@ -129,7 +156,7 @@ fn block_on_inside_task_panics() {
 
 #[test]
 fn block_on_inside_block_on_panics() {
-    quiet_expected_panics();
+    quiet_misuse_panics();
     timed(|| {
         for (name, rt) in flavors_named() {
             let msg = rt.block_on(async {
@@ -151,7 +178,7 @@ fn block_on_inside_block_on_panics() {
 
 #[test]
 fn block_on_of_another_runtime_inside_task_panics() {
-    quiet_expected_panics();
+    quiet_misuse_panics();
     timed(|| {
         for (name, rt) in flavors_named() {
             let other = current_thread();

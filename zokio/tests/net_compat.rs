@@ -9,9 +9,7 @@
 mod common;
 mod net_common;
 
-use std::time::Duration;
-
-use common::{flavors_named, run_with_timeout};
+use common::{flavors_named, run_with_timeout, BODY_GUARD};
 use futures::{SinkExt, StreamExt};
 use net_common::*;
 use tokio::io::{
@@ -21,8 +19,8 @@ use tokio_util::codec::{Framed, LinesCodec};
 use zokio::net::{TcpListener, TcpStream, UnixStream};
 use zokio::runtime::Runtime;
 
-fn each_flavor(limit_s: u64, body: fn(&'static str, &Runtime)) {
-    run_with_timeout(Duration::from_secs(limit_s), move || {
+fn each_flavor(body: fn(&'static str, &Runtime)) {
+    run_with_timeout(BODY_GUARD, move || {
         for (name, rt) in flavors_named() {
             body(name, &rt);
         }
@@ -70,7 +68,7 @@ where
 
 #[test]
 fn tokio_traits_on_tcp_stream_and_its_four_halves() {
-    each_flavor(120, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let msg = payload(1, 256 * 1024);
             // Whole streams, one writing and one reading.
@@ -112,7 +110,7 @@ fn tokio_traits_on_tcp_stream_and_its_four_halves() {
 
 #[test]
 fn tokio_traits_on_unix_stream() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let msg = payload(2, 300_000);
             let (a, b) = UnixStream::pair().unwrap();
@@ -136,7 +134,7 @@ fn tokio_traits_on_unix_stream() {
 
 #[test]
 fn tokio_io_copy_split_and_buffered_io() {
-    each_flavor(120, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let msg = payload(3, 1 << 20);
 
@@ -220,7 +218,7 @@ fn tokio_io_copy_split_and_buffered_io() {
 
 #[test]
 fn framed_lines_codec_over_a_zokio_tcp_stream() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -318,7 +316,7 @@ where
 
 #[test]
 fn tokio_read_and_write_are_cancel_safe() {
-    each_flavor(120, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let (a, b) = tcp_pair().await;
             within("tcp", dropped_reads_and_writes_lose_nothing(a, b, 11)).await;

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{multi_thread, run_with_timeout, spin_until};
+use common::{multi_thread, run_with_timeout, spin_until, BODY_GUARD};
 use net_common::*;
 use zokio::net::TcpListener;
 
@@ -77,7 +77,7 @@ fn blocking_socket() -> socket2::Socket {
 fn accept_survives_emfile_without_spinning_and_recovers() {
     log::set_logger(&LOGS).expect("installing the capturing logger");
     log::set_max_level(log::LevelFilter::Warn);
-    run_with_timeout(Duration::from_secs(120), body);
+    run_with_timeout(BODY_GUARD, body);
 }
 
 fn body() {
@@ -158,14 +158,10 @@ fn body() {
         })
         .collect();
 
-    spin_until(
-        Duration::from_secs(30),
-        "the listener's out-of-descriptors warning",
-        || {
-            check_no_accept_error();
-            warnings().iter().any(|w| w.contains("accept"))
-        },
-    );
+    spin_until(HANG, "the listener's out-of-descriptors warning", || {
+        check_no_accept_error();
+        warnings().iter().any(|w| w.contains("accept"))
+    });
     let starved_at = accepted.load(Ordering::SeqCst);
     println!(
         "starved after accepting {starved_at} connections; warnings: {:?}",
@@ -217,7 +213,7 @@ fn body() {
             &format!("client {i} after recovery"),
         );
     }
-    spin_until(Duration::from_secs(30), "all connections accepted", || {
+    spin_until(HANG, "all connections accepted", || {
         accepted.load(Ordering::SeqCst) == 1 + FREE_SLOTS + EXTRA
     });
     check_no_accept_error();

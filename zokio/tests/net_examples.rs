@@ -18,7 +18,7 @@ mod chat;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{current_thread, multi_thread, run_with_timeout};
+use common::{current_thread, multi_thread, run_with_timeout, BODY_GUARD};
 use net_common::*;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use zokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -26,7 +26,7 @@ use zokio::net::{TcpListener, TcpStream};
 
 #[test]
 fn echo_example_serves_clients_at_once_and_survives_a_reset() {
-    run_with_timeout(Duration::from_secs(120), || {
+    run_with_timeout(BODY_GUARD, || {
         let rt = multi_thread(2);
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -165,7 +165,7 @@ async fn chat_scenario() {
 
 #[test]
 fn chat_example_relays_lines_to_the_others_only() {
-    run_with_timeout(Duration::from_secs(60), || {
+    run_with_timeout(BODY_GUARD, || {
         multi_thread(2).block_on(chat_scenario());
         current_thread().block_on(chat_scenario());
     });

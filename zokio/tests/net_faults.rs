@@ -20,15 +20,17 @@ use std::sync::Arc;
 use std::task::Context;
 use std::time::Duration;
 
-use common::{flavors_named, multi_thread, run_with_timeout, spin_until, thread_per_core};
+use common::{
+    flavors_named, multi_thread, run_with_timeout, spin_until, thread_per_core, BODY_GUARD,
+};
 use net_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket, UnixStream};
 use zokio::runtime::Runtime;
 use zokio::sync::mpsc;
 
-fn each_flavor(limit_s: u64, body: fn(&'static str, &Runtime)) {
-    run_with_timeout(Duration::from_secs(limit_s), move || {
+fn each_flavor(body: fn(&'static str, &Runtime)) {
+    run_with_timeout(BODY_GUARD, move || {
         for (name, rt) in flavors_named() {
             body(name, &rt);
         }
@@ -81,7 +83,7 @@ async fn reporting_echo_server(
 
 #[test]
 fn reset_mid_read_fails_that_connection_only() {
-    each_flavor(60, |flavor, rt| {
+    each_flavor(|flavor, rt| {
         rt.block_on(async {
             for kind in [Server::Native, Server::Tokio] {
                 let (addr, mut ended) = reporting_echo_server(kind).await;
@@ -134,7 +136,7 @@ fn reset_mid_read_fails_that_connection_only() {
 
 #[test]
 fn reset_mid_write_is_an_error() {
-    each_flavor(60, |flavor, rt| {
+    each_flavor(|flavor, rt| {
         rt.block_on(async {
             for native in [true, false] {
                 let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -174,7 +176,7 @@ fn reset_mid_write_is_an_error() {
 
 #[test]
 fn half_closed_connection_reads_eof_and_still_writes() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -236,7 +238,7 @@ fn half_closed_connection_reads_eof_and_still_writes() {
 
 #[test]
 fn taken_port_is_addr_in_use_naming_the_address() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -271,7 +273,7 @@ fn taken_port_is_addr_in_use_naming_the_address() {
 
 #[test]
 fn closed_port_is_connection_refused() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             // A bound socket that does not listen: the port is ours and closed.
             let holder = TcpSocket::new_v4().unwrap();
@@ -310,7 +312,7 @@ fn closed_port_is_connection_refused() {
 
 #[test]
 fn bad_or_unroutable_addresses_are_errors() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             // Multicast and broadcast addresses cannot take TCP connections, and port 0
             // cannot be connected to: each is refused at once, and must be an error.
@@ -351,7 +353,7 @@ fn bad_or_unroutable_addresses_are_errors() {
 
 #[test]
 fn zero_capacity_buffers_are_invalid_input() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let invalid = |what: &str, r: io::Result<usize>| {
                 let err = r.expect_err(what);
@@ -408,7 +410,7 @@ fn zero_capacity_buffers_are_invalid_input() {
 /// are still queued when the descriptor is closed and reused.
 #[test]
 fn abandoned_write_never_lands_on_a_reused_descriptor() {
-    let failures = run_with_timeout(Duration::from_secs(60), || {
+    let failures = run_with_timeout(BODY_GUARD, || {
         let mut failures = Vec::new();
         for (flavor, rt) in [
             ("multi_thread(1)", multi_thread(1)),
@@ -489,7 +491,7 @@ fn abandoned_write_never_lands_on_a_reused_descriptor() {
 /// reuses the descriptor number.
 #[test]
 fn abandoned_read_never_steals_from_a_reused_descriptor() {
-    let failures = run_with_timeout(Duration::from_secs(60), || {
+    let failures = run_with_timeout(BODY_GUARD, || {
         let mut failures = Vec::new();
         for (flavor, rt, poll_based) in [
             ("multi_thread(1), read_owned", multi_thread(1), false),

@@ -8,17 +8,15 @@
 mod common;
 mod net_common;
 
-use std::time::Duration;
-
-use common::{flavors_named, run_with_timeout};
+use common::{flavors_named, run_with_timeout, BODY_GUARD};
 use futures::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use futures::StreamExt;
 use net_common::{assert_bytes_eq, payload, within};
 use zokio::net::{TcpListener, TcpStream, UnixStream};
 use zokio::runtime::Runtime;
 
-fn each_flavor(limit_s: u64, body: fn(&'static str, &Runtime)) {
-    run_with_timeout(Duration::from_secs(limit_s), move || {
+fn each_flavor(body: fn(&'static str, &Runtime)) {
+    run_with_timeout(BODY_GUARD, move || {
         for (name, rt) in flavors_named() {
             body(name, &rt);
         }
@@ -62,7 +60,7 @@ where
 
 #[test]
 fn futures_io_on_tcp_streams_and_halves() {
-    each_flavor(120, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let msg = payload(1, 1 << 20);
             let (client, server) = tcp_pair().await;
@@ -103,7 +101,7 @@ fn futures_io_on_tcp_streams_and_halves() {
 
 #[test]
 fn futures_io_on_unix_streams_copy_and_lines() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let msg = payload(2, 200_000);
             let (a, b) = UnixStream::pair().unwrap();

@@ -13,9 +13,8 @@ use std::io::{self, IoSlice};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::sync::Once;
-use std::time::Duration;
 
-use common::{flavors_named, run_with_timeout};
+use common::{flavors_named, run_with_timeout, BODY_GUARD};
 use net_common::*;
 use tokio::io::AsyncWriteExt;
 use zokio::net::{TcpListener, TcpStream, UnixStream};
@@ -34,9 +33,9 @@ fn sigpipe_kills() {
     });
 }
 
-fn each_flavor(limit_s: u64, body: fn(&'static str, &Runtime)) {
+fn each_flavor(body: fn(&'static str, &Runtime)) {
     sigpipe_kills();
-    run_with_timeout(Duration::from_secs(limit_s), move || {
+    run_with_timeout(BODY_GUARD, move || {
         for (name, rt) in flavors_named() {
             body(name, &rt);
         }
@@ -126,7 +125,7 @@ fn control_a_plain_write_to_a_closed_socket_is_killed_by_sigpipe() {
 
 #[test]
 fn tcp_writes_to_a_closed_peer_are_errors_not_sigpipe() {
-    each_flavor(60, |flavor, rt| {
+    each_flavor(|flavor, rt| {
         rt.block_on(async {
             let (ours, theirs) = tcp_pair().await;
             peer_gone(&ours, theirs).await;
@@ -195,7 +194,7 @@ fn tcp_writes_to_a_closed_peer_are_errors_not_sigpipe() {
 
 #[test]
 fn unix_writes_to_a_closed_peer_are_errors_not_sigpipe() {
-    each_flavor(60, |flavor, rt| {
+    each_flavor(|flavor, rt| {
         rt.block_on(async {
             // Unix streams fail at the first write after the peer closed.
             let (ours, theirs) = UnixStream::pair().unwrap();

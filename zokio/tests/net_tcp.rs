@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use common::{flavors_named, multi_thread, run_with_timeout};
+use common::{flavors_named, multi_thread, run_with_timeout, BODY_GUARD};
 use net_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zokio::io::Interest;
@@ -24,8 +24,8 @@ use zokio::net::{lookup_host, TcpListener, TcpSocket, TcpStream};
 use zokio::runtime::Runtime;
 
 /// Run `body` on every flavour, on a watchdog thread so a hang fails the test.
-fn each_flavor(limit_s: u64, body: fn(&'static str, &Runtime)) {
-    run_with_timeout(Duration::from_secs(limit_s), move || {
+fn each_flavor(body: fn(&'static str, &Runtime)) {
+    run_with_timeout(BODY_GUARD, move || {
         for (name, rt) in flavors_named() {
             body(name, &rt);
         }
@@ -51,7 +51,7 @@ async fn finish_native(stream: TcpStream) {
 
 #[test]
 fn tcp_native_round_trips_every_buffer_type_and_size() {
-    each_flavor(240, |flavor, rt| {
+    each_flavor(|flavor, rt| {
         rt.block_on(async {
             for server in [Server::Native, Server::Tokio] {
                 let (addr, accept) = echo_server(server).await;
@@ -76,7 +76,7 @@ fn tcp_native_round_trips_every_buffer_type_and_size() {
 
 #[test]
 fn tcp_tokio_io_round_trips_every_size() {
-    each_flavor(240, |flavor, rt| {
+    each_flavor(|flavor, rt| {
         rt.block_on(async {
             for server in [Server::Native, Server::Tokio] {
                 let (addr, accept) = echo_server(server).await;
@@ -106,7 +106,7 @@ fn tcp_tokio_io_round_trips_every_size() {
 
 #[test]
 fn tcp_borrowed_split_halves_work_at_once() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let (addr, accept) = echo_server(Server::Native).await;
             let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -149,7 +149,7 @@ fn tcp_borrowed_split_halves_work_at_once() {
 
 #[test]
 fn tcp_owned_halves_in_two_tasks_then_reunite() {
-    each_flavor(60, |flavor, rt| {
+    each_flavor(|flavor, rt| {
         rt.block_on(async {
             let (addr, accept) = echo_server(Server::Tokio).await;
             let stream = TcpStream::connect(addr).await.unwrap();
@@ -224,7 +224,7 @@ fn tcp_owned_halves_in_two_tasks_then_reunite() {
 
 #[test]
 fn tcp_dropping_owned_write_half_ends_the_peers_stream() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -262,7 +262,7 @@ fn tcp_dropping_owned_write_half_ends_the_peers_stream() {
 fn tcp_200_connections_with_tasks_moving_between_workers() {
     const CONNS: usize = 200;
     const ROUNDS: usize = 8;
-    run_with_timeout(Duration::from_secs(120), || {
+    run_with_timeout(BODY_GUARD, || {
         let rt = multi_thread(2);
         let threads = Arc::new(Mutex::new(HashSet::new()));
         let moved = rt.block_on(async {
@@ -367,7 +367,7 @@ fn tcp_200_connections_with_tasks_moving_between_workers() {
 
 #[test]
 fn tcp_socket_options_bind_listen_connect() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let socket = TcpSocket::new_v4().unwrap();
             socket.set_reuseaddr(true).unwrap();
@@ -433,7 +433,7 @@ fn tcp_socket_options_bind_listen_connect() {
 
 #[test]
 fn tcp_two_listeners_share_a_port_with_reuseport() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let first = TcpSocket::new_v4().unwrap();
             first.set_reuseport(true).unwrap();
@@ -471,7 +471,7 @@ fn tcp_two_listeners_share_a_port_with_reuseport() {
 
 #[test]
 fn tcp_ipv6_loopback() {
-    each_flavor(30, |flavor, rt| {
+    each_flavor(|flavor, rt| {
         rt.block_on(async {
             let listener = match TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).await {
                 Ok(l) => l,
@@ -503,7 +503,7 @@ fn tcp_ipv6_loopback() {
 
 #[test]
 fn tcp_lookup_host_and_names() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let addrs: Vec<SocketAddr> = within("lookup localhost", lookup_host("localhost:80"))
                 .await
@@ -550,7 +550,7 @@ fn tcp_lookup_host_and_names() {
 
 #[test]
 fn tcp_from_std_and_into_std() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             // A std listener, handed to Zokio (blocking mode is switched off).
             let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -601,7 +601,7 @@ fn tcp_from_std_and_into_std() {
 
 #[test]
 fn tcp_readiness_peek_and_try_calls() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let client = TcpStream::connect(listener.local_addr().unwrap())
@@ -648,7 +648,7 @@ fn tcp_readiness_peek_and_try_calls() {
 #[test]
 fn tcp_accept_dropped_after_one_poll_loses_no_connection() {
     const CLIENTS: usize = 64;
-    let failures = run_with_timeout(Duration::from_secs(120), || {
+    let failures = run_with_timeout(BODY_GUARD, || {
         let mut failures = Vec::new();
         for (flavor, rt) in flavors_named() {
             let outcome = rt.block_on(async {
@@ -670,7 +670,9 @@ fn tcp_accept_dropped_after_one_poll_loses_no_connection() {
                     }));
                 }
                 let (mut accepted, mut dropped) = (0, 0u64);
-                let all = zokio::time::timeout(Duration::from_secs(20), async {
+                // Only a connection that a dropped accept took keeps the loop going
+                // past the guard.
+                let all = zokio::time::timeout(HANG, async {
                     while accepted < CLIENTS {
                         let attempt = {
                             let mut accept = std::pin::pin!(listener.accept());
@@ -694,8 +696,11 @@ fn tcp_accept_dropped_after_one_poll_loses_no_connection() {
                 })
                 .await;
                 let mut lost = Vec::new();
+                // One guard for all the clients, not one each: a client that was
+                // lost never answers.
+                let deadline = zokio::time::Instant::now() + HANG;
                 for client in clients {
-                    let result = zokio::time::timeout(Duration::from_secs(5), client).await;
+                    let result = zokio::time::timeout_at(deadline, client).await;
                     match result {
                         Ok(Ok(Ok(()))) => {}
                         Ok(Ok(Err(e))) => lost.push(e),
@@ -708,8 +713,9 @@ fn tcp_accept_dropped_after_one_poll_loses_no_connection() {
                     Ok(())
                 } else {
                     Err(format!(
-                        "{flavor}: {accepted} of {CLIENTS} connections accepted in 20 s ({dropped} \
-                         accepts dropped after one poll); {} clients not served, e.g. {:?}",
+                        "{flavor}: {accepted} of {CLIENTS} connections accepted in {HANG:?} \
+                         ({dropped} accepts dropped after one poll); {} clients not served, \
+                         e.g. {:?}",
                         lost.len(),
                         lost.first()
                     ))

@@ -10,16 +10,15 @@ mod net_common;
 
 use std::io;
 use std::net::{Ipv6Addr, SocketAddr};
-use std::time::Duration;
 
 use bytes::BytesMut;
-use common::{flavors_named, run_with_timeout};
+use common::{flavors_named, run_with_timeout, BODY_GUARD};
 use net_common::*;
 use zokio::net::UdpSocket;
 use zokio::runtime::Runtime;
 
-fn each_flavor(limit_s: u64, body: fn(&'static str, &Runtime)) {
-    run_with_timeout(Duration::from_secs(limit_s), move || {
+fn each_flavor(body: fn(&'static str, &Runtime)) {
+    run_with_timeout(BODY_GUARD, move || {
         for (name, rt) in flavors_named() {
             body(name, &rt);
         }
@@ -37,7 +36,7 @@ async fn pair() -> (UdpSocket, UdpSocket, SocketAddr, SocketAddr) {
 
 #[test]
 fn udp_send_to_recv_from_borrowed() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let (a, b, aa, ba) = pair().await;
             for (i, &size) in DATAGRAM_SIZES.iter().enumerate() {
@@ -77,7 +76,7 @@ async fn owned_round_trip<B: TestBuf>(
 
 #[test]
 fn udp_owned_variants_with_every_buffer_type() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let (a, b, aa, ba) = pair().await;
             owned_round_trip::<Vec<u8>>(&a, &b, aa, ba).await;
@@ -103,7 +102,7 @@ fn udp_owned_variants_with_every_buffer_type() {
 
 #[test]
 fn udp_connected_send_recv_ignores_other_senders() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let (a, b, aa, ba) = pair().await;
             let stranger = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -126,7 +125,7 @@ fn udp_connected_send_recv_ignores_other_senders() {
 
 #[test]
 fn udp_empty_and_truncated_datagrams() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let (a, b, aa, ba) = pair().await;
             // An empty datagram is a datagram: received as 0 bytes from `a`.
@@ -174,7 +173,7 @@ fn udp_empty_and_truncated_datagrams() {
 
 #[test]
 fn udp_ipv6_loopback() {
-    each_flavor(30, |flavor, rt| {
+    each_flavor(|flavor, rt| {
         rt.block_on(async {
             let a = match UdpSocket::bind((Ipv6Addr::LOCALHOST, 0)).await {
                 Ok(s) => s,
@@ -197,7 +196,7 @@ fn udp_ipv6_loopback() {
 
 #[test]
 fn udp_options_try_calls_and_std_conversions() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let (a, b, aa, ba) = pair().await;
             a.set_broadcast(true).unwrap();

@@ -10,17 +10,16 @@ mod net_common;
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::time::Duration;
 
 use bytes::BytesMut;
-use common::{flavors_named, run_with_timeout};
+use common::{flavors_named, run_with_timeout, BODY_GUARD};
 use net_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zokio::net::{UnixDatagram, UnixListener, UnixStream};
 use zokio::runtime::Runtime;
 
-fn each_flavor(limit_s: u64, body: fn(&'static str, &Runtime)) {
-    run_with_timeout(Duration::from_secs(limit_s), move || {
+fn each_flavor(body: fn(&'static str, &Runtime)) {
+    run_with_timeout(BODY_GUARD, move || {
         for (name, rt) in flavors_named() {
             body(name, &rt);
         }
@@ -39,7 +38,7 @@ async fn finish_native(stream: UnixStream) {
 
 #[test]
 fn unix_native_and_tokio_round_trips_over_a_listener() {
-    each_flavor(240, |flavor, rt| {
+    each_flavor(|flavor, rt| {
         rt.block_on(async {
             for server in [Server::Native, Server::Tokio] {
                 let path = TempPath::new("unix-echo");
@@ -78,7 +77,7 @@ fn unix_native_and_tokio_round_trips_over_a_listener() {
 
 #[test]
 fn unix_pair_round_trips() {
-    each_flavor(120, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let (mut a, mut b) = UnixStream::pair().unwrap();
             let echo = zokio::spawn(async move { echo_tokio(&mut b).await.unwrap() });
@@ -99,7 +98,7 @@ fn unix_pair_round_trips() {
 
 #[test]
 fn unix_split_halves_and_reunite() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let (mut a, b) = UnixStream::pair().unwrap();
             let echo = zokio::spawn(async move { echo_native(&b, 2).await.unwrap() });
@@ -162,7 +161,7 @@ fn unix_split_halves_and_reunite() {
 
 #[test]
 fn unix_listener_errors_and_std_conversions() {
-    each_flavor(30, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let path = TempPath::new("unix-taken");
             let listener = UnixListener::bind(path.path()).unwrap();
@@ -217,7 +216,7 @@ fn unix_listener_errors_and_std_conversions() {
 
 #[test]
 fn unix_datagram_bound_unbound_connected_and_paired() {
-    each_flavor(60, |_, rt| {
+    each_flavor(|_, rt| {
         rt.block_on(async {
             let pa = TempPath::new("dgram-a");
             let pb = TempPath::new("dgram-b");

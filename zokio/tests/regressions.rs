@@ -2,25 +2,38 @@
 //! thread, a panicking join waker, and tasks left in a current-thread core held by
 //! another thread at shutdown. Each hung or leaked before its fix.
 
+mod common;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
 
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+use common::{quiet_expected_panics, spin_until, EXPECTED_PANIC, HANG_GUARD};
+
+/// Runs `f` on a fresh thread: `None` if it has not returned within [`HANG_GUARD`]
+/// (the hang these tests guard against); a panic in `f` is propagated.
+fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         let _ = tx.send(f());
     });
-    rx.recv_timeout(Duration::from_secs(secs)).ok()
+    match rx.recv_timeout(HANG_GUARD) {
+        Ok(v) => Some(v),
+        Err(RecvTimeoutError::Timeout) => None,
+        Err(RecvTimeoutError::Disconnected) => match thread.join() {
+            Err(payload) => std::panic::resume_unwind(payload),
+            Ok(()) => unreachable!("the body ended without sending its result"),
+        },
+    }
 }
 
 // Dropping a Runtime on one of its own blocking threads used to wait for itself.
 #[test]
 fn runtime_dropped_on_its_own_blocking_thread_does_not_wait_for_itself() {
-    let done = within(5, || {
+    let done = within(|| {
         let rt = zokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .build()
@@ -43,17 +56,33 @@ fn runtime_dropped_on_its_own_blocking_thread_does_not_wait_for_itself() {
     );
 }
 
-struct PanicWaker;
+/// A user's join waker that panics when woken; `fired` is set just before.
+struct PanicWaker {
+    fired: Arc<AtomicBool>,
+}
+
+/// A [`PanicWaker`], and the flag it sets when woken.
+fn panicking_waker() -> (Waker, Arc<AtomicBool>) {
+    let fired = Arc::new(AtomicBool::new(false));
+    let waker = Waker::from(Arc::new(PanicWaker {
+        fired: fired.clone(),
+    }));
+    (waker, fired)
+}
+
 impl Wake for PanicWaker {
     fn wake(self: Arc<Self>) {
-        panic!("user waker panics")
+        self.fired.store(true, Ordering::SeqCst);
+        // Expected: the hook installed by `quiet_expected_panics` does not print it.
+        panic!("{EXPECTED_PANIC}: user waker panics")
     }
 }
 
 // A panicking JoinHandle waker used to kill the (only) worker, stalling the runtime.
 #[test]
 fn panicking_join_waker_does_not_kill_the_worker() {
-    let done = within(5, || {
+    quiet_expected_panics();
+    let done = within(|| {
         let rt = zokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .build()
@@ -68,12 +97,15 @@ fn panicking_join_waker_does_not_kill_the_worker() {
                 Poll::Pending
             }
         }));
-        let w = Waker::from(Arc::new(PanicWaker));
+        let (w, fired) = panicking_waker();
         assert!(Pin::new(&mut jh)
             .poll(&mut Context::from_waker(&w))
             .is_pending());
         go.store(true, Ordering::Release);
-        std::thread::sleep(Duration::from_millis(200));
+        // The worker completes the task and calls the panicking waker.
+        spin_until(HANG_GUARD, "the join waker to be woken", || {
+            fired.load(Ordering::SeqCst)
+        });
         // Before the fix the worker died in `complete` and nothing ran any more.
         let v = rt.block_on(rt.spawn(async { 7 })).unwrap();
         drop(rt);
@@ -89,20 +121,27 @@ fn panicking_join_waker_does_not_kill_the_worker() {
 // The same waker fired by shutdown's cancellation used to make Runtime::drop hang.
 #[test]
 fn panicking_join_waker_does_not_hang_shutdown() {
-    let done = within(5, || {
+    quiet_expected_panics();
+    let done = within(|| {
         let rt = zokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .build()
             .unwrap();
         let mut jh = rt.spawn(std::future::pending::<()>());
-        let w = Waker::from(Arc::new(PanicWaker));
+        let (w, fired) = panicking_waker();
         assert!(Pin::new(&mut jh)
             .poll(&mut Context::from_waker(&w))
             .is_pending());
         drop(rt);
         std::mem::forget(jh);
+        fired.load(Ordering::SeqCst)
     });
     assert!(done.is_some(), "Runtime::drop hung");
+    assert_eq!(
+        done,
+        Some(true),
+        "shutdown's cancellation did not wake the join waker"
+    );
 }
 
 struct Flag(Arc<AtomicBool>);
@@ -139,9 +178,8 @@ fn current_thread_core_held_elsewhere_at_shutdown_frees_its_tasks() {
     drop(rt);
     out_tx.send(()).unwrap();
     b.join().unwrap();
-    std::thread::sleep(Duration::from_millis(50));
-    assert!(
-        dropped.load(Ordering::SeqCst),
-        "scheduler Handle leaked after Runtime drop"
-    );
+    // Normally dropped by now; a leak never is.
+    spin_until(HANG_GUARD, "the scheduler Handle to be dropped", || {
+        dropped.load(Ordering::SeqCst)
+    });
 }

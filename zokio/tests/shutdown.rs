@@ -1,12 +1,12 @@
 //! Runtime shutdown on every flavor: dropping the runtime drops every live
 //! task and resolves outstanding `JoinHandle`s to cancelled errors,
-//! `shutdown_timeout`/`shutdown_background` return promptly while a blocking
-//! task sleeps, `on_thread_stop` runs for every worker, and tasks that hold
+//! `shutdown_timeout`/`shutdown_background` return while a blocking task is
+//! still blocked, `on_thread_stop` runs for every worker, and tasks that hold
 //! each other's wakers or join handles (reference cycles) are not leaked.
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -109,15 +109,26 @@ fn tasks_spawned_from_inside_are_dropped_too() {
     })
 }
 
-/// A blocking task that signals it started, then sleeps for a long time.
-fn start_sleeping_blocking_task(rt: &zokio::runtime::Runtime) {
-    let (tx, rx) = std::sync::mpsc::channel();
+/// A blocking task that signals it started, then stays blocked until the returned
+/// sender is dropped (or, should a shutdown wrongly wait for it, [`HANG_GUARD`]
+/// later); the flag says whether it has finished. A shutdown that returns with
+/// the flag still unset did not wait for it, however slow the machine.
+fn start_blocked_blocking_task(
+    rt: &zokio::runtime::Runtime,
+) -> (std::sync::mpsc::Sender<()>, Arc<AtomicBool>) {
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let finished = Arc::new(AtomicBool::new(false));
+    let f = finished.clone();
     drop(rt.spawn_blocking(move || {
-        tx.send(()).unwrap();
-        std::thread::sleep(Duration::from_secs(10));
+        started_tx.send(()).unwrap();
+        let _ = release_rx.recv_timeout(HANG_GUARD);
+        f.store(true, Ordering::SeqCst);
     }));
-    rx.recv_timeout(Duration::from_secs(5))
+    started_rx
+        .recv_timeout(HANG_GUARD)
         .expect("blocking task did not start");
+    (release_tx, finished)
 }
 
 #[test]
@@ -128,14 +139,15 @@ fn shutdown_timeout_returns_promptly() {
             let handles: Vec<_> = (0..10)
                 .map(|_| rt.spawn(pending_with(drops.guard())))
                 .collect();
-            start_sleeping_blocking_task(&rt);
+            let (release, finished) = start_blocked_blocking_task(&rt);
             let start = Instant::now();
             rt.shutdown_timeout(Duration::from_millis(100));
             let took = start.elapsed();
             assert!(
-                took < Duration::from_secs(2),
-                "{name}: shutdown_timeout took {took:?}"
+                !finished.load(Ordering::SeqCst),
+                "{name}: shutdown_timeout waited {took:?}, for the blocking task to end"
             );
+            drop(release);
             assert_eq!(drops.get(), 10, "{name}: pending tasks not dropped");
             for h in handles {
                 assert!(futures::executor::block_on(h).unwrap_err().is_cancelled());
@@ -152,14 +164,15 @@ fn shutdown_background_returns_promptly() {
             let handles: Vec<_> = (0..10)
                 .map(|_| rt.spawn(pending_with(drops.guard())))
                 .collect();
-            start_sleeping_blocking_task(&rt);
+            let (release, finished) = start_blocked_blocking_task(&rt);
             let start = Instant::now();
             rt.shutdown_background();
             let took = start.elapsed();
             assert!(
-                took < Duration::from_secs(1),
-                "{name}: shutdown_background took {took:?}"
+                !finished.load(Ordering::SeqCst),
+                "{name}: shutdown_background waited {took:?}, for the blocking task to end"
             );
+            drop(release);
             // The tasks are dropped, possibly by background threads.
             for h in handles {
                 assert!(
@@ -167,9 +180,7 @@ fn shutdown_background_returns_promptly() {
                     "{name}"
                 );
             }
-            spin_until(Duration::from_secs(5), "tasks dropped", || {
-                drops.get() == 10
-            });
+            spin_until(HANG_GUARD, "tasks dropped", || drops.get() == 10);
         }
     })
 }
@@ -202,12 +213,13 @@ fn on_thread_stop_runs_for_every_worker() {
                         assert_eq!(stops.load(Ordering::SeqCst), workers, "{name} {how}");
                     }
                     "shutdown_timeout" => {
-                        rt.shutdown_timeout(Duration::from_secs(5));
+                        // Returns as soon as the workers have stopped.
+                        rt.shutdown_timeout(HANG_GUARD);
                         assert_eq!(stops.load(Ordering::SeqCst), workers, "{name} {how}");
                     }
                     _ => {
                         rt.shutdown_background();
-                        spin_until(Duration::from_secs(5), "workers to stop", || {
+                        spin_until(HANG_GUARD, "workers to stop", || {
                             stops.load(Ordering::SeqCst) == workers
                         });
                     }
@@ -342,7 +354,7 @@ fn join_handle_cycles_do_not_leak() {
                 50,
                 "{name}: tasks in a JoinHandle cycle leaked"
             );
-            spin_until(Duration::from_secs(5), "task memory released", || {
+            spin_until(HANG_GUARD, "task memory released", || {
                 Arc::strong_count(&witness) == 1
             });
         }

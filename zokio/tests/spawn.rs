@@ -9,7 +9,7 @@ mod common;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::*;
 use zokio::runtime::{Handle, RuntimeFlavor};
@@ -145,7 +145,7 @@ fn join_handle_is_finished() {
                 assert!(!h.is_finished(), "{name}: pending task reported finished");
                 assert!(!ah.is_finished(), "{name}: AbortHandle says finished");
                 tx.send(1).unwrap();
-                yield_until(Duration::from_secs(5), "is_finished", || h.is_finished()).await;
+                yield_until(HANG_GUARD, "is_finished", || h.is_finished()).await;
                 assert!(ah.is_finished(), "{name}");
                 assert_eq!(h.await.unwrap(), 2, "{name}");
             });
@@ -198,7 +198,7 @@ fn yield_now_lets_other_tasks_run() {
                 let h = zokio::spawn(async move {
                     f.store(true, Ordering::SeqCst);
                 });
-                let deadline = Instant::now() + Duration::from_secs(5);
+                let deadline = Instant::now() + HANG_GUARD;
                 while !flag.load(Ordering::SeqCst) {
                     assert!(
                         Instant::now() < deadline,
@@ -213,7 +213,7 @@ fn yield_now_lets_other_tasks_run() {
                 let mk = |me: usize| {
                     let turn = turn.clone();
                     zokio::spawn(async move {
-                        let deadline = Instant::now() + Duration::from_secs(5);
+                        let deadline = Instant::now() + HANG_GUARD;
                         let mut done = 0;
                         while done < 200 {
                             if turn.load(Ordering::SeqCst) % 2 == me {

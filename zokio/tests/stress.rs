@@ -10,14 +10,12 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use common::*;
 use futures::StreamExt;
 use zokio::runtime::Runtime;
 use zokio::sync::Notify;
 
-const STORM_LIMIT: Duration = Duration::from_secs(60);
 const TASKS: usize = 1_000;
 const WAKES: usize = 100;
 const THREADS: usize = 8;
@@ -26,7 +24,7 @@ const THREADS: usize = 8;
 fn one_million_tasks() {
     const TOTAL: usize = 1_000_000;
     const BATCH: usize = 10_000;
-    run_with_timeout(Duration::from_secs(120), || {
+    run_with_timeout(BODY_GUARD, || {
         let rt = multi_thread(2);
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
@@ -59,7 +57,7 @@ fn one_million_tasks() {
 #[test]
 fn remote_spawn_storm() {
     const PER_THREAD: usize = 10_000;
-    run_with_timeout(STORM_LIMIT, || {
+    run_with_timeout(BODY_GUARD, || {
         for (name, rt) in flavors_named() {
             let count = Arc::new(AtomicUsize::new(0));
             let (done_tx, mut done_rx) = zokio::sync::mpsc::unbounded_channel::<usize>();
@@ -132,7 +130,7 @@ where
 
 #[test]
 fn wake_storm_notify() {
-    run_with_timeout(STORM_LIMIT, || {
+    run_with_timeout(BODY_GUARD, || {
         for (name, rt) in flavors_named() {
             let slots: Arc<Vec<(Notify, AtomicUsize)>> = Arc::new(
                 (0..TASKS)
@@ -175,7 +173,7 @@ fn wake_storm_futures_mpsc_shared_senders() {
     // Every std thread sends to every task: the same task is woken
     // concurrently from all 8 threads.
     const PER_THREAD: usize = WAKES / THREADS + 1;
-    run_with_timeout(STORM_LIMIT, || {
+    run_with_timeout(BODY_GUARD, || {
         for (name, rt) in flavors_named() {
             let mut senders = Vec::new();
             let mut receivers = Vec::new();
@@ -256,7 +254,7 @@ fn storm_then_close<F, Fut, W, S: Send + Sync + 'static>(
 
 #[test]
 fn wake_storm_futures_oneshot_chains() {
-    run_with_timeout(STORM_LIMIT, || {
+    run_with_timeout(BODY_GUARD, || {
         for (name, rt) in flavors_named() {
             // Each task awaits WAKES oneshots in sequence; thread t fires the
             // senders of tasks t, t+8, ... round by round.
@@ -331,7 +329,7 @@ impl Future for WakeDuringPoll {
 
 #[test]
 fn wake_storm_wake_during_poll() {
-    run_with_timeout(STORM_LIMIT, || {
+    run_with_timeout(BODY_GUARD, || {
         for (name, rt) in flavors_named() {
             let mut txs = Vec::new();
             let mut threads = Vec::new();

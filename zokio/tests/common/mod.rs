@@ -1,15 +1,31 @@
 //! Shared helpers for the Zokio integration tests: runtime flavors, drop
-//! counters, a hang-proof timeout wrapper and panic-message utilities.
+//! counters, hang guards, a hang-proof timeout wrapper and panic-message
+//! utilities (including a panic hook that keeps expected panics quiet).
 #![allow(dead_code)]
 
 use std::any::Any;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use zokio::runtime::{Builder, Runtime};
+
+/// How long any one wait inside a test (a task to finish, a buffer to be
+/// released, a condition to hold) may take before the test calls it a hang.
+///
+/// A guard exists to turn a hang (a lost wake-up, a deadlock, a timer that never
+/// fires) into a failure, not to measure speed: it is only ever reached when the
+/// test fails, so it costs nothing when tests pass, and it is kept far above what
+/// the slowest build takes (ThreadSanitizer, AddressSanitizer, debug on a loaded
+/// 2-core machine), where everything runs 5 to 15 times slower.
+pub const HANG_GUARD: Duration = Duration::from_secs(60);
+
+/// How long a whole test body may run under [`timed`] or [`run_with_timeout`]
+/// before the test calls it a hang. Above [`HANG_GUARD`], so that a wait inside
+/// the body reports its own, more telling, failure first.
+pub const BODY_GUARD: Duration = Duration::from_secs(240);
 
 /// Marker put in the message of every panic a test triggers on purpose; the
 /// panic hook installed by [`quiet_expected_panics`] does not print those.
@@ -149,13 +165,13 @@ where
     }
 }
 
-/// [`run_with_timeout`] with the default limit used by the non-stress tests.
+/// [`run_with_timeout`] with [`BODY_GUARD`], the limit of every test body.
 pub fn timed<T, F>(f: F) -> T
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    run_with_timeout(Duration::from_secs(20), f)
+    run_with_timeout(BODY_GUARD, f)
 }
 
 /// The message of a panic payload, if it is a `&str` or a `String`.
@@ -167,22 +183,88 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> Option<String> {
     }
 }
 
-/// Installs (once per test binary) a panic hook that stays silent for panics
-/// whose message contains [`EXPECTED_PANIC`] and defers to the previous hook
-/// for every other panic.
+/// A panic, other than those marked with [`EXPECTED_PANIC`], that a test of this
+/// binary provokes on purpose and that the panic hook does not print.
+enum Quiet {
+    /// A panic whose message is exactly this (a message the test does not
+    /// choose: the runtime's own, or a user waker's).
+    Message(String),
+    /// A panic whose (non-string) payload this accepts.
+    Payload(fn(&(dyn Any + Send)) -> bool),
+}
+
+/// What [`quiet_panics_with`] and [`quiet_panic_payloads`] registered; shared by
+/// every test of the binary (the hook is process-wide).
+static QUIET: Mutex<Vec<Quiet>> = Mutex::new(Vec::new());
+
+/// Whether the panic hook keeps a panic with `payload` quiet.
+fn is_expected_panic(payload: &(dyn Any + Send)) -> bool {
+    let message = panic_message(payload);
+    if message
+        .as_deref()
+        .is_some_and(|m| m.contains(EXPECTED_PANIC))
+    {
+        return true;
+    }
+    let quiet = QUIET.lock().unwrap_or_else(|e| e.into_inner());
+    quiet.iter().any(|q| match q {
+        Quiet::Message(m) => message.as_deref() == Some(m.as_str()),
+        Quiet::Payload(accepts) => accepts(payload),
+    })
+}
+
+/// Installs (once per test binary) a panic hook that stays silent for the panics
+/// tests provoke on purpose and defers to the previous (default) hook for every
+/// other panic, so that a real failure still prints its message and backtrace.
+///
+/// Silent are: panics whose message contains [`EXPECTED_PANIC`], panics whose
+/// message is exactly one registered with [`quiet_panics_with`], and panics whose
+/// payload is of a type registered with [`quiet_panic_payloads`].
+///
+/// Besides the noise, printing matters for time: with `RUST_BACKTRACE=1` the
+/// default hook symbolises a backtrace, which under ThreadSanitizer takes seconds
+/// per panic, on whatever thread panicked (a worker, in the middle of a test).
 pub fn quiet_expected_panics() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let expected = panic_message(info.payload())
-                .map(|m| m.contains(EXPECTED_PANIC))
-                .unwrap_or(false);
-            if !expected {
+            if !is_expected_panic(info.payload()) {
                 previous(info);
             }
         }));
     });
+}
+
+/// Keeps panics whose message is exactly one of `messages` quiet (see
+/// [`quiet_expected_panics`], which this installs). For panics whose message the
+/// test does not write itself; a test's own panics put [`EXPECTED_PANIC`] in
+/// theirs instead. Only an exact match is quiet: any other panic still prints.
+pub fn quiet_panics_with<S: AsRef<str>>(messages: &[S]) {
+    quiet_expected_panics();
+    let mut quiet = QUIET.lock().unwrap_or_else(|e| e.into_inner());
+    for m in messages {
+        let m = m.as_ref();
+        if !quiet
+            .iter()
+            .any(|q| matches!(q, Quiet::Message(q) if q == m))
+        {
+            quiet.push(Quiet::Message(m.to_owned()));
+        }
+    }
+}
+
+/// Keeps panics whose payload is a `T` (raised with `std::panic::panic_any`)
+/// quiet (see [`quiet_expected_panics`], which this installs).
+pub fn quiet_panic_payloads<T: Any>() {
+    fn accepts<T: Any>(payload: &(dyn Any + Send)) -> bool {
+        payload.is::<T>()
+    }
+    quiet_expected_panics();
+    QUIET
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(Quiet::Payload(accepts::<T>));
 }
 
 /// Repeatedly yields to the runtime until `cond` holds; panics after
