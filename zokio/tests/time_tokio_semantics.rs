@@ -53,213 +53,227 @@ fn poll_with<F: Future + Unpin>(f: &mut F, waker: &Waker) -> Poll<F::Output> {
 // tokio: time_sleep::immediate_sleep
 #[test]
 fn an_unpolled_sleep_is_not_elapsed_even_when_due() {
-    for (name, rt) in flavors_named() {
-        rt.block_on(async {
-            let mut at_now = sleep_until(Instant::now());
-            let mut zero = sleep(Duration::ZERO);
-            assert!(
-                !at_now.is_elapsed(),
-                "{name}: sleep_until(now) before a poll"
-            );
-            assert!(!zero.is_elapsed(), "{name}: sleep(ZERO) before a poll");
-            (&mut at_now).await;
-            (&mut zero).await;
-            assert!(at_now.is_elapsed(), "{name}: after completing");
-            assert!(zero.is_elapsed(), "{name}: after completing");
-        });
-    }
+    common::timed(|| {
+        for (name, rt) in flavors_named() {
+            rt.block_on(async {
+                let mut at_now = sleep_until(Instant::now());
+                let mut zero = sleep(Duration::ZERO);
+                assert!(
+                    !at_now.is_elapsed(),
+                    "{name}: sleep_until(now) before a poll"
+                );
+                assert!(!zero.is_elapsed(), "{name}: sleep(ZERO) before a poll");
+                (&mut at_now).await;
+                (&mut zero).await;
+                assert!(at_now.is_elapsed(), "{name}: after completing");
+                assert!(zero.is_elapsed(), "{name}: after completing");
+            });
+        }
+    })
 }
 
 // tokio: time_sleep::reset_sleep_to_past
 #[test]
 fn a_sleep_reset_into_the_past_is_ready_at_its_next_poll_on_a_paused_clock() {
-    paused().block_on(async {
-        let now = Instant::now();
-        let wakes = Arc::new(WakeCount::default());
-        let waker = Waker::from(wakes.clone());
-        let mut s = sleep_until(now + ms(100));
-        assert!(poll_with(&mut s, &waker).is_pending());
-        sleep(ms(50)).await;
-        assert_eq!(
-            wakes.0.load(Ordering::SeqCst),
-            0,
-            "woken before its deadline"
-        );
-        Pin::new(&mut s).reset(now + ms(40));
-        assert!(s.is_elapsed(), "a reset into the past completes the sleep");
-        assert_eq!(
-            wakes.0.load(Ordering::SeqCst),
-            1,
-            "the reset wakes the task"
-        );
-        assert!(poll_with(&mut s, &waker).is_ready());
-    });
+    common::timed(|| {
+        paused().block_on(async {
+            let now = Instant::now();
+            let wakes = Arc::new(WakeCount::default());
+            let waker = Waker::from(wakes.clone());
+            let mut s = sleep_until(now + ms(100));
+            assert!(poll_with(&mut s, &waker).is_pending());
+            sleep(ms(50)).await;
+            assert_eq!(
+                wakes.0.load(Ordering::SeqCst),
+                0,
+                "woken before its deadline"
+            );
+            Pin::new(&mut s).reset(now + ms(40));
+            assert!(s.is_elapsed(), "a reset into the past completes the sleep");
+            assert_eq!(
+                wakes.0.load(Ordering::SeqCst),
+                1,
+                "the reset wakes the task"
+            );
+            assert!(poll_with(&mut s, &waker).is_ready());
+        });
+    })
 }
 
 #[test]
 fn a_sleep_reset_into_the_past_is_ready_at_its_next_poll() {
-    for (name, rt) in flavors_named() {
-        rt.block_on(async {
-            let mut s = sleep(HOUR);
-            assert!(poll_once(&mut s).await.is_pending(), "{name}");
-            Pin::new(&mut s).reset(Instant::now());
-            assert!(poll_once(&mut s).await.is_ready(), "{name}: reset to now");
+    common::timed(|| {
+        for (name, rt) in flavors_named() {
+            rt.block_on(async {
+                let mut s = sleep(HOUR);
+                assert!(poll_once(&mut s).await.is_pending(), "{name}");
+                Pin::new(&mut s).reset(Instant::now());
+                assert!(poll_once(&mut s).await.is_ready(), "{name}: reset to now");
 
-            // Once more after completion, to an instant well before now.
-            Pin::new(&mut s).reset(Instant::now() + HOUR);
-            assert!(
-                poll_once(&mut s).await.is_pending(),
-                "{name}: pending again"
-            );
-            Pin::new(&mut s).reset(Instant::now() - ms(10));
-            assert!(
-                poll_once(&mut s).await.is_ready(),
-                "{name}: reset to the past"
-            );
-        });
-    }
+                // Once more after completion, to an instant well before now.
+                Pin::new(&mut s).reset(Instant::now() + HOUR);
+                assert!(
+                    poll_once(&mut s).await.is_pending(),
+                    "{name}: pending again"
+                );
+                Pin::new(&mut s).reset(Instant::now() - ms(10));
+                assert!(
+                    poll_once(&mut s).await.is_ready(),
+                    "{name}: reset to the past"
+                );
+            });
+        }
+    })
 }
 
 // tokio: time_interval::reset_immediately
 #[test]
 fn reset_immediately_makes_the_next_tick_ready_at_once_on_a_paused_clock() {
-    paused().block_on(async {
-        let start = Instant::now();
-        time::advance(ms(1)).await;
-        let mut i = interval_at(start, ms(300));
-        assert_eq!(i.tick().await, start);
-        time::advance(ms(100)).await;
-        assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-            .await
-            .is_pending());
-        time::advance(ms(200)).await;
-        assert_eq!(i.tick().await, start + ms(300));
-        time::advance(ms(100)).await;
-        assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-            .await
-            .is_pending());
+    common::timed(|| {
+        paused().block_on(async {
+            let start = Instant::now();
+            time::advance(ms(1)).await;
+            let mut i = interval_at(start, ms(300));
+            assert_eq!(i.tick().await, start);
+            time::advance(ms(100)).await;
+            assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
+                .await
+                .is_pending());
+            time::advance(ms(200)).await;
+            assert_eq!(i.tick().await, start + ms(300));
+            time::advance(ms(100)).await;
+            assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
+                .await
+                .is_pending());
 
-        i.reset_immediately();
-        let tick = poll_fn(|cx| Poll::Ready(i.poll_tick(cx))).await;
-        assert_eq!(
-            tick,
-            Poll::Ready(start + ms(401)),
-            "the tick after reset_immediately"
-        );
-        time::advance(ms(100)).await;
-        assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-            .await
-            .is_pending());
-        time::advance(ms(200)).await;
-        assert_eq!(i.tick().await, start + ms(701));
-    });
+            i.reset_immediately();
+            let tick = poll_fn(|cx| Poll::Ready(i.poll_tick(cx))).await;
+            assert_eq!(
+                tick,
+                Poll::Ready(start + ms(401)),
+                "the tick after reset_immediately"
+            );
+            time::advance(ms(100)).await;
+            assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
+                .await
+                .is_pending());
+            time::advance(ms(200)).await;
+            assert_eq!(i.tick().await, start + ms(701));
+        });
+    })
 }
 
 #[test]
 fn reset_immediately_makes_the_next_tick_ready_at_once() {
-    for (name, rt) in flavors_named() {
-        rt.block_on(async {
-            let mut i = interval(HOUR);
-            i.tick().await;
-            // The second tick is an hour away, and registered with the timer.
-            assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                .await
-                .is_pending());
-            i.reset_immediately();
-            let before = Instant::now();
-            let tick = poll_fn(|cx| Poll::Ready(i.poll_tick(cx))).await;
-            assert!(
-                matches!(tick, Poll::Ready(at) if at <= Instant::now() && at >= before - ms(1)),
-                "{name}: {tick:?}"
-            );
-        });
-    }
+    common::timed(|| {
+        for (name, rt) in flavors_named() {
+            rt.block_on(async {
+                let mut i = interval(HOUR);
+                i.tick().await;
+                // The second tick is an hour away, and registered with the timer.
+                assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
+                    .await
+                    .is_pending());
+                i.reset_immediately();
+                let before = Instant::now();
+                let tick = poll_fn(|cx| Poll::Ready(i.poll_tick(cx))).await;
+                assert!(
+                    matches!(tick, Poll::Ready(at) if at <= Instant::now() && at >= before - ms(1)),
+                    "{name}: {tick:?}"
+                );
+            });
+        }
+    })
 }
 
 // tokio: time_interval::reset_doesnt_panic_max_duration and friends.
 #[test]
 fn duration_max_saturates_to_the_far_future_everywhere() {
-    for (name, rt) in flavors_named() {
-        rt.block_on(async {
-            let now = Instant::now();
+    common::timed(|| {
+        for (name, rt) in flavors_named() {
+            rt.block_on(async {
+                let now = Instant::now();
 
-            // Instant + Duration, and +=.
-            let far = now + Duration::MAX;
-            assert!(far > now + TEN_YEARS, "{name}: Instant + MAX");
-            let mut later = now;
-            later += Duration::MAX;
-            assert!(later > now + TEN_YEARS, "{name}: Instant += MAX");
+                // Instant + Duration, and +=.
+                let far = now + Duration::MAX;
+                assert!(far > now + TEN_YEARS, "{name}: Instant + MAX");
+                let mut later = now;
+                later += Duration::MAX;
+                assert!(later > now + TEN_YEARS, "{name}: Instant += MAX");
 
-            // sleep, sleep_until, and a reset of each.
-            let mut s = sleep(Duration::MAX);
-            assert!(s.deadline() > now + TEN_YEARS, "{name}: sleep(MAX)");
-            assert!(poll_once(&mut s).await.is_pending(), "{name}: sleep(MAX)");
-            Pin::new(&mut s).reset(Instant::now() + Duration::MAX);
-            assert!(
-                poll_once(&mut s).await.is_pending(),
-                "{name}: reset(now + MAX)"
-            );
-            let mut until = sleep_until(far);
-            assert!(
-                poll_once(&mut until).await.is_pending(),
-                "{name}: sleep_until"
-            );
+                // sleep, sleep_until, and a reset of each.
+                let mut s = sleep(Duration::MAX);
+                assert!(s.deadline() > now + TEN_YEARS, "{name}: sleep(MAX)");
+                assert!(poll_once(&mut s).await.is_pending(), "{name}: sleep(MAX)");
+                Pin::new(&mut s).reset(Instant::now() + Duration::MAX);
+                assert!(
+                    poll_once(&mut s).await.is_pending(),
+                    "{name}: reset(now + MAX)"
+                );
+                let mut until = sleep_until(far);
+                assert!(
+                    poll_once(&mut until).await.is_pending(),
+                    "{name}: sleep_until"
+                );
 
-            // timeout and timeout_at.
-            assert_eq!(timeout(Duration::MAX, async { 5 }).await, Ok(5), "{name}");
-            let mut t = timeout(Duration::MAX, std::future::pending::<()>());
-            assert!(
-                poll_once(&mut Box::pin(&mut t)).await.is_pending(),
-                "{name}"
-            );
-            let mut t = timeout_at(far, std::future::pending::<()>());
-            assert!(
-                poll_once(&mut Box::pin(&mut t)).await.is_pending(),
-                "{name}"
-            );
+                // timeout and timeout_at.
+                assert_eq!(timeout(Duration::MAX, async { 5 }).await, Ok(5), "{name}");
+                let mut t = timeout(Duration::MAX, std::future::pending::<()>());
+                assert!(
+                    poll_once(&mut Box::pin(&mut t)).await.is_pending(),
+                    "{name}"
+                );
+                let mut t = timeout_at(far, std::future::pending::<()>());
+                assert!(
+                    poll_once(&mut Box::pin(&mut t)).await.is_pending(),
+                    "{name}"
+                );
 
-            // interval: the first tick is at once, then every way to reset.
-            let mut i = interval(Duration::MAX);
-            i.tick().await;
-            assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                .await
-                .is_pending());
-            i.reset();
-            assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                .await
-                .is_pending());
-            i.reset_after(Duration::MAX);
-            i.reset_at(Instant::now() + Duration::MAX);
-            assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                .await
-                .is_pending());
-            let mut short = interval(ms(1));
-            short.reset_after(Duration::MAX);
-            assert!(poll_fn(|cx| Poll::Ready(short.poll_tick(cx)))
-                .await
-                .is_pending());
-            let mut at = interval_at(far, Duration::MAX);
-            assert!(poll_fn(|cx| Poll::Ready(at.poll_tick(cx)))
-                .await
-                .is_pending());
+                // interval: the first tick is at once, then every way to reset.
+                let mut i = interval(Duration::MAX);
+                i.tick().await;
+                assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
+                    .await
+                    .is_pending());
+                i.reset();
+                assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
+                    .await
+                    .is_pending());
+                i.reset_after(Duration::MAX);
+                i.reset_at(Instant::now() + Duration::MAX);
+                assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
+                    .await
+                    .is_pending());
+                let mut short = interval(ms(1));
+                short.reset_after(Duration::MAX);
+                assert!(poll_fn(|cx| Poll::Ready(short.poll_tick(cx)))
+                    .await
+                    .is_pending());
+                let mut at = interval_at(far, Duration::MAX);
+                assert!(poll_fn(|cx| Poll::Ready(at.poll_tick(cx)))
+                    .await
+                    .is_pending());
 
-            // The driver's own timeout operation, dropped while in flight.
-            let op = zokio::io::ops::timeout(Duration::MAX);
-            zokio::select! {
-                r = op => panic!("{name}: a timeout of Duration::MAX completed: {r:?}"),
-                _ = sleep(ms(5)) => {}
-            }
-        });
-    }
+                // The driver's own timeout operation, dropped while in flight.
+                let op = zokio::io::ops::timeout(Duration::MAX);
+                zokio::select! {
+                    r = op => panic!("{name}: a timeout of Duration::MAX completed: {r:?}"),
+                    _ = sleep(ms(5)) => {}
+                }
+            });
+        }
+    })
 }
 
 #[test]
 fn duration_max_on_a_paused_clock_never_fires() {
-    paused().block_on(async {
-        let mut s = sleep(Duration::MAX);
-        assert!(poll_once(&mut s).await.is_pending());
-        time::advance(TEN_YEARS).await;
-        assert!(poll_once(&mut s).await.is_pending(), "fired ten years in");
-        assert!(!s.is_elapsed());
-    });
+    common::timed(|| {
+        paused().block_on(async {
+            let mut s = sleep(Duration::MAX);
+            assert!(poll_once(&mut s).await.is_pending());
+            time::advance(TEN_YEARS).await;
+            assert!(poll_once(&mut s).await.is_pending(), "fired ten years in");
+            assert!(!s.is_elapsed());
+        });
+    })
 }
