@@ -12,6 +12,7 @@ pub(crate) mod context;
 pub(crate) mod epoll;
 mod local;
 pub(crate) mod op;
+mod park_token;
 mod select;
 pub(crate) mod shared;
 #[cfg(target_os = "linux")]

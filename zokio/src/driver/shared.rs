@@ -2,23 +2,20 @@
 //! (`Unparker`), and the queue through which other threads hand it operations to
 //! submit or cancel.
 //!
-//! A wake-up is a token, as with a thread parker: `unpark` leaves NOTIFIED, and only
-//! a driver that is PARKED (inside the kernel) costs an eventfd write. The queue is
+//! A wake-up is a token (`park_token.rs`): only a driver that is parked inside the
+//! kernel costs an eventfd write. The queue is
 //! closed when the driver drains at shutdown; a request that arrives later is refused
 //! so it is never forgotten. Nothing here may submit to a ring: only the owner does.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
 use super::op::cell::OpHeader;
+use super::park_token::ParkToken;
 use super::DriverKind;
-
-const EMPTY: usize = 0;
-const PARKED: usize = 1;
-const NOTIFIED: usize = 2;
 
 /// Work handed to a driver by another thread.
 pub(crate) enum Request {
@@ -31,7 +28,7 @@ pub(crate) enum Request {
 unsafe impl Send for Request {}
 
 pub(crate) struct DriverShared {
-    state: AtomicUsize,
+    token: ParkToken,
     wake_fd: OwnedFd,
     has_requests: AtomicBool,
     requests: Mutex<Vec<Request>>,
@@ -53,7 +50,7 @@ impl DriverShared {
             ));
         }
         Ok(Arc::new(DriverShared {
-            state: AtomicUsize::new(EMPTY),
+            token: ParkToken::new(),
             // SAFETY: `fd` is a fresh descriptor nobody else owns.
             wake_fd: unsafe { OwnedFd::from_raw_fd(fd) },
             has_requests: AtomicBool::new(false),
@@ -74,29 +71,21 @@ impl DriverShared {
 
     /// Take a pending wake-up without sleeping; true if there was one.
     pub(crate) fn take_notification(&self) -> bool {
-        self.state
-            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
-            .is_ok()
+        self.token.take_notification()
     }
 
     /// About to sleep in the kernel. False if a wake-up came first (it is consumed).
     pub(crate) fn begin_park(&self) -> bool {
-        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
-            Ok(_) => true,
-            Err(_) => {
-                self.state.swap(EMPTY, SeqCst);
-                false
-            }
-        }
+        self.token.begin_park()
     }
 
     /// Back from the kernel; a wake-up that raced in is consumed with it.
     pub(crate) fn end_park(&self) {
-        self.state.swap(EMPTY, SeqCst);
+        self.token.end_park();
     }
 
     pub(crate) fn unpark(&self) {
-        if self.state.swap(NOTIFIED, SeqCst) == PARKED {
+        if self.token.unpark() {
             let one: u64 = 1;
             // SAFETY: writes 8 bytes from a live u64 to our own eventfd. It can only
             // fail when the counter is about to overflow, and then a wake-up is
