@@ -123,6 +123,9 @@ const P99: usize = 2;
 const SERVER_CPU: usize = 3;
 /// Share of the measured window the echo client's thread was on a CPU.
 const CLIENT_BUSY: usize = 4;
+/// The server's context switches (voluntary and involuntary, over every thread
+/// of the bench process but the load's) per exchange.
+const SERVER_SWITCHES: usize = 5;
 
 /// One case at one worker count, every runtime's figures.
 pub struct NetRow {
@@ -366,6 +369,7 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
             out.latency(99.0),
             out.others_cpu_per_exchange(),
             out.client_busy(),
+            out.others_switches_per_exchange(),
         ]
     });
     let notes = vec![
@@ -388,7 +392,9 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
         "server CPU/rt: CPU time of every thread of the bench process but the client's (that is, \
          the server's, user and kernel) over the measured window, per round trip counted; \
          client CPU: the share of the window the client thread was on a CPU (near 100% means \
-         the client, not the server, set the pace)"
+         the client, not the server, set the pace); server cs/rt: voluntary plus involuntary \
+         context switches of those same threads (from /proc/self/task/*/status, read before \
+         and after the window) per round trip counted"
             .into(),
         format!(
             "workers = the server's worker threads (monoio: threads); the client thread is one \
@@ -436,9 +442,13 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
             // wrk is another process: all of this one's CPU time is the
             // server's (the bench thread only waits).
             let cpu = net_client::process_cpu();
+            let me = net_client::current_tid();
+            let switches = net_client::context_switches_except(me);
             net_http::wrk(addr, WRK_THREADS, HTTP_CONNS, secs).map(|mut r| {
                 let used = net_client::process_cpu().saturating_sub(cpu);
+                let switched = net_client::context_switches_except(me).saturating_sub(switches);
                 r.server_cpu_ns = used.as_nanos() as f64 / r.requests.max(1) as f64;
+                r.server_switches = switched as f64 / r.requests.max(1) as f64;
                 r
             })
         } else {
@@ -458,6 +468,9 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
             report.p50_ns,
             report.p99_ns,
             report.server_cpu_ns,
+            // No client thread of ours to measure: wrk is another process.
+            f64::NAN,
+            report.server_switches,
         ]
     });
     let load = if have_wrk {
@@ -478,6 +491,10 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
             .into(),
         drivers.note(),
         placement.note(),
+        "server cs/req: voluntary plus involuntary context switches of every thread of the \
+         bench process but the one driving the load (from /proc/self/task/*/status, read \
+         before and after the measured run), per request counted"
+            .into(),
         if have_wrk {
             "server CPU/req: the bench process's CPU time (user and kernel) over the measured wrk \
              run, all of it the server's, per request wrk counted"
@@ -543,6 +560,7 @@ pub fn table(results: &[NetResult]) -> String {
             (format!("p50 {names}"), P50),
             (format!("p99 {names}"), P99),
             (format!("server CPU/{per} {names}"), SERVER_CPU),
+            (format!("server cs/{per} {names}"), SERVER_SWITCHES),
         ];
         if g.group == NetGroup::Echo {
             extra.push((format!("client CPU {names}"), CLIENT_BUSY));
@@ -567,6 +585,8 @@ pub fn table(results: &[NetResult]) -> String {
                     .iter()
                     .map(|rt| match (figure, r.median(rt, figure)) {
                         (CLIENT_BUSY, Some(v)) => format!("{:.0}%", v * 100.0),
+                        (SERVER_SWITCHES, Some(v)) => format!("{v:.3}"),
+                        (SERVER_SWITCHES, None) => "n/a".into(),
                         (_, v) => fmt_value(v, Unit::Nanos),
                     })
                     .collect();
@@ -630,6 +650,7 @@ pub fn json(results: &[NetResult]) -> Value {
                             "p50_ns": figure(P50),
                             "p99_ns": figure(P99),
                             "server_cpu_ns_per_exchange": figure(SERVER_CPU),
+                            "server_context_switches_per_exchange": figure(SERVER_SWITCHES),
                         });
                         if g.group == NetGroup::Echo {
                             entry["client_cpu_share"] = figure(CLIENT_BUSY);
@@ -674,6 +695,7 @@ mod tests {
                 vec![p99; rate.len()],
                 vec![4e3; rate.len()],
                 vec![0.5; rate.len()],
+                vec![0.25; rate.len()],
             ],
             error: None,
         }
@@ -732,12 +754,13 @@ mod tests {
         assert!(t.contains(
             "| case | workers | zokio rt/s | tokio rt/s | monoio rt/s | zokio/tokio | \
              zokio/monoio | p50 zokio / tokio / monoio | p99 zokio / tokio / monoio | \
-             server CPU/rt zokio / tokio / monoio | client CPU zokio / tokio / monoio |"
+             server CPU/rt zokio / tokio / monoio | server cs/rt zokio / tokio / monoio | \
+             client CPU zokio / tokio / monoio |"
         ));
         assert!(t.contains(
             "| 1 KiB x 8 conn | 2 | 100.0 k rt/s | 50.0 k rt/s | n/a | 2.00 | n/a | \
              20.0 µs / 40.0 µs / n/a | 50.0 µs / 90.0 µs / n/a | 4.0 µs / 4.0 µs / n/a | \
-             50% / 50% / n/a |"
+             0.250 / 0.250 / n/a | 50% / 50% / n/a |"
         ));
         assert!(t.contains("- echo: a note"));
         assert!(t.contains("- echo 1 KiB x 8 conn at 2 worker(s) on monoio: no ring"));
@@ -763,6 +786,10 @@ mod tests {
         assert_eq!(
             row["runtimes"]["zokio"]["client_cpu_share"]["median"],
             json!(0.5)
+        );
+        assert_eq!(
+            row["runtimes"]["zokio"]["server_context_switches_per_exchange"]["median"],
+            json!(0.25)
         );
         assert_eq!(row["ratios"]["zokio_over_tokio"], json!(2.0));
         assert_eq!(row["ratios"]["zokio_over_monoio"], Value::Null);

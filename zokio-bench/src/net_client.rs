@@ -49,6 +49,9 @@ pub struct Outcome {
     /// CPU time the rest of the process (the server under test, where it
     /// runs in this process) used over the measured window.
     pub others_cpu: Duration,
+    /// Context switches (voluntary and involuntary) of every thread of the
+    /// process but the client's, over the measured window.
+    pub others_switches: u64,
 }
 
 impl Outcome {
@@ -66,6 +69,11 @@ impl Outcome {
     /// nanoseconds.
     pub fn others_cpu_per_exchange(&self) -> f64 {
         self.others_cpu.as_nanos() as f64 / self.exchanges.max(1) as f64
+    }
+
+    /// The rest of the process's context switches per counted round trip.
+    pub fn others_switches_per_exchange(&self) -> f64 {
+        self.others_switches as f64 / self.exchanges.max(1) as f64
     }
 
     /// Nearest-rank percentile of the latencies, in nanoseconds; NaN when
@@ -100,6 +108,7 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
             "a load needs connections and a request",
         ));
     }
+    let own_tid = current_tid();
     // SAFETY: plain syscall; the descriptor is owned at once.
     let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
     if ep < 0 {
@@ -137,7 +146,7 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
     let warm_end = begin + load.warmup;
     let end = warm_end + load.measure;
     // When the measured window began, with the CPU clocks then.
-    let mut measuring: Option<(Instant, Duration, Duration)> = None;
+    let mut measuring: Option<(Instant, Duration, Duration, u64)> = None;
     let mut exchanges = 0u64;
     let mut latencies: Vec<u32> = Vec::new();
     let mut scratch = vec![0u8; SCRATCH];
@@ -153,7 +162,8 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
             break;
         }
         if measuring.is_none() && now >= warm_end {
-            measuring = Some((now, process_cpu(), thread_cpu()));
+            let switches = context_switches_except(own_tid);
+            measuring = Some((now, process_cpu(), thread_cpu(), switches));
         }
         let until = if measuring.is_some() { end } else { warm_end };
         let timeout_ms = (until.saturating_duration_since(now))
@@ -200,8 +210,9 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
         }
     }
     let (stopped, process_end, thread_end) = (Instant::now(), process_cpu(), thread_cpu());
+    let switches_end = context_switches_except(own_tid);
     drop(conns);
-    let Some((since, process_start, thread_start)) = measuring else {
+    let Some((since, process_start, thread_start, switches_start)) = measuring else {
         return Err(io::Error::other("the measured window never began"));
     };
     let window = stopped.min(end).saturating_duration_since(since);
@@ -222,7 +233,50 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
         latencies,
         client_cpu,
         others_cpu,
+        others_switches: switches_end.saturating_sub(switches_start),
     })
+}
+
+/// The calling thread's kernel id.
+pub fn current_tid() -> libc::pid_t {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}
+
+/// Voluntary plus involuntary context switches so far, summed over every thread
+/// of this process but `except`, from `/proc/self/task/*/status`. A thread that
+/// exits takes its count with it, so callers subtract with saturation.
+pub fn context_switches_except(except: libc::pid_t) -> u64 {
+    switches_of_tasks(std::path::Path::new("/proc/self/task"), except)
+}
+
+/// [`context_switches_except`] over a `task` directory given by its path.
+fn switches_of_tasks(dir: &std::path::Path, except: libc::pid_t) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut total = 0;
+    for task in tasks.flatten() {
+        if task.file_name().to_str() == Some(except.to_string().as_str()) {
+            continue;
+        }
+        let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        total += switches_in_status(&status);
+    }
+    total
+}
+
+/// The two context-switch counters of one `/proc/.../status` text, added up.
+fn switches_in_status(status: &str) -> u64 {
+    status
+        .lines()
+        .filter(|l| {
+            l.starts_with("voluntary_ctxt_switches") || l.starts_with("nonvoluntary_ctxt_switches")
+        })
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum()
 }
 
 fn cpu_clock(clock: libc::clockid_t) -> Duration {
@@ -457,6 +511,7 @@ mod tests {
         // The echo threads are in this process too.
         assert!(out.client_busy() > 0.0 && out.client_busy() < 1.5);
         assert!(out.others_cpu_per_exchange() >= 0.0);
+        assert!(out.others_switches_per_exchange() >= 0.0);
     }
 
     #[test]
@@ -490,5 +545,31 @@ mod tests {
         assert!(http_reply_len(b"HTTP/1.1 200 OK\r\n\r\n").is_err());
         assert!(http_reply_len(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n").is_err());
         assert!(http_reply_len(b"SSH-2.0\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn context_switches_are_read_from_status_and_exclude_a_thread() {
+        let status = "Name:\tx\nvoluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t5\n";
+        assert_eq!(switches_in_status(status), 12);
+        assert_eq!(switches_in_status("garbage"), 0);
+        // A made-up task directory: the excluded thread's counts are left out.
+        let dir = std::env::temp_dir().join(format!("zokio-bench-tasks-{}", std::process::id()));
+        for (tid, v, n) in [(100, 1, 2), (200, 30, 40)] {
+            std::fs::create_dir_all(dir.join(tid.to_string())).unwrap();
+            std::fs::write(
+                dir.join(tid.to_string()).join("status"),
+                format!("voluntary_ctxt_switches:\t{v}\nnonvoluntary_ctxt_switches:\t{n}\n"),
+            )
+            .unwrap();
+        }
+        assert_eq!(switches_of_tasks(&dir, 0), 73);
+        assert_eq!(switches_of_tasks(&dir, 100), 70);
+        std::fs::remove_dir_all(&dir).unwrap();
+        // This process's own: each sleep is a voluntary switch of this thread.
+        let before = context_switches_except(0);
+        for _ in 0..5 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(context_switches_except(0) >= before + 5);
     }
 }

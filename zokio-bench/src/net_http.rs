@@ -82,6 +82,9 @@ pub struct WrkReport {
     /// The server's CPU time per request in nanoseconds, where the caller
     /// measured it (wrk cannot); NaN otherwise.
     pub server_cpu_ns: f64,
+    /// The server's context switches per request, where the caller measured
+    /// them (wrk cannot); NaN otherwise.
+    pub server_switches: f64,
 }
 
 /// Whether `wrk` can be run here.
@@ -169,6 +172,7 @@ pub fn parse_wrk(text: &str) -> io::Result<WrkReport> {
         socket_errors,
         non_2xx,
         server_cpu_ns: f64::NAN,
+        server_switches: f64::NAN,
     })
 }
 
@@ -223,6 +227,7 @@ pub fn own_client(
         socket_errors: 0,
         non_2xx: 0,
         server_cpu_ns: out.others_cpu_per_exchange(),
+        server_switches: out.others_switches_per_exchange(),
     })
 }
 
