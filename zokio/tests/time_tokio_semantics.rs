@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use common::flavors_named;
 use zokio::runtime::{Builder, Runtime};
-use zokio::time::{self, interval, interval_at, sleep, sleep_until, timeout, timeout_at, Instant};
+use zokio::time::{
+    self, interval, interval_at, sleep, sleep_until, timeout, timeout_at, Instant, Interval,
+};
 
 const HOUR: Duration = Duration::from_secs(3600);
 const TEN_YEARS: Duration = Duration::from_secs(86400 * 365 * 10);
@@ -43,6 +45,11 @@ impl Wake for WakeCount {
 /// Poll `f` once with the task's own waker.
 async fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
     poll_fn(|cx| Poll::Ready(Pin::new(&mut *f).poll(cx))).await
+}
+
+/// Poll an interval's next tick once with the task's own waker.
+async fn poll_tick_once(interval: &mut Interval) -> Poll<Instant> {
+    poll_tick_once(&mut interval).await
 }
 
 /// Poll `f` once with `waker`.
@@ -136,27 +143,21 @@ fn reset_immediately_makes_the_next_tick_ready_at_once_on_a_paused_clock() {
             let mut i = interval_at(start, ms(300));
             assert_eq!(i.tick().await, start);
             time::advance(ms(100)).await;
-            assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                .await
-                .is_pending());
+            assert!(poll_tick_once(&mut i).await.is_pending());
             time::advance(ms(200)).await;
             assert_eq!(i.tick().await, start + ms(300));
             time::advance(ms(100)).await;
-            assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                .await
-                .is_pending());
+            assert!(poll_tick_once(&mut i).await.is_pending());
 
             i.reset_immediately();
-            let tick = poll_fn(|cx| Poll::Ready(i.poll_tick(cx))).await;
+            let tick = poll_tick_once(&mut i).await;
             assert_eq!(
                 tick,
                 Poll::Ready(start + ms(401)),
                 "the tick after reset_immediately"
             );
             time::advance(ms(100)).await;
-            assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                .await
-                .is_pending());
+            assert!(poll_tick_once(&mut i).await.is_pending());
             time::advance(ms(200)).await;
             assert_eq!(i.tick().await, start + ms(701));
         });
@@ -171,12 +172,10 @@ fn reset_immediately_makes_the_next_tick_ready_at_once() {
                 let mut i = interval(HOUR);
                 i.tick().await;
                 // The second tick is an hour away, and registered with the timer.
-                assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                    .await
-                    .is_pending());
+                assert!(poll_tick_once(&mut i).await.is_pending());
                 i.reset_immediately();
                 let before = Instant::now();
-                let tick = poll_fn(|cx| Poll::Ready(i.poll_tick(cx))).await;
+                let tick = poll_tick_once(&mut i).await;
                 assert!(
                     matches!(tick, Poll::Ready(at) if at <= Instant::now() && at >= before - ms(1)),
                     "{name}: {tick:?}"
@@ -232,27 +231,17 @@ fn duration_max_saturates_to_the_far_future_everywhere() {
                 // interval: the first tick is at once, then every way to reset.
                 let mut i = interval(Duration::MAX);
                 i.tick().await;
-                assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                    .await
-                    .is_pending());
+                assert!(poll_tick_once(&mut i).await.is_pending());
                 i.reset();
-                assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                    .await
-                    .is_pending());
+                assert!(poll_tick_once(&mut i).await.is_pending());
                 i.reset_after(Duration::MAX);
                 i.reset_at(Instant::now() + Duration::MAX);
-                assert!(poll_fn(|cx| Poll::Ready(i.poll_tick(cx)))
-                    .await
-                    .is_pending());
+                assert!(poll_tick_once(&mut i).await.is_pending());
                 let mut short = interval(ms(1));
                 short.reset_after(Duration::MAX);
-                assert!(poll_fn(|cx| Poll::Ready(short.poll_tick(cx)))
-                    .await
-                    .is_pending());
+                assert!(poll_tick_once(&mut short).await.is_pending());
                 let mut at = interval_at(far, Duration::MAX);
-                assert!(poll_fn(|cx| Poll::Ready(at.poll_tick(cx)))
-                    .await
-                    .is_pending());
+                assert!(poll_tick_once(&mut at).await.is_pending());
 
                 // The driver's own timeout operation, dropped while in flight.
                 let op = zokio::io::ops::timeout(Duration::MAX);
