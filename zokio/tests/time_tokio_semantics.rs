@@ -49,7 +49,7 @@ async fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
 
 /// Poll an interval's next tick once with the task's own waker.
 async fn poll_tick_once(interval: &mut Interval) -> Poll<Instant> {
-    poll_tick_once(&mut interval).await
+    poll_fn(|cx| Poll::Ready(interval.poll_tick(cx))).await
 }
 
 /// Poll `f` once with `waker`.
