@@ -42,9 +42,9 @@ impl JoinSlot {
         if word.addr() & ID_TAG != 0 {
             return None;
         }
-        // SAFETY: an untagged word is a box published by `set_waker` (with release,
-        // paired with the acquire above) and freed only by `drop`, which needs
-        // `&mut self`; the caller's `&self` keeps it alive.
+        // An untagged word is a box published by `set_waker` (with release, paired
+        // with the acquire above) and freed only by `drop`, which needs `&mut self`.
+        // SAFETY: so the box is initialised, and the caller's `&self` keeps it alive.
         Some(unsafe { &*word })
     }
 
@@ -76,10 +76,10 @@ impl JoinSlot {
     /// reads or writes it until the caller hands it over).
     pub(crate) unsafe fn set_waker(&self, waker: Waker) {
         if let Some(awaited) = self.awaited() {
-            // SAFETY: caller's promise; only the waker field is written.
-            awaited
-                .waker
-                .with_mut(|slot| unsafe { *slot = Some(waker) });
+            awaited.waker.with_mut(|slot| {
+                // SAFETY: caller's promise; only the waker field is written.
+                unsafe { *slot = Some(waker) }
+            });
             return;
         }
         let boxed = Box::new(Awaited {
