@@ -54,6 +54,7 @@ fn exercise(what: &str, rt: &Runtime, expected: DriverKind) {
     );
     let tmp = TempFile::new("select");
     let fd = tmp.file.as_fd();
+    let before = rt.io_counters();
     rt.block_on(async {
         assert_eq!(Handle::current().driver_kind(), expected, "{what}: inside");
         ops::nop().await.unwrap();
@@ -93,6 +94,22 @@ fn exercise(what: &str, rt: &Runtime, expected: DriverKind) {
         assert_eq!(res.unwrap(), 6, "{what}");
         assert_eq!(buf, b"driver", "{what}");
     });
+    // 100 kB through a 64 KiB pipe must wait for the reader at least once, so each
+    // driver entered the kernel, handed it work and took completions back.
+    let spent = rt.io_counters() - before;
+    assert!(
+        spent.kernel_calls > 0,
+        "{what}: no kernel calls in {spent:?}"
+    );
+    assert!(
+        spent.submitted > 0,
+        "{what}: nothing submitted in {spent:?}"
+    );
+    assert!(
+        spent.completed > 0,
+        "{what}: nothing completed in {spent:?}"
+    );
+    assert_eq!(rt.handle().io_counters(), rt.io_counters(), "{what}");
 }
 
 #[test]

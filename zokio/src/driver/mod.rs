@@ -8,6 +8,7 @@
 //! or epoll at start-up. This module must never poll a task.
 
 pub(crate) mod context;
+mod counters;
 #[cfg(target_os = "linux")]
 pub(crate) mod epoll;
 mod local;
@@ -27,6 +28,7 @@ pub(crate) use select::{build_drivers, DriverOptions};
 pub(crate) use shared::{DriverShared, Unparker};
 
 pub(crate) use context::current_time_driver;
+pub use counters::IoCounters;
 
 use crate::time::driver::TimeDriver;
 
@@ -85,6 +87,14 @@ impl Drivers {
     /// Whether the runtime shut its drivers down.
     pub(crate) fn is_shut_down(&self) -> bool {
         self.shared.iter().any(|shared| shared.is_closed())
+    }
+
+    /// What every driver of the runtime did so far, summed.
+    pub(crate) fn io_counters(&self) -> IoCounters {
+        self.shared
+            .iter()
+            .map(|shared| shared.counters.snapshot())
+            .fold(IoCounters::default(), |sum, one| sum + one)
     }
 
     /// The runtime's clock (every driver shares it).

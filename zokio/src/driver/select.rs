@@ -132,7 +132,7 @@ fn build_uring(
         }
         let (ring, needs_enable) = super::uring::new_ring(single_issuer)?;
         let shared = DriverShared::new(DriverKind::IoUring)?;
-        let driver = super::uring::UringDriver::new(ring, needs_enable, shared.wake_fd());
+        let driver = super::uring::UringDriver::new(ring, needs_enable, &shared);
         drivers.push((IoDriver::Uring(driver), shared));
     }
     Ok(drivers)

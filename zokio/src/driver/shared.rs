@@ -13,6 +13,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
+use super::counters::DriverCounters;
 use super::op::cell::OpHeader;
 use super::park_token::ParkToken;
 use super::DriverKind;
@@ -36,6 +37,8 @@ pub(crate) struct DriverShared {
     /// the `requests` lock, so no request slips in after the drain took the queue.
     closed: AtomicBool,
     pub(crate) kind: DriverKind,
+    /// Shared with the I/O driver, which counts its own work here.
+    pub(crate) counters: Arc<DriverCounters>,
 }
 
 impl DriverShared {
@@ -57,6 +60,7 @@ impl DriverShared {
             requests: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
             kind,
+            counters: Arc::default(),
         }))
     }
 
@@ -86,6 +90,7 @@ impl DriverShared {
 
     pub(crate) fn unpark(&self) {
         if self.token.unpark() {
+            self.counters.wake_write();
             let one: u64 = 1;
             // SAFETY: writes 8 bytes from a live u64 to our own eventfd. It can only
             // fail when the counter is about to overflow, and then a wake-up is

@@ -72,6 +72,14 @@ impl Handle {
         self.drivers.kind
     }
 
+    /// What the runtime's I/O drivers did so far, summed over its workers: system
+    /// calls into the kernel's I/O interface, entries submitted, completions reaped
+    /// and wake-up writes. Zokio's own view (tokio has no counterpart); subtract two
+    /// snapshots to see what a stretch of work cost.
+    pub fn io_counters(&self) -> crate::runtime::IoCounters {
+        self.drivers.io_counters()
+    }
+
     /// The runtime this thread is in.
     ///
     /// # Panics

@@ -18,7 +18,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-pub use crate::driver::{Driver, DriverKind};
+pub use crate::driver::{Driver, DriverKind, IoCounters};
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 
@@ -105,6 +105,11 @@ impl<C: Config> Runtime<C> {
     /// set up (or was not asked for).
     pub fn driver_kind(&self) -> DriverKind {
         self.handle.driver_kind()
+    }
+
+    /// What the runtime's I/O drivers did so far; see [`Handle::io_counters`].
+    pub fn io_counters(&self) -> IoCounters {
+        self.handle.io_counters()
     }
 
     /// A handle to this runtime.

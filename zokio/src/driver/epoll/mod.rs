@@ -15,6 +15,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
+use super::counters::DriverCounters;
 use super::op::cell::{self, OpHeader};
 use super::op::EpollWait;
 use super::shared::DriverShared;
@@ -31,6 +32,7 @@ pub(crate) struct EpollDriver {
     waiting: usize,
     /// `epoll_pwait2` (Linux 5.11) takes a nanosecond timeout; cleared on ENOSYS.
     precise_timeout: bool,
+    counters: std::sync::Arc<DriverCounters>,
 }
 
 // SAFETY: as for the io_uring driver: moved once to its owning thread; the cells it
@@ -100,6 +102,7 @@ impl EpollDriver {
             events: Vec::with_capacity(EVENTS_PER_WAIT),
             waiting: 0,
             precise_timeout: true,
+            counters: shared.counters.clone(),
         })
     }
 
@@ -138,6 +141,8 @@ impl EpollDriver {
         } else {
             libc::EPOLL_CTL_ADD
         };
+        self.counters.kernel_call();
+        self.counters.submitted(1);
         // SAFETY: `event` is valid; a bad `fd` is reported through the return value.
         let mut rc = unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut event) };
         if rc < 0 && op == libc::EPOLL_CTL_MOD && errno() == libc::ENOENT {
@@ -194,8 +199,10 @@ impl EpollDriver {
             (t, None) => t,
         };
         self.events.clear();
+        self.counters.kernel_call();
         let n = self.wait(timeout);
         if n > 0 {
+            self.counters.completed(n as u64);
             // SAFETY: the kernel initialised the first `n` events.
             unsafe { self.events.set_len(n as usize) };
         } else if n < 0 && errno() != libc::EINTR {

@@ -17,7 +17,10 @@ use std::time::{Duration, Instant};
 
 use io_uring::{opcode, squeue, types, IoUring};
 
+use super::counters::DriverCounters;
 use super::op::cell::{self, OpHeader};
+use super::shared::DriverShared;
+use std::sync::Arc;
 
 /// Submission queue entries per ring; the completion queue is twice that.
 const ENTRIES: u32 = 256;
@@ -39,6 +42,7 @@ pub(crate) struct UringDriver {
     /// Where the armed eventfd read writes; boxed so the address never moves.
     wake_buf: Box<u64>,
     wake_armed: bool,
+    counters: Arc<DriverCounters>,
 }
 
 // SAFETY: the driver is built on one thread and then moved, once, to the worker that
@@ -86,16 +90,17 @@ pub(crate) fn new_ring(single_issuer: bool) -> io::Result<(IoUring, bool)> {
 }
 
 impl UringDriver {
-    pub(crate) fn new(ring: IoUring, needs_enable: bool, wake_fd: RawFd) -> UringDriver {
+    pub(crate) fn new(ring: IoUring, needs_enable: bool, shared: &DriverShared) -> UringDriver {
         UringDriver {
             ring,
             needs_enable,
             inflight: Vec::new(),
             free_slots: Vec::new(),
             inflight_count: 0,
-            wake_fd,
+            wake_fd: shared.wake_fd(),
             wake_buf: Box::new(0),
             wake_armed: false,
+            counters: shared.counters.clone(),
         }
     }
 
@@ -149,6 +154,7 @@ impl UringDriver {
             // SAFETY: every pointer in the entry points into a cell this driver holds
             // until the completion arrives (or into `wake_buf`, kept while armed).
             if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+                self.counters.submitted(1);
                 return;
             }
             // Full: hand what is queued to the kernel, then try again.
@@ -158,6 +164,7 @@ impl UringDriver {
 
     fn flush(&mut self) {
         loop {
+            self.counters.kernel_call();
             match self.ring.submit() {
                 Ok(_) => return,
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
@@ -189,6 +196,7 @@ impl UringDriver {
             self.push(entry);
             self.wake_armed = true;
         }
+        self.counters.kernel_call();
         let result = match timeout {
             Some(timeout) => {
                 let ts = types::Timespec::from(timeout);
@@ -235,9 +243,12 @@ impl UringDriver {
             free_slots,
             inflight_count,
             wake_armed,
+            counters,
             ..
         } = self;
-        for cqe in ring.completion() {
+        let mut cq = ring.completion();
+        counters.completed(cq.len() as u64);
+        for cqe in &mut cq {
             match cqe.user_data() {
                 WAKE => *wake_armed = false,
                 IGNORE => {}
@@ -290,6 +301,7 @@ impl UringDriver {
             // Not `park`: that would re-arm the wake-up read.
             let ts = types::Timespec::from((deadline - now).min(Duration::from_millis(100)));
             let args = types::SubmitArgs::new().timespec(&ts);
+            self.counters.kernel_call();
             let _ = self.ring.submitter().submit_with_args(1, &args);
             self.reap();
         }
