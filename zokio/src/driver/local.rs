@@ -34,6 +34,24 @@ pub(crate) struct LocalDriver {
     requests: RefCell<Vec<Request>>,
     /// Eager submissions since the last full turn (see `poll_eager`).
     eager_since_turn: std::cell::Cell<u32>,
+    /// Set while completions or timers may be waking tasks from inside this driver,
+    /// so that a scheduler can batch the wake-ups of one turn (see `is_turning`).
+    turning: std::cell::Cell<bool>,
+}
+
+/// Marks the driver as turning for as long as it lives, even if a waker unwinds.
+struct Turning<'a>(&'a std::cell::Cell<bool>, bool);
+
+impl<'a> Turning<'a> {
+    fn enter(flag: &'a std::cell::Cell<bool>) -> Turning<'a> {
+        Turning(flag, flag.replace(true))
+    }
+}
+
+impl Drop for Turning<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.1);
+    }
 }
 
 /// How many eager submissions may pass between two full turns (requests, due
@@ -126,6 +144,7 @@ impl LocalDriver {
             time,
             requests: RefCell::new(Vec::new()),
             eager_since_turn: std::cell::Cell::new(0),
+            turning: std::cell::Cell::new(false),
         }
     }
 
@@ -143,8 +162,16 @@ impl LocalDriver {
         }
         self.eager_since_turn.set(n);
         if let Ok(mut io) = self.io.try_borrow_mut() {
+            let _turning = Turning::enter(&self.turning);
             io.wait(&self.shared, Some(Duration::ZERO));
         }
+    }
+
+    /// Whether this driver is reaping completions or firing timers right now: the
+    /// tasks they wake are all known once the turn ends, so the scheduler decides
+    /// then, once, whether another worker is needed.
+    pub(crate) fn is_turning(&self) -> bool {
+        self.turning.get()
     }
 
     pub(crate) fn kind(&self) -> DriverKind {
@@ -185,6 +212,7 @@ impl LocalDriver {
         let Ok(mut io) = self.io.try_borrow_mut() else {
             return;
         };
+        let _turning = Turning::enter(&self.turning);
         let handled_requests = self.handle_requests(&mut io);
         // A request may have completed an operation on the spot (epoll cancels do),
         // waking a task into this worker's own queue, which no unpark announces:

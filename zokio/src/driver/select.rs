@@ -130,7 +130,8 @@ fn build_uring(
         if let Some(errno) = options.simulate_uring_failure {
             return Err(io::Error::from_raw_os_error(errno));
         }
-        let (ring, needs_enable) = super::uring::new_ring(single_issuer)?;
+        let (ring, modes) = super::uring::new_ring(single_issuer)?;
+        let needs_enable = modes.single_issuer;
         let shared = DriverShared::new(DriverKind::IoUring)?;
         let driver = super::uring::UringDriver::new(ring, needs_enable, &shared);
         drivers.push((IoDriver::Uring(driver), shared));

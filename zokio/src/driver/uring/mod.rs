@@ -50,24 +50,53 @@ pub(crate) struct UringDriver {
 // not borrowed from the thread that built it.
 unsafe impl Send for UringDriver {}
 
+/// The cheaper kernel modes a ring may be set up with, most wanted first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Modes {
+    /// `SINGLE_ISSUER`: only the worker that enables the ring submits to it.
+    pub(crate) single_issuer: bool,
+    /// `DEFER_TASKRUN`: the kernel finishes completions only when the worker enters
+    /// the ring to wait or reap, in one batch, instead of interrupting it for each.
+    pub(crate) defer_taskrun: bool,
+    /// `COOP_TASKRUN` with `TASKRUN_FLAG`: no interrupt for completion work; the
+    /// kernel raises a flag in the ring instead.
+    pub(crate) coop_taskrun: bool,
+}
+
 /// Set a ring up, trying the cheaper kernel modes first and dropping each flag the
-/// kernel refuses with EINVAL (older kernels). Other errors (ENOSYS, EPERM, ENOMEM)
-/// mean io_uring is unusable here and are returned as they are.
-pub(crate) fn new_ring(single_issuer: bool) -> io::Result<(IoUring, bool)> {
-    let mut attempts: Vec<(bool, bool)> = Vec::new(); // (single issuer, coop taskrun)
+/// kernel refuses with EINVAL (older kernels, or seccomp filters that only allow
+/// plain rings). Other errors (ENOSYS, EPERM, ENOMEM) mean io_uring is unusable here
+/// and are returned as they are. Returns the ring and the modes it got; a single
+/// issuer ring is set up disabled, for its worker to enable on its own thread.
+pub(crate) fn new_ring(single_issuer: bool) -> io::Result<(IoUring, Modes)> {
+    let mut attempts: Vec<Modes> = Vec::new();
     if single_issuer {
-        attempts.push((true, true));
+        for defer_taskrun in [true, false] {
+            attempts.push(Modes {
+                single_issuer: true,
+                defer_taskrun,
+                coop_taskrun: true,
+            });
+        }
     }
-    attempts.push((false, true));
-    attempts.push((false, false));
+    for coop_taskrun in [true, false] {
+        attempts.push(Modes {
+            single_issuer: false,
+            defer_taskrun: false,
+            coop_taskrun,
+        });
+    }
     let mut last = None;
-    for (single, coop) in attempts {
+    for modes in attempts {
         let mut builder = IoUring::builder();
         builder.setup_cqsize(ENTRIES * 2);
-        if single {
+        if modes.single_issuer {
             builder.setup_single_issuer().setup_r_disabled();
         }
-        if coop {
+        if modes.defer_taskrun {
+            builder.setup_defer_taskrun();
+        }
+        if modes.coop_taskrun {
             builder.setup_coop_taskrun().setup_taskrun_flag();
         }
         match builder.build(ENTRIES) {
@@ -80,13 +109,24 @@ pub(crate) fn new_ring(single_issuer: bool) -> io::Result<(IoUring, bool)> {
                     ));
                 }
                 probe::record(&ring);
-                return Ok((ring, single));
+                log_modes_once(modes);
+                return Ok((ring, modes));
             }
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => last = Some(e),
             Err(e) => return Err(e),
         }
     }
     Err(last.unwrap_or_else(|| io::Error::from_raw_os_error(libc::EINVAL)))
+}
+
+/// Say at debug level which modes the kernel granted, once per process and kind of
+/// ring (the answer does not change while it runs).
+fn log_modes_once(modes: Modes) {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    static SAID: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+    if !SAID[usize::from(modes.single_issuer)].swap(true, Relaxed) {
+        log::debug!("io_uring ring set up with {modes:?}");
+    }
 }
 
 impl UringDriver {
@@ -305,5 +345,29 @@ impl UringDriver {
             let _ = self.ring.submitter().submit_with_args(1, &args);
             self.reap();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the kernel takes `DEFER_TASKRUN` (6.1 and later), a worker's ring gets
+    /// it; where it does not, the ring still comes up, without it.
+    #[test]
+    fn a_worker_ring_gets_deferred_task_running_where_the_kernel_has_it() {
+        let Ok((_, modes)) = new_ring(true) else {
+            return; // no io_uring here
+        };
+        assert!(modes.single_issuer);
+        let kernel_has_it = IoUring::<squeue::Entry>::builder()
+            .setup_single_issuer()
+            .setup_defer_taskrun()
+            .setup_r_disabled()
+            .build(2)
+            .is_ok();
+        assert_eq!(modes.defer_taskrun, kernel_has_it);
+        let (_, shared_modes) = new_ring(false).expect("a plain ring after a worker ring");
+        assert!(!shared_modes.single_issuer && !shared_modes.defer_taskrun);
     }
 }

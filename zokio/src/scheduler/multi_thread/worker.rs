@@ -30,6 +30,8 @@ pub(crate) struct Core {
     lifo_slot: Option<Notified>,
     run_queue: Local<Notified>,
     is_searching: bool,
+    /// A driver turn woke tasks into this core without waking anyone for them.
+    woken_in_turn: bool,
     rand: FastRand,
 }
 
@@ -69,6 +71,7 @@ pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Ve
             lifo_slot: None,
             run_queue,
             is_searching: false,
+            woken_in_turn: false,
             rand: FastRand::new(index as u64),
         };
         cores.push((core, driver));
@@ -114,7 +117,12 @@ pub(crate) fn try_schedule_local(
         let Ok(mut core) = ctx.core.try_borrow_mut() else {
             return Some(task);
         };
-        let should_notify = if is_yield {
+        // Woken by this worker's own completions or timers: queued here without
+        // waking anyone; the end of the turn decides (`notify_after_turn`).
+        let should_notify = if ctx.driver.is_turning() {
+            core.defer_to_turn_end(task, handle);
+            false
+        } else if is_yield {
             core.push_back(task, handle);
             true
         } else {
@@ -211,6 +219,35 @@ impl Core {
     fn has_local_work(&self) -> bool {
         self.lifo_slot.is_some() || !self.run_queue.is_empty()
     }
+
+    /// A task woken during a driver turn: the most recent one is run first, as any
+    /// wake on this worker, but nobody is woken for the others yet.
+    fn defer_to_turn_end(&mut self, task: Notified, handle: &Handle) {
+        self.woken_in_turn = true;
+        if let Some(previous) = self.lifo_slot.replace(task) {
+            self.push_back(previous, handle);
+        }
+    }
+
+    /// tokio's rule: after a turn, another worker is worth waking only when this one
+    /// has more than the next task queued and nobody is already searching (a searcher
+    /// would find the work and chain the next wake-up itself).
+    fn should_notify_others(&self) -> bool {
+        !self.is_searching && usize::from(self.lifo_slot.is_some()) + self.run_queue.len() > 1
+    }
+}
+
+/// After a driver turn (or a task whose submissions reaped completions eagerly): wake
+/// at most one sleeper for what the turn queued.
+fn notify_after_turn(ctx: &Context) {
+    let mut core = ctx.core.borrow_mut();
+    if !std::mem::take(&mut core.woken_in_turn) {
+        return;
+    }
+    if core.should_notify_others() {
+        drop(core);
+        ctx.handle.notify_parked_local();
+    }
 }
 
 /// The body of a worker thread. Returns its driver, to be drained on this thread once
@@ -272,11 +309,13 @@ fn run_loop(ctx: &Context) {
             }
             // A busy worker never parks, so completions and timers are looked at here.
             ctx.driver.poll();
+            notify_after_turn(ctx);
         }
         let mut task = ctx.core.borrow_mut().next_task(handle);
         // Completions that are already there wake tasks into our own queue. Looking
         // costs far less than searching, which would also wake another worker.
         if task.is_none() && ctx.driver.poll_if_busy() {
+            notify_after_turn(ctx);
             task = ctx.core.borrow_mut().next_task(handle);
         }
         if task.is_none() {
@@ -298,6 +337,7 @@ fn run_task(ctx: &Context, task: Notified) {
     let handle = &*ctx.handle;
     ctx.core.borrow_mut().transition_from_searching(handle);
     task.run();
+    notify_after_turn(ctx);
     // Tasks woken by that poll wait in the LIFO slot; run a few of them right away
     // while their data is still in this core's cache.
     for _ in 0..MAX_LIFO_POLLS_PER_TICK {
@@ -347,6 +387,8 @@ fn park(ctx: &Context) {
             if !handle.idle.unpark_worker_by_id(ctx.index) {
                 ctx.core.borrow_mut().is_searching = !handle.is_shutdown();
             }
+            // Off the sleepers list first, so that the wake-up goes to someone else.
+            notify_after_turn(ctx);
             return;
         }
     }
