@@ -13,7 +13,7 @@ mod counters;
 pub(crate) mod epoll;
 mod local;
 pub(crate) mod op;
-mod park_token;
+pub(crate) mod park_token;
 mod select;
 pub(crate) mod shared;
 #[cfg(target_os = "linux")]

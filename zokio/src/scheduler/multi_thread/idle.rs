@@ -101,6 +101,14 @@ impl Idle {
         crate::loom::lock(&self.sleepers).contains(&worker)
     }
 
+    /// The lowest-numbered worker other than `worker` that is not on the sleepers
+    /// list: where a worker at light load hands its tasks (a stable choice, so that
+    /// work gathers on one ring rather than moving around).
+    pub(crate) fn awake_worker_other_than(&self, worker: usize) -> Option<usize> {
+        let sleepers = crate::loom::lock(&self.sleepers);
+        (0..self.num_workers).find(|w| *w != worker && !sleepers.contains(w))
+    }
+
     /// Take `worker` off the sleepers list without making it a searcher (shutdown).
     pub(crate) fn unpark_worker_by_id(&self, worker: usize) -> bool {
         let mut sleepers = crate::loom::lock(&self.sleepers);

@@ -7,6 +7,7 @@
 //! except on the short locks of the global queue and the owned-task list.
 
 mod idle;
+mod inbox;
 pub(crate) mod worker;
 
 use std::future::Future;
@@ -34,6 +35,8 @@ pub(crate) struct Tuning {
 pub(crate) struct Remote {
     pub(crate) steal: Steal<Notified>,
     pub(crate) unparker: Unparker,
+    /// Tasks other workers handed over to this one (`worker::hand_off`).
+    pub(crate) inbox: inbox::Inbox<Notified>,
 }
 
 /// Shared by every worker, every task (as its scheduler hook) and every `Handle`.
@@ -121,6 +124,11 @@ impl Handle {
         // Wake-ups that arrive from now on (a foreign thread, a racing spawn) are
         // dropped by the closed queue rather than kept forever.
         drop(self.inject.close_and_drain());
+        // A hand-off that raced with a worker's exit: every worker has exited by now,
+        // so nothing lands here after this.
+        for remote in self.remotes.iter() {
+            drop(remote.inbox.take());
+        }
     }
 }
 

@@ -64,6 +64,7 @@ pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Ve
         remotes.push(Remote {
             steal,
             unparker: driver.unparker(),
+            inbox: super::inbox::Inbox::new(),
         });
         let core = Core {
             until_global_first: 1,
@@ -153,7 +154,13 @@ impl Core {
         self.lifo_slot.take().or_else(|| self.run_queue.pop())
     }
 
-    fn next_task(&mut self, handle: &Handle) -> Option<Notified> {
+    fn next_task(&mut self, handle: &Handle, index: usize) -> Option<Notified> {
+        let inbox = &handle.remotes[index].inbox;
+        if !inbox.is_empty() {
+            for task in inbox.take() {
+                self.push_back(task, handle);
+            }
+        }
         self.until_global_first -= 1;
         if self.until_global_first == 0 {
             self.until_global_first = handle.tuning.global_queue_interval;
@@ -229,11 +236,15 @@ impl Core {
         }
     }
 
-    /// tokio's rule: after a turn, another worker is worth waking only when this one
-    /// has more than the next task queued and nobody is already searching (a searcher
-    /// would find the work and chain the next wake-up itself).
+    /// After a turn, another worker is worth waking only when this one has more than
+    /// `HAND_OFF_MAX_BACKLOG` tasks queued and nobody is already searching (a searcher
+    /// would find the work and chain the next wake-up itself). tokio wakes for more
+    /// than one task; with per-worker rings a woken worker then parks in its own ring
+    /// and wakes again by itself, so a small backlog is cheaper run here, and the
+    /// hand-off on parking moves it to an awake worker when this one goes to sleep.
     fn should_notify_others(&self) -> bool {
-        !self.is_searching && usize::from(self.lifo_slot.is_some()) + self.run_queue.len() > 1
+        !self.is_searching
+            && usize::from(self.lifo_slot.is_some()) + self.run_queue.len() > HAND_OFF_MAX_BACKLOG
     }
 }
 
@@ -284,6 +295,7 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
     while let Some(task) = core.run_queue.pop() {
         leftovers.push(task);
     }
+    leftovers.extend(ctx.handle.remotes[ctx.index].inbox.take());
     drop(core);
     ctx.handle.inject.push_batch(leftovers);
     drop(driver_guard);
@@ -311,12 +323,12 @@ fn run_loop(ctx: &Context) {
             ctx.driver.poll();
             notify_after_turn(ctx);
         }
-        let mut task = ctx.core.borrow_mut().next_task(handle);
+        let mut task = ctx.core.borrow_mut().next_task(handle, ctx.index);
         // Completions that are already there wake tasks into our own queue. Looking
         // costs far less than searching, which would also wake another worker.
         if task.is_none() && ctx.driver.poll_if_busy() {
             notify_after_turn(ctx);
-            task = ctx.core.borrow_mut().next_task(handle);
+            task = ctx.core.borrow_mut().next_task(handle, ctx.index);
         }
         if task.is_none() {
             task = ctx.core.borrow_mut().steal_work(handle, ctx.index);
@@ -354,9 +366,10 @@ fn run_task(ctx: &Context, task: Notified) {
 
 fn park(ctx: &Context) {
     let handle = &*ctx.handle;
+    let inbox = &handle.remotes[ctx.index].inbox;
     {
         let mut core = ctx.core.borrow_mut();
-        if core.has_local_work() {
+        if core.has_local_work() || !inbox.is_empty() {
             return;
         }
         let was_searching = core.is_searching;
@@ -380,10 +393,15 @@ fn park(ctx: &Context) {
             ctx.core.borrow_mut().is_searching = !handle.is_shutdown();
             return;
         }
-        // A completion or timer may have woken tasks into our own queue: leave the
-        // sleepers on our own. If a notifier took us off the list first, it counted us
-        // as searching, as above.
-        if ctx.core.borrow().has_local_work() {
+        // Only our own completions or timers woke us: at this load another worker
+        // that is awake can run their tasks, and we sleep on.
+        if hand_off(ctx) {
+            continue;
+        }
+        // A completion or timer may have woken tasks into our own queue, or another
+        // worker handed us some: leave the sleepers on our own. If a notifier took us
+        // off the list first, it counted us as searching, as above.
+        if ctx.core.borrow().has_local_work() || !inbox.is_empty() {
             if !handle.idle.unpark_worker_by_id(ctx.index) {
                 ctx.core.borrow_mut().is_searching = !handle.is_shutdown();
             }
@@ -392,6 +410,42 @@ fn park(ctx: &Context) {
             return;
         }
     }
+}
+
+/// At most this many tasks may wait on a worker for it to take hand-offs: past that
+/// it is busy enough, and the giver runs its tasks itself.
+const HAND_OFF_MAX_BACKLOG: usize = 4;
+
+/// A parked worker whose own ring or timers woke a few tasks, while another worker is
+/// awake and not behind: give those tasks to that worker. Their next operations then
+/// go to its ring, so at light load the connections gather on the awake workers'
+/// rings and the others stay asleep, instead of every ring waking its worker for a
+/// share of them. At high load no worker parks, so nothing is handed off and every
+/// worker keeps its share. Returns whether it handed anything off.
+fn hand_off(ctx: &Context) -> bool {
+    let handle = &*ctx.handle;
+    let mut core = ctx.core.borrow_mut();
+    if !core.has_local_work() || handle.is_shutdown() {
+        return false;
+    }
+    let Some(target) = handle.idle.awake_worker_other_than(ctx.index) else {
+        return false;
+    };
+    let remote = &handle.remotes[target];
+    if remote.steal.len() >= HAND_OFF_MAX_BACKLOG {
+        return false;
+    }
+    core.woken_in_turn = false;
+    let mut tasks: Vec<Notified> = core.lifo_slot.take().into_iter().collect();
+    while let Some(task) = core.run_queue.pop() {
+        tasks.push(task);
+    }
+    drop(core);
+    remote.inbox.push_batch(tasks);
+    // The inbox protocol: push, then unpark (free unless the target is asleep in
+    // its kernel wait, which it may have entered since we looked).
+    remote.unparker.unpark();
+    true
 }
 
 /// xorshift: cheap, and plenty for picking a steal victim.
