@@ -798,3 +798,56 @@ fn dropped_on_the_owner_before_it_saw_the_submission() {
         assert!(stuck.is_empty(), "cancel lost: {stuck:#?}");
     });
 }
+
+/// A flood of submit-and-cancel pairs from the `block_on` thread of a one-worker
+/// runtime (that thread is not a worker, so every submission and every cancel crosses
+/// to the worker's request queue), against a worker kept busy so that it turns its
+/// driver seldom and the queue fills: the flooder is slowed by the bounded queue, the
+/// worker applies a batch per turn between its own tasks, so a task of the worker keeps
+/// running all along, and every buffer comes back.
+#[test]
+fn a_flood_of_submit_and_cancel_from_another_thread_starves_no_worker() {
+    run_with_timeout(BODY_GUARD, || {
+        let rt = common::multi_thread(1);
+        let stats = BufStats::new();
+        let (r, w) = pipe();
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ticker = rt.spawn({
+            let (ticks, stop) = (ticks.clone(), stop.clone());
+            async move {
+                while !stop.load(Ordering::SeqCst) {
+                    ticks.fetch_add(1, Ordering::SeqCst);
+                    // Busy between yields, so that the worker turns its driver
+                    // seldom and the queue fills up.
+                    let spin = Instant::now();
+                    while spin.elapsed() < Duration::from_millis(1) {
+                        std::hint::spin_loop();
+                    }
+                    zokio::task::yield_now().await;
+                }
+            }
+        });
+        rt.block_on(async {
+            let before = ticks.load(Ordering::SeqCst);
+            let started = Instant::now();
+            let mut pairs = 0usize;
+            while pairs < 10_000 || ticks.load(Ordering::SeqCst) < before + 200 {
+                assert!(
+                    started.elapsed() < HANG_GUARD,
+                    "the worker's task ticked {} times during {pairs} submit-and-cancel pairs",
+                    ticks.load(Ordering::SeqCst) - before
+                );
+                let mut read = Box::pin(ops::read(r.as_fd(), stats.buf(8)));
+                assert!(futures::poll!(read.as_mut()).is_pending());
+                drop(read);
+                pairs += 1;
+            }
+        });
+        stop.store(true, Ordering::SeqCst);
+        rt.block_on(ticker).unwrap();
+        drop(rt);
+        assert_eq!(stats.dropped(), stats.created(), "buffers leaked");
+        drop((r, w));
+    });
+}

@@ -103,7 +103,10 @@ pub(crate) fn submit(header: NonNull<OpHeader>) -> io::Result<Arc<DriverShared>>
         None => crate::runtime::context::with_current(|h| h.drivers.remote_target())
             .map_err(|_| no_runtime())?,
     };
-    match target.push(Request::Submit(header)) {
+    // Only a thread that is not a worker may wait for room in a full queue: a
+    // worker must keep its own ring turning.
+    let may_block = with_local(|_| ()).is_none();
+    match target.push(Request::Submit(header), may_block) {
         Ok(()) => Ok(target),
         Err(_) => Err(shutting_down()),
     }
@@ -136,7 +139,7 @@ pub(crate) fn abandon<K: OpKind>(cell: OwnedCell<K>, owner: &Arc<DriverShared>) 
                 // It may have come through the request queue (submitted from another
                 // thread) and still wait there: apply the queue first, so the cancel
                 // finds it.
-                d.handle_requests(&mut io);
+                d.handle_requests(&mut io, super::local::Batch::All);
                 io.cancel(header);
             }
         }
@@ -148,7 +151,7 @@ pub(crate) fn abandon<K: OpKind>(cell: OwnedCell<K>, owner: &Arc<DriverShared>) 
             // Refused only once the driver has drained, which waits for every
             // operation unless one is stuck past its limit: that cell stays leaked,
             // never freed, as the drain decided.
-            let _ = owner.push(Request::Cancel(header));
+            let _ = owner.push(Request::Cancel(header), false);
         }
     }
 }

@@ -59,6 +59,13 @@ impl Drop for Turning<'_> {
 /// wait delays timers no more than a busy worker does.
 const EAGER_TURN_EVERY: u32 = 61;
 
+/// How much of the request queue `handle_requests` applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Batch {
+    One,
+    All,
+}
+
 impl IoDriver {
     pub(crate) fn submit(&mut self, header: std::ptr::NonNull<super::op::cell::OpHeader>) {
         match self {
@@ -213,7 +220,7 @@ impl LocalDriver {
             return;
         };
         let _turning = Turning::enter(&self.turning);
-        let handled_requests = self.handle_requests(&mut io);
+        let handled_requests = self.handle_requests(&mut io, Batch::One);
         // A request may have completed an operation on the spot (epoll cancels do),
         // waking a task into this worker's own queue, which no unpark announces:
         // look, but do not sleep.
@@ -255,12 +262,18 @@ impl LocalDriver {
         self.time.process();
     }
 
-    /// Apply what other threads handed over; true if there was anything.
-    pub(crate) fn handle_requests(&self, io: &mut IoDriver) -> bool {
+    /// Apply what other threads handed over, one batch (`Batch::One`: a turn, which
+    /// leaves the rest for the next so that a flood cannot starve this worker's tasks)
+    /// or all of it; true if there was anything.
+    pub(crate) fn handle_requests(&self, io: &mut IoDriver, batch: Batch) -> bool {
         let Ok(mut requests) = self.requests.try_borrow_mut() else {
             return false;
         };
-        self.shared.take_requests(&mut requests);
+        let limit = match batch {
+            Batch::One => super::request_queue::BATCH,
+            Batch::All => usize::MAX,
+        };
+        self.shared.take_requests(&mut requests, limit);
         let handled = !requests.is_empty();
         for request in requests.drain(..) {
             io.handle(request);

@@ -14,6 +14,7 @@ pub(crate) mod epoll;
 mod local;
 pub(crate) mod op;
 pub(crate) mod park_token;
+mod request_queue;
 mod select;
 pub(crate) mod shared;
 #[cfg(target_os = "linux")]

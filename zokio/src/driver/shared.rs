@@ -3,19 +3,19 @@
 //! submit or cancel.
 //!
 //! A wake-up is a token (`park_token.rs`): only a driver that is parked inside the
-//! kernel costs an eventfd write. The queue is
+//! kernel costs an eventfd write. The queue (`request_queue.rs`) is bounded, and
 //! closed when the driver drains at shutdown; a request that arrives later is refused
 //! so it is never forgotten. Nothing here may submit to a ring: only the owner does.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::counters::DriverCounters;
 use super::op::cell::OpHeader;
 use super::park_token::ParkToken;
+use super::request_queue::{RequestQueue, Room};
 use super::DriverKind;
 
 /// Work handed to a driver by another thread.
@@ -31,11 +31,7 @@ unsafe impl Send for Request {}
 pub(crate) struct DriverShared {
     token: ParkToken,
     wake_fd: OwnedFd,
-    has_requests: AtomicBool,
-    requests: Mutex<Vec<Request>>,
-    /// Set when the driver drained at shutdown; written and, by `push`, read under
-    /// the `requests` lock, so no request slips in after the drain took the queue.
-    closed: AtomicBool,
+    requests: RequestQueue<Request>,
     pub(crate) kind: DriverKind,
     /// Shared with the I/O driver, which counts its own work here.
     pub(crate) counters: Arc<DriverCounters>,
@@ -56,9 +52,7 @@ impl DriverShared {
             token: ParkToken::new(),
             // SAFETY: `fd` is a fresh descriptor nobody else owns.
             wake_fd: unsafe { OwnedFd::from_raw_fd(fd) },
-            has_requests: AtomicBool::new(false),
-            requests: Mutex::new(Vec::new()),
-            closed: AtomicBool::new(false),
+            requests: RequestQueue::new(),
             kind,
             counters: Arc::default(),
         }))
@@ -70,7 +64,7 @@ impl DriverShared {
 
     /// Whether the driver drained at shutdown and takes no more operations.
     pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(SeqCst)
+        self.requests.is_closed()
     }
 
     /// Take a pending wake-up without sleeping; true if there was one.
@@ -106,45 +100,28 @@ impl DriverShared {
         unsafe { libc::read(self.wake_fd(), (&mut value as *mut u64).cast(), 8) };
     }
 
-    /// Hand the owner a request, and wake it. Refused once the driver has drained.
-    pub(crate) fn push(&self, request: Request) -> Result<(), Request> {
-        {
-            let mut requests = self
-                .requests
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if self.closed.load(SeqCst) {
-                return Err(request);
-            }
-            requests.push(request);
-            self.has_requests.store(true, SeqCst);
-        }
+    /// Hand the owner a request, and wake it. A submission from a thread that may
+    /// block waits while the queue is full (see `request_queue.rs`). Refused once the
+    /// driver has drained.
+    pub(crate) fn push(&self, request: Request, may_block: bool) -> Result<(), Request> {
+        let room = match request {
+            Request::Submit(_) if may_block => Room::WaitForIt,
+            _ => Room::Never,
+        };
+        self.requests.push(request, room, || self.unpark())?;
         self.unpark();
         Ok(())
     }
 
-    /// The owner takes what other threads handed it.
-    pub(crate) fn take_requests(&self, into: &mut Vec<Request>) {
-        if !self.has_requests.load(SeqCst) {
-            return;
-        }
-        let mut requests = self
-            .requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.has_requests.store(false, SeqCst);
-        into.append(&mut requests);
+    /// The owner takes up to `limit` of what other threads handed it, oldest first;
+    /// true if more are left.
+    pub(crate) fn take_requests(&self, into: &mut Vec<Request>, limit: usize) -> bool {
+        self.requests.take(into, limit)
     }
 
     /// Refuse later requests; returns the ones still queued.
     pub(crate) fn close(&self) -> Vec<Request> {
-        let mut requests = self
-            .requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.closed.store(true, SeqCst);
-        self.has_requests.store(false, SeqCst);
-        std::mem::take(&mut *requests)
+        self.requests.close()
     }
 }
 
