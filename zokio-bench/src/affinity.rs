@@ -3,8 +3,11 @@
 //! noise on a small machine). The calling thread is pinned to the server's CPUs
 //! while the server starts, so every thread the server creates inherits them, and
 //! then to the load's CPU while the load runs (a `wrk` child inherits it too). The
-//! old mask comes back on drop. Where there are not `workers + 1` CPUs nothing is
-//! pinned. Must never pin a thread it did not start from.
+//! old mask comes back on drop. A [`Placement`] says how: spread (the server on
+//! the first `workers` CPUs, the load on the next; nothing pinned where there are
+//! not `workers + 1` CPUs) or on one CPU (every server thread on the first CPU,
+//! the load on the second; nothing pinned on a machine of one CPU). Must never pin
+//! a thread it did not start from.
 
 use std::mem;
 
@@ -40,6 +43,60 @@ fn mask_of(cpus: &[usize]) -> libc::cpu_set_t {
     set
 }
 
+/// How many workers a network server runs with, and where: `3` spreads them
+/// over CPUs of their own, `3p` packs them all onto one CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub workers: usize,
+    /// Every server thread on one CPU, whatever the worker count.
+    pub one_cpu: bool,
+}
+
+impl Placement {
+    pub const fn spread(workers: usize) -> Placement {
+        Placement {
+            workers,
+            one_cpu: false,
+        }
+    }
+
+    pub const fn one_cpu(workers: usize) -> Placement {
+        Placement {
+            workers,
+            one_cpu: true,
+        }
+    }
+
+    /// `2` or `2p` (all on one CPU).
+    pub fn parse(s: &str) -> Result<Placement, String> {
+        let (digits, one_cpu) = match s.strip_suffix('p') {
+            Some(d) => (d, true),
+            None => (s, false),
+        };
+        match digits.parse::<usize>() {
+            Ok(workers) if workers > 0 => Ok(Placement { workers, one_cpu }),
+            _ => Err(format!(
+                "worker counts are positive numbers, optionally followed by `p` \
+                 (all on one CPU), got `{s}`"
+            )),
+        }
+    }
+
+    /// The flag's spelling back: `2`, `2p`.
+    pub fn flag(self) -> String {
+        format!("{}{}", self.workers, if self.one_cpu { "p" } else { "" })
+    }
+
+    /// For the table's workers column: `2`, `2 (1 CPU)`.
+    pub fn label(self) -> String {
+        if self.one_cpu {
+            format!("{} (1 CPU)", self.workers)
+        } else {
+            self.workers.to_string()
+        }
+    }
+}
+
 /// A server / load split of the CPUs for one run.
 pub struct Split {
     saved: Option<libc::cpu_set_t>,
@@ -48,17 +105,23 @@ pub struct Split {
 }
 
 impl Split {
-    /// Pin the calling thread to the first `workers` allowed CPUs (the server's
-    /// threads, created next, inherit them), if one more CPU is left for the load.
-    pub fn server_side(workers: usize) -> Split {
+    /// Pin the calling thread to the server's CPUs (the server's threads,
+    /// created next, inherit them): the first `workers` allowed CPUs, or only
+    /// the first with [`Placement::one_cpu`], if one more CPU is left for the load.
+    pub fn server_side(placement: Placement) -> Split {
+        let cpus_needed = if placement.one_cpu {
+            1
+        } else {
+            placement.workers
+        };
         match allowed() {
-            Some((saved, cpus)) if workers > 0 && cpus.len() > workers => {
-                let server = cpus[..workers].to_vec();
+            Some((saved, cpus)) if cpus_needed > 0 && cpus.len() > cpus_needed => {
+                let server = cpus[..cpus_needed].to_vec();
                 set(&mask_of(&server));
                 Split {
                     saved: Some(saved),
                     server,
-                    load: Some(cpus[workers]),
+                    load: Some(cpus[cpus_needed]),
                 }
             }
             _ => Split {
@@ -101,7 +164,7 @@ mod tests {
     fn split_restores_the_mask() {
         let before = allowed().unwrap().1;
         {
-            let split = Split::server_side(1);
+            let split = Split::server_side(Placement::spread(1));
             if before.len() > 1 {
                 assert_eq!(allowed().unwrap().1, vec![before[0]]);
                 split.load_side();
@@ -111,5 +174,29 @@ mod tests {
             }
         }
         assert_eq!(allowed().unwrap().1, before);
+        {
+            let split = Split::server_side(Placement::one_cpu(2));
+            if before.len() > 1 {
+                assert_eq!(allowed().unwrap().1, vec![before[0]]);
+                assert_eq!(
+                    split.describe(),
+                    format!("server on CPU [{}], load on CPU {}", before[0], before[1])
+                );
+            }
+        }
+        assert_eq!(allowed().unwrap().1, before);
+    }
+
+    #[test]
+    fn placements_parse_and_print() {
+        assert_eq!(Placement::parse("2").unwrap(), Placement::spread(2));
+        assert_eq!(Placement::parse("2p").unwrap(), Placement::one_cpu(2));
+        for bad in ["0", "0p", "p", "2q", "-1", "", "two"] {
+            assert!(Placement::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Placement::one_cpu(2).label(), "2 (1 CPU)");
+        assert_eq!(Placement::spread(2).label(), "2");
+        assert_eq!(Placement::one_cpu(3).flag(), "3p");
+        assert_eq!(Placement::spread(1).flag(), "1");
     }
 }

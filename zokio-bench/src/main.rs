@@ -21,6 +21,7 @@ mod io_workloads;
 mod net;
 mod net_client;
 mod net_echo;
+mod net_floor;
 mod net_http;
 mod net_servers;
 mod report;
@@ -50,8 +51,9 @@ usage: zokio-bench [--quick] [--workers N] [--net-workers N[,N...]]
 
   --quick         fewer and shorter runs; the whole run stays under a minute
   --workers N     worker threads per runtime (default 2)
-  --net-workers L the network servers' worker counts, each run in turn
-                  (default 1,2: the load generator needs a CPU too)
+  --net-workers L the network servers' worker counts, each run in turn; `2p`
+                  packs all 2 workers onto one CPU (default 1,2,2p: the load
+                  generator keeps a CPU of its own)
   --only NAMES    run only these workloads or groups, comma-separated
   --json FILE     also write every sample and summary to FILE as JSON
 
@@ -89,7 +91,7 @@ struct Args {
     net: Option<Vec<NetGroup>>,
     /// Whether `--only` picked the `fs` group; `None` without `--only`.
     fs: Option<bool>,
-    net_workers: Vec<usize>,
+    net_workers: Vec<affinity::Placement>,
     json: Option<PathBuf>,
     rss_child: Option<String>,
     help: bool,
@@ -461,7 +463,8 @@ fn main() -> ExitCode {
         let mut doc = report::json(&info, &results);
         doc["groups"] = group_report::json(&group_results);
         doc["net"] = net::json(&net_results);
-        doc["net_workers"] = serde_json::json!(args.net_workers);
+        let flags: Vec<String> = args.net_workers.iter().map(|p| p.flag()).collect();
+        doc["net_workers"] = serde_json::json!(flags);
         if let Some(r) = &fs_result {
             doc["fs"] = fs_bench::json(r);
         }
@@ -526,7 +529,21 @@ mod tests {
         let a = parse("--only echo,nop_rate --net-workers 2,4").unwrap();
         assert_eq!(a.net.unwrap(), vec![NetGroup::Echo]);
         assert_eq!(a.groups.unwrap(), vec![Group::NopRate]);
-        assert_eq!(a.net_workers, vec![2, 4]);
+        assert_eq!(
+            a.net_workers,
+            vec![
+                affinity::Placement::spread(2),
+                affinity::Placement::spread(4)
+            ]
+        );
+        let a = parse("--net-workers 1,2p").unwrap();
+        assert_eq!(
+            a.net_workers,
+            vec![
+                affinity::Placement::spread(1),
+                affinity::Placement::one_cpu(2)
+            ]
+        );
         let a = parse("--only net,http").unwrap();
         assert_eq!(a.net.unwrap(), vec![NetGroup::Echo, NetGroup::Http]);
         assert!(parse("--net-workers 0").is_err());

@@ -19,15 +19,21 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::affinity::Split;
+use crate::affinity::{Placement, Split};
 use crate::net_client::{self, Load, Reply};
 use crate::report::{fmt_value, samples_json};
 use crate::stats::{ratio, Summary};
 use crate::workloads::Unit;
 use crate::{net_echo, net_http, panic_message, Plan, Watchdog};
 
-/// Worker counts the network servers run with unless told otherwise.
-pub const DEFAULT_WORKERS: [usize; 2] = [1, 2];
+/// Worker counts (and CPU placements) the network servers run with unless
+/// told otherwise: 1 worker with the load on another CPU, 2 workers spread
+/// over the CPUs, and 2 workers packed onto one CPU with the load on another.
+pub const DEFAULT_WORKERS: [Placement; 3] = [
+    Placement::spread(1),
+    Placement::spread(2),
+    Placement::one_cpu(2),
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NetGroup {
@@ -71,26 +77,24 @@ impl NetGroup {
         Plan { warmup, runs }
     }
 
-    /// The server runtimes compared, Zokio first.
+    /// The server runtimes compared, Zokio first; `floor` (the runtime-less
+    /// one-thread io_uring server of `net_floor`) last, as the kernel's cost.
     pub fn runtimes(self) -> &'static [&'static str] {
         match self {
-            NetGroup::Echo => &["zokio", "tokio", "monoio"],
-            NetGroup::Http => &["zokio", "tokio"],
+            NetGroup::Echo => &["zokio", "tokio", "monoio", "floor"],
+            NetGroup::Http => &["zokio", "tokio", "floor"],
         }
     }
 }
 
-/// Parses `1,2`: positive worker counts, duplicates dropped.
-pub fn parse_workers(s: &str) -> Result<Vec<usize>, String> {
+/// Parses `1,2,2p`: positive worker counts, each optionally followed by `p`
+/// (every server thread on one CPU), duplicates dropped.
+pub fn parse_workers(s: &str) -> Result<Vec<Placement>, String> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part.parse::<usize>() {
-            Ok(n) if n > 0 => {
-                if !out.contains(&n) {
-                    out.push(n);
-                }
-            }
-            _ => return Err(format!("worker counts are positive numbers, got `{part}`")),
+        let placement = Placement::parse(part)?;
+        if !out.contains(&placement) {
+            out.push(placement);
         }
     }
     if out.is_empty() {
@@ -126,11 +130,15 @@ const CLIENT_BUSY: usize = 4;
 /// The server's context switches (voluntary and involuntary, over every thread
 /// of the bench process but the load's) per exchange.
 const SERVER_SWITCHES: usize = 5;
+/// Zokio's driver system calls (`io_uring_enter`; `epoll_wait` and
+/// `epoll_ctl` on epoll) per exchange, from its own counters; NaN for the
+/// others, which keep none.
+const SERVER_ENTERS: usize = 6;
 
 /// One case at one worker count, every runtime's figures.
 pub struct NetRow {
     pub case: String,
-    pub workers: usize,
+    pub workers: Placement,
     pub contenders: Vec<Contender>,
 }
 
@@ -207,7 +215,7 @@ fn size_label(bytes: usize) -> String {
     }
 }
 
-pub fn run(group: NetGroup, workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
+pub fn run(group: NetGroup, workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
     match group {
         NetGroup::Echo => echo(workers, quick, dog),
         NetGroup::Http => http(workers, quick, dog),
@@ -220,13 +228,13 @@ pub fn run(group: NetGroup, workers: &[usize], quick: bool, dog: &Watchdog) -> N
 /// later every round, so every runtime goes first, middle and last in turn
 /// and the runs compared sit next to each other in time. Warm-up rounds are
 /// dropped; a runtime that panics keeps no samples for that case.
-/// `one(runtime, case index, workers)` is one run.
+/// `one(runtime, case index, placement)` is one run.
 fn collect(
     group: NetGroup,
-    cases: &[(String, usize)],
+    cases: &[(String, Placement)],
     plan: Plan,
     dog: &Watchdog,
-    mut one: impl FnMut(&'static str, usize, usize) -> Vec<f64>,
+    mut one: impl FnMut(&'static str, usize, Placement) -> Vec<f64>,
 ) -> Vec<NetRow> {
     let runtimes = group.runtimes();
     let mut rows: Vec<NetRow> = cases
@@ -256,7 +264,7 @@ fn collect(
                 let rt = c.runtime;
                 thread::sleep(crate::SETTLE);
                 let got = dog.guard(
-                    || format!("{} {case} at {w} worker(s) on {rt}", group.name()),
+                    || format!("{} {case} at {} worker(s) on {rt}", group.name(), w.label()),
                     || panic::catch_unwind(AssertUnwindSafe(|| one(rt, k, w))),
                 );
                 match got {
@@ -282,10 +290,10 @@ fn collect(
 
 /// Remembers where each worker count's servers and load ran, for the notes.
 #[derive(Default)]
-struct Placement(RefCell<Vec<(usize, String)>>);
+struct Placements(RefCell<Vec<(Placement, String)>>);
 
-impl Placement {
-    fn saw(&self, workers: usize, how: String) {
+impl Placements {
+    fn saw(&self, workers: Placement, how: String) {
         let mut seen = self.0.borrow_mut();
         if !seen.iter().any(|(w, _)| *w == workers) {
             seen.push((workers, how));
@@ -296,7 +304,7 @@ impl Placement {
         let seen = self.0.borrow();
         let parts: Vec<String> = seen
             .iter()
-            .map(|(w, how)| format!("{w} worker(s): {how}"))
+            .map(|(w, how)| format!("{} worker(s): {how}", w.label()))
             .collect();
         format!("CPU placement: {}", parts.join("; "))
     }
@@ -328,7 +336,7 @@ impl Drivers {
     }
 }
 
-fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
+fn echo(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
     let group = NetGroup::Echo;
     let plan = group.plan(quick);
     let timing = echo_timing(quick);
@@ -341,12 +349,12 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
         }
     }
     let drivers = Drivers::default();
-    let placement = Placement::default();
+    let placement = Placements::default();
     let rows = collect(group, &cases, plan, dog, |rt, k, w| {
         let (bytes, conns) = shapes[k];
         let split = Split::server_side(w);
-        let server =
-            net_echo::start(rt, w).unwrap_or_else(|e| panic!("starting the {rt} echo server: {e}"));
+        let server = net_echo::start(rt, w.workers)
+            .unwrap_or_else(|e| panic!("starting the {rt} echo server: {e}"));
         split.load_side();
         drivers.saw(rt, &server.driver);
         placement.saw(w, split.describe());
@@ -358,6 +366,7 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
             reply: Reply::Echo,
             warmup: timing.warmup,
             measure: timing.measure,
+            server_io: server.counters.as_deref(),
         })
         .unwrap_or_else(|e| panic!("echo client against {rt}: {e}"));
         server
@@ -370,6 +379,7 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
             out.others_cpu_per_exchange(),
             out.client_busy(),
             out.others_switches_per_exchange(),
+            out.server_io_per_exchange()[0],
         ]
     });
     let notes = vec![
@@ -385,7 +395,10 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
          each its own runtime (FusionDriver: io_uring, else its legacy epoll driver) with its own \
          SO_REUSEPORT listener on the shared port, owned-buffer read + write_all; zokio: \
          multi_thread(N) runtime, one accept loop, zokio::spawn per connection, read_owned + \
-         write_all_owned reusing one 4 KiB Vec; every server sets TCP_NODELAY, as the client does"
+         write_all_owned reusing one 4 KiB Vec; floor: no runtime, one thread (whatever the \
+         worker count), a raw io_uring loop (accept, recv, send, batched submit-and-wait) echoing \
+         from a 4 KiB buffer per connection, what the kernel alone costs; every server sets \
+         TCP_NODELAY, as the client does"
             .into(),
         drivers.note(),
         placement.note(),
@@ -394,10 +407,13 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
          client CPU: the share of the window the client thread was on a CPU (near 100% means \
          the client, not the server, set the pace); server cs/rt: voluntary plus involuntary \
          context switches of those same threads (from /proc/self/task/*/status, read before \
-         and after the window) per round trip counted"
+         and after the window) per round trip counted; zokio driver calls/rt: Zokio's own \
+         count of its drivers' system calls (io_uring_enter; epoll_wait and epoll_ctl on \
+         epoll) over the window, per round trip"
             .into(),
         format!(
-            "workers = the server's worker threads (monoio: threads); the client thread is one \
+            "workers = the server's worker threads (monoio: threads; floor: always 1), `(1 CPU)`: \
+             all of them pinned to one CPU, the load on another; the client thread is one \
              more, on a machine of {} CPU(s); with 1 connection every round trip wakes a sleeping \
              server thread and then the client, so that row measures wake-ups as much as the \
              runtime (on a VM it moves with where the kernel puts the threads)",
@@ -414,22 +430,22 @@ fn echo(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
     }
 }
 
-fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
+fn http(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
     let group = NetGroup::Http;
     let plan = group.plan(quick);
     let have_wrk = net_http::wrk_available();
     // wrk counts whole seconds.
     let (warm_secs, secs) = if quick { (0, 1) } else { (1, 5) };
-    let cases: Vec<(String, usize)> = workers
+    let cases: Vec<(String, Placement)> = workers
         .iter()
         .map(|&w| (format!("GET / x {HTTP_CONNS} conn"), w))
         .collect();
     let drivers = Drivers::default();
-    let placement = Placement::default();
+    let placement = Placements::default();
     let rows = collect(group, &cases, plan, dog, |rt, _, w| {
         let split = Split::server_side(w);
-        let server =
-            net_http::start(rt, w).unwrap_or_else(|e| panic!("starting the {rt} HTTP server: {e}"));
+        let server = net_http::start(rt, w.workers)
+            .unwrap_or_else(|e| panic!("starting the {rt} HTTP server: {e}"));
         split.load_side();
         drivers.saw(rt, &server.driver);
         placement.saw(w, split.describe());
@@ -444,11 +460,16 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
             let cpu = net_client::process_cpu();
             let me = net_client::current_tid();
             let switches = net_client::context_switches_except(me);
+            let io = server.counters.as_ref().map(|read| read());
             net_http::wrk(addr, WRK_THREADS, HTTP_CONNS, secs).map(|mut r| {
                 let used = net_client::process_cpu().saturating_sub(cpu);
                 let switched = net_client::context_switches_except(me).saturating_sub(switches);
-                r.server_cpu_ns = used.as_nanos() as f64 / r.requests.max(1) as f64;
-                r.server_switches = switched as f64 / r.requests.max(1) as f64;
+                let requests = r.requests.max(1) as f64;
+                r.server_cpu_ns = used.as_nanos() as f64 / requests;
+                r.server_switches = switched as f64 / requests;
+                if let (Some(read), Some(before)) = (&server.counters, io) {
+                    r.server_enters = (read() - before).kernel_calls as f64 / requests;
+                }
                 r
             })
         } else {
@@ -457,6 +478,7 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
                 HTTP_CONNS,
                 Duration::from_secs(warm_secs.max(1)) / 2,
                 Duration::from_secs(secs),
+                server.counters.as_deref(),
             )
         }
         .unwrap_or_else(|e| panic!("HTTP load against {rt}: {e}"));
@@ -471,6 +493,7 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
             // No client thread of ours to measure: wrk is another process.
             f64::NAN,
             report.server_switches,
+            report.server_enters,
         ]
     });
     let load = if have_wrk {
@@ -487,13 +510,18 @@ fn http(workers: &[usize], quick: bool, dog: &Watchdog) -> NetResult {
          keep-alive and hyper's timer; zokio: `serve` of zokio/examples/http.rs itself \
          (ZokioIo, ZokioTimer; it first reads a new connection's opening bytes to tell HTTP/2 \
          prior knowledge from HTTP/1.1, then hands them back to hyper), tokio: the same on \
-         hyper-util's TokioIo and TokioTimer, HTTP/1.1 only"
+         hyper-util's TokioIo and TokioTimer, HTTP/1.1 only; floor: no runtime and no hyper, \
+         one thread (whatever the worker count), a raw io_uring loop (accept, recv, send, \
+         batched submit-and-wait) answering every complete request with the same 200 response \
+         (a fixed date header of the same length), what the kernel alone costs"
             .into(),
         drivers.note(),
         placement.note(),
         "server cs/req: voluntary plus involuntary context switches of every thread of the \
          bench process but the one driving the load (from /proc/self/task/*/status, read \
-         before and after the measured run), per request counted"
+         before and after the measured run), per request counted; zokio driver calls/req: \
+         Zokio's own count of its drivers' system calls (io_uring_enter; epoll_wait and \
+         epoll_ctl on epoll) over the measured run, per request"
             .into(),
         if have_wrk {
             "server CPU/req: the bench process's CPU time (user and kernel) over the measured wrk \
@@ -562,17 +590,20 @@ pub fn table(results: &[NetResult]) -> String {
             (format!("server CPU/{per} {names}"), SERVER_CPU),
             (format!("server cs/{per} {names}"), SERVER_SWITCHES),
         ];
+        // Only Zokio counts its driver's system calls.
+        let enters_title = format!("zokio driver calls/{per}");
         if g.group == NetGroup::Echo {
             extra.push((format!("client CPU {names}"), CLIENT_BUSY));
         }
         for (title, _) in &extra {
             let _ = write!(head, " {title} |");
         }
+        let _ = write!(head, " {enters_title} |");
         let _ = writeln!(out, "{head}");
-        let cols = 2 + runtimes.len() + peers.len() + extra.len();
+        let cols = 3 + runtimes.len() + peers.len() + extra.len();
         let _ = writeln!(out, "|---|---:|{}", "---:|".repeat(cols - 2));
         for r in &g.rows {
-            let mut line = format!("| {} | {} |", r.case, r.workers);
+            let mut line = format!("| {} | {} |", r.case, r.workers.label());
             for rt in runtimes {
                 let _ = write!(line, " {} |", fmt_rate(r.median(rt, RATE), what));
             }
@@ -592,6 +623,9 @@ pub fn table(results: &[NetResult]) -> String {
                     .collect();
                 let _ = write!(line, " {} |", cells.join(" / "));
             }
+            let enters = r.median("zokio", SERVER_ENTERS).filter(|v| v.is_finite());
+            let cell = enters.map_or("n/a".into(), |v| format!("{v:.3}"));
+            let _ = write!(line, " {cell} |");
             let _ = writeln!(out, "{line}");
         }
         out.push_str("\nnotes:\n");
@@ -615,7 +649,7 @@ pub fn table(results: &[NetResult]) -> String {
                         "{} {} at {} worker(s) on {}: {e}",
                         g.group.name(),
                         r.case,
-                        r.workers,
+                        r.workers.label(),
                         c.runtime
                     ));
                 }
@@ -652,6 +686,9 @@ pub fn json(results: &[NetResult]) -> Value {
                             "server_cpu_ns_per_exchange": figure(SERVER_CPU),
                             "server_context_switches_per_exchange": figure(SERVER_SWITCHES),
                         });
+                        if c.runtime == "zokio" {
+                            entry["driver_calls_per_exchange"] = figure(SERVER_ENTERS);
+                        }
                         if g.group == NetGroup::Echo {
                             entry["client_cpu_share"] = figure(CLIENT_BUSY);
                         }
@@ -663,7 +700,8 @@ pub fn json(results: &[NetResult]) -> Value {
                     }
                     json!({
                         "case": r.case,
-                        "workers": r.workers,
+                        "workers": r.workers.workers,
+                        "one_cpu": r.workers.one_cpu,
                         "runtimes": runtimes,
                         "ratios": ratios,
                     })
@@ -696,6 +734,7 @@ mod tests {
                 vec![4e3; rate.len()],
                 vec![0.5; rate.len()],
                 vec![0.25; rate.len()],
+                vec![if runtime == "zokio" { 1.5 } else { f64::NAN }; rate.len()],
             ],
             error: None,
         }
@@ -709,7 +748,7 @@ mod tests {
             load: "client: test".into(),
             rows: vec![NetRow {
                 case: "1 KiB x 8 conn".into(),
-                workers: 2,
+                workers: Placement::spread(2),
                 contenders: vec![
                     contender("zokio", &[90e3, 100e3, 110e3], 20e3, 50e3),
                     contender("tokio", &[50e3, 50e3, 50e3], 40e3, 90e3),
@@ -718,6 +757,7 @@ mod tests {
                         figures: vec![],
                         error: Some("no ring".into()),
                     },
+                    contender("floor", &[200e3, 200e3, 200e3], 10e3, 20e3),
                 ],
             }],
             notes: vec!["a note".into()],
@@ -739,9 +779,15 @@ mod tests {
 
     #[test]
     fn worker_lists() {
-        assert_eq!(parse_workers("1,2").unwrap(), vec![1, 2]);
-        assert_eq!(parse_workers("4").unwrap(), vec![4]);
-        assert_eq!(parse_workers("2,2,1,").unwrap(), vec![2, 1]);
+        let spread = Placement::spread;
+        assert_eq!(parse_workers("1,2").unwrap(), vec![spread(1), spread(2)]);
+        assert_eq!(parse_workers("4").unwrap(), vec![spread(4)]);
+        assert_eq!(parse_workers("2,2,1,").unwrap(), vec![spread(2), spread(1)]);
+        assert_eq!(
+            parse_workers("2,2p,2p").unwrap(),
+            vec![spread(2), Placement::one_cpu(2)]
+        );
+        assert!(parse_workers("2x").is_err());
         assert!(parse_workers("0").is_err());
         assert!(parse_workers("one").is_err());
         assert!(parse_workers(",").is_err());
@@ -752,15 +798,18 @@ mod tests {
         let t = table(&[result()]);
         assert!(t.contains("echo (client: test)"));
         assert!(t.contains(
-            "| case | workers | zokio rt/s | tokio rt/s | monoio rt/s | zokio/tokio | \
-             zokio/monoio | p50 zokio / tokio / monoio | p99 zokio / tokio / monoio | \
-             server CPU/rt zokio / tokio / monoio | server cs/rt zokio / tokio / monoio | \
-             client CPU zokio / tokio / monoio |"
+            "| case | workers | zokio rt/s | tokio rt/s | monoio rt/s | floor rt/s | \
+             zokio/tokio | zokio/monoio | zokio/floor | \
+             p50 zokio / tokio / monoio / floor | p99 zokio / tokio / monoio / floor | \
+             server CPU/rt zokio / tokio / monoio / floor | \
+             server cs/rt zokio / tokio / monoio / floor | \
+             client CPU zokio / tokio / monoio / floor | zokio driver calls/rt |"
         ));
         assert!(t.contains(
-            "| 1 KiB x 8 conn | 2 | 100.0 k rt/s | 50.0 k rt/s | n/a | 2.00 | n/a | \
-             20.0 µs / 40.0 µs / n/a | 50.0 µs / 90.0 µs / n/a | 4.0 µs / 4.0 µs / n/a | \
-             0.250 / 0.250 / n/a | 50% / 50% / n/a |"
+            "| 1 KiB x 8 conn | 2 | 100.0 k rt/s | 50.0 k rt/s | n/a | 200.0 k rt/s | 2.00 | \
+             n/a | 0.50 | 20.0 µs / 40.0 µs / n/a / 10.0 µs | 50.0 µs / 90.0 µs / n/a / 20.0 µs | \
+             4.0 µs / 4.0 µs / n/a / 4.0 µs | 0.250 / 0.250 / n/a / 0.250 | \
+             50% / 50% / n/a / 50% | 1.500 |"
         ));
         assert!(t.contains("- echo: a note"));
         assert!(t.contains("- echo 1 KiB x 8 conn at 2 worker(s) on monoio: no ring"));
@@ -793,6 +842,14 @@ mod tests {
         );
         assert_eq!(row["ratios"]["zokio_over_tokio"], json!(2.0));
         assert_eq!(row["ratios"]["zokio_over_monoio"], Value::Null);
+        assert_eq!(row["ratios"]["zokio_over_floor"], json!(0.5));
+        assert_eq!(
+            row["runtimes"]["zokio"]["driver_calls_per_exchange"]["median"],
+            json!(1.5)
+        );
+        assert!(row["runtimes"]["tokio"]
+            .get("driver_calls_per_exchange")
+            .is_none());
         assert_eq!(
             row["runtimes"]["monoio"]["per_second"]["error"],
             json!("no ring")
@@ -803,7 +860,7 @@ mod tests {
     fn ratios_pair_the_rounds() {
         let row = NetRow {
             case: "c".into(),
-            workers: 1,
+            workers: Placement::spread(1),
             contenders: vec![
                 contender("zokio", &[100.0, 200.0, 50.0], 0.0, 0.0),
                 contender("tokio", &[50.0, 400.0, 100.0], 0.0, 0.0),
@@ -818,10 +875,13 @@ mod tests {
     fn rounds_rotate_within_each_case_and_survive_panics() {
         let dog = Watchdog::start();
         let mut order = Vec::new();
-        let cases = vec![("a".to_string(), 1), ("b".to_string(), 2)];
+        let cases = vec![
+            ("a".to_string(), Placement::spread(1)),
+            ("b".to_string(), Placement::spread(2)),
+        ];
         let plan = Plan { warmup: 1, runs: 2 };
         let rows = collect(NetGroup::Http, &cases, plan, &dog, |rt, k, w| {
-            order.push(format!("{rt}{k}{w}"));
+            order.push(format!("{rt}{k}{}", w.workers));
             if rt == "tokio" && k == 1 {
                 panic!("broken");
             }
@@ -830,9 +890,9 @@ mod tests {
         assert_eq!(
             order,
             [
-                "zokio01", "tokio01", "zokio12", "tokio12", // warm-up
-                "tokio01", "zokio01", "zokio12", // tokio12 has failed
-                "zokio01", "tokio01", "zokio12",
+                "zokio01", "tokio01", "floor01", "zokio12", "tokio12", "floor12", // warm-up
+                "tokio01", "floor01", "zokio01", "floor12", "zokio12", // tokio12 has failed
+                "floor01", "zokio01", "tokio01", "floor12", "zokio12",
             ]
         );
         assert_eq!(rows[0].contenders[0].figures[0], vec![0.0, 0.0]);

@@ -8,12 +8,17 @@
 //! echo must match byte for byte, an HTTP reply must be `200` with its full
 //! `Content-Length` body), so a broken server fails the run instead of
 //! looking fast. Round trips that finish during the warm-up are not counted;
-//! of the rest, those that finish inside the measured window are.
+//! of the rest, those that finish inside the measured window are. After the
+//! window no new request is sent, and the replies still owed are awaited
+//! (briefly) before the connections close, so that a server is never cut
+//! off in the middle of writing one.
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
+
+use zokio::runtime::IoCounters;
 
 /// What a reply looks like, and so when it is complete.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +38,9 @@ pub struct Load<'a> {
     pub reply: Reply,
     pub warmup: Duration,
     pub measure: Duration,
+    /// Reads the server runtime's I/O counters (Zokio's), read at both edges
+    /// of the measured window.
+    pub server_io: Option<&'a dyn Fn() -> IoCounters>,
 }
 
 /// What one load measured.
@@ -52,6 +60,9 @@ pub struct Outcome {
     /// Context switches (voluntary and involuntary) of every thread of the
     /// process but the client's, over the measured window.
     pub others_switches: u64,
+    /// What the server runtime's I/O drivers did over the measured window,
+    /// where the load was given its counters.
+    pub server_io: Option<IoCounters>,
 }
 
 impl Outcome {
@@ -76,6 +87,15 @@ impl Outcome {
         self.others_switches as f64 / self.exchanges.max(1) as f64
     }
 
+    /// The server runtime's I/O counts per counted round trip: kernel calls,
+    /// submissions, wake-up writes; NaN each where there are no counters.
+    pub fn server_io_per_exchange(&self) -> [f64; 3] {
+        let per = |n: u64| n as f64 / self.exchanges.max(1) as f64;
+        self.server_io.map_or([f64::NAN; 3], |io| {
+            [per(io.kernel_calls), per(io.submitted), per(io.wake_writes)]
+        })
+    }
+
     /// Nearest-rank percentile of the latencies, in nanoseconds; NaN when
     /// nothing was counted.
     pub fn latency(&self, q: f64) -> f64 {
@@ -96,7 +116,18 @@ struct Conn {
     started: Instant,
 }
 
+/// The clocks and counters at one edge of the measured window.
+struct Snapshot {
+    at: Instant,
+    process: Duration,
+    thread: Duration,
+    switches: u64,
+    io: Option<IoCounters>,
+}
+
 const MAX_EVENTS: usize = 512;
+/// How long the load waits, after the window, for replies still owed.
+const DRAIN_LIMIT: Duration = Duration::from_millis(500);
 const SCRATCH: usize = 64 * 1024;
 
 /// Runs one load to the end and closes every connection; an error if the
@@ -145,9 +176,21 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
     let begin = Instant::now();
     let warm_end = begin + load.warmup;
     let end = warm_end + load.measure;
-    // When the measured window began, with the CPU clocks then.
-    let mut measuring: Option<(Instant, Duration, Duration, u64)> = None;
+    let snapshot = || Snapshot {
+        at: Instant::now(),
+        process: process_cpu(),
+        thread: thread_cpu(),
+        switches: context_switches_except(own_tid),
+        io: load.server_io.map(|read| read()),
+    };
+    // The clocks and counters when the measured window began, and ended.
+    let mut measuring: Option<Snapshot> = None;
+    let mut stopped: Option<Snapshot> = None;
     let mut exchanges = 0u64;
+    // Exchanges sent and not yet answered: after the window, the load waits
+    // for these (up to DRAIN_LIMIT) so that no connection closes on a server
+    // still writing to it.
+    let mut in_flight = 0usize;
     let mut latencies: Vec<u32> = Vec::new();
     let mut scratch = vec![0u8; SCRATCH];
     let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
@@ -155,17 +198,26 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
     for (i, c) in conns.iter_mut().enumerate() {
         c.started = Instant::now();
         send(ep.as_raw_fd(), i, c, load.request)?;
+        in_flight += 1;
     }
     loop {
         let now = Instant::now();
         if now >= end {
-            break;
+            if stopped.is_none() {
+                stopped = Some(snapshot());
+            }
+            if in_flight == 0 || now >= end + DRAIN_LIMIT {
+                break;
+            }
         }
-        if measuring.is_none() && now >= warm_end {
-            let switches = context_switches_except(own_tid);
-            measuring = Some((now, process_cpu(), thread_cpu(), switches));
+        if measuring.is_none() && now >= warm_end && now < end {
+            measuring = Some(snapshot());
         }
-        let until = if measuring.is_some() { end } else { warm_end };
+        let until = match (&measuring, &stopped) {
+            (_, Some(_)) => end + DRAIN_LIMIT,
+            (Some(_), None) => end,
+            (None, None) => warm_end,
+        };
         let timeout_ms = (until.saturating_duration_since(now))
             .as_millis()
             .clamp(1, 1_000) as i32;
@@ -197,8 +249,9 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
             if !receive(c, load, &mut scratch)? {
                 continue;
             }
+            in_flight -= 1;
             let done = Instant::now();
-            if measuring.is_some_and(|(since, ..)| done >= since) && done < end {
+            if measuring.as_ref().is_some_and(|m| done >= m.at) && done < end {
                 exchanges += 1;
                 let nanos = (done - c.started).as_nanos();
                 latencies.push(u32::try_from(nanos).unwrap_or(u32::MAX));
@@ -206,19 +259,19 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
             if done < end {
                 c.started = done;
                 send(ep.as_raw_fd(), i, c, load.request)?;
+                in_flight += 1;
             }
         }
     }
-    let (stopped, process_end, thread_end) = (Instant::now(), process_cpu(), thread_cpu());
-    let switches_end = context_switches_except(own_tid);
     drop(conns);
-    let Some((since, process_start, thread_start, switches_start)) = measuring else {
+    let (Some(start), Some(stop)) = (measuring, stopped) else {
         return Err(io::Error::other("the measured window never began"));
     };
-    let window = stopped.min(end).saturating_duration_since(since);
-    let client_cpu = thread_end.saturating_sub(thread_start);
-    let others_cpu = process_end
-        .saturating_sub(process_start)
+    let window = stop.at.min(end).saturating_duration_since(start.at);
+    let client_cpu = stop.thread.saturating_sub(start.thread);
+    let others_cpu = stop
+        .process
+        .saturating_sub(start.process)
         .saturating_sub(client_cpu);
     if exchanges == 0 {
         return Err(io::Error::new(
@@ -233,7 +286,8 @@ pub fn run(load: &Load<'_>) -> io::Result<Outcome> {
         latencies,
         client_cpu,
         others_cpu,
-        others_switches: switches_end.saturating_sub(switches_start),
+        others_switches: stop.switches.saturating_sub(start.switches),
+        server_io: stop.io.zip(start.io).map(|(end, start)| end - start),
     })
 }
 
@@ -495,6 +549,7 @@ mod tests {
             reply,
             warmup: Duration::from_millis(20),
             measure: Duration::from_millis(100),
+            server_io: None,
         }
     }
 
@@ -512,6 +567,66 @@ mod tests {
         assert!(out.client_busy() > 0.0 && out.client_busy() < 1.5);
         assert!(out.others_cpu_per_exchange() >= 0.0);
         assert!(out.others_switches_per_exchange() >= 0.0);
+    }
+
+    #[test]
+    fn the_load_ends_without_cutting_a_reply_off() {
+        // Counts the server's failed writes: the load waits for every reply it
+        // is owed before it closes (with a reset), so there must be none.
+        let failed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let conns = 16;
+        let mut threads = Vec::new();
+        let counted = failed.clone();
+        let acceptor = thread::spawn(move || {
+            for _ in 0..conns {
+                let (mut s, _) = listener.accept().unwrap();
+                let failed = counted.clone();
+                threads.push(thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n @ 1..) = s.read(&mut buf) {
+                        if s.write_all(&buf[..n]).is_err() {
+                            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            return;
+                        }
+                    }
+                }));
+            }
+            threads
+        });
+        let msg = vec![7u8; 1024];
+        let out = run(&load(addr, conns, &msg, Reply::Echo)).unwrap();
+        assert!(out.exchanges > 0);
+        assert!(out.server_io.is_none());
+        assert!(out.server_io_per_exchange().iter().all(|v| v.is_nan()));
+        for t in acceptor.join().unwrap() {
+            t.join().unwrap();
+        }
+        assert_eq!(failed.load(std::sync::atomic::Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn server_counters_span_the_window() {
+        // A counter that grows by one at every read: both edges of the window
+        // read it, so the difference is at least one and per exchange small.
+        let reads = std::cell::Cell::new(0u64);
+        let counters = || {
+            reads.set(reads.get() + 1);
+            let mut io = IoCounters::default();
+            io.kernel_calls = reads.get() * 10;
+            io
+        };
+        let addr = serve(1, |b| b.to_vec());
+        let msg = b"ping".to_vec();
+        let mut l = load(addr, 1, &msg, Reply::Echo);
+        l.server_io = Some(&counters);
+        let out = run(&l).unwrap();
+        assert_eq!(reads.get(), 2);
+        assert_eq!(out.server_io.unwrap().kernel_calls, 10);
+        let [enter, sqe, wake] = out.server_io_per_exchange();
+        assert_eq!(enter, 10.0 / out.exchanges as f64);
+        assert_eq!((sqe, wake), (0.0, 0.0));
     }
 
     #[test]

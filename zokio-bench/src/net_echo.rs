@@ -15,12 +15,14 @@ use crate::net_servers::{self, Server};
 const BUF: usize = 4096;
 
 /// The echo server of `runtime` (`zokio`, `tokio` or `monoio`) on `workers`
-/// workers (threads, for monoio).
+/// workers (threads, for monoio), or the runtime-less `floor` (one thread,
+/// whatever `workers` says).
 pub fn start(runtime: &str, workers: usize) -> io::Result<Server> {
     match runtime {
         "zokio" => net_servers::zokio(workers, zokio_accept),
         "tokio" => net_servers::tokio(workers, tokio_accept),
         "monoio" => net_servers::monoio(workers, monoio_accept),
+        "floor" => crate::net_floor::start(crate::net_floor::FloorReply::Echo),
         other => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("no echo server on `{other}`"),

@@ -27,13 +27,15 @@ use crate::net_servers::{self, Server};
 #[allow(dead_code)]
 mod http_example;
 
-/// The HTTP server of `runtime` (`zokio` or `tokio`) on `workers` workers.
+/// The HTTP server of `runtime` (`zokio` or `tokio`) on `workers` workers,
+/// or the runtime-less `floor` (one thread, whatever `workers` says).
 pub fn start(runtime: &str, workers: usize) -> io::Result<Server> {
     match runtime {
         "zokio" => net_servers::zokio(workers, |listener| async move {
             let _ = http_example::serve(listener).await;
         }),
         "tokio" => net_servers::tokio(workers, tokio_serve),
+        "floor" => crate::net_floor::start(crate::net_floor::FloorReply::Http),
         other => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("no HTTP server on `{other}`"),
@@ -85,6 +87,9 @@ pub struct WrkReport {
     /// The server's context switches per request, where the caller measured
     /// them (wrk cannot); NaN otherwise.
     pub server_switches: f64,
+    /// Zokio's driver system calls per request, from its own counters, where
+    /// the caller read them; NaN otherwise.
+    pub server_enters: f64,
 }
 
 /// Whether `wrk` can be run here.
@@ -173,6 +178,7 @@ pub fn parse_wrk(text: &str) -> io::Result<WrkReport> {
         non_2xx,
         server_cpu_ns: f64::NAN,
         server_switches: f64::NAN,
+        server_enters: f64::NAN,
     })
 }
 
@@ -209,6 +215,7 @@ pub fn own_client(
     conns: usize,
     warmup: Duration,
     measure: Duration,
+    counters: Option<&dyn Fn() -> zokio::runtime::IoCounters>,
 ) -> io::Result<WrkReport> {
     let request = crate::net_client::http_request(addr);
     let out = crate::net_client::run(&crate::net_client::Load {
@@ -218,6 +225,7 @@ pub fn own_client(
         reply: crate::net_client::Reply::Http,
         warmup,
         measure,
+        server_io: counters,
     })?;
     Ok(WrkReport {
         requests_per_sec: out.rate(),
@@ -228,6 +236,7 @@ pub fn own_client(
         non_2xx: 0,
         server_cpu_ns: out.others_cpu_per_exchange(),
         server_switches: out.others_switches_per_exchange(),
+        server_enters: out.server_io_per_exchange()[0],
     })
 }
 

@@ -7,7 +7,8 @@
 //! `SO_REUSEPORT` listener on the shared port. Every listener is made here
 //! the same way (loopback, port chosen by the kernel, backlog 1024,
 //! non-blocking), so the servers differ only in their runtime and the
-//! connection code each group hands in.
+//! connection code each group hands in. The runtime-less floor server
+//! (`net_floor`) is started there and wrapped in a [`Server`] the same way.
 
 use std::future::Future;
 use std::io;
@@ -24,7 +25,7 @@ const BACKLOG: i32 = 1024;
 
 /// How long a server may take to come up or to go down.
 const START_LIMIT: Duration = Duration::from_secs(10);
-const STOP_LIMIT: Duration = Duration::from_secs(10);
+pub const STOP_LIMIT: Duration = Duration::from_secs(10);
 
 /// A loopback listener: `port` 0 lets the kernel choose; `reuse_port` joins
 /// (or starts) a `SO_REUSEPORT` group on that port.
@@ -41,27 +42,49 @@ pub fn listener(port: u16, reuse_port: bool) -> io::Result<TcpListener> {
     Ok(s.into())
 }
 
+/// Reads a runtime's I/O counters (Zokio's only: the others keep none).
+pub type Counters = Box<dyn Fn() -> zokio::runtime::IoCounters>;
+
 /// A server running in its own runtime; stopped (its runtime shut down and
 /// every thread joined) by [`Server::stop`] or on drop.
 pub struct Server {
     addr: SocketAddr,
     /// The I/O driver the server's runtime ended up with, in words.
     pub driver: String,
+    /// The runtime's I/O counters, where it keeps any; dropped before the
+    /// runtime is stopped, so it never keeps it alive.
+    pub counters: Option<Counters>,
     stop: Option<Box<dyn FnOnce() -> io::Result<()>>>,
 }
 
 impl Server {
+    /// A server at `addr` that `stop` shuts down and joins.
+    pub fn new(
+        addr: SocketAddr,
+        driver: String,
+        stop: impl FnOnce() -> io::Result<()> + 'static,
+    ) -> Server {
+        Server {
+            addr,
+            driver,
+            counters: None,
+            stop: Some(Box::new(stop)),
+        }
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     pub fn stop(mut self) -> io::Result<()> {
+        self.counters = None;
         self.stop.take().map_or(Ok(()), |f| f())
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
+        self.counters = None;
         if let Some(f) = self.stop.take() {
             let _ = f();
         }
@@ -69,7 +92,7 @@ impl Drop for Server {
 }
 
 /// Waits for the runtime's first task to take its listener over.
-fn started(rx: mpsc::Receiver<io::Result<()>>, who: &str) -> io::Result<()> {
+pub fn started(rx: mpsc::Receiver<io::Result<()>>, who: &str) -> io::Result<()> {
     rx.recv_timeout(START_LIMIT)
         .map_err(|_| io::Error::other(format!("{who} did not start within {START_LIMIT:?}")))?
 }
@@ -101,19 +124,16 @@ where
         }
     });
     started(rx, "the tokio server")?;
-    Ok(Server {
-        addr,
-        driver: "epoll".into(),
-        stop: Some(Box::new(move || {
-            drop(rt);
-            Ok(())
-        })),
-    })
+    Ok(Server::new(addr, "epoll".into(), move || {
+        drop(rt);
+        Ok(())
+    }))
 }
 
 /// Zokio's multi-thread runtime with `workers` workers on its default
 /// driver (`ZOKIO_DRIVER` picks another); `serve` runs as a task until the
-/// runtime is dropped.
+/// runtime is dropped. The server reads the runtime's I/O counters through a
+/// handle it keeps.
 pub fn zokio<F, Fut>(workers: usize, serve: F) -> io::Result<Server>
 where
     F: FnOnce(zokio::net::TcpListener) -> Fut + Send + 'static,
@@ -139,14 +159,13 @@ where
         }
     }));
     started(rx, "the Zokio server")?;
-    Ok(Server {
-        addr,
-        driver,
-        stop: Some(Box::new(move || {
-            drop(rt);
-            Ok(())
-        })),
-    })
+    let handle = rt.handle().clone();
+    let mut server = Server::new(addr, driver, move || {
+        drop(rt);
+        Ok(())
+    });
+    server.counters = Some(Box::new(move || handle.io_counters()));
+    Ok(server)
 }
 
 /// monoio's thread per core: `workers` threads, each with its own runtime
@@ -243,11 +262,7 @@ where
         }
     }
     kinds.dedup();
-    Ok(Server {
-        addr,
-        driver: kinds.join("+"),
-        stop: Some(Box::new(stopper)),
-    })
+    Ok(Server::new(addr, kinds.join("+"), stopper))
 }
 
 #[cfg(test)]
