@@ -101,12 +101,13 @@ impl Idle {
         crate::loom::lock(&self.sleepers).contains(&worker)
     }
 
-    /// The lowest-numbered worker other than `worker` that is not on the sleepers
-    /// list: where a worker at light load hands its tasks (a stable choice, so that
-    /// work gathers on one ring rather than moving around).
-    pub(crate) fn awake_worker_other_than(&self, worker: usize) -> Option<usize> {
+    /// The lowest-numbered worker below `worker` that is not on the sleepers list:
+    /// where a worker at light load hands its tasks. Only ever downwards, so that work
+    /// gathers on the lowest rings and stays there, instead of two workers handing the
+    /// same connections back and forth.
+    pub(crate) fn awake_worker_below(&self, worker: usize) -> Option<usize> {
         let sleepers = crate::loom::lock(&self.sleepers);
-        (0..self.num_workers).find(|w| *w != worker && !sleepers.contains(w))
+        (0..worker).find(|w| !sleepers.contains(w))
     }
 
     /// Take `worker` off the sleepers list without making it a searcher (shutdown).

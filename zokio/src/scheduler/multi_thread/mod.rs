@@ -37,6 +37,10 @@ pub(crate) struct Remote {
     pub(crate) unparker: Unparker,
     /// Tasks other workers handed over to this one (`worker::hand_off`).
     pub(crate) inbox: inbox::Inbox<Notified>,
+    /// The worker has not run out of tasks for a while (`worker::Core::saturated`),
+    /// published at its maintenance ticks: others hand it nothing more. A hint only,
+    /// so relaxed.
+    pub(crate) saturated: std::sync::atomic::AtomicBool,
 }
 
 /// Shared by every worker, every task (as its scheduler hook) and every `Handle`.

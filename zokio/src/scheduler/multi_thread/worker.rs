@@ -8,12 +8,26 @@
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
 
 use super::{Handle, Remote};
 use crate::driver::LocalDriver;
 use crate::scheduler::queue::{self, Local};
 use crate::task::Notified;
 use std::sync::Arc;
+
+/// A saturated worker asks for help only with more than this many tasks queued: fewer
+/// it finishes sooner than a sleeper could wake up and steal them.
+const HELP_MIN_BACKLOG: usize = 4;
+
+/// How long a worker must go without running out of tasks before the completions its
+/// own driver reaps may wake another worker (`Core::should_notify_others`): long
+/// enough that a worker which keeps up with its load, only in long bursts, is not
+/// taken for saturated; short enough that a saturated one gets help within a few
+/// milliseconds. Checked at maintenance ticks, so one clock read per
+/// `event_interval` tasks.
+const SATURATED_AFTER: Duration = Duration::from_millis(2);
 
 /// How many tasks in a row may run from the LIFO slot before the others get a turn:
 /// two tasks waking each other forever must not starve the rest of the queue.
@@ -32,6 +46,16 @@ pub(crate) struct Core {
     is_searching: bool,
     /// A driver turn woke tasks into this core without waking anyone for them.
     woken_in_turn: bool,
+    /// Awake only because its own ring or timers woke tasks while it slept (nobody
+    /// asked it to help): it runs those and sleeps again, without stealing.
+    awake_for_own_work: bool,
+    /// It ran out of tasks since the last maintenance tick.
+    ran_dry: bool,
+    /// The maintenance tick that last found it had run dry.
+    last_dry: Instant,
+    /// It has not run dry for `SATURATED_AFTER`: the one signal that its own
+    /// completions should wake another worker (`should_notify_others`).
+    saturated: bool,
     rand: FastRand,
 }
 
@@ -65,6 +89,7 @@ pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Ve
             steal,
             unparker: driver.unparker(),
             inbox: super::inbox::Inbox::new(),
+            saturated: std::sync::atomic::AtomicBool::new(false),
         });
         let core = Core {
             until_global_first: 1,
@@ -73,6 +98,10 @@ pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Ve
             run_queue,
             is_searching: false,
             woken_in_turn: false,
+            awake_for_own_work: false,
+            ran_dry: true,
+            last_dry: Instant::now(),
+            saturated: false,
             rand: FastRand::new(index as u64),
         };
         cores.push((core, driver));
@@ -188,6 +217,12 @@ impl Core {
     }
 
     fn steal_work(&mut self, handle: &Handle, index: usize) -> Option<Notified> {
+        if self.awake_for_own_work {
+            // Stealing here would pull connections onto this ring, which would then
+            // wake this worker for them: leave them where they are unless their worker
+            // asks for help (`should_notify_others`).
+            return handle.inject.pop();
+        }
         if !self.transition_to_searching(handle) {
             return None;
         }
@@ -223,6 +258,19 @@ impl Core {
         }
     }
 
+    /// At a maintenance tick: saturated if it has not run dry since the tick that
+    /// last saw it do so, `SATURATED_AFTER` ago.
+    fn check_saturation(&mut self, remote: &Remote) {
+        let now = Instant::now();
+        if std::mem::take(&mut self.ran_dry) {
+            self.last_dry = now;
+            self.saturated = false;
+        } else {
+            self.saturated = now.duration_since(self.last_dry) >= SATURATED_AFTER;
+        }
+        remote.saturated.store(self.saturated, Relaxed);
+    }
+
     fn has_local_work(&self) -> bool {
         self.lifo_slot.is_some() || !self.run_queue.is_empty()
     }
@@ -236,15 +284,20 @@ impl Core {
         }
     }
 
-    /// After a turn, another worker is worth waking only when this one has more than
-    /// `HAND_OFF_MAX_BACKLOG` tasks queued and nobody is already searching (a searcher
-    /// would find the work and chain the next wake-up itself). tokio wakes for more
-    /// than one task; with per-worker rings a woken worker then parks in its own ring
-    /// and wakes again by itself, so a small backlog is cheaper run here, and the
-    /// hand-off on parking moves it to an awake worker when this one goes to sleep.
+    /// After a turn, another worker is worth waking only when this one is saturated
+    /// (it has not run out of tasks for `SATURATED_AFTER`) and still has more than
+    /// `HELP_MIN_BACKLOG` queued, and nobody is already searching (a searcher
+    /// would find the work and chain the next wake-up itself).
+    ///
+    /// tokio wakes for any second task. With a ring per worker that is costly: the
+    /// woken worker steals connections, their operations go to its ring, and from then
+    /// on that ring wakes its worker for them, so at a load one worker can carry, two
+    /// rings bounce in and out of sleep. A worker that still runs dry between bursts
+    /// (and then polls its ring or sleeps) is keeping up, and runs its own completions.
     fn should_notify_others(&self) -> bool {
         !self.is_searching
-            && usize::from(self.lifo_slot.is_some()) + self.run_queue.len() > HAND_OFF_MAX_BACKLOG
+            && self.saturated
+            && usize::from(self.lifo_slot.is_some()) + self.run_queue.len() > HELP_MIN_BACKLOG
     }
 }
 
@@ -312,6 +365,7 @@ fn run_loop(ctx: &Context) {
             let due = core.until_events == 0;
             if due {
                 core.until_events = handle.tuning.event_interval;
+                core.check_saturation(&handle.remotes[ctx.index]);
             }
             due
         };
@@ -323,7 +377,15 @@ fn run_loop(ctx: &Context) {
             ctx.driver.poll();
             notify_after_turn(ctx);
         }
-        let mut task = ctx.core.borrow_mut().next_task(handle, ctx.index);
+        let mut task = {
+            let mut core = ctx.core.borrow_mut();
+            let task = core.next_task(handle, ctx.index);
+            if task.is_none() {
+                core.ran_dry = true;
+                core.saturated = false;
+            }
+            task
+        };
         // Completions that are already there wake tasks into our own queue. Looking
         // costs far less than searching, which would also wake another worker.
         if task.is_none() && ctx.driver.poll_if_busy() {
@@ -347,7 +409,9 @@ fn run_loop(ctx: &Context) {
 
 fn run_task(ctx: &Context, task: Notified) {
     let handle = &*ctx.handle;
-    ctx.core.borrow_mut().transition_from_searching(handle);
+    {
+        ctx.core.borrow_mut().transition_from_searching(handle);
+    }
     task.run();
     notify_after_turn(ctx);
     // Tasks woken by that poll wait in the LIFO slot; run a few of them right away
@@ -374,6 +438,8 @@ fn park(ctx: &Context) {
         }
         let was_searching = core.is_searching;
         core.is_searching = false;
+        core.awake_for_own_work = false;
+        handle.remotes[ctx.index].saturated.store(false, Relaxed);
         if handle
             .idle
             .transition_worker_to_parked(ctx.index, was_searching)
@@ -402,9 +468,13 @@ fn park(ctx: &Context) {
         // worker handed us some: leave the sleepers on our own. If a notifier took us
         // off the list first, it counted us as searching, as above.
         if ctx.core.borrow().has_local_work() || !inbox.is_empty() {
-            if !handle.idle.unpark_worker_by_id(ctx.index) {
-                ctx.core.borrow_mut().is_searching = !handle.is_shutdown();
+            let mut core = ctx.core.borrow_mut();
+            if handle.idle.unpark_worker_by_id(ctx.index) {
+                core.awake_for_own_work = true;
+            } else {
+                core.is_searching = !handle.is_shutdown();
             }
+            drop(core);
             // Off the sleepers list first, so that the wake-up goes to someone else.
             notify_after_turn(ctx);
             return;
@@ -412,27 +482,24 @@ fn park(ctx: &Context) {
     }
 }
 
-/// At most this many tasks may wait on a worker for it to take hand-offs: past that
-/// it is busy enough, and the giver runs its tasks itself.
-const HAND_OFF_MAX_BACKLOG: usize = 4;
-
-/// A parked worker whose own ring or timers woke a few tasks, while another worker is
-/// awake and not behind: give those tasks to that worker. Their next operations then
-/// go to its ring, so at light load the connections gather on the awake workers'
-/// rings and the others stay asleep, instead of every ring waking its worker for a
-/// share of them. At high load no worker parks, so nothing is handed off and every
-/// worker keeps its share. Returns whether it handed anything off.
+/// A parked worker whose own ring or timers woke a few tasks, while a lower-numbered
+/// worker is awake and not saturated: give those tasks to that worker. Their next
+/// operations then go to its ring, so at light load the connections gather on the
+/// lowest awake ring and the others stay asleep, instead of every ring waking its
+/// worker for a share of them. At high load no worker parks, or the receiver is
+/// saturated, so nothing is handed off and every worker keeps its share. Returns
+/// whether it handed anything off.
 fn hand_off(ctx: &Context) -> bool {
     let handle = &*ctx.handle;
     let mut core = ctx.core.borrow_mut();
     if !core.has_local_work() || handle.is_shutdown() {
         return false;
     }
-    let Some(target) = handle.idle.awake_worker_other_than(ctx.index) else {
+    let Some(target) = handle.idle.awake_worker_below(ctx.index) else {
         return false;
     };
     let remote = &handle.remotes[target];
-    if remote.steal.len() >= HAND_OFF_MAX_BACKLOG {
+    if remote.saturated.load(Relaxed) {
         return false;
     }
     core.woken_in_turn = false;
