@@ -9,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{Handle, Remote};
 use crate::driver::LocalDriver;
@@ -25,8 +25,8 @@ const HELP_MIN_BACKLOG: usize = 4;
 /// own driver reaps may wake another worker (`Core::should_notify_others`): long
 /// enough that a worker which keeps up with its load, only in long bursts, is not
 /// taken for saturated; short enough that a saturated one gets help within a few
-/// milliseconds. Checked at maintenance ticks, so one clock read per
-/// `event_interval` tasks.
+/// milliseconds. Measured in the worker's CPU time at maintenance ticks, so one
+/// clock read per `event_interval` tasks.
 const SATURATED_AFTER: Duration = Duration::from_millis(2);
 
 /// How many tasks in a row may run from the LIFO slot before the others get a turn:
@@ -51,8 +51,8 @@ pub(crate) struct Core {
     awake_for_own_work: bool,
     /// It ran out of tasks since the last maintenance tick.
     ran_dry: bool,
-    /// The maintenance tick that last found it had run dry.
-    last_dry: Instant,
+    /// This thread's CPU time at the maintenance tick that last found it had run dry.
+    last_dry: Duration,
     /// It has not run dry for `SATURATED_AFTER`: the one signal that its own
     /// completions should wake another worker (`should_notify_others`).
     saturated: bool,
@@ -100,7 +100,7 @@ pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Ve
             woken_in_turn: false,
             awake_for_own_work: false,
             ran_dry: true,
-            last_dry: Instant::now(),
+            last_dry: Duration::ZERO,
             saturated: false,
             rand: FastRand::new(index as u64),
         };
@@ -217,10 +217,11 @@ impl Core {
     }
 
     fn steal_work(&mut self, handle: &Handle, index: usize) -> Option<Notified> {
-        if self.awake_for_own_work {
-            // Stealing here would pull connections onto this ring, which would then
-            // wake this worker for them: leave them where they are unless their worker
-            // asks for help (`should_notify_others`).
+        // Awake for its own completions only: stealing from a worker that keeps up
+        // would pull connections onto this ring, which would then wake this worker for
+        // them; only a saturated worker's tasks are worth taking.
+        let only_saturated = self.awake_for_own_work;
+        if only_saturated && !handle.remotes.iter().any(|r| r.saturated.load(Relaxed)) {
             return handle.inject.pop();
         }
         if !self.transition_to_searching(handle) {
@@ -230,7 +231,9 @@ impl Core {
         let start = self.rand.next_below(num as u32) as usize;
         for offset in 0..num {
             let victim = (start + offset) % num;
-            if victim == index {
+            if victim == index
+                || (only_saturated && !handle.remotes[victim].saturated.load(Relaxed))
+            {
                 continue;
             }
             if let Some(task) = handle.remotes[victim].steal.steal_into(&mut self.run_queue) {
@@ -259,16 +262,21 @@ impl Core {
     }
 
     /// At a maintenance tick: saturated if it has not run dry since the tick that
-    /// last saw it do so, `SATURATED_AFTER` ago.
+    /// last saw it do so, `SATURATED_AFTER` of this thread's CPU time ago. CPU time,
+    /// not wall time: a worker that shares its CPU with another is preempted for whole
+    /// time slices without being any less able to keep up.
     fn check_saturation(&mut self, remote: &Remote) {
-        let now = Instant::now();
+        let now = thread_cpu_time();
         if std::mem::take(&mut self.ran_dry) {
             self.last_dry = now;
             self.saturated = false;
         } else {
-            self.saturated = now.duration_since(self.last_dry) >= SATURATED_AFTER;
+            self.saturated = now.saturating_sub(self.last_dry) >= SATURATED_AFTER;
         }
-        remote.saturated.store(self.saturated, Relaxed);
+        // Stored only on a change: stealers read this line.
+        if remote.saturated.load(Relaxed) != self.saturated {
+            remote.saturated.store(self.saturated, Relaxed);
+        }
     }
 
     fn has_local_work(&self) -> bool {
@@ -409,9 +417,7 @@ fn run_loop(ctx: &Context) {
 
 fn run_task(ctx: &Context, task: Notified) {
     let handle = &*ctx.handle;
-    {
-        ctx.core.borrow_mut().transition_from_searching(handle);
-    }
+    ctx.core.borrow_mut().transition_from_searching(handle);
     task.run();
     notify_after_turn(ctx);
     // Tasks woken by that poll wait in the LIFO slot; run a few of them right away
@@ -513,6 +519,21 @@ fn hand_off(ctx: &Context) -> bool {
     // its kernel wait, which it may have entered since we looked).
     remote.unparker.unpark();
     true
+}
+
+/// The calling thread's CPU time (zero where the clock cannot be read, which makes no
+/// worker ever look saturated: the tokio-like wake-ups for work queued outside a driver
+/// turn still spread the load).
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a live, writable timespec; the call only writes it.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// xorshift: cheap, and plenty for picking a steal victim.
