@@ -9,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Handle, Remote};
 use crate::driver::LocalDriver;
@@ -28,6 +28,9 @@ const HELP_MIN_BACKLOG: usize = 4;
 /// milliseconds. Measured in the worker's CPU time at maintenance ticks, so one
 /// clock read per `event_interval` tasks.
 const SATURATED_AFTER: Duration = Duration::from_millis(2);
+
+/// How often, in wall time, a busy worker reads its CPU clock for `SATURATED_AFTER`.
+const CPU_CLOCK_EVERY: Duration = Duration::from_micros(250);
 
 /// How many tasks in a row may run from the LIFO slot before the others get a turn:
 /// two tasks waking each other forever must not starve the rest of the queue.
@@ -51,8 +54,10 @@ pub(crate) struct Core {
     awake_for_own_work: bool,
     /// It ran out of tasks since the last maintenance tick.
     ran_dry: bool,
-    /// This thread's CPU time at the maintenance tick that last found it had run dry.
-    last_dry: Duration,
+    /// This thread's CPU time soon after it last ran dry (`None` until the next read).
+    last_dry: Option<Duration>,
+    /// When the CPU clock was last read (`check_saturation`).
+    last_cpu_read: Instant,
     /// It has not run dry for `SATURATED_AFTER`: the one signal that its own
     /// completions should wake another worker (`should_notify_others`).
     saturated: bool,
@@ -100,7 +105,8 @@ pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Ve
             woken_in_turn: false,
             awake_for_own_work: false,
             ran_dry: true,
-            last_dry: Duration::ZERO,
+            last_dry: None,
+            last_cpu_read: Instant::now(),
             saturated: false,
             rand: FastRand::new(index as u64),
         };
@@ -265,13 +271,23 @@ impl Core {
     /// last saw it do so, `SATURATED_AFTER` of this thread's CPU time ago. CPU time,
     /// not wall time: a worker that shares its CPU with another is preempted for whole
     /// time slices without being any less able to keep up.
+    ///
+    /// The thread CPU clock is a system call, too dear for every tick of tiny tasks:
+    /// it is read at most every `CPU_CLOCK_EVERY` of wall time (a cheap clock).
     fn check_saturation(&mut self, remote: &Remote) {
-        let now = thread_cpu_time();
         if std::mem::take(&mut self.ran_dry) {
-            self.last_dry = now;
+            self.last_dry = None;
             self.saturated = false;
         } else {
-            self.saturated = now.saturating_sub(self.last_dry) >= SATURATED_AFTER;
+            let wall = Instant::now();
+            if wall.duration_since(self.last_cpu_read) >= CPU_CLOCK_EVERY {
+                self.last_cpu_read = wall;
+                let cpu = thread_cpu_time();
+                match self.last_dry {
+                    None => self.last_dry = Some(cpu),
+                    Some(dry) => self.saturated = cpu.saturating_sub(dry) >= SATURATED_AFTER,
+                }
+            }
         }
         // Stored only on a change: stealers read this line.
         if remote.saturated.load(Relaxed) != self.saturated {
