@@ -50,6 +50,44 @@ impl ParkToken {
     }
 }
 
+/// A driver's park token with its kernel wait modelled for loom: a counter stands in
+/// for the eventfd, and the parked owner spins (yielding to loom) until it is non-zero.
+/// Shared by the loom models of everything that wakes a driver.
+#[cfg(all(test, loom))]
+pub(crate) struct ModelledWait {
+    token: ParkToken,
+    eventfd: loom::sync::atomic::AtomicUsize,
+}
+
+#[cfg(all(test, loom))]
+impl ModelledWait {
+    pub(crate) fn new() -> ModelledWait {
+        ModelledWait {
+            token: ParkToken::new(),
+            eventfd: loom::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// The waker's side: leave a wake-up, writing the "eventfd" if the owner sleeps.
+    pub(crate) fn unpark(&self) {
+        if self.token.unpark() {
+            self.eventfd.fetch_add(1, SeqCst);
+        }
+    }
+
+    /// The owner's side, once it found nothing to do: sleep unless a wake-up is
+    /// already there.
+    pub(crate) fn park(&self) {
+        if self.token.begin_park() {
+            while self.eventfd.load(SeqCst) == 0 {
+                loom::thread::yield_now();
+            }
+            self.eventfd.store(0, SeqCst);
+            self.token.end_park();
+        }
+    }
+}
+
 #[cfg(all(test, loom))]
 mod loom_park_token {
     //! The owner checks for work, then parks; another thread publishes work, then
@@ -57,36 +95,33 @@ mod loom_park_token {
     //! the owner sleeps until it is non-zero. If a wake-up were lost, the owner would
     //! wait forever, which loom reports.
 
-    use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
     use loom::sync::Arc;
     use loom::thread;
 
-    use super::ParkToken;
+    use super::ModelledWait;
 
     struct Driver {
-        token: ParkToken,
-        eventfd: AtomicUsize,
+        wait: ModelledWait,
         work: AtomicBool,
     }
 
     impl Driver {
-        fn unpark(&self) {
-            if self.token.unpark() {
-                self.eventfd.fetch_add(1, SeqCst);
+        fn new() -> Driver {
+            Driver {
+                wait: ModelledWait::new(),
+                work: AtomicBool::new(false),
             }
+        }
+
+        fn unpark(&self) {
+            self.wait.unpark();
         }
 
         /// One turn of the owner: sleep unless work or a wake-up is already there.
         fn turn(&self) {
-            if self.work.load(SeqCst) {
-                return;
-            }
-            if self.token.begin_park() {
-                while self.eventfd.load(SeqCst) == 0 {
-                    thread::yield_now();
-                }
-                self.eventfd.store(0, SeqCst);
-                self.token.end_park();
+            if !self.work.load(SeqCst) {
+                self.wait.park();
             }
         }
     }
@@ -102,11 +137,7 @@ mod loom_park_token {
     #[test]
     fn loom_park_token_never_loses_a_wake_up() {
         model(|| {
-            let driver = Arc::new(Driver {
-                token: ParkToken::new(),
-                eventfd: AtomicUsize::new(0),
-                work: AtomicBool::new(false),
-            });
+            let driver = Arc::new(Driver::new());
             let waker = {
                 let driver = driver.clone();
                 thread::spawn(move || {
@@ -125,11 +156,7 @@ mod loom_park_token {
     #[test]
     fn loom_park_token_two_wakers_leave_one_token() {
         model(|| {
-            let driver = Arc::new(Driver {
-                token: ParkToken::new(),
-                eventfd: AtomicUsize::new(0),
-                work: AtomicBool::new(false),
-            });
+            let driver = Arc::new(Driver::new());
             let wakers: Vec<_> = (0..2)
                 .map(|_| {
                     let driver = driver.clone();
@@ -141,9 +168,13 @@ mod loom_park_token {
             }
             // Both wake-ups landed before the park: it returns at once, consuming the
             // one token they left, and a second check finds none.
-            assert!(!driver.token.begin_park());
-            assert!(!driver.token.take_notification());
-            assert_eq!(driver.eventfd.load(SeqCst), 0, "no one slept, no write");
+            assert!(!driver.wait.token.begin_park());
+            assert!(!driver.wait.token.take_notification());
+            assert_eq!(
+                driver.wait.eventfd.load(SeqCst),
+                0,
+                "no one slept, no write"
+            );
         });
     }
 }

@@ -234,17 +234,26 @@ mod loom_request_queue {
 
     use super::{RequestQueue, Room, LIMIT};
 
+    /// A full queue, and a thread that may block pushing one more into it.
+    fn full_with_a_waiting_push() -> (
+        Arc<RequestQueue<usize>>,
+        thread::JoinHandle<Result<(), usize>>,
+    ) {
+        let q = Arc::new(RequestQueue::new());
+        for i in 0..LIMIT {
+            q.push(i, Room::Never, || {}).unwrap();
+        }
+        let pusher = {
+            let q = q.clone();
+            thread::spawn(move || q.push(LIMIT, Room::WaitForIt, || {}))
+        };
+        (q, pusher)
+    }
+
     #[test]
     fn loom_a_waiting_push_is_always_let_in() {
         loom::model(|| {
-            let q = Arc::new(RequestQueue::new());
-            for i in 0..LIMIT {
-                q.push(i, Room::Never, || {}).unwrap();
-            }
-            let pusher = {
-                let q = q.clone();
-                thread::spawn(move || q.push(LIMIT, Room::WaitForIt, || {}))
-            };
+            let (q, pusher) = full_with_a_waiting_push();
             let mut got = Vec::new();
             // The owner's turns: one batch of one makes room.
             q.take(&mut got, 1);
@@ -257,14 +266,7 @@ mod loom_request_queue {
     #[test]
     fn loom_closing_releases_a_waiting_push() {
         loom::model(|| {
-            let q = Arc::new(RequestQueue::<usize>::new());
-            for i in 0..LIMIT {
-                q.push(i, Room::Never, || {}).unwrap();
-            }
-            let pusher = {
-                let q = q.clone();
-                thread::spawn(move || q.push(LIMIT, Room::WaitForIt, || {}))
-            };
+            let (q, pusher) = full_with_a_waiting_push();
             let queued = q.close();
             assert_eq!(queued.len(), LIMIT);
             assert_eq!(pusher.join().unwrap(), Err(LIMIT));

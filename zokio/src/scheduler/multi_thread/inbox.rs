@@ -56,39 +56,29 @@ mod loom_inbox {
     //! If a hand-off could be lost, the receiver would wait forever, which loom
     //! reports.
 
-    use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use loom::sync::Arc;
     use loom::thread;
 
     use super::Inbox;
-    use crate::driver::park_token::ParkToken;
+    use crate::driver::park_token::ModelledWait;
 
     struct Receiver {
         inbox: Inbox<u32>,
-        token: ParkToken,
-        eventfd: AtomicUsize,
+        wait: ModelledWait,
     }
 
     impl Receiver {
         fn unpark(&self) {
-            if self.token.unpark() {
-                self.eventfd.fetch_add(1, SeqCst);
-            }
+            self.wait.unpark();
         }
 
         /// One loop turn of a worker with nothing else to do: look, then sleep.
         fn turn(&self, ran: &mut Vec<u32>) {
             let found = self.inbox.take();
-            if !found.is_empty() {
+            if found.is_empty() {
+                self.wait.park();
+            } else {
                 ran.extend(found);
-                return;
-            }
-            if self.token.begin_park() {
-                while self.eventfd.load(SeqCst) == 0 {
-                    thread::yield_now();
-                }
-                self.eventfd.store(0, SeqCst);
-                self.token.end_park();
             }
         }
     }
@@ -102,8 +92,7 @@ mod loom_inbox {
         builder.check(|| {
             let receiver = Arc::new(Receiver {
                 inbox: Inbox::new(),
-                token: ParkToken::new(),
-                eventfd: AtomicUsize::new(0),
+                wait: ModelledWait::new(),
             });
             let givers: Vec<_> = (0..2)
                 .map(|task| {
