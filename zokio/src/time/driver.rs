@@ -32,6 +32,39 @@ pub(crate) struct TimeDriver {
     /// Identity (see `this_thread`) of the thread that last asked for a park
     /// timeout: the one that may be parked on this driver right now.
     owner: AtomicUsize,
+    /// How many entries the wheel holds, stored at every release of its lock
+    /// (`Locked`): lets `process` skip the clock and the lock when there is nothing,
+    /// which is every driver turn of a worker without timers.
+    pending: AtomicUsize,
+}
+
+/// The wheel's lock, held: on release it publishes the wheel's size to `pending`.
+struct Locked<'a> {
+    guard: MutexGuard<'a, Inner>,
+    pending: &'a AtomicUsize,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.guard
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        // Release, paired with the Acquire in `process`: a timer another thread
+        // inserted is seen with its entry. One inserted after `process` looked is
+        // announced by that thread's unpark, as before this shortcut.
+        self.pending
+            .store(self.guard.wheel.len(), Ordering::Release);
+    }
 }
 
 struct Inner {
@@ -53,6 +86,7 @@ impl TimeDriver {
                 shutdown: false,
             }),
             owner: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
         })
     }
 
@@ -77,6 +111,9 @@ impl TimeDriver {
     /// fired. Deadlines are rounded up to whole milliseconds, so a timer fires
     /// at or up to ~1 ms after its deadline, never before.
     pub(crate) fn process(&self) -> usize {
+        if self.pending.load(Ordering::Acquire) == 0 {
+            return 0;
+        }
         let now = self.now_tick();
         let mut fired = 0;
         loop {
@@ -271,10 +308,13 @@ impl TimeDriver {
         Duration::from_millis(tick).saturating_sub(now)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> Locked<'_> {
         // Nothing panics while the wheel is half-updated (wakers run unlocked), so
         // a poisoned lock still guards a consistent wheel.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        Locked {
+            guard: self.inner.lock().unwrap_or_else(PoisonError::into_inner),
+            pending: &self.pending,
+        }
     }
 
     #[cfg(test)]
