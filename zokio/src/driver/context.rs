@@ -89,23 +89,25 @@ pub(crate) fn current_kind() -> io::Result<DriverKind> {
 /// Hand a fresh cell to a driver; returns the driver that now co-owns it. On error the
 /// cell was not handed over.
 pub(crate) fn submit(header: NonNull<OpHeader>) -> io::Result<Arc<DriverShared>> {
-    let local = with_local(|d| {
-        let mut io = d.io.try_borrow_mut().ok()?;
-        io.submit(header);
-        Some(d.shared.clone())
+    let local = with_local(|d| match d.io.try_borrow_mut() {
+        Ok(mut io) => {
+            io.submit(header);
+            Ok(d.shared.clone())
+        }
+        // The driver is busy in this very call stack: queue it on our own driver.
+        Err(_) => Err(d.shared.clone()),
     });
-    if let Some(Some(owner)) = local {
-        return Ok(owner);
-    }
-    // Not a worker, or the driver is busy in this very call stack: queue it.
-    let target = match with_local(|d| d.shared.clone()) {
-        Some(own) => own,
-        None => crate::runtime::context::with_current(|h| h.drivers.remote_target())
-            .map_err(|_| no_runtime())?,
-    };
     // Only a thread that is not a worker may wait for room in a full queue: a
     // worker must keep its own ring turning.
-    let may_block = with_local(|_| ()).is_none();
+    let (target, may_block) = match local {
+        Some(Ok(owner)) => return Ok(owner),
+        Some(Err(own)) => (own, false),
+        None => {
+            let remote = crate::runtime::context::with_current(|h| h.drivers.remote_target())
+                .map_err(|_| no_runtime())?;
+            (remote, true)
+        }
+    };
     match target.push(Request::Submit(header), may_block) {
         Ok(()) => Ok(target),
         Err(_) => Err(shutting_down()),

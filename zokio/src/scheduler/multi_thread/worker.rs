@@ -25,8 +25,8 @@ const HELP_MIN_BACKLOG: usize = 4;
 /// own driver reaps may wake another worker (`Core::should_notify_others`): long
 /// enough that a worker which keeps up with its load, only in long bursts, is not
 /// taken for saturated; short enough that a saturated one gets help within a few
-/// milliseconds. Measured in the worker's CPU time at maintenance ticks, so one
-/// clock read per `event_interval` tasks.
+/// milliseconds. Measured in the worker's CPU time, looked at maintenance ticks
+/// (`Core::check_saturation`).
 const SATURATED_AFTER: Duration = Duration::from_millis(2);
 
 /// How often, in wall time, a busy worker reads its CPU clock for `SATURATED_AFTER`.
@@ -289,10 +289,24 @@ impl Core {
                 }
             }
         }
-        // Stored only on a change: stealers read this line.
+        self.publish_saturation(remote);
+    }
+
+    /// Let the others see `saturated`; stored only on a change, since stealers read
+    /// this line.
+    fn publish_saturation(&self, remote: &Remote) {
         if remote.saturated.load(Relaxed) != self.saturated {
             remote.saturated.store(self.saturated, Relaxed);
         }
+    }
+
+    /// Everything queued on this worker (LIFO slot first), taken out.
+    fn take_local_work(&mut self) -> Vec<Notified> {
+        let mut tasks: Vec<Notified> = self.lifo_slot.take().into_iter().collect();
+        while let Some(task) = self.run_queue.pop() {
+            tasks.push(task);
+        }
+        tasks
     }
 
     fn has_local_work(&self) -> bool {
@@ -368,10 +382,7 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
     run_loop(&ctx);
     // Hand whatever is still queued here to the global queue for the final drain.
     let mut core = ctx.core.borrow_mut();
-    let mut leftovers: Vec<Notified> = core.lifo_slot.take().into_iter().collect();
-    while let Some(task) = core.run_queue.pop() {
-        leftovers.push(task);
-    }
+    let mut leftovers = core.take_local_work();
     leftovers.extend(ctx.handle.remotes[ctx.index].inbox.take());
     drop(core);
     ctx.handle.inject.push_batch(leftovers);
@@ -461,7 +472,8 @@ fn park(ctx: &Context) {
         let was_searching = core.is_searching;
         core.is_searching = false;
         core.awake_for_own_work = false;
-        handle.remotes[ctx.index].saturated.store(false, Relaxed);
+        // It ran dry to get here, so it is not saturated.
+        core.publish_saturation(&handle.remotes[ctx.index]);
         if handle
             .idle
             .transition_worker_to_parked(ctx.index, was_searching)
@@ -525,10 +537,7 @@ fn hand_off(ctx: &Context) -> bool {
         return false;
     }
     core.woken_in_turn = false;
-    let mut tasks: Vec<Notified> = core.lifo_slot.take().into_iter().collect();
-    while let Some(task) = core.run_queue.pop() {
-        tasks.push(task);
-    }
+    let tasks = core.take_local_work();
     drop(core);
     remote.inbox.push_batch(tasks);
     // The inbox protocol: push, then unpark (free unless the target is asleep in
