@@ -70,7 +70,7 @@ pub fn raw_nops(_threads: usize, _depth: usize, _ops: usize) -> std::io::Result<
 }
 
 #[cfg(target_os = "linux")]
-mod raw {
+pub(crate) mod raw {
     use std::io;
 
     use io_uring::{opcode, IoUring};
@@ -81,17 +81,22 @@ mod raw {
     /// A ring with the cheapest flags the kernel accepts, tried in the order
     /// Zokio tries them, so both sides get the same kernel mode.
     pub fn ring() -> io::Result<IoUring> {
+        ring_of(ENTRIES)
+    }
+
+    /// `ring`, with `entries` submission entries (and twice that for completions).
+    pub fn ring_of(entries: u32) -> io::Result<IoUring> {
         let mut last = None;
         for (single, coop) in [(true, true), (false, true), (false, false)] {
             let mut b = IoUring::builder();
-            b.setup_cqsize(ENTRIES * 2);
+            b.setup_cqsize(entries * 2);
             if single {
                 b.setup_single_issuer();
             }
             if coop {
                 b.setup_coop_taskrun().setup_taskrun_flag();
             }
-            match b.build(ENTRIES) {
+            match b.build(entries) {
                 Ok(ring) => return Ok(ring),
                 Err(e) if e.raw_os_error() == Some(libc::EINVAL) => last = Some(e),
                 Err(e) => return Err(e),

@@ -132,22 +132,9 @@ mod imp {
     }
 
     /// A ring of 4096 entries, else 256, with the cheapest flags the kernel
-    /// accepts: one thread submits, and it runs task work when it enters.
+    /// accepts (the raw ring of `nop_rate`, so the same kernel mode).
     fn ring() -> io::Result<IoUring> {
-        let mut last = None;
-        for entries in [4096, 256] {
-            for cheap in [true, false] {
-                let mut b = IoUring::builder();
-                if cheap {
-                    b.setup_single_issuer().setup_coop_taskrun();
-                }
-                match b.build(entries) {
-                    Ok(ring) => return Ok(ring),
-                    Err(e) => last = Some(e),
-                }
-            }
-        }
-        Err(last.expect("at least one ring was tried"))
+        crate::io_workloads::raw::ring_of(4096).or_else(|_| crate::io_workloads::raw::ring_of(256))
     }
 
     /// The server thread: sets the ring up, reports, runs until stopped.
