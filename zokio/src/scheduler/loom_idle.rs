@@ -12,7 +12,7 @@ use loom::sync::Arc;
 use loom::thread;
 
 use super::inject::Inject;
-use super::multi_thread::Idle;
+use super::multi_thread::{Idle, LookAgain};
 
 fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
@@ -43,7 +43,27 @@ fn searcher_finishes(idle: &Idle, inject: &Inject<u32>, index: usize) -> Outcome
         };
         return Outcome { found: true, woke };
     }
-    let woke = if idle.transition_worker_to_parked(index, true) && !inject.is_empty() {
+    let look_again = idle.transition_worker_to_parked(index, true);
+    let woke = if look_again == LookAgain::AllQueues && !inject.is_empty() {
+        idle.worker_to_notify()
+    } else {
+        None
+    };
+    Outcome { found: false, woke }
+}
+
+/// `worker.rs`: a worker awake only for its own completions (`awake_for_own_work`,
+/// so not a searcher) finds nothing in the global queue and parks, looking once
+/// more where `transition_worker_to_parked` says.
+fn own_work_worker_finishes(idle: &Idle, inject: &Inject<u32>, index: usize) -> Outcome {
+    if inject.pop().is_some() {
+        return Outcome {
+            found: true,
+            woke: None,
+        };
+    }
+    let look_again = idle.transition_worker_to_parked(index, false);
+    let woke = if look_again == LookAgain::GlobalQueue && !inject.is_empty() {
         idle.worker_to_notify()
     } else {
         None
@@ -103,8 +123,9 @@ fn loom_idle_last_searcher_parks_while_work_is_pushed() {
     model(3, || {
         let idle = Arc::new(Idle::new(2));
         let inject = Arc::new(Inject::new());
-        // Worker 1 sleeps; worker 0 is the only searcher.
-        assert!(!idle.transition_worker_to_parked(1, false));
+        // Worker 1 sleeps (nothing is queued, so its look once more finds nothing);
+        // worker 0 is the only searcher.
+        idle.transition_worker_to_parked(1, false);
         assert!(idle.transition_worker_to_searching());
 
         let pusher = {
@@ -123,7 +144,7 @@ fn loom_idle_two_searchers_park_while_work_is_pushed() {
         let idle = Arc::new(Idle::new(3));
         let inject = Arc::new(Inject::new());
         // Worker 2 sleeps; workers 0 and 1 both search (allowed: 2 * 1 < 3).
-        assert!(!idle.transition_worker_to_parked(2, false));
+        idle.transition_worker_to_parked(2, false);
         assert!(idle.transition_worker_to_searching());
         assert!(idle.transition_worker_to_searching());
 
@@ -139,5 +160,29 @@ fn loom_idle_two_searchers_park_while_work_is_pushed() {
         let pusher_woke = pusher.join().unwrap();
         let other = other.join().unwrap();
         check(&idle, &inject, &[outcome, other], pusher_woke);
+    });
+}
+
+#[test]
+fn loom_idle_worker_awake_for_its_own_work_parks_while_work_is_pushed() {
+    model(3, || {
+        // The only worker is awake without searching: a pusher that sees nobody
+        // asleep wakes nobody, so the worker must look again once it is listed.
+        let idle = Arc::new(Idle::new(1));
+        let inject = Arc::new(Inject::new());
+
+        let pusher = {
+            let (idle, inject) = (idle.clone(), inject.clone());
+            thread::spawn(move || push_and_notify(&idle, &inject))
+        };
+        let outcome = own_work_worker_finishes(&idle, &inject, 0);
+        let pusher_woke = pusher.join().unwrap();
+        let woken: Vec<usize> = outcome.woke.into_iter().chain(pusher_woke).collect();
+        assert!(
+            inject.is_empty() || outcome.found || !woken.is_empty(),
+            "work left queued with the only worker parked: {outcome:?}"
+        );
+        assert!(woken.len() <= 1, "one sleeper woken twice: {woken:?}");
+        assert_eq!(idle.is_parked(0), !outcome.found && woken.is_empty());
     });
 }

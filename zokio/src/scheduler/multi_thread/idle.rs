@@ -3,9 +3,10 @@
 //! One atomic counts searching and unparked workers; a locked list names the sleepers.
 //! At most about half the workers search at once, which keeps idle workers from
 //! hammering busy ones. The rule that makes wake-ups impossible to lose: a wake-up is
-//! skipped only while some worker is searching, and the last searcher to park checks
-//! every queue once more after leaving the count (see `worker.rs`). This file must
-//! never touch queues or tasks.
+//! skipped only while some worker is searching or awake, and a worker that parks
+//! looks once more after leaving the count: the last searcher at every queue, a worker
+//! that was awake without searching at the global queue (`LookAgain`, `worker.rs`).
+//! This file must never touch queues or tasks.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
@@ -13,6 +14,20 @@ use crate::loom::sync::Mutex;
 const UNPARKED_SHIFT: u32 = 16;
 const SEARCHING_MASK: usize = (1 << UNPARKED_SHIFT) - 1;
 const UNPARKED_ONE: usize = 1 << UNPARKED_SHIFT;
+
+/// Where a worker that just listed itself as a sleeper must look once more, because
+/// a wake-up for work queued there may have been skipped on its account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LookAgain {
+    /// Other searchers remain: they find what is queued and chain the wake-ups.
+    Nowhere,
+    /// It was the last searcher: every wake-up skipped while it searched relied on it.
+    AllQueues,
+    /// It was awake without searching (for its own completions): a push to the global
+    /// queue saw every worker unparked and woke nobody. Pushes to other workers' own
+    /// queues need nothing: their owners run them.
+    GlobalQueue,
+}
 
 pub(crate) struct Idle {
     state: AtomicUsize,
@@ -67,15 +82,22 @@ impl Idle {
         searching(state) == 0 && unparked(state) < self.num_workers
     }
 
-    /// The worker goes to sleep. Returns true if it was the last searcher, in which
-    /// case it must look at every queue once more.
-    pub(crate) fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
+    /// The worker goes to sleep; the answer says where it must look once more.
+    pub(crate) fn transition_worker_to_parked(
+        &self,
+        worker: usize,
+        is_searching: bool,
+    ) -> LookAgain {
         let mut sleepers = crate::loom::lock(&self.sleepers);
         let prev = self
             .state
             .fetch_sub(UNPARKED_ONE | usize::from(is_searching), SeqCst);
         sleepers.push(worker);
-        is_searching && searching(prev) == 1
+        match (is_searching, searching(prev)) {
+            (true, 1) => LookAgain::AllQueues,
+            (true, _) => LookAgain::Nowhere,
+            (false, _) => LookAgain::GlobalQueue,
+        }
     }
 
     /// Try to start searching; refused when half the workers already search.

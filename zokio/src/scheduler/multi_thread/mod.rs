@@ -22,6 +22,8 @@ use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 use std::sync::Arc;
 
 pub(crate) use idle::Idle;
+#[cfg(all(test, loom))]
+pub(crate) use idle::LookAgain;
 pub(crate) use worker::Core;
 
 /// Settings the workers read on every tick.

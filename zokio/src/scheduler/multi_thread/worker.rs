@@ -11,6 +11,7 @@ use std::ptr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
+use super::idle::LookAgain;
 use super::{Handle, Remote};
 use crate::driver::LocalDriver;
 use crate::scheduler::queue::{self, Local};
@@ -474,13 +475,19 @@ fn park(ctx: &Context) {
         core.awake_for_own_work = false;
         // It ran dry to get here, so it is not saturated.
         core.publish_saturation(&handle.remotes[ctx.index]);
-        if handle
+        // Anything queued now would otherwise wait for a wake-up that nobody is going
+        // to send.
+        match handle
             .idle
             .transition_worker_to_parked(ctx.index, was_searching)
         {
-            // Last searcher out: anything queued now would otherwise wait for a wake-up
-            // that nobody is going to send.
-            handle.notify_if_work_pending();
+            LookAgain::Nowhere => {}
+            LookAgain::AllQueues => handle.notify_if_work_pending(),
+            LookAgain::GlobalQueue => {
+                if !handle.inject.is_empty() {
+                    handle.notify_parked();
+                }
+            }
         }
     }
     loop {
