@@ -413,20 +413,19 @@ fn run_loop(ctx: &Context) {
             ctx.driver.poll();
             notify_after_turn(ctx);
         }
-        let mut task = {
-            let mut core = ctx.core.borrow_mut();
-            let task = core.next_task(handle, ctx.index);
-            if task.is_none() {
-                core.ran_dry = true;
-                core.saturated = false;
-            }
-            task
-        };
+        let mut task = ctx.core.borrow_mut().next_task(handle, ctx.index);
         // Completions that are already there wake tasks into our own queue. Looking
         // costs far less than searching, which would also wake another worker.
         if task.is_none() && ctx.driver.poll_if_busy() {
             notify_after_turn(ctx);
             task = ctx.core.borrow_mut().next_task(handle, ctx.index);
+        }
+        // Dry only when its own ring had nothing ready either: a worker whose every
+        // empty queue is refilled at once by completions is not keeping up.
+        if task.is_none() {
+            let mut core = ctx.core.borrow_mut();
+            core.ran_dry = true;
+            core.saturated = false;
         }
         if task.is_none() {
             task = ctx.core.borrow_mut().steal_work(handle, ctx.index);
