@@ -68,6 +68,11 @@ impl Builder {
     }
 
     /// Number of worker threads (must be at least 1). Ignored by current-thread.
+    ///
+    /// The default is one per CPU the building thread may run on. With more workers
+    /// than that, each still takes new work as in tokio, but a busy worker never wakes
+    /// a helper once as many workers are awake as there are CPUs: the helper could
+    /// only take turns with it, holding the connections it took for whole time slices.
     pub fn worker_threads(&mut self, count: usize) -> &mut Self {
         self.worker_threads = Some(count);
         self
@@ -277,6 +282,7 @@ fn build_multi_thread(
         shutdown: crate::loom::sync::atomic::AtomicBool::new(false),
         tuning,
         blocking,
+        cpus: default_workers(),
     });
     let handle = Handle {
         inner: scheduler::Handle::MultiThread(shared.clone()),

@@ -75,6 +75,11 @@ impl Idle {
         searching(state) == 0 && unparked(state) < self.num_workers
     }
 
+    /// How many workers are off the sleepers list (a hint: unordered).
+    pub(crate) fn awake(&self) -> usize {
+        unparked(self.state.load(Relaxed))
+    }
+
     fn notify_should_wakeup(&self) -> bool {
         // A read-modify-write rather than a load: it must be ordered after the caller's
         // push in the single total order of SeqCst operations.

@@ -54,6 +54,9 @@ pub(crate) struct Handle {
     pub(crate) shutdown: AtomicBool,
     pub(crate) tuning: Tuning,
     pub(crate) blocking: BlockingSpawner,
+    /// The CPUs the workers may run on (the building thread's, which they inherit):
+    /// more awake workers than this cannot run at once.
+    pub(crate) cpus: usize,
 }
 
 impl Handle {

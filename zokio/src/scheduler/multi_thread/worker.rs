@@ -347,7 +347,9 @@ fn notify_after_turn(ctx: &Context) {
     if !std::mem::take(&mut core.woken_in_turn) {
         return;
     }
-    if core.should_notify_others() {
+    // A helper beyond the CPUs the workers have would only take turns with this
+    // worker on one of them, and hold the connections it steals for whole time slices.
+    if core.should_notify_others() && ctx.handle.idle.awake() < ctx.handle.cpus {
         drop(core);
         ctx.handle.notify_parked_local();
     }
