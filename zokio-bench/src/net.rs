@@ -134,6 +134,9 @@ const SERVER_SWITCHES: usize = 5;
 /// `epoll_ctl` on epoll) per exchange, from its own counters; NaN for the
 /// others, which keep none.
 const SERVER_ENTERS: usize = 6;
+/// Zokio's eventfd writes to wake a sleeping worker's driver per exchange,
+/// from its own counters; NaN for the others.
+const SERVER_WAKES: usize = 7;
 
 /// One case at one worker count, every runtime's figures.
 pub struct NetRow {
@@ -380,6 +383,7 @@ fn echo(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
             out.client_busy(),
             out.others_switches_per_exchange(),
             out.server_io_per_exchange()[0],
+            out.server_io_per_exchange()[2],
         ]
     });
     let notes = vec![
@@ -407,9 +411,10 @@ fn echo(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
          client CPU: the share of the window the client thread was on a CPU (near 100% means \
          the client, not the server, set the pace); server cs/rt: voluntary plus involuntary \
          context switches of those same threads (from /proc/self/task/*/status, read before \
-         and after the window) per round trip counted; zokio driver calls/rt: Zokio's own \
-         count of its drivers' system calls (io_uring_enter; epoll_wait and epoll_ctl on \
-         epoll) over the window, per round trip"
+         and after the window) per round trip counted; zokio driver calls / wake writes: \
+         Zokio's own count of its drivers' system calls (io_uring_enter; epoll_wait and \
+         epoll_ctl on epoll), and of its eventfd writes to wake a sleeping worker, over the \
+         window, per round trip"
             .into(),
         format!(
             "workers = the server's worker threads (monoio: threads; floor: always 1), `(1 CPU)`: \
@@ -468,7 +473,9 @@ fn http(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
                 r.server_cpu_ns = used.as_nanos() as f64 / requests;
                 r.server_switches = switched as f64 / requests;
                 if let (Some(read), Some(before)) = (&server.counters, io) {
-                    r.server_enters = (read() - before).kernel_calls as f64 / requests;
+                    let spent = read() - before;
+                    r.server_enters = spent.kernel_calls as f64 / requests;
+                    r.server_wakes = spent.wake_writes as f64 / requests;
                 }
                 r
             })
@@ -494,6 +501,7 @@ fn http(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
             f64::NAN,
             report.server_switches,
             report.server_enters,
+            report.server_wakes,
         ]
     });
     let load = if have_wrk {
@@ -519,9 +527,10 @@ fn http(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
         placement.note(),
         "server cs/req: voluntary plus involuntary context switches of every thread of the \
          bench process but the one driving the load (from /proc/self/task/*/status, read \
-         before and after the measured run), per request counted; zokio driver calls/req: \
-         Zokio's own count of its drivers' system calls (io_uring_enter; epoll_wait and \
-         epoll_ctl on epoll) over the measured run, per request"
+         before and after the measured run), per request counted; zokio driver calls / wake \
+         writes: Zokio's own count of its drivers' system calls (io_uring_enter; epoll_wait \
+         and epoll_ctl on epoll), and of its eventfd writes to wake a sleeping worker, over \
+         the measured run, per request"
             .into(),
         if have_wrk {
             "server CPU/req: the bench process's CPU time (user and kernel) over the measured wrk \
@@ -591,7 +600,7 @@ pub fn table(results: &[NetResult]) -> String {
             (format!("server cs/{per} {names}"), SERVER_SWITCHES),
         ];
         // Only Zokio counts its driver's system calls.
-        let enters_title = format!("zokio driver calls/{per}");
+        let enters_title = format!("zokio driver calls / wake writes per {per}");
         if g.group == NetGroup::Echo {
             extra.push((format!("client CPU {names}"), CLIENT_BUSY));
         }
@@ -623,8 +632,16 @@ pub fn table(results: &[NetResult]) -> String {
                     .collect();
                 let _ = write!(line, " {} |", cells.join(" / "));
             }
-            let enters = r.median("zokio", SERVER_ENTERS).filter(|v| v.is_finite());
-            let cell = enters.map_or("n/a".into(), |v| format!("{v:.3}"));
+            let zokio_figure = |figure| {
+                r.median("zokio", figure)
+                    .filter(|v| v.is_finite())
+                    .map_or("n/a".into(), |v| format!("{v:.3}"))
+            };
+            let cell = format!(
+                "{} / {}",
+                zokio_figure(SERVER_ENTERS),
+                zokio_figure(SERVER_WAKES)
+            );
             let _ = write!(line, " {cell} |");
             let _ = writeln!(out, "{line}");
         }
@@ -688,6 +705,7 @@ pub fn json(results: &[NetResult]) -> Value {
                         });
                         if c.runtime == "zokio" {
                             entry["driver_calls_per_exchange"] = figure(SERVER_ENTERS);
+                            entry["wake_writes_per_exchange"] = figure(SERVER_WAKES);
                         }
                         if g.group == NetGroup::Echo {
                             entry["client_cpu_share"] = figure(CLIENT_BUSY);
@@ -735,6 +753,7 @@ mod tests {
                 vec![0.5; rate.len()],
                 vec![0.25; rate.len()],
                 vec![if runtime == "zokio" { 1.5 } else { f64::NAN }; rate.len()],
+                vec![if runtime == "zokio" { 0.125 } else { f64::NAN }; rate.len()],
             ],
             error: None,
         }
@@ -803,13 +822,14 @@ mod tests {
              p50 zokio / tokio / monoio / floor | p99 zokio / tokio / monoio / floor | \
              server CPU/rt zokio / tokio / monoio / floor | \
              server cs/rt zokio / tokio / monoio / floor | \
-             client CPU zokio / tokio / monoio / floor | zokio driver calls/rt |"
+             client CPU zokio / tokio / monoio / floor | \
+             zokio driver calls / wake writes per rt |"
         ));
         assert!(t.contains(
             "| 1 KiB x 8 conn | 2 | 100.0 k rt/s | 50.0 k rt/s | n/a | 200.0 k rt/s | 2.00 | \
              n/a | 0.50 | 20.0 µs / 40.0 µs / n/a / 10.0 µs | 50.0 µs / 90.0 µs / n/a / 20.0 µs | \
              4.0 µs / 4.0 µs / n/a / 4.0 µs | 0.250 / 0.250 / n/a / 0.250 | \
-             50% / 50% / n/a / 50% | 1.500 |"
+             50% / 50% / n/a / 50% | 1.500 / 0.125 |"
         ));
         assert!(t.contains("- echo: a note"));
         assert!(t.contains("- echo 1 KiB x 8 conn at 2 worker(s) on monoio: no ring"));

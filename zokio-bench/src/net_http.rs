@@ -90,6 +90,8 @@ pub struct WrkReport {
     /// Zokio's driver system calls per request, from its own counters, where
     /// the caller read them; NaN otherwise.
     pub server_enters: f64,
+    /// Zokio's eventfd writes to wake a driver, per request; NaN for the others.
+    pub server_wakes: f64,
 }
 
 /// Whether `wrk` can be run here.
@@ -179,6 +181,7 @@ pub fn parse_wrk(text: &str) -> io::Result<WrkReport> {
         server_cpu_ns: f64::NAN,
         server_switches: f64::NAN,
         server_enters: f64::NAN,
+        server_wakes: f64::NAN,
     })
 }
 
@@ -237,6 +240,7 @@ pub fn own_client(
         server_cpu_ns: out.others_cpu_per_exchange(),
         server_switches: out.others_switches_per_exchange(),
         server_enters: out.server_io_per_exchange()[0],
+        server_wakes: out.server_io_per_exchange()[2],
     })
 }
 
