@@ -1,6 +1,7 @@
 //! The io_uring driver: one ring per worker, set up as single issuer where the kernel
-//! allows it, parked in `submit_and_wait` with the next timer deadline as timeout and
-//! woken through a read of the driver's eventfd that is always armed on the ring.
+//! allows it (and then entered by an index registered with its thread, `enter.rs`),
+//! parked in `io_uring_enter` with the next timer deadline as timeout, and woken
+//! through a multishot poll on the driver's eventfd, armed once for the ring's life.
 //!
 //! Every in-flight operation sits in `inflight` (a slab of cell pointers), so shutdown
 //! can cancel each one and wait for its completion before anything is freed. Entries
@@ -8,6 +9,7 @@
 //! to the kernel and the push retried. This file must never free an operation's cell
 //! itself: completion goes through `op::cell::complete`.
 
+mod enter;
 pub(crate) mod probe;
 
 use std::io;
@@ -15,7 +17,9 @@ use std::os::fd::RawFd;
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
-use io_uring::{opcode, squeue, types, IoUring};
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+
+use enter::{Enter, Wait};
 
 use super::counters::DriverCounters;
 use super::op::cell::{self, OpHeader};
@@ -24,7 +28,7 @@ use std::sync::Arc;
 
 /// Submission queue entries per ring; the completion queue is twice that.
 const ENTRIES: u32 = 256;
-/// `user_data` of the eventfd read that wakes a parked ring.
+/// `user_data` of the multishot poll on the eventfd that wakes a parked ring.
 const WAKE: u64 = 0;
 /// `user_data` of entries whose completion means nothing to us (cancels).
 const IGNORE: u64 = 1;
@@ -33,14 +37,15 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 pub(crate) struct UringDriver {
     ring: IoUring,
+    enter: Enter,
     /// Set up disabled: enabled by the first thread that parks (the issuer).
     needs_enable: bool,
     inflight: Vec<Option<NonNull<OpHeader>>>,
     free_slots: Vec<u32>,
     inflight_count: usize,
     wake_fd: RawFd,
-    /// Where the armed eventfd read writes; boxed so the address never moves.
-    wake_buf: Box<u64>,
+    /// The multishot poll on `wake_fd` is in the kernel: every later write to the
+    /// eventfd posts a completion, with no re-arming and no read to empty it.
     wake_armed: bool,
     counters: Arc<DriverCounters>,
 }
@@ -119,6 +124,18 @@ pub(crate) fn new_ring(single_issuer: bool) -> io::Result<(IoUring, Modes)> {
     Err(last.unwrap_or_else(|| io::Error::from_raw_os_error(libc::EINVAL)))
 }
 
+/// Say at debug level, once per process, how worker rings are entered.
+fn log_registration_once(enter: &Enter) {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Relaxed) {
+        log::debug!(
+            "io_uring worker rings entered by a registered index: {}",
+            enter.is_registered()
+        );
+    }
+}
+
 /// Say at debug level which modes the kernel granted, once per process and kind of
 /// ring (the answer does not change while it runs).
 fn log_modes_once(modes: Modes) {
@@ -132,25 +149,53 @@ fn log_modes_once(modes: Modes) {
 impl UringDriver {
     pub(crate) fn new(ring: IoUring, needs_enable: bool, shared: &DriverShared) -> UringDriver {
         UringDriver {
+            enter: Enter::new(&ring),
             ring,
             needs_enable,
             inflight: Vec::new(),
             free_slots: Vec::new(),
             inflight_count: 0,
             wake_fd: shared.wake_fd(),
-            wake_buf: Box::new(0),
             wake_armed: false,
             counters: shared.counters.clone(),
         }
     }
 
-    /// Enable a ring set up disabled; it then accepts submissions from this thread only.
+    /// Enable a ring set up disabled; it then accepts submissions from this thread
+    /// only, so it is also registered with this thread (see `enter.rs`).
     fn enable(&mut self) {
         if self.needs_enable {
             self.needs_enable = false;
             if let Err(e) = self.ring.submitter().register_enable_rings() {
                 log::error!("enabling the io_uring ring failed: {e}");
             }
+            self.enter.register_with_this_thread();
+            log_registration_once(&self.enter);
+        }
+    }
+
+    /// Enter the ring: submit what is queued and, per `wait`, wait. The completion
+    /// work the kernel holds back for us (`TASKRUN`, an overflowed completion queue)
+    /// is run even when we do not wait.
+    fn enter(&mut self, wait: Option<Wait>) -> io::Result<u32> {
+        let (to_submit, get) = {
+            let sq = self.ring.submission();
+            (sq.len() as u32, sq.taskrun() || sq.cq_overflow())
+        };
+        self.counters.kernel_call();
+        self.enter.enter(to_submit, wait, get)
+    }
+
+    /// Arm the wake-up poll if it is not in the kernel: once, then again only if the
+    /// kernel ended it (a full completion queue ends a multishot request).
+    fn arm_wake(&mut self) {
+        if !self.wake_armed {
+            let entry = opcode::PollAdd::new(types::Fd(self.wake_fd), libc::POLLIN as u32)
+                .multi(true)
+                .build()
+                .user_data(WAKE);
+            self.push(entry);
+            self.wake_armed = true;
         }
     }
 
@@ -192,7 +237,7 @@ impl UringDriver {
     fn push(&mut self, entry: squeue::Entry) {
         loop {
             // SAFETY: every pointer in the entry points into a cell this driver holds
-            // until the completion arrives (or into `wake_buf`, kept while armed).
+            // until the completion arrives (a poll or cancel entry points at nothing).
             if unsafe { self.ring.submission().push(&entry) }.is_ok() {
                 self.counters.submitted(1);
                 return;
@@ -204,8 +249,7 @@ impl UringDriver {
 
     fn flush(&mut self) {
         loop {
-            self.counters.kernel_call();
-            match self.ring.submit() {
+            match self.enter(None) {
                 Ok(_) => return,
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
                 // The completion queue is full (EBUSY) or the kernel is short of memory
@@ -225,27 +269,8 @@ impl UringDriver {
     /// one completion or a wake-up. Returns how many operations completed.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) -> usize {
         self.enable();
-        if !self.wake_armed {
-            let entry = opcode::Read::new(
-                types::Fd(self.wake_fd),
-                (&mut *self.wake_buf as *mut u64).cast(),
-                8,
-            )
-            .build()
-            .user_data(WAKE);
-            self.push(entry);
-            self.wake_armed = true;
-        }
-        self.counters.kernel_call();
-        let result = match timeout {
-            Some(timeout) => {
-                let ts = types::Timespec::from(timeout);
-                let args = types::SubmitArgs::new().timespec(&ts);
-                self.ring.submitter().submit_with_args(1, &args)
-            }
-            None => self.ring.submitter().submit_and_wait(1),
-        };
-        match result {
+        self.arm_wake();
+        match self.enter(Some(Wait { timeout })) {
             Ok(_) => {}
             Err(e) => match e.raw_os_error() {
                 // Timed out, interrupted, or completions waiting to be reaped.
@@ -290,7 +315,8 @@ impl UringDriver {
         counters.completed(cq.len() as u64);
         for cqe in &mut cq {
             match cqe.user_data() {
-                WAKE => *wake_armed = false,
+                // Still armed while the kernel says more will come.
+                WAKE => *wake_armed = cqueue::more(cqe.flags()),
                 IGNORE => {}
                 ptr => {
                     let Some(header) = NonNull::new(ptr as *mut OpHeader) else {
@@ -333,18 +359,24 @@ impl UringDriver {
                      their buffers are leaked rather than freed while the kernel may use them",
                     self.inflight_count
                 );
-                if self.wake_armed {
-                    std::mem::forget(std::mem::replace(&mut self.wake_buf, Box::new(0)));
-                }
+                self.enter.unregister();
                 return;
             }
-            // Not `park`: that would re-arm the wake-up read.
-            let ts = types::Timespec::from((deadline - now).min(Duration::from_millis(100)));
-            let args = types::SubmitArgs::new().timespec(&ts);
-            self.counters.kernel_call();
-            let _ = self.ring.submitter().submit_with_args(1, &args);
+            // Not `park`: that would re-arm the wake-up poll.
+            let _ = self.enter(Some(Wait {
+                timeout: Some((deadline - now).min(Duration::from_millis(100))),
+            }));
             self.reap();
         }
+        self.enter.unregister();
+    }
+}
+
+impl Drop for UringDriver {
+    fn drop(&mut self) {
+        // A ring dropped without draining (a runtime that failed to start) on the
+        // thread that registered it: leave nothing registered behind.
+        self.enter.unregister();
     }
 }
 
@@ -369,5 +401,51 @@ mod tests {
         assert_eq!(modes.defer_taskrun, kernel_has_it);
         let (_, shared_modes) = new_ring(false).expect("a plain ring after a worker ring");
         assert!(!shared_modes.single_issuer && !shared_modes.defer_taskrun);
+    }
+
+    /// A worker's ring: registered with its thread where the kernel can (5.18), and
+    /// woken through one multishot poll, armed once however often it sleeps. Each of
+    /// 100 wake-ups from another thread ends one park (a lost one would leave the park
+    /// waiting out its long timeout, and the count of completions short).
+    #[test]
+    fn one_wake_up_poll_serves_every_park_of_a_registered_ring() {
+        let Ok((ring, modes)) = new_ring(true) else {
+            return; // no io_uring here
+        };
+        let shared = DriverShared::new(crate::driver::DriverKind::IoUring).unwrap();
+        let mut driver = UringDriver::new(ring, modes.single_issuer, &shared);
+
+        const WAKES: u64 = 100;
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let waker = {
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                for () in rx {
+                    shared.unpark();
+                }
+            })
+        };
+        let before = shared.counters.snapshot();
+        for _ in 0..WAKES {
+            assert!(shared.begin_park(), "no wake-up is pending before the park");
+            tx.send(()).unwrap();
+            driver.park(Some(Duration::from_secs(60)));
+            shared.end_park();
+        }
+        drop(tx);
+        waker.join().unwrap();
+        let spent = shared.counters.snapshot() - before;
+        let registration_probe = IoUring::<squeue::Entry>::new(2).unwrap();
+        let mut plain = Enter::new(&registration_probe);
+        plain.register_with_this_thread();
+        assert_eq!(driver.enter.is_registered(), plain.is_registered());
+        plain.unregister();
+        assert_eq!(spent.wake_writes, WAKES);
+        assert_eq!(spent.kernel_calls, WAKES, "one enter per park");
+        assert_eq!(spent.submitted, 1, "the wake-up poll was armed once");
+        assert!(spent.completed >= WAKES, "every park ended with a wake-up");
+        driver.drain();
+        assert!(!driver.wake_armed, "the drain cancelled the poll");
+        assert!(!driver.enter.is_registered(), "and undid the registration");
     }
 }
