@@ -16,6 +16,7 @@ use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -42,6 +43,10 @@ pub struct IoSocket {
     /// Shared with every operation on the socket, so the descriptor closes only
     /// when the last one is over (see `driver/op/keep_fd.rs`).
     fd: Arc<OwnedFd>,
+    /// The last receive took less than it had room for, so it emptied the socket:
+    /// the next ring receive waits for data before its first try (`Recv::poll_first`).
+    /// A hint, so relaxed.
+    drained: AtomicBool,
 }
 
 /// The first pause of `accept` after running out of descriptors, and the longest.
@@ -76,6 +81,7 @@ impl IoSocket {
             write_wait: Mutex::new(None),
             stash: OnceLock::new(),
             fd: Arc::new(fd),
+            drained: AtomicBool::new(false),
         }
     }
 
@@ -104,6 +110,7 @@ impl IoSocket {
             write_wait,
             stash,
             fd,
+            drained: _,
         } = self;
         drop((read_side, write_wait, stash));
         // An operation dropped early may still hold a share for a moment; then the
@@ -282,8 +289,25 @@ impl IoSocket {
         if let Some(result) = ahead {
             return (result, buf);
         }
-        self.owned_op(Interest::READABLE, buf, recv::Recv::new)
-            .await
+        let room = buf.bytes_total();
+        let poll_first = self.drained();
+        let make = |fd, buf| recv::Recv::new(fd, buf).poll_first(poll_first);
+        let (result, buf) = self.owned_op(Interest::READABLE, buf, make).await;
+        self.note_received(&result, room);
+        (result, buf)
+    }
+
+    /// Whether the last receive emptied the socket (see `drained`).
+    pub(crate) fn drained(&self) -> bool {
+        self.drained.load(Relaxed)
+    }
+
+    /// Remember whether a receive with `room` bytes of room emptied the socket.
+    pub(crate) fn note_received(&self, result: &io::Result<usize>, room: usize) {
+        let emptied = matches!(result, Ok(n) if *n < room);
+        if self.drained.load(Relaxed) != emptied {
+            self.drained.store(emptied, Relaxed);
+        }
     }
 
     /// Run the native operation `make` builds around `buf`, waiting for `interest`

@@ -119,7 +119,8 @@ impl ReadSide {
                         let mut buf = spare.unwrap_or_default();
                         buf.clear();
                         buf.reserve(dst.len().clamp(READ_AHEAD_MIN, READ_AHEAD_MAX));
-                        *self = ReadSide::Receiving(io.op(Recv::new(io.raw(), buf)));
+                        let recv = Recv::new(io.raw(), buf).poll_first(io.drained());
+                        *self = ReadSide::Receiving(io.op(recv));
                         continue;
                     }
                     match io.try_recv_uninit(dst) {
@@ -141,6 +142,7 @@ impl ReadSide {
 
     /// Take a finished ring `recv` into the state; true at the end of the stream.
     fn received(&mut self, io: &IoSocket, (result, buf): (io::Result<usize>, Vec<u8>)) -> bool {
+        io.note_received(&result, buf.capacity());
         let end = matches!(result, Ok(0));
         *self = match result {
             Ok(0) => ReadSide::Idle { spare: Some(buf) },

@@ -12,13 +12,32 @@ use crate::io::IoBufMut;
 pub(crate) struct Recv<B> {
     fd: RawFd,
     buf: B,
+    poll_first: bool,
 }
 
 impl<B> Recv<B> {
     pub(crate) fn new(fd: RawFd, buf: B) -> Recv<B> {
-        Recv { fd, buf }
+        Recv {
+            fd,
+            buf,
+            poll_first: false,
+        }
+    }
+
+    /// io_uring: wait for the socket to be readable before the first try
+    /// (`IORING_RECVSEND_POLL_FIRST`), for a socket whose last receive emptied it: a
+    /// try then would most likely find nothing, and costs a pass through the socket's
+    /// receive path. Where data is there after all, the kernel sees it when it arms
+    /// the wait and receives at once.
+    pub(crate) fn poll_first(mut self, yes: bool) -> Recv<B> {
+        self.poll_first = yes;
+        self
     }
 }
+
+/// `IORING_RECVSEND_POLL_FIRST`, in the entry's `ioprio`.
+#[cfg(target_os = "linux")]
+const RECVSEND_POLL_FIRST: u16 = 1;
 
 impl<B: IoBufMut> OpKind for Recv<B> {
     type Output = (io::Result<usize>, B);
@@ -34,6 +53,11 @@ impl<B: IoBufMut> OpKind for Recv<B> {
     fn uring_entry(&mut self) -> io_uring::squeue::Entry {
         let len = self.buf.bytes_total().min(MAX_RW) as u32;
         io_uring::opcode::Recv::new(io_uring::types::Fd(self.fd), self.buf.stable_mut_ptr(), len)
+            .ioprio(if self.poll_first {
+                RECVSEND_POLL_FIRST
+            } else {
+                0
+            })
             .build()
     }
 
