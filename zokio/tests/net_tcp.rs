@@ -642,6 +642,48 @@ fn tcp_readiness_peek_and_try_calls() {
     });
 }
 
+/// A receive that emptied the socket makes the next ring receive wait for data before
+/// its first try. Data that is already there by then must still be received at once,
+/// on the native and the poll-based path alike: the peer writes before the second
+/// read is even asked for, and writes nothing after it, so a receive that waited for
+/// new data would hang (caught by the watchdog).
+#[test]
+fn tcp_reads_after_an_emptying_read_find_data_already_there() {
+    each_flavor(|_, rt| {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            for round in 0..3u8 {
+                client.write_all(&[round; 10]).await.unwrap();
+                // Room for more than was sent: this read empties the socket.
+                let (n, buf) =
+                    within("first read", server.read_owned(Vec::with_capacity(64))).await;
+                assert_eq!((n.unwrap(), &buf[..]), (10, &[round; 10][..]));
+                client.write_all(&[round + 100; 7]).await.unwrap();
+                // Let the bytes arrive before the next read is submitted.
+                within("readable", server.readable()).await.unwrap();
+                let (n, buf) =
+                    within("native read", server.read_owned(Vec::with_capacity(64))).await;
+                assert_eq!((n.unwrap(), &buf[..]), (7, &[round + 100; 7][..]));
+                // The same through the poll-based reader.
+                client.write_all(&[round + 200; 5]).await.unwrap();
+                let mut got = [0u8; 64];
+                let n = within("poll read", server.read(&mut got)).await.unwrap();
+                assert_eq!(&got[..n], &[round + 200; 5][..]);
+                client.write_all(&[round + 50; 3]).await.unwrap();
+                within("readable", server.readable()).await.unwrap();
+                let n = within("poll read again", server.read(&mut got))
+                    .await
+                    .unwrap();
+                assert_eq!(&got[..n], &[round + 50; 3][..]);
+            }
+        });
+    });
+}
+
 /// `accept` is cancel-safe, as in tokio: an `accept` dropped before it finished
 /// accepted no connection. The server here drops every `accept` that is not ready at
 /// its first poll while clients keep connecting; each client must still be served.
