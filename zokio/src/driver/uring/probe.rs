@@ -25,7 +25,16 @@ pub(crate) fn supports(opcode: u8) -> bool {
 pub(crate) fn record(ring: &io_uring::IoUring) {
     if SUPPORTED.get().is_none() {
         if let Some(bits) = opcodes_of(ring) {
-            let _ = SUPPORTED.set(bits);
+            if SUPPORTED.set(bits).is_ok() {
+                let has = |op: u8| bits & (1 << op) != 0;
+                log::debug!(
+                    "io_uring: {} opcodes; receives wait for data first where the last one \
+                     emptied the socket (IORING_RECVSEND_POLL_FIRST, with IORING_OP_SOCKET in \
+                     5.19): {}",
+                    bits.count_ones(),
+                    has(io_uring::opcode::Socket::CODE)
+                );
+            }
         }
     }
 }
