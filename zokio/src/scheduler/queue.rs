@@ -110,6 +110,7 @@ impl<T> Local<T> {
     }
 
     /// Push at the tail; when full, move half the queue plus `value` to `overflow`.
+    #[inline]
     pub(crate) fn push_back(&mut self, value: T, overflow: &mut impl FnMut(Vec<T>)) {
         let mut value = value;
         loop {
@@ -136,6 +137,7 @@ impl<T> Local<T> {
         }
     }
 
+    #[cold]
     fn push_overflow(
         &mut self,
         value: T,
@@ -166,6 +168,7 @@ impl<T> Local<T> {
     }
 
     /// Pop from the head (the oldest task): FIFO order keeps the queue fair.
+    #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
         let mut head = self.inner.head.load(Acquire);
         let index = loop {

@@ -181,6 +181,7 @@ pub(crate) fn try_schedule_local(
 }
 
 impl Core {
+    #[inline]
     fn push_back(&mut self, task: Notified, handle: &Handle) {
         self.run_queue
             .push_back(task, &mut |batch| handle.inject.push_batch(batch));
@@ -190,6 +191,7 @@ impl Core {
         self.lifo_slot.take().or_else(|| self.run_queue.pop())
     }
 
+    #[inline(always)]
     fn next_task(&mut self, handle: &Handle, index: usize) -> Option<Notified> {
         let inbox = &handle.remotes[index].inbox;
         if !inbox.is_empty() {
@@ -397,15 +399,17 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
 fn run_loop(ctx: &Context) {
     let handle = &*ctx.handle;
     loop {
-        let maintenance = {
+        // One borrow of the core for the tick and, on most ticks, the next task.
+        let (maintenance, mut task) = {
             let mut core = ctx.core.borrow_mut();
             core.until_events -= 1;
-            let due = core.until_events == 0;
-            if due {
+            if core.until_events == 0 {
                 core.until_events = handle.tuning.event_interval;
                 core.check_saturation(&handle.remotes[ctx.index]);
+                (true, None)
+            } else {
+                (false, core.next_task(handle, ctx.index))
             }
-            due
         };
         if maintenance {
             if handle.is_shutdown() {
@@ -414,23 +418,21 @@ fn run_loop(ctx: &Context) {
             // A busy worker never parks, so completions and timers are looked at here.
             ctx.driver.poll();
             notify_after_turn(ctx);
+            task = ctx.core.borrow_mut().next_task(handle, ctx.index);
         }
-        let mut task = ctx.core.borrow_mut().next_task(handle, ctx.index);
         // Completions that are already there wake tasks into our own queue. Looking
         // costs far less than searching, which would also wake another worker.
         if task.is_none() && ctx.driver.poll_if_busy() {
             notify_after_turn(ctx);
             task = ctx.core.borrow_mut().next_task(handle, ctx.index);
         }
-        // Dry only when its own ring had nothing ready either: a worker whose every
-        // empty queue is refilled at once by completions is not keeping up.
         if task.is_none() {
             let mut core = ctx.core.borrow_mut();
+            // Dry only when its own ring had nothing ready either: a worker whose
+            // every empty queue is refilled at once by completions is not keeping up.
             core.ran_dry = true;
             core.saturated = false;
-        }
-        if task.is_none() {
-            task = ctx.core.borrow_mut().steal_work(handle, ctx.index);
+            task = core.steal_work(handle, ctx.index);
         }
         match task {
             Some(task) => run_task(ctx, task),
@@ -448,11 +450,10 @@ fn run_task(ctx: &Context, task: Notified) {
     let handle = &*ctx.handle;
     ctx.core.borrow_mut().transition_from_searching(handle);
     task.run();
-    notify_after_turn(ctx);
     // Tasks woken by that poll wait in the LIFO slot; run a few of them right away
     // while their data is still in this core's cache.
     for _ in 0..MAX_LIFO_POLLS_PER_TICK {
-        let Some(next) = ctx.core.borrow_mut().lifo_slot.take() else {
+        let Some(next) = after_poll(ctx) else {
             return;
         };
         next.run();
@@ -461,6 +462,24 @@ fn run_task(ctx: &Context, task: Notified) {
     if let Some(next) = core.lifo_slot.take() {
         core.push_back(next, handle);
     }
+    let undecided = core.woken_in_turn;
+    drop(core);
+    if undecided {
+        notify_after_turn(ctx);
+    }
+}
+
+/// After a task's poll: decide the wake-ups of what its eager submissions reaped
+/// (`notify_after_turn`, only when there were any), then take the LIFO slot, in
+/// one borrow of the core on the common path.
+fn after_poll(ctx: &Context) -> Option<Notified> {
+    let mut core = ctx.core.borrow_mut();
+    if core.woken_in_turn {
+        drop(core);
+        notify_after_turn(ctx);
+        core = ctx.core.borrow_mut();
+    }
+    core.lifo_slot.take()
 }
 
 fn park(ctx: &Context) {
