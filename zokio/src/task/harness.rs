@@ -119,17 +119,18 @@ unsafe fn poll_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: caller's promise; this local reference is not used after a free.
     let cell = unsafe { cell::<F, S>(ptr) };
     let waker = waker_ref(ptr);
-    let result = {
-        let _current = CurrentTaskGuard::enter(ptr);
+    let (result, woke_itself) = {
+        let current = CurrentTaskGuard::enter(ptr);
         let mut cx = Context::from_waker(&waker);
-        catch_unwind(AssertUnwindSafe(|| {
+        let result = catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: RUNNING gives this thread the future; it never moves out of the cell.
             let future = unsafe { Pin::new_unchecked(&mut *(*cell.stage.get()).future) };
             super::coop::with_budget(|| future.poll(&mut cx))
-        }))
+        }));
+        (result, current.woke_itself())
     };
     match result {
-        Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
+        Ok(Poll::Pending) => match cell.header.state.transition_to_idle(woke_itself) {
             ToIdle::Idle { last_ref } => {
                 if last_ref {
                     // SAFETY: that was the last reference.

@@ -27,8 +27,9 @@ const BLOCK: u64 = 1024;
 thread_local! {
     /// This thread's block: the next id to hand out, and the end of the block.
     static RESERVED: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
-    /// The header of the task being polled on this thread.
-    static CURRENT: Cell<Option<NonNull<Header>>> = const { Cell::new(None) };
+    /// The header of the task being polled on this thread, and whether that task
+    /// has woken itself by reference during this poll (`wake_current_by_ref`).
+    static CURRENT: Cell<(Option<NonNull<Header>>, bool)> = const { Cell::new((None, false)) };
 }
 
 impl Id {
@@ -75,13 +76,38 @@ impl fmt::Display for Id {
 
 /// Marks a task as the running one until dropped (restoring the outer one, for
 /// nesting).
-pub(crate) struct CurrentTaskGuard(Option<NonNull<Header>>);
+pub(crate) struct CurrentTaskGuard((Option<NonNull<Header>>, bool));
 
 impl CurrentTaskGuard {
-    /// The caller holds a reference to the task for as long as the guard lives.
+    /// The caller holds a reference to the task for as long as the guard lives, and
+    /// owns its `RUNNING` bit: a self-wake recorded here is the caller's to act on.
     pub(crate) fn enter(task: NonNull<Header>) -> CurrentTaskGuard {
-        CurrentTaskGuard(CURRENT.with(|c| c.replace(Some(task))))
+        CurrentTaskGuard(CURRENT.with(|c| c.replace((Some(task), false))))
     }
+
+    /// Whether the task woke itself by reference since `enter`
+    /// (`wake_current_by_ref`): the caller must then treat it as `NOTIFIED`.
+    pub(crate) fn woke_itself(&self) -> bool {
+        CURRENT.with(|c| c.get().1)
+    }
+}
+
+/// A `wake_by_ref` of the task that this thread is polling: it only needs to be run
+/// again after this poll, which its poller learns from `woke_itself` here, with no
+/// atomic operation on the state word (a `yield_now`, a budget running out, a
+/// primitive that wakes its own waiter). False for any other task, and once this
+/// thread's locals are gone.
+pub(crate) fn wake_current_by_ref(task: NonNull<Header>) -> bool {
+    CURRENT
+        .try_with(|c| {
+            let (current, _) = c.get();
+            let is_current = current == Some(task);
+            if is_current {
+                c.set((current, true));
+            }
+            is_current
+        })
+        .unwrap_or(false)
 }
 
 impl Drop for CurrentTaskGuard {
@@ -100,7 +126,7 @@ pub fn id() -> Id {
 
 /// The id of the running task, or `None` outside a task.
 pub fn try_id() -> Option<Id> {
-    let task = CURRENT.try_with(|c| c.get()).ok().flatten()?;
+    let task = CURRENT.try_with(|c| c.get().0).ok().flatten()?;
     // SAFETY: a header is current only while its guard lives, and whoever entered the
     // guard holds a reference to the task until then.
     Some(unsafe { task.as_ref() }.join.id())

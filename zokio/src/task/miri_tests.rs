@@ -471,6 +471,66 @@ fn miri_self_wake_yields() {
 // ----- abort ------------------------------------------------------------------------
 
 #[test]
+fn miri_self_wake_by_ref_then_ready_abort_or_a_wake_from_elsewhere() {
+    let rt = Rt::new();
+    // Woken by itself and done in the same poll: it is not run again.
+    let mut join = rt.spawn(poll_fn(|cx| {
+        cx.waker().wake_by_ref();
+        Poll::Ready(1)
+    }));
+    assert_eq!(rt.run_all(), 1);
+    assert_eq!(join_now(&mut join).unwrap(), 1);
+
+    // Woken by itself (through a clone too) and by another thread in the same poll:
+    // run once more, not twice.
+    let polls = Arc::new(AtomicUsize::new(0));
+    let counted = polls.clone();
+    let mut join = rt.spawn(poll_fn(move |cx| {
+        if counted.fetch_add(1, SeqCst) == 0 {
+            cx.waker().wake_by_ref();
+            cx.waker().clone().wake_by_ref();
+            let other = cx.waker().clone();
+            thread::spawn(move || other.wake_by_ref()).join().unwrap();
+            Poll::Pending
+        } else {
+            Poll::Ready(2)
+        }
+    }));
+    assert_eq!(rt.run_all(), 2);
+    assert_eq!(join_now(&mut join).unwrap(), 2);
+
+    // Woken by itself and aborted in the same poll: cancelled, not run again.
+    let slot: Arc<Mutex<Option<AbortHandle>>> = Arc::default();
+    let inner = slot.clone();
+    let drops = Counter::default();
+    let spy = drops.spy();
+    let mut join = rt.spawn(poll_fn(move |cx| {
+        let _keep = &spy;
+        cx.waker().wake_by_ref();
+        inner.lock().unwrap().take().unwrap().abort();
+        Poll::<()>::Pending
+    }));
+    *slot.lock().unwrap() = Some(join.abort_handle());
+    assert_eq!(rt.run_all(), 1);
+    assert_eq!(drops.get(), 1);
+    assert!(join_now(&mut join).unwrap_err().is_cancelled());
+
+    // A task that wakes another by reference while it runs queues that one at once.
+    let gate = Gate::default();
+    let mut gated_join = rt.spawn(gated(&gate, Counter::default().spy(), 5u32));
+    assert_eq!(rt.run_all(), 1);
+    gate.open();
+    let other = gate.take_waker();
+    let mut join = rt.spawn(async move {
+        other.wake_by_ref();
+        6
+    });
+    assert_eq!(rt.run_all(), 2);
+    assert_eq!(join_now(&mut join).unwrap(), 6);
+    assert_eq!(join_now(&mut gated_join).unwrap(), 5);
+}
+
+#[test]
 fn miri_abort_while_idle() {
     let rt = Rt::new();
     let gate = Gate::default();

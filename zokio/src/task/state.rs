@@ -15,7 +15,9 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 pub(crate) const RUNNING: usize = 1 << 0;
 /// The future is gone; the stage holds the output, a panic payload or nothing.
 pub(crate) const COMPLETE: usize = 1 << 1;
-/// A `Notified` for this task exists (queued, or owed after the current poll).
+/// A `Notified` for this task exists (queued, or owed after the current poll). A
+/// task that wakes itself during its poll is owed one without this bit being set
+/// until the poll ends (`transition_to_idle`'s `woke_itself`).
 pub(crate) const NOTIFIED: usize = 1 << 2;
 /// Abort was requested; the next poll drops the future instead.
 pub(crate) const CANCELLED: usize = 1 << 3;
@@ -158,15 +160,17 @@ impl State {
         })
     }
 
-    /// The poll returned `Pending`.
-    pub(crate) fn transition_to_idle(&self) -> ToIdle {
+    /// The poll returned `Pending`; `woke_itself` if the task woke itself by reference
+    /// during it, which counts as `NOTIFIED` (`id::wake_current_by_ref`).
+    pub(crate) fn transition_to_idle(&self, woke_itself: bool) -> ToIdle {
         self.update(|s| {
             debug_assert!(s.has(RUNNING));
             if s.has(CANCELLED) {
                 return (None, ToIdle::Cancel);
             }
             let mut next = s.0 & !RUNNING;
-            if s.has(NOTIFIED) {
+            if s.has(NOTIFIED) || woke_itself {
+                next |= NOTIFIED;
                 // Keep the poller's reference for the new `Notified`.
                 (Some(next), ToIdle::Notified)
             } else {
@@ -357,7 +361,7 @@ mod tests {
         assert_eq!(state.load().ref_count(), 3);
         assert_eq!(state.transition_to_running(), ToRunning::Poll);
         assert_eq!(state.transition_to_notified_by_ref(), Transition::Done);
-        assert_eq!(state.transition_to_idle(), ToIdle::Notified);
+        assert_eq!(state.transition_to_idle(false), ToIdle::Notified);
         assert_eq!(state.transition_to_running(), ToRunning::Poll);
         let prev = state.transition_to_complete(0);
         assert!(prev.has(JOIN_INTEREST));
@@ -367,10 +371,30 @@ mod tests {
     }
 
     #[test]
+    fn a_task_that_woke_itself_is_notified_once_its_poll_ends() {
+        let state = State::new();
+        assert_eq!(state.transition_to_running(), ToRunning::Poll);
+        assert_eq!(state.transition_to_idle(true), ToIdle::Notified);
+        assert!(state.load().has(NOTIFIED) && !state.load().has(RUNNING));
+        // Another thread's wake meanwhile changes nothing: one `Notified`, one ref.
+        assert_eq!(state.transition_to_running(), ToRunning::Poll);
+        assert_eq!(state.transition_to_notified_by_ref(), Transition::Done);
+        assert_eq!(state.transition_to_idle(true), ToIdle::Notified);
+        assert_eq!(state.load().ref_count(), 3);
+        // An abort during the poll wins over the self-wake.
+        assert_eq!(state.transition_to_running(), ToRunning::Poll);
+        assert_eq!(state.transition_to_notified_and_cancel(), Transition::Done);
+        assert_eq!(state.transition_to_idle(true), ToIdle::Cancel);
+    }
+
+    #[test]
     fn abort_of_an_idle_task_submits_it_once() {
         let state = State::new();
         assert_eq!(state.transition_to_running(), ToRunning::Poll);
-        assert_eq!(state.transition_to_idle(), ToIdle::Idle { last_ref: false });
+        assert_eq!(
+            state.transition_to_idle(false),
+            ToIdle::Idle { last_ref: false }
+        );
         assert_eq!(
             state.transition_to_notified_and_cancel(),
             Transition::Submit

@@ -51,6 +51,9 @@ unsafe fn wake(data: *const ()) {
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
+    if super::id::wake_current_by_ref(ptr_of(data)) {
+        return;
+    }
     let header = header(data);
     if header.state.transition_to_notified_by_ref() == Transition::Submit {
         // SAFETY: the transition took a new reference for the `Notified`.

@@ -1,7 +1,9 @@
 //! `yield_now`: give the worker to other tasks once, then continue.
 //!
-//! Waking ourselves while running sets `NOTIFIED`, which the scheduler turns into a
-//! push to the back of the queue (never the LIFO slot), so others really do run first.
+//! Waking ourselves while running counts as `NOTIFIED` once the poll returns (the
+//! harness learns it from a thread-local flag, `id::wake_current_by_ref`), which the
+//! scheduler turns into a push to the back of the queue (never the LIFO slot), so
+//! others really do run first.
 
 use std::future::Future;
 use std::pin::Pin;
