@@ -19,7 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 #[non_exhaustive]
 pub struct IoCounters {
     /// System calls into the driver: `io_uring_enter` on io_uring; `epoll_wait` and
-    /// `epoll_ctl` on epoll.
+    /// `epoll_ctl` on epoll; and on both, the futex waits of a driver parked with
+    /// nothing in flight.
     pub kernel_calls: u64,
     /// Entries handed to the kernel: submission queue entries on io_uring (wake-up
     /// reads and cancels included), registrations and re-arms on epoll.
@@ -27,7 +28,9 @@ pub struct IoCounters {
     /// Completions the driver took back: completion queue entries on io_uring, ready
     /// events on epoll.
     pub completed: u64,
-    /// `write(2)`s to a driver's eventfd to wake it from its kernel wait.
+    /// System calls that woke a sleeping driver: `write(2)`s to its eventfd, for one
+    /// asleep in its kernel wait, and futex wakes, for one parked with nothing in
+    /// flight.
     pub wake_writes: u64,
 }
 

@@ -3,7 +3,8 @@
 //! submit or cancel.
 //!
 //! A wake-up is a token (`park_token.rs`): only a driver that is parked inside the
-//! kernel costs an eventfd write. The queue (`request_queue.rs`) is bounded, and
+//! kernel costs an eventfd write, and only one parked quietly (nothing in flight, so
+//! asleep on a futex rather than in its driver) a futex wake. The queue (`request_queue.rs`) is bounded, and
 //! closed when the driver drains at shutdown; a request that arrives later is refused
 //! so it is never forgotten. Nothing here may submit to a ring: only the owner does.
 
@@ -11,10 +12,11 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::counters::DriverCounters;
 use super::op::cell::OpHeader;
-use super::park_token::ParkToken;
+use super::park_token::{ParkToken, Wake};
 use super::request_queue::{RequestQueue, Room};
 use super::DriverKind;
 
@@ -83,14 +85,67 @@ impl DriverShared {
     }
 
     pub(crate) fn unpark(&self) {
-        if self.token.unpark() {
-            self.counters.wake_write();
-            let one: u64 = 1;
-            // SAFETY: writes 8 bytes from a live u64 to our own eventfd. It can only
-            // fail when the counter is about to overflow, and then a wake-up is
-            // pending anyway.
-            unsafe { libc::write(self.wake_fd(), (&one as *const u64).cast(), 8) };
+        match self.token.unpark() {
+            Wake::Nothing => {}
+            Wake::KernelWait => {
+                self.counters.wake_write();
+                let one: u64 = 1;
+                // SAFETY: writes 8 bytes from a live u64 to our own eventfd. It can
+                // only fail when the counter is about to overflow, and then a wake-up
+                // is pending anyway.
+                unsafe { libc::write(self.wake_fd(), (&one as *const u64).cast(), 8) };
+            }
+            Wake::Futex => {
+                self.counters.wake_write();
+                let (word, _) = self.token.futex_word();
+                // SAFETY: FUTEX_WAKE only reads the address, which is the token's
+                // live atomic word (`self` is borrowed for the call); waking nobody is
+                // harmless.
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_futex,
+                        word,
+                        libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+                        1,
+                    );
+                }
+            }
         }
+    }
+
+    /// Sleep on the park token until a wake-up or `timeout`: the owner's park when
+    /// its driver has nothing in flight, so that no completion can come and only
+    /// another thread (or a timer) can give it work. A futex wait, the cheapest
+    /// sleep to be woken from (a kernel wait is woken through its eventfd, its
+    /// readiness and, on io_uring, a completion). Returns early on a signal, which
+    /// is harmless: the caller looks for work and parks again.
+    pub(crate) fn park_quiet(&self, timeout: Option<Duration>) {
+        if !self.token.begin_park_quiet() {
+            return;
+        }
+        self.counters.kernel_call();
+        let (word, asleep) = self.token.futex_word();
+        let timespec = timeout.map(|t| libc::timespec {
+            tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
+            tv_nsec: libc::c_long::from(t.subsec_nanos() as i32),
+        });
+        let timespec_ptr = timespec
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: FUTEX_WAIT reads the token's live atomic word and, if it still holds
+        // `asleep`, sleeps until a FUTEX_WAKE on it (`unpark`) or the relative
+        // timeout, which points at a live timespec or is null (no limit). Any result
+        // (woken, word already changed, timed out, interrupted) ends the park.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                word,
+                libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                asleep,
+                timespec_ptr,
+            );
+        }
+        self.token.end_park();
     }
 
     /// Empty the eventfd's counter (epoll: the fd is level-triggered).
@@ -160,5 +215,60 @@ impl Unparker {
             #[cfg(test)]
             UnparkerInner::Fn(f) => f(),
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn shared() -> Arc<DriverShared> {
+        DriverShared::new(DriverKind::Epoll).unwrap()
+    }
+
+    #[test]
+    fn a_quiet_park_sleeps_until_its_timeout() {
+        let shared = shared();
+        let start = Instant::now();
+        shared.park_quiet(Some(Duration::from_millis(20)));
+        // A signal could end it early; none is sent to test threads.
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        let counts = shared.counters.snapshot();
+        assert_eq!((counts.kernel_calls, counts.wake_writes), (1, 0));
+    }
+
+    #[test]
+    fn a_quiet_park_is_woken_by_one_futex_wake_from_another_thread() {
+        let shared = shared();
+        let waker = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                // Wait until the owner is asleep on the token, so that this wake is
+                // the futex one (an earlier wake would leave a token instead).
+                while !shared.token.is_parked_quiet() {
+                    thread::yield_now();
+                }
+                shared.unpark();
+            })
+        };
+        shared.park_quiet(None);
+        waker.join().unwrap();
+        let counts = shared.counters.snapshot();
+        assert_eq!((counts.kernel_calls, counts.wake_writes), (1, 1));
+    }
+
+    #[test]
+    fn a_wake_up_before_a_quiet_park_ends_it_without_a_system_call() {
+        let shared = shared();
+        shared.unpark();
+        shared.park_quiet(None);
+        let counts = shared.counters.snapshot();
+        assert_eq!((counts.kernel_calls, counts.wake_writes), (0, 0));
+        // The token was consumed: the next park sleeps (here, until its timeout).
+        shared.park_quiet(Some(Duration::from_millis(1)));
+        assert_eq!(shared.counters.snapshot().kernel_calls, 1);
     }
 }
