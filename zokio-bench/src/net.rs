@@ -135,7 +135,8 @@ const SERVER_SWITCHES: usize = 5;
 /// `epoll_ctl` on epoll) per exchange, from its own counters; NaN for the
 /// others, which keep none.
 const SERVER_ENTERS: usize = 6;
-/// Zokio's eventfd writes to wake a sleeping worker's driver per exchange,
+/// Zokio's system calls to wake a sleeping worker's driver (eventfd writes,
+/// futex wakes) per exchange,
 /// from its own counters; NaN for the others.
 const SERVER_WAKES: usize = 7;
 
@@ -417,8 +418,9 @@ fn echo(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
          context switches of those same threads (from /proc/self/task/*/status, read before \
          and after the window) per round trip counted; zokio driver calls / wake writes: \
          Zokio's own count of its drivers' system calls (io_uring_enter; epoll_wait and \
-         epoll_ctl on epoll), and of its eventfd writes to wake a sleeping worker, over the \
-         window, per round trip"
+         epoll_ctl on epoll; futex waits of a driver with nothing in flight), and of its \
+         eventfd writes and futex wakes to wake a sleeping worker, over the window, per \
+         round trip"
             .into(),
         format!(
             "workers = the server's worker threads (monoio: threads; floor: always 1), `(1 CPU)`: \
@@ -533,8 +535,9 @@ fn http(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
          bench process but the one driving the load (from /proc/self/task/*/status, read \
          before and after the measured run), per request counted; zokio driver calls / wake \
          writes: Zokio's own count of its drivers' system calls (io_uring_enter; epoll_wait \
-         and epoll_ctl on epoll), and of its eventfd writes to wake a sleeping worker, over \
-         the measured run, per request"
+         and epoll_ctl on epoll; futex waits of a driver with nothing in flight), and of its \
+         eventfd writes and futex wakes to wake a sleeping worker, over the measured run, \
+         per request"
             .into(),
         if have_wrk {
             "server CPU/req: the bench process's CPU time (user and kernel) over the measured wrk \
