@@ -204,44 +204,40 @@ mod loom_park_token {
         builder.check(f);
     }
 
+    /// Another thread publishes work, then unparks, while the owner turns until it
+    /// sees the work, each turn sleeping in the kernel wait or, where `quiet(turn)`,
+    /// on the token.
+    fn wake_while_the_owner_turns(quiet: impl Fn(usize) -> bool) -> Arc<Driver> {
+        let driver = Arc::new(Driver::new());
+        let waker = {
+            let driver = driver.clone();
+            thread::spawn(move || {
+                driver.work.store(true, SeqCst);
+                driver.unpark();
+            })
+        };
+        let mut turn = 0;
+        while !driver.work.load(SeqCst) {
+            driver.turn(quiet(turn));
+            turn += 1;
+        }
+        waker.join().unwrap();
+        driver
+    }
+
     #[test]
     fn loom_park_token_never_loses_a_wake_up() {
         model(|| {
-            let driver = Arc::new(Driver::new());
-            let waker = {
-                let driver = driver.clone();
-                thread::spawn(move || {
-                    driver.work.store(true, SeqCst);
-                    driver.unpark();
-                })
-            };
-            // The owner turns until it sees the work; each turn may sleep.
-            while !driver.work.load(SeqCst) {
-                driver.turn(false);
-            }
-            waker.join().unwrap();
+            wake_while_the_owner_turns(|_| false);
         });
     }
 
     #[test]
     fn loom_park_token_never_loses_a_wake_up_of_either_sleep() {
         model(|| {
-            let driver = Arc::new(Driver::new());
-            let waker = {
-                let driver = driver.clone();
-                thread::spawn(move || {
-                    driver.work.store(true, SeqCst);
-                    driver.unpark();
-                })
-            };
-            // The owner's turns alternate between the two sleeps (its driver's
-            // in-flight work comes and goes); neither may sleep through the wake-up.
-            let mut quiet = true;
-            while !driver.work.load(SeqCst) {
-                driver.turn(quiet);
-                quiet = !quiet;
-            }
-            waker.join().unwrap();
+            // The sleeps alternate (the driver's in-flight work comes and goes);
+            // neither may sleep through the wake-up.
+            let driver = wake_while_the_owner_turns(|turn| turn % 2 == 0);
             assert_eq!(
                 driver.wait.eventfd.load(SeqCst),
                 0,
