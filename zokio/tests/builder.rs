@@ -1,7 +1,7 @@
 //! Runtime construction: every `Builder` option, rejection of invalid options
 //! (`worker_threads(0)`, `global_queue_interval(0)`, `max_blocking_threads(0)`),
-//! thread naming, thread start/stop hooks, worker stack size, `Runtime::INFO`
-//! and runtimes built from a user-defined `zokio::Config`.
+//! thread naming, thread start/stop hooks, worker stack size, `Runtime::INFO`,
+//! runtimes built from a user-defined `zokio::Config`, and runtime ids.
 
 mod common;
 
@@ -382,4 +382,31 @@ fn user_defined_multi_thread_config() {
             5
         );
     })
+}
+
+#[test]
+fn every_runtime_has_an_id_of_its_own_that_all_its_handles_share() {
+    let mut seen = std::collections::HashSet::new();
+    for (name, rt) in flavors_named() {
+        let id = rt.handle().id();
+        assert!(seen.insert(id), "{name}: {id} was another runtime's id");
+        assert_eq!(rt.handle().clone().id(), id, "{name}: a clone");
+        let (in_block_on, in_task) = rt.block_on(async {
+            let in_task = zokio::spawn(async { zokio::runtime::Handle::current().id() });
+            (
+                zokio::runtime::Handle::current().id(),
+                in_task.await.unwrap(),
+            )
+        });
+        assert_eq!((in_block_on, in_task), (id, id), "{name}: from inside");
+        let shown = id.to_string();
+        assert!(
+            shown.parse::<u64>().is_ok_and(|n| n > 0),
+            "{name}: Display shows the number, not {shown:?}"
+        );
+    }
+    // Unlike tokio's, an id is not handed out again once its runtime is gone.
+    let gone = current_thread().handle().id();
+    assert!(seen.insert(gone));
+    assert_ne!(current_thread().handle().id(), gone);
 }

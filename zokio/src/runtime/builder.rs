@@ -202,10 +202,7 @@ impl Builder {
                 let local = locals.pop().expect("one driver");
                 let handle = current_thread::Handle::new(tuning, spawner, local);
                 (
-                    Handle {
-                        inner: scheduler::Handle::CurrentThread(handle),
-                        drivers,
-                    },
+                    Handle::new(scheduler::Handle::CurrentThread(handle), drivers),
                     None,
                 )
             }
@@ -284,10 +281,7 @@ fn build_multi_thread(
         blocking,
         cpus: default_workers(),
     });
-    let handle = Handle {
-        inner: scheduler::Handle::MultiThread(shared.clone()),
-        drivers,
-    };
+    let handle = Handle::new(scheduler::Handle::MultiThread(shared.clone()), drivers);
     let worker_list = cores
         .into_iter()
         .enumerate()
@@ -316,10 +310,7 @@ fn build_thread_per_core(
     spec: &ThreadSpec,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
     let (shared, worker_list) = thread_per_core::Handle::new(locals, tuning, blocking);
-    let handle = Handle {
-        inner: scheduler::Handle::ThreadPerCore(shared.clone()),
-        drivers,
-    };
+    let handle = Handle::new(scheduler::Handle::ThreadPerCore(shared.clone()), drivers);
     let threads = start_workers(&handle, spec, worker_list, thread_per_core::run, shared)?;
     Ok((handle, Some(threads)))
 }

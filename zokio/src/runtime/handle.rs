@@ -18,6 +18,7 @@ use crate::task::JoinHandle;
 pub struct Handle {
     pub(crate) inner: scheduler::Handle,
     pub(crate) drivers: std::sync::Arc<crate::driver::Drivers>,
+    id: super::Id,
 }
 
 /// Which scheduler a runtime uses.
@@ -67,6 +68,24 @@ pub struct EnterGuard<'a> {
 }
 
 impl Handle {
+    /// The handle of a runtime being built, with a fresh id.
+    pub(crate) fn new(
+        inner: scheduler::Handle,
+        drivers: std::sync::Arc<crate::driver::Drivers>,
+    ) -> Handle {
+        Handle {
+            inner,
+            drivers,
+            id: super::Id::next(),
+        }
+    }
+
+    /// This runtime's id, as tokio's `Handle::id`: the same from every handle of the
+    /// runtime, and never another runtime's in this process.
+    pub fn id(&self) -> super::Id {
+        self.id
+    }
+
     /// The I/O driver the runtime's workers use.
     pub fn driver_kind(&self) -> crate::runtime::DriverKind {
         self.drivers.kind
@@ -151,6 +170,7 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
+            .field("id", &self.id)
             .field("flavor", &self.runtime_flavor())
             .finish()
     }

@@ -9,6 +9,7 @@ pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 mod handle;
+mod id;
 mod park_thread;
 mod threads;
 
@@ -21,6 +22,7 @@ use std::time::Duration;
 pub use crate::driver::{Driver, DriverKind, IoCounters};
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+pub use id::Id;
 
 use crate::config::{Config, DefaultConfig, RuntimeInfo};
 use crate::scheduler;
