@@ -33,6 +33,16 @@ pub use counters::IoCounters;
 
 use crate::time::driver::TimeDriver;
 
+/// A wait's timeout as the kernel takes it (`epoll_pwait2`, `io_uring_enter`'s
+/// extended argument, a futex wait); a duration past what a `timespec` holds waits
+/// "forever", which it is.
+pub(crate) fn timespec(t: std::time::Duration) -> libc::timespec {
+    libc::timespec {
+        tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    }
+}
+
 /// Which I/O driver a runtime should use; see `Builder::driver`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Driver {

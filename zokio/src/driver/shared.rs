@@ -4,9 +4,10 @@
 //!
 //! A wake-up is a token (`park_token.rs`): only a driver that is parked inside the
 //! kernel costs an eventfd write, and only one parked quietly (nothing in flight, so
-//! asleep on a futex rather than in its driver) a futex wake. The queue (`request_queue.rs`) is bounded, and
-//! closed when the driver drains at shutdown; a request that arrives later is refused
-//! so it is never forgotten. Nothing here may submit to a ring: only the owner does.
+//! asleep on a futex rather than in its driver) a futex wake. The queue
+//! (`request_queue.rs`) is bounded, and closed when the driver drains at shutdown; a
+//! request that arrives later is refused so it is never forgotten. Nothing here may
+//! submit to a ring: only the owner does.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -125,10 +126,7 @@ impl DriverShared {
         }
         self.counters.kernel_call();
         let (word, asleep) = self.token.futex_word();
-        let timespec = timeout.map(|t| libc::timespec {
-            tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
-            tv_nsec: libc::c_long::from(t.subsec_nanos() as i32),
-        });
+        let timespec = timeout.map(super::timespec);
         let timespec_ptr = timespec
             .as_ref()
             .map_or(std::ptr::null(), |t| t as *const libc::timespec);

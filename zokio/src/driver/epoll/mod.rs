@@ -229,10 +229,7 @@ impl EpollDriver {
         let epoll = self.epoll.as_raw_fd();
         let (buffer, room) = (self.events.as_mut_ptr(), self.events.capacity() as i32);
         if let (Some(t), true) = (timeout, self.precise_timeout) {
-            let spec = libc::timespec {
-                tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
-                tv_nsec: t.subsec_nanos() as libc::c_long,
-            };
+            let spec = crate::driver::timespec(t);
             // SAFETY: the buffer has room for `room` events; `spec` is a valid
             // timespec; no signal mask is passed. Called through `syscall` so that no
             // particular C library version is needed.

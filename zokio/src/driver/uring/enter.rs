@@ -123,10 +123,7 @@ impl Enter {
         if let Some(wait) = wait {
             want = 1;
             if let Some(t) = wait.timeout {
-                ts = libc::timespec {
-                    tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
-                    tv_nsec: t.subsec_nanos() as libc::c_long,
-                };
+                ts = crate::driver::timespec(t);
                 arg = Some(GeteventsArg {
                     sigmask: 0,
                     sigmask_sz: 0,
