@@ -127,7 +127,7 @@ unsafe fn poll_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             let future = unsafe { Pin::new_unchecked(&mut *(*cell.stage.get()).future) };
             super::coop::with_budget(|| future.poll(&mut cx))
         }));
-        (result, current.woke_itself())
+        (result, current.leave())
     };
     match result {
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle(woke_itself) {

@@ -85,10 +85,12 @@ impl CurrentTaskGuard {
         CurrentTaskGuard(CURRENT.with(|c| c.replace((Some(task), false))))
     }
 
-    /// Whether the task woke itself by reference since `enter`
-    /// (`wake_current_by_ref`): the caller must then treat it as `NOTIFIED`.
-    pub(crate) fn woke_itself(&self) -> bool {
-        CURRENT.with(|c| c.get().1)
+    /// Restore the outer task, as dropping does, and say whether this one woke
+    /// itself by reference since `enter` (`wake_current_by_ref`): the caller must
+    /// then treat it as `NOTIFIED`. One thread-local access for both.
+    pub(crate) fn leave(self) -> bool {
+        let outer = std::mem::ManuallyDrop::new(self).0;
+        CURRENT.with(|c| c.replace(outer)).1
     }
 }
 
