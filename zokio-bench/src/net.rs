@@ -136,8 +136,7 @@ const SERVER_SWITCHES: usize = 5;
 /// others, which keep none.
 const SERVER_ENTERS: usize = 6;
 /// Zokio's system calls to wake a sleeping worker's driver (eventfd writes,
-/// futex wakes) per exchange,
-/// from its own counters; NaN for the others.
+/// futex wakes) per exchange, from its own counters; NaN for the others.
 const SERVER_WAKES: usize = 7;
 
 /// One case at one worker count, every runtime's figures.

@@ -90,7 +90,8 @@ pub struct WrkReport {
     /// Zokio's driver system calls per request, from its own counters, where
     /// the caller read them; NaN otherwise.
     pub server_enters: f64,
-    /// Zokio's eventfd writes to wake a driver, per request; NaN for the others.
+    /// Zokio's system calls to wake a sleeping driver (eventfd writes, futex wakes),
+    /// per request; NaN for the others.
     pub server_wakes: f64,
 }
 
