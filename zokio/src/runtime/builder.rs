@@ -22,6 +22,7 @@ use crate::task::OwnedTasks;
 /// Builds a runtime with custom settings.
 pub struct Builder {
     flavor: RuntimeFlavor,
+    name: Option<String>,
     worker_threads: Option<usize>,
     thread_name: String,
     thread_stack_size: Option<usize>,
@@ -38,6 +39,7 @@ impl Builder {
     fn with_flavor(flavor: RuntimeFlavor) -> Builder {
         Builder {
             flavor,
+            name: None,
             worker_threads: None,
             thread_name: "zokio-worker".to_owned(),
             thread_stack_size: None,
@@ -169,9 +171,39 @@ impl Builder {
         self
     }
 
+    /// Name the runtime, as tokio's `Builder::name`: [`Handle::name`] returns it, and
+    /// logs and panics can tell runtimes apart by it. Must not be empty (`build`
+    /// returns an `InvalidInput` error otherwise).
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.name = Some(name.into());
+        self
+    }
+
     /// Build the runtime.
     pub fn build(&mut self) -> io::Result<Runtime> {
         self.build_config()
+    }
+
+    /// Build a [`LocalRuntime`](super::LocalRuntime): a current-thread runtime on which
+    /// futures that are not `Send` can be spawned (`spawn_local`).
+    ///
+    /// Returns an `InvalidInput` error for any other flavour (tokio panics instead):
+    /// a local runtime runs every task on the thread that calls `block_on`.
+    pub fn build_local(
+        &mut self,
+        _options: super::LocalOptions,
+    ) -> io::Result<super::LocalRuntime> {
+        if self.flavor != RuntimeFlavor::CurrentThread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "build_local on a {:?} builder: a LocalRuntime runs every task on the thread \
+                     that calls block_on; build it from `Builder::new_current_thread()`",
+                    self.flavor
+                ),
+            ));
+        }
+        Ok(super::LocalRuntime::from_runtime(self.build()?))
     }
 
     /// Build a runtime typed with configuration `C`; its flavour must match.
@@ -202,7 +234,11 @@ impl Builder {
                 let local = locals.pop().expect("one driver");
                 let handle = current_thread::Handle::new(tuning, spawner, local);
                 (
-                    Handle::new(scheduler::Handle::CurrentThread(handle), drivers),
+                    Handle::new(
+                        scheduler::Handle::CurrentThread(handle),
+                        drivers,
+                        self.name.as_deref(),
+                    ),
                     None,
                 )
             }
@@ -210,14 +246,30 @@ impl Builder {
                 if self.drivers.start_paused {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidInput,
-                        "start_paused(true) needs a current-thread runtime                          (`Builder::new_current_thread()`): a paused clock is only                          deterministic with a single thread, as in tokio",
+                        "start_paused(true) needs a current-thread runtime \
+                         (`Builder::new_current_thread()`): a paused clock is only \
+                         deterministic with a single thread, as in tokio",
                     ));
                 }
                 let (drivers, locals) = driver::build_drivers(&self.drivers, workers, true)?;
                 if flavor == RuntimeFlavor::MultiThread {
-                    build_multi_thread(locals, drivers, tuning, spawner, &spec)?
+                    build_multi_thread(
+                        locals,
+                        drivers,
+                        tuning,
+                        spawner,
+                        &spec,
+                        self.name.as_deref(),
+                    )?
                 } else {
-                    build_thread_per_core(locals, drivers, tuning, spawner, &spec)?
+                    build_thread_per_core(
+                        locals,
+                        drivers,
+                        tuning,
+                        spawner,
+                        &spec,
+                        self.name.as_deref(),
+                    )?
                 }
             }
         };
@@ -233,6 +285,11 @@ impl Builder {
 
     fn validate(&self) -> io::Result<()> {
         let invalid = |msg: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, msg.to_owned()));
+        if self.name.as_deref() == Some("") {
+            return invalid(
+                "name(\"\"): a runtime's name must not be empty; pass a name, or leave it unset",
+            );
+        }
         if self.worker_threads == Some(0) {
             return invalid("worker_threads(0): a runtime needs at least one worker thread; pass 1 or more, or leave it unset for one per CPU");
         }
@@ -268,6 +325,7 @@ fn build_multi_thread(
     tuning: Tuning,
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
+    name: Option<&str>,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
     let workers = locals.len();
     let (cores, remotes) = multi_thread::worker::create(locals);
@@ -281,7 +339,11 @@ fn build_multi_thread(
         blocking,
         cpus: default_workers(),
     });
-    let handle = Handle::new(scheduler::Handle::MultiThread(shared.clone()), drivers);
+    let handle = Handle::new(
+        scheduler::Handle::MultiThread(shared.clone()),
+        drivers,
+        name,
+    );
     let worker_list = cores
         .into_iter()
         .enumerate()
@@ -308,9 +370,14 @@ fn build_thread_per_core(
     tuning: Tuning,
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
+    name: Option<&str>,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
     let (shared, worker_list) = thread_per_core::Handle::new(locals, tuning, blocking);
-    let handle = Handle::new(scheduler::Handle::ThreadPerCore(shared.clone()), drivers);
+    let handle = Handle::new(
+        scheduler::Handle::ThreadPerCore(shared.clone()),
+        drivers,
+        name,
+    );
     let threads = start_workers(&handle, spec, worker_list, thread_per_core::run, shared)?;
     Ok((handle, Some(threads)))
 }
