@@ -338,6 +338,7 @@ fn build_multi_thread(
         tuning,
         blocking,
         cpus: default_workers(),
+        takeover: std::sync::Mutex::new(None),
     });
     let handle = Handle::new(
         scheduler::Handle::MultiThread(shared.clone()),
@@ -359,8 +360,13 @@ fn build_multi_thread(
         spec,
         worker_list,
         multi_thread::worker::run,
-        shared,
+        shared.clone(),
     )?;
+    *shared.takeover.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some(multi_thread::worker::Takeover {
+            spawner: threads.spawner(spec),
+            runtime: handle.clone(),
+        });
     Ok((handle, Some(threads)))
 }
 
@@ -378,7 +384,13 @@ fn build_thread_per_core(
         drivers,
         name,
     );
-    let threads = start_workers(&handle, spec, worker_list, thread_per_core::run, shared)?;
+    let threads = start_workers(
+        &handle,
+        spec,
+        worker_list,
+        |worker| Some(thread_per_core::run(worker)),
+        shared,
+    )?;
     Ok((handle, Some(threads)))
 }
 
@@ -414,7 +426,7 @@ fn start_workers<W: Send + 'static>(
     handle: &Handle,
     spec: &ThreadSpec,
     workers: Vec<W>,
-    run: fn(W) -> LocalDriver,
+    run: fn(W) -> Option<LocalDriver>,
     scheduler: Arc<impl Threaded>,
 ) -> io::Result<ThreadGroup> {
     let mut group = ThreadGroup::new({
@@ -427,16 +439,7 @@ fn start_workers<W: Send + 'static>(
     });
     for worker in workers {
         let runtime = handle.clone();
-        let started = group.spawn(spec, move || {
-            let current = super::context::set_current(&runtime);
-            let driving = super::context::enter_driving();
-            let driver = run(worker);
-            drop(driving);
-            drop(current);
-            // After the clean-up dropped every task: only this thread may submit to
-            // its ring, so it cancels and waits for what they left in flight.
-            Box::new(move || driver.drain())
-        });
+        let started = group.spawn(spec, move || run_worker(&runtime, worker, run));
         if let Err(err) = started {
             scheduler.begin_shutdown();
             group.wait(None);
@@ -444,6 +447,23 @@ fn start_workers<W: Send + 'static>(
         }
     }
     Ok(group)
+}
+
+/// The body of a worker thread: run `worker` with the runtime current; the finisher
+/// drains the driver it ends with (none for a worker that gave its driver away).
+pub(crate) fn run_worker<W>(
+    runtime: &Handle,
+    worker: W,
+    run: fn(W) -> Option<LocalDriver>,
+) -> Option<super::threads::Finisher> {
+    let current = super::context::set_current(runtime);
+    let driving = super::context::enter_driving();
+    let driver = run(worker);
+    drop(driving);
+    drop(current);
+    // After the clean-up dropped every task: only this thread may submit to its ring,
+    // so it cancels and waits for what they left in flight.
+    driver.map(|driver| Box::new(move || driver.drain()) as super::threads::Finisher)
 }
 
 impl fmt::Debug for Builder {

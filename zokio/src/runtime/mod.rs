@@ -6,13 +6,13 @@
 //! itself; schedulers do that.
 
 pub(crate) mod blocking;
-mod builder;
+pub(crate) mod builder;
 pub(crate) mod context;
 mod handle;
 mod id;
 mod local_runtime;
 mod park_thread;
-mod threads;
+pub(crate) mod threads;
 
 use std::fmt;
 use std::future::Future;

@@ -8,6 +8,7 @@
 //! `join.rs`, `owned.rs`; `local/` holds `LocalSet`, for tasks that are not `Send`. Schedulers
 //! only see `Notified` and the `Schedule` trait; this module never picks a thread.
 
+mod block_in_place;
 pub(crate) mod coop;
 mod error;
 mod harness;
@@ -28,6 +29,7 @@ mod yield_now;
 use std::future::Future;
 use std::ptr::NonNull;
 
+pub use block_in_place::block_in_place;
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
