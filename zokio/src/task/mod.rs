@@ -7,7 +7,7 @@
 //! completion), `raw.rs` (references), `waker.rs`, `join.rs`, `owned.rs`. Schedulers
 //! only see `Notified` and the `Schedule` trait; this module never picks a thread.
 
-pub(crate) mod coop;
+pub mod coop;
 mod error;
 mod harness;
 mod header;
