@@ -1,18 +1,41 @@
-//! The cooperative budget: how many runtime resources (I/O operations, timers) one
-//! task poll may use before those resources start answering `Pending`.
+//! The cooperative budget (`zokio::task::coop`, tokio's `tokio::task::coop`): how many
+//! runtime resources (I/O operations, timers, channel and lock operations) one task poll
+//! may use before those resources start answering `Pending`.
 //!
-//! A task whose every operation is ready at once would otherwise never return to its
-//! worker, starving every other task queued there. The budget lives in a thread-local
-//! that the harness refills before each poll; a resource asks `poll_proceed` before
-//! doing work, and an exhausted budget wakes the task and yields. This file must not
-//! know about schedulers or drivers.
+//! # Why
+//!
+//! A task whose every operation is ready at once (a channel that is never empty, a
+//! socket that always has data, a lock nobody else holds) would otherwise never return
+//! to its worker, starving every other task queued there, and the timers and I/O that
+//! worker drives. Rust has no preemption, so the runtime asks its resources to yield
+//! instead: before each poll the task harness gives the task a budget of 128 units; each
+//! resource calls [`poll_proceed`] before doing its work, which takes one unit, and once
+//! none is left it wakes the task and answers `Pending`. The task then goes to the back
+//! of its worker's queue and gets a fresh budget on its next poll.
+//!
+//! # Using it in your own code
+//!
+//! - [`consume_budget`] in a loop of pure computation, or over a resource that does not
+//!   know about the budget, gives the loop a yield point that only yields when needed.
+//! - [`cooperative`] wraps a whole future, and [`poll_proceed`] serves a hand-written
+//!   `poll` function, so that a foreign resource spends the budget as Zokio's own do.
+//! - [`unconstrained`] switches the budget off for one future.
+//! - [`has_budget_remaining`] tells whether the current poll still has units left.
+//!
+//! Outside a task (a plain thread, a blocking closure) there is no budget: everything
+//! proceeds and nothing ever yields on its account.
+//!
+//! This file must not know about schedulers or drivers: the harness calls
+//! `with_budget` around each poll, blocking closures run under `without_budget`, and
+//! that is the whole interface.
 
 use std::cell::Cell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-/// Operations one task poll may complete before it must yield (tokio uses the same).
+/// Units one task poll may spend before its resources make it yield (tokio's figure).
 const INITIAL: u8 = 128;
 
 thread_local! {
@@ -43,50 +66,105 @@ fn with_value<R>(value: Option<u8>, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Undoes one unit of budget if the resource that took it ends up `Pending` after all.
-pub(crate) struct RestoreOnPending(Cell<Option<u8>>);
+/// The unit of budget [`poll_proceed`] took, handed back when dropped unless
+/// [`made_progress`](RestoreOnPending::made_progress) was called.
+///
+/// Dropping it without `made_progress` puts the budget back to what it was **before**
+/// that `poll_proceed`, so a resource that ends up `Pending` costs nothing; changes to
+/// the budget made in between (other resources' units) are undone with it. It belongs
+/// to the thread whose budget it restores, so it is neither `Send` nor `Sync`.
+#[derive(Debug)]
+#[must_use = "dropping it at once hands the unit back: call `made_progress` once the resource did its work"]
+pub struct RestoreOnPending {
+    /// The budget before the unit was taken; `None` once progress was made, or when
+    /// the budget was unconstrained (there is nothing to restore in either case).
+    before: Cell<Option<u8>>,
+    _not_send: PhantomData<*mut ()>,
+}
 
 impl RestoreOnPending {
-    /// The resource made progress: keep the unit spent.
-    pub(crate) fn made_progress(&self) {
-        self.0.set(None);
+    fn new(before: Option<u8>) -> Self {
+        RestoreOnPending {
+            before: Cell::new(before),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The resource did its work: keep the unit spent instead of handing it back when
+    /// this value is dropped.
+    pub fn made_progress(&self) {
+        self.before.set(None);
     }
 }
 
 impl Drop for RestoreOnPending {
     fn drop(&mut self) {
-        if let Some(value) = self.0.get() {
-            let _ = BUDGET.try_with(|b| b.set(Some(value)));
+        if let Some(before) = self.before.get() {
+            let _ = BUDGET.try_with(|b| b.set(Some(before)));
         }
     }
 }
 
-/// Take one unit of budget, or wake the task and answer `Pending` when none is left.
-pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
+/// Take one unit of the current task's budget, or, when none is left, wake the task
+/// and answer `Pending` so that it yields to its worker.
+///
+/// On `Ready`, the returned [`RestoreOnPending`] holds the unit: call
+/// [`made_progress`](RestoreOnPending::made_progress) on it once the resource did its
+/// work, or drop it as it is to hand the unit back (the resource turned out not to be
+/// ready). Outside a task, or inside [`unconstrained`], this is always `Ready` and
+/// spends nothing.
+///
+/// ```
+/// use std::pin::Pin;
+/// use std::task::{ready, Context, Poll};
+/// use zokio::task::coop;
+///
+/// /// A counter that is always ready, made to yield like Zokio's own resources.
+/// struct Ticks(u64);
+///
+/// impl futures_core::Stream for Ticks {
+///     type Item = u64;
+///     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u64>> {
+///         let restore = ready!(coop::poll_proceed(cx));
+///         self.0 += 1;
+///         restore.made_progress();
+///         Poll::Ready(Some(self.0))
+///     }
+/// }
+/// # let _ = Ticks(0);
+/// ```
+#[inline]
+pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     let before = BUDGET.try_with(|b| b.get()).unwrap_or(None);
     match before {
-        None => Poll::Ready(RestoreOnPending(Cell::new(None))),
+        None => Poll::Ready(RestoreOnPending::new(None)),
         Some(0) => {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
         Some(left) => {
             let _ = BUDGET.try_with(|b| b.set(Some(left - 1)));
-            Poll::Ready(RestoreOnPending(Cell::new(Some(left))))
+            Poll::Ready(RestoreOnPending::new(Some(left)))
         }
     }
 }
 
-/// Whether the current task still has budget (for tests and diagnostics).
-pub(crate) fn has_budget_remaining() -> bool {
+/// Whether the current task poll still has budget left; always `true` outside a task
+/// and inside [`unconstrained`].
+///
+/// A combinator that polls an inner future and then a resource of its own (a timeout,
+/// say) uses it to tell whether the inner future used up the budget, and if so to poll
+/// its own resource [`unconstrained`] so that the inner future cannot starve it.
+pub fn has_budget_remaining() -> bool {
     BUDGET.try_with(|b| b.get() != Some(0)).unwrap_or(true)
 }
 
-/// Spend one unit of the task's budget, yielding to the scheduler when it is used up.
+/// Spend one unit of the task's budget, yielding to the scheduler first when it is used
+/// up.
 ///
-/// Call this in a loop that does a lot of work without touching any Zokio resource
-/// (pure computation, or channels that are always ready), so that the other tasks on
-/// the worker still get their turn. It returns at once while budget is left.
+/// Put it in a loop that does a lot of work without touching any Zokio resource (pure
+/// computation, or a channel of another library), so that the other tasks on the
+/// worker still get their turn. It returns at once while budget is left.
 pub async fn consume_budget() {
     std::future::poll_fn(|cx| {
         let restore = ready!(poll_proceed(cx));
@@ -100,7 +178,7 @@ pub async fn consume_budget() {
 ///
 /// Use it for a future that must not be interrupted mid-burst; it can then starve the
 /// other tasks on its worker, exactly as it could on a runtime without budgets.
-pub fn unconstrained<F: Future>(inner: F) -> Unconstrained<F> {
+pub fn unconstrained<F>(inner: F) -> Unconstrained<F> {
     Unconstrained { inner }
 }
 
@@ -119,5 +197,126 @@ impl<F: Future> Future for Unconstrained<F> {
         // `Unconstrained` has no `Drop` impl and no other way to reach it by value.
         let inner = unsafe { self.map_unchecked_mut(|u| &mut u.inner) };
         with_value(None, || inner.poll(cx))
+    }
+}
+
+/// Make `fut` spend the task's budget as Zokio's own resources do: each poll first
+/// takes a unit (yielding instead when none is left), and keeps it only if `fut`
+/// completes on that poll.
+///
+/// For a future of another library that can be ready over and over (a `futures`
+/// channel, say), so that a loop over it lets the worker's other tasks run.
+///
+/// ```
+/// use zokio::task::coop::cooperative;
+///
+/// async fn next_job(jobs: &mut futures::channel::mpsc::Receiver<u32>) -> Option<u32> {
+///     use futures::StreamExt;
+///     cooperative(jobs.next()).await
+/// }
+/// # let _ = next_job;
+/// ```
+pub fn cooperative<F: Future>(fut: F) -> Coop<F> {
+    Coop { fut }
+}
+
+/// Future returned by [`cooperative`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Coop<F: Future> {
+    fut: F,
+}
+
+impl<F: Future> Future for Coop<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let restore = ready!(poll_proceed(cx));
+        // SAFETY: `fut` is structurally pinned: it is never moved out of `self`, and
+        // `Coop` has no `Drop` impl and no other way to reach it by value.
+        let fut = unsafe { self.map_unchecked_mut(|c| &mut c.fut) };
+        let output = ready!(fut.poll(cx));
+        restore.made_progress();
+        Poll::Ready(output)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    fn budget() -> Option<u8> {
+        BUDGET.with(|b| b.get())
+    }
+
+    fn proceed() -> Poll<RestoreOnPending> {
+        poll_proceed(&mut Context::from_waker(futures::task::noop_waker_ref()))
+    }
+
+    #[test]
+    fn outside_a_task_nothing_is_counted() {
+        assert_eq!(budget(), None);
+        let Poll::Ready(restore) = proceed() else {
+            panic!("an unconstrained poll_proceed was Pending")
+        };
+        restore.made_progress();
+        assert_eq!(budget(), None);
+        assert!(has_budget_remaining());
+    }
+
+    #[test]
+    fn a_unit_is_kept_only_after_progress() {
+        with_budget(|| {
+            let Poll::Ready(restore) = proceed() else {
+                panic!("Pending with a full budget")
+            };
+            assert_eq!(budget(), Some(INITIAL - 1));
+            drop(restore);
+            assert_eq!(budget(), Some(INITIAL), "a dropped unit is handed back");
+
+            let Poll::Ready(restore) = proceed() else {
+                panic!("Pending with a full budget")
+            };
+            restore.made_progress();
+            drop(restore);
+            assert_eq!(budget(), Some(INITIAL - 1), "a used unit stays spent");
+        });
+        assert_eq!(budget(), None, "the outer (absent) budget is restored");
+    }
+
+    #[test]
+    fn restore_puts_back_the_value_before_its_own_proceed() {
+        with_budget(|| {
+            let Poll::Ready(first) = proceed() else {
+                panic!("Pending with a full budget")
+            };
+            let Poll::Ready(second) = proceed() else {
+                panic!("Pending with a full budget")
+            };
+            second.made_progress();
+            drop(second);
+            assert_eq!(budget(), Some(INITIAL - 2));
+            drop(first);
+            assert_eq!(budget(), Some(INITIAL), "the later unit is undone with it");
+        });
+    }
+
+    #[test]
+    fn an_empty_budget_is_pending_until_refilled() {
+        with_budget(|| {
+            for _ in 0..INITIAL {
+                let Poll::Ready(restore) = proceed() else {
+                    panic!("Pending before the budget ran out")
+                };
+                restore.made_progress();
+            }
+            assert!(!has_budget_remaining());
+            assert!(proceed().is_pending());
+            with_budget(|| assert!(proceed().is_ready(), "a nested poll gets its own"));
+            assert!(
+                proceed().is_pending(),
+                "and the outer one is left as it was"
+            );
+            without_budget(|| assert!(proceed().is_ready()));
+        });
     }
 }

@@ -9,7 +9,7 @@
 //! only see `Notified` and the `Schedule` trait; this module never picks a thread.
 
 mod block_in_place;
-pub(crate) mod coop;
+pub mod coop;
 mod error;
 mod harness;
 mod header;
