@@ -1,4 +1,6 @@
-//! The driver groups: what per-worker I/O drivers and timer wheels cost.
+//! The driver groups: what per-worker I/O drivers and timer wheels cost;
+//! and the local groups: `!Send` tasks on a `LocalSet`, and what Zokio's
+//! cooperative `sync` wrappers cost over tokio's bare primitives.
 //!
 //! Unlike the scheduler workloads, each group has its own set of contenders
 //! (Zokio on a forced driver, tokio with its drivers, the raw io_uring ring)
@@ -6,7 +8,8 @@
 //! every contender once per round, in an order that rotates from round to
 //! round, warm-up rounds discarded, medians reported. This file picks the
 //! contenders and sizes and turns samples into rows; the workloads live in
-//! `io_workloads`, `timer_workloads` and `wake_workloads`, and must never
+//! `io_workloads`, `timer_workloads`, `wake_workloads` and
+//! `local_workloads`, and must never
 //! know which row they feed.
 
 use std::io;
@@ -19,7 +22,9 @@ use zokio::runtime::Driver;
 use crate::group_report::{GroupResult, Metric, Row, Series};
 use crate::runtimes::{Tokio, Zokio};
 use crate::stats::{per_second, percentile, scale_nanos};
-use crate::{io_workloads, panic_message, timer_workloads, wake_workloads, Plan, Watchdog};
+use crate::{
+    io_workloads, local_workloads, panic_message, timer_workloads, wake_workloads, Plan, Watchdog,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Group {
@@ -27,14 +32,18 @@ pub enum Group {
     TimeoutCreate,
     SleepLateness,
     CrossThreadWake,
+    LocalSpawn,
+    SyncPingPong,
 }
 
 impl Group {
-    pub const ALL: [Group; 4] = [
+    pub const ALL: [Group; 6] = [
         Group::NopRate,
         Group::TimeoutCreate,
         Group::SleepLateness,
         Group::CrossThreadWake,
+        Group::LocalSpawn,
+        Group::SyncPingPong,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +52,8 @@ impl Group {
             Group::TimeoutCreate => "timeout_create",
             Group::SleepLateness => "sleep_lateness",
             Group::CrossThreadWake => "cross_thread_wake",
+            Group::LocalSpawn => "local_spawn",
+            Group::SyncPingPong => "sync_ping_pong",
         }
     }
 
@@ -69,6 +80,12 @@ impl Group {
             // Five runs of `WakeSizes::per_run` wakes: 100,000 measured in
             // all (10,000 with --quick).
             (Group::CrossThreadWake, _) => (1, 5),
+            // A few milliseconds per run.
+            (Group::LocalSpawn, false) => (10, 100),
+            (Group::LocalSpawn, true) => (3, 20),
+            // Tens of milliseconds per run.
+            (Group::SyncPingPong, false) => (3, 21),
+            (Group::SyncPingPong, true) => (1, 5),
         };
         Plan { warmup, runs }
     }
@@ -197,6 +214,8 @@ pub fn run(group: Group, workers: usize, quick: bool, dog: &Watchdog) -> GroupRe
         Group::TimeoutCreate => timeout_create(workers, quick, plan, dog),
         Group::SleepLateness => sleep_lateness(workers, quick, plan, dog),
         Group::CrossThreadWake => cross_thread_wake(workers, quick, plan, dog),
+        Group::LocalSpawn => local_spawn(plan, dog),
+        Group::SyncPingPong => sync_ping_pong(quick, plan, dog),
     };
     GroupResult {
         group,
@@ -646,6 +665,121 @@ fn cross_thread_wake(
              condvar, the cheapest wake there is"
         ),
     ];
+    (rows, notes)
+}
+
+// ---------------------------------------------------------------- local_spawn
+
+/// The issue's size: a run spawns this many tasks, `--quick` or not.
+const LOCAL_TASKS: u64 = 10_000;
+
+fn local_spawn(plan: Plan, dog: &Watchdog) -> (Vec<Row>, Vec<String>) {
+    let z = local_workloads::zokio_current_thread();
+    let t = local_workloads::tokio_current_thread();
+    let rate =
+        |took: Duration| vec![per_second(LOCAL_TASKS, took.as_nanos() as f64).unwrap_or(0.0)];
+    let mut entrants = vec![
+        Entrant::on("zokio", "zokio LocalSet".into(), &z, move |rt| {
+            rate(local_workloads::zokio_local_spawn(rt, LOCAL_TASKS))
+        }),
+        Entrant::on("tokio", "tokio LocalSet".into(), &t, move |rt| {
+            rate(local_workloads::tokio_local_spawn(rt, LOCAL_TASKS))
+        }),
+    ];
+    let c = rounds(Group::LocalSpawn, &mut entrants, plan, dog);
+    drop(entrants);
+    let rows = vec![Row {
+        case: format!(
+            "{LOCAL_TASKS} !Send tasks spawn_local'ed on a LocalSet, every JoinHandle awaited; \
+             tasks/s"
+        ),
+        metric: Metric::Rate,
+        zokio: series(&c, "zokio", 0),
+        peer: Some(series(&c, "tokio", 0)),
+        ratio_label: "zokio/tokio",
+        target: "zokio/tokio >= 1.5",
+    }];
+    let notes = vec![format!(
+        "each run makes a new LocalSet and drives it with `block_on(local.run_until(..))` on a \
+         current_thread runtime built once (Zokio on its {} driver, tokio with enable_all); \
+         each task captures an Rc clone and returns the shared value plus its index; timed \
+         from the first spawn until the last handle's output is in",
+        match &z {
+            Ok(rt) => rt.driver_kind().to_string(),
+            Err(_) => "default".to_string(),
+        }
+    )];
+    (rows, notes)
+}
+
+// ---------------------------------------------------------------- sync_ping_pong
+
+fn sync_ping_pong(quick: bool, plan: Plan, dog: &Watchdog) -> (Vec<Row>, Vec<String>) {
+    let trips: u64 = if quick { 20_000 } else { 100_000 };
+    let z = local_workloads::zokio_current_thread();
+    let t = local_workloads::tokio_current_thread();
+    let rate = move |took: Duration| vec![per_second(trips, took.as_nanos() as f64).unwrap_or(0.0)];
+    let mut entrants = vec![
+        Entrant::on(
+            "wrapped",
+            "zokio::sync::mpsc on zokio".into(),
+            &z,
+            move |rt| rate(local_workloads::zokio_wrapped_ping_pong(rt, trips)),
+        ),
+        Entrant::on("bare", "tokio::sync::mpsc on zokio".into(), &z, move |rt| {
+            rate(local_workloads::zokio_bare_ping_pong(rt, trips))
+        }),
+        Entrant::on(
+            "tokio",
+            "tokio::sync::mpsc on tokio".into(),
+            &t,
+            move |rt| rate(local_workloads::tokio_ping_pong(rt, trips)),
+        ),
+    ];
+    let c = rounds(Group::SyncPingPong, &mut entrants, plan, dog);
+    drop(entrants);
+    let row = |case: &str, zk: &str, pk: &str, label: &'static str, target: &'static str| Row {
+        case: case.into(),
+        metric: Metric::Rate,
+        zokio: series(&c, zk, 0),
+        peer: Some(series(&c, pk, 0)),
+        ratio_label: label,
+        target,
+    };
+    let rows = vec![
+        row(
+            "round trips/s: zokio::sync::mpsc (cooperative wrappers) vs tokio::sync::mpsc, \
+             both on zokio",
+            "wrapped",
+            "bare",
+            "wrappers/bare",
+            "wrappers/bare >= 0.97",
+        ),
+        row(
+            "round trips/s: zokio::sync::mpsc on zokio vs tokio::sync::mpsc on tokio",
+            "wrapped",
+            "tokio",
+            "zokio/tokio",
+            "",
+        ),
+        row(
+            "round trips/s: tokio::sync::mpsc on zokio vs on tokio (the runtimes alone)",
+            "bare",
+            "tokio",
+            "zokio/tokio",
+            "",
+        ),
+    ];
+    let notes = vec![format!(
+        "{trips} round trips per run between two spawned tasks over two bounded channels of \
+         capacity 1 (the pinger sends, the ponger sends it back), on current_thread runtimes \
+         built once (Zokio on its {} driver, tokio with enable_all); the pinger times its own \
+         loop; tokio's bare mpsc spends tokio's budget, which never runs out outside tokio",
+        match &z {
+            Ok(rt) => rt.driver_kind().to_string(),
+            Err(_) => "default".to_string(),
+        }
+    )];
     (rows, notes)
 }
 

@@ -6,7 +6,8 @@
 //! Warm-up rounds are discarded and medians reported. It must never treat
 //! one runtime differently from another: anything runtime-specific belongs
 //! in `runtimes`, and workload code in `workloads`. The driver groups
-//! (`groups`: nop rate, timers, cross-thread wake) run after the scheduler
+//! (`groups`: nop rate, timers, cross-thread wake, and the local groups:
+//! `LocalSet` spawns, the `sync` wrappers' ping-pong) run after the scheduler
 //! workloads, the same way, with a table of their own, and the network
 //! groups (`net`: TCP echo against tokio and monoio, HTTP against hyper on
 //! tokio) after those, with their servers' worker counts set apart by
@@ -18,6 +19,7 @@ mod fs_bench;
 mod group_report;
 mod groups;
 mod io_workloads;
+mod local_workloads;
 mod net;
 mod net_client;
 mod net_echo;
@@ -59,7 +61,9 @@ usage: zokio-bench [--quick] [--workers N] [--net-workers N[,N...]]
 
 workloads: spawn_many_local, spawn_many_remote, yield_many, ping_pong,
            chained_spawn, imbalance, idle_task_bytes
-groups:    nop_rate, timeout_create, sleep_lateness, cross_thread_wake
+groups:    nop_rate, timeout_create, sleep_lateness, cross_thread_wake,
+           local_spawn (LocalSet: zokio vs tokio), sync_ping_pong (mpsc:
+           zokio::sync vs bare tokio::sync on zokio vs tokio)
            (timers = timeout_create,sleep_lateness)
 network:   echo (TCP ping-pong: zokio vs tokio vs monoio),
            http (hyper hello world: zokio vs tokio, driven by wrk)
@@ -558,6 +562,17 @@ mod tests {
             a.groups.unwrap(),
             vec![Group::NopRate, Group::TimeoutCreate, Group::SleepLateness]
         );
+    }
+
+    #[test]
+    fn only_takes_the_local_groups() {
+        let a = parse("--only local_spawn,sync_ping_pong").unwrap();
+        assert_eq!(
+            a.groups.unwrap(),
+            vec![Group::LocalSpawn, Group::SyncPingPong]
+        );
+        assert_eq!(a.only.unwrap(), vec![]);
+        assert_eq!(a.fs, Some(false));
     }
 
     #[test]
