@@ -42,6 +42,14 @@ impl Drop for EnterGuard {
     }
 }
 
+/// This thread stops submitting to its own driver, for good: a worker that handed
+/// its driver to another thread (`block_in_place`). Its operations then go through
+/// the runtime's request queues, as any other thread's; the `EnterGuard` it still
+/// holds restores the previous value when the worker's loop ends.
+pub(crate) fn leave() {
+    let _ = CURRENT.try_with(|c| c.set(ptr::null()));
+}
+
 fn with_local<R>(f: impl FnOnce(&LocalDriver) -> R) -> Option<R> {
     let ptr = CURRENT.try_with(|c| c.get()).ok()?;
     if ptr.is_null() {

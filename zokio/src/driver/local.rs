@@ -292,6 +292,41 @@ impl LocalDriver {
 
     /// Shutdown, on the owning thread, after every task is gone: cancel what is in
     /// flight and wait until the kernel is done with every buffer; fire no more timers.
+    /// `block_in_place`: give this worker's I/O and timers to another thread. The
+    /// driver returned keeps this one's shared part (so every unparker, request queue
+    /// and counter stays valid) and timer wheel, and takes its I/O: on epoll the same
+    /// instance, which any thread may wait on; on io_uring a new ring, because a ring
+    /// takes submissions from one thread only; the old one's operations are cancelled
+    /// first and submitted again by their futures (`op::MIGRATED`). This driver is
+    /// left serving nothing, and its thread must not turn it again.
+    pub(crate) fn hand_over(&self) -> std::io::Result<LocalDriver> {
+        let mut io = self
+            .io
+            .try_borrow_mut()
+            .map_err(|_| std::io::Error::other("the driver is in use on this thread"))?;
+        // Cancels queued for this ring's operations must reach it before it retires.
+        self.handle_requests(&mut io, Batch::All);
+        let taken = match &mut *io {
+            #[cfg(target_os = "linux")]
+            IoDriver::Uring(old) => {
+                let (ring, modes) = super::uring::new_ring(true)?;
+                let new = super::uring::UringDriver::new(ring, modes.single_issuer, &self.shared);
+                old.retire();
+                IoDriver::Uring(new)
+            }
+            #[cfg(target_os = "linux")]
+            IoDriver::Epoll(_) => {
+                let idle = IoDriver::Epoll(super::epoll::EpollDriver::new(&self.shared)?);
+                std::mem::replace(&mut *io, idle)
+            }
+        };
+        Ok(LocalDriver::new(
+            taken,
+            self.shared.clone(),
+            self.time.clone(),
+        ))
+    }
+
     pub(crate) fn drain(&self) {
         self.time.shutdown();
         match self.io.try_borrow_mut() {

@@ -22,6 +22,7 @@ use crate::task::OwnedTasks;
 /// Builds a runtime with custom settings.
 pub struct Builder {
     flavor: RuntimeFlavor,
+    name: Option<String>,
     worker_threads: Option<usize>,
     thread_name: String,
     thread_stack_size: Option<usize>,
@@ -38,6 +39,7 @@ impl Builder {
     fn with_flavor(flavor: RuntimeFlavor) -> Builder {
         Builder {
             flavor,
+            name: None,
             worker_threads: None,
             thread_name: "zokio-worker".to_owned(),
             thread_stack_size: None,
@@ -169,9 +171,39 @@ impl Builder {
         self
     }
 
+    /// Name the runtime, as tokio's `Builder::name`: [`Handle::name`] returns it, and
+    /// logs and panics can tell runtimes apart by it. Must not be empty (`build`
+    /// returns an `InvalidInput` error otherwise).
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.name = Some(name.into());
+        self
+    }
+
     /// Build the runtime.
     pub fn build(&mut self) -> io::Result<Runtime> {
         self.build_config()
+    }
+
+    /// Build a [`LocalRuntime`](super::LocalRuntime): a current-thread runtime on which
+    /// futures that are not `Send` can be spawned (`spawn_local`).
+    ///
+    /// Returns an `InvalidInput` error for any other flavour (tokio panics instead):
+    /// a local runtime runs every task on the thread that calls `block_on`.
+    pub fn build_local(
+        &mut self,
+        _options: super::LocalOptions,
+    ) -> io::Result<super::LocalRuntime> {
+        if self.flavor != RuntimeFlavor::CurrentThread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "build_local on a {:?} builder: a LocalRuntime runs every task on the thread \
+                     that calls block_on; build it from `Builder::new_current_thread()`",
+                    self.flavor
+                ),
+            ));
+        }
+        Ok(super::LocalRuntime::from_runtime(self.build()?))
     }
 
     /// Build a runtime typed with configuration `C`; its flavour must match.
@@ -202,7 +234,11 @@ impl Builder {
                 let local = locals.pop().expect("one driver");
                 let handle = current_thread::Handle::new(tuning, spawner, local);
                 (
-                    Handle::new(scheduler::Handle::CurrentThread(handle), drivers),
+                    Handle::new(
+                        scheduler::Handle::CurrentThread(handle),
+                        drivers,
+                        self.name.as_deref(),
+                    ),
                     None,
                 )
             }
@@ -210,14 +246,30 @@ impl Builder {
                 if self.drivers.start_paused {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidInput,
-                        "start_paused(true) needs a current-thread runtime                          (`Builder::new_current_thread()`): a paused clock is only                          deterministic with a single thread, as in tokio",
+                        "start_paused(true) needs a current-thread runtime \
+                         (`Builder::new_current_thread()`): a paused clock is only \
+                         deterministic with a single thread, as in tokio",
                     ));
                 }
                 let (drivers, locals) = driver::build_drivers(&self.drivers, workers, true)?;
                 if flavor == RuntimeFlavor::MultiThread {
-                    build_multi_thread(locals, drivers, tuning, spawner, &spec)?
+                    build_multi_thread(
+                        locals,
+                        drivers,
+                        tuning,
+                        spawner,
+                        &spec,
+                        self.name.as_deref(),
+                    )?
                 } else {
-                    build_thread_per_core(locals, drivers, tuning, spawner, &spec)?
+                    build_thread_per_core(
+                        locals,
+                        drivers,
+                        tuning,
+                        spawner,
+                        &spec,
+                        self.name.as_deref(),
+                    )?
                 }
             }
         };
@@ -233,6 +285,11 @@ impl Builder {
 
     fn validate(&self) -> io::Result<()> {
         let invalid = |msg: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, msg.to_owned()));
+        if self.name.as_deref() == Some("") {
+            return invalid(
+                "name(\"\"): a runtime's name must not be empty; pass a name, or leave it unset",
+            );
+        }
         if self.worker_threads == Some(0) {
             return invalid("worker_threads(0): a runtime needs at least one worker thread; pass 1 or more, or leave it unset for one per CPU");
         }
@@ -268,6 +325,7 @@ fn build_multi_thread(
     tuning: Tuning,
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
+    name: Option<&str>,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
     let workers = locals.len();
     let (cores, remotes) = multi_thread::worker::create(locals);
@@ -280,8 +338,13 @@ fn build_multi_thread(
         tuning,
         blocking,
         cpus: default_workers(),
+        takeover: std::sync::Mutex::new(None),
     });
-    let handle = Handle::new(scheduler::Handle::MultiThread(shared.clone()), drivers);
+    let handle = Handle::new(
+        scheduler::Handle::MultiThread(shared.clone()),
+        drivers,
+        name,
+    );
     let worker_list = cores
         .into_iter()
         .enumerate()
@@ -297,8 +360,13 @@ fn build_multi_thread(
         spec,
         worker_list,
         multi_thread::worker::run,
-        shared,
+        shared.clone(),
     )?;
+    *shared.takeover.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some(multi_thread::worker::Takeover {
+            spawner: threads.spawner(spec),
+            runtime: handle.clone(),
+        });
     Ok((handle, Some(threads)))
 }
 
@@ -308,10 +376,21 @@ fn build_thread_per_core(
     tuning: Tuning,
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
+    name: Option<&str>,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
     let (shared, worker_list) = thread_per_core::Handle::new(locals, tuning, blocking);
-    let handle = Handle::new(scheduler::Handle::ThreadPerCore(shared.clone()), drivers);
-    let threads = start_workers(&handle, spec, worker_list, thread_per_core::run, shared)?;
+    let handle = Handle::new(
+        scheduler::Handle::ThreadPerCore(shared.clone()),
+        drivers,
+        name,
+    );
+    let threads = start_workers(
+        &handle,
+        spec,
+        worker_list,
+        |worker| Some(thread_per_core::run(worker)),
+        shared,
+    )?;
     Ok((handle, Some(threads)))
 }
 
@@ -347,7 +426,7 @@ fn start_workers<W: Send + 'static>(
     handle: &Handle,
     spec: &ThreadSpec,
     workers: Vec<W>,
-    run: fn(W) -> LocalDriver,
+    run: fn(W) -> Option<LocalDriver>,
     scheduler: Arc<impl Threaded>,
 ) -> io::Result<ThreadGroup> {
     let mut group = ThreadGroup::new({
@@ -360,16 +439,7 @@ fn start_workers<W: Send + 'static>(
     });
     for worker in workers {
         let runtime = handle.clone();
-        let started = group.spawn(spec, move || {
-            let current = super::context::set_current(&runtime);
-            let driving = super::context::enter_driving();
-            let driver = run(worker);
-            drop(driving);
-            drop(current);
-            // After the clean-up dropped every task: only this thread may submit to
-            // its ring, so it cancels and waits for what they left in flight.
-            Box::new(move || driver.drain())
-        });
+        let started = group.spawn(spec, move || run_worker(&runtime, worker, run));
         if let Err(err) = started {
             scheduler.begin_shutdown();
             group.wait(None);
@@ -377,6 +447,23 @@ fn start_workers<W: Send + 'static>(
         }
     }
     Ok(group)
+}
+
+/// The body of a worker thread: run `worker` with the runtime current; the finisher
+/// drains the driver it ends with (none for a worker that gave its driver away).
+pub(crate) fn run_worker<W>(
+    runtime: &Handle,
+    worker: W,
+    run: fn(W) -> Option<LocalDriver>,
+) -> Option<super::threads::Finisher> {
+    let current = super::context::set_current(runtime);
+    let driving = super::context::enter_driving();
+    let driver = run(worker);
+    drop(driving);
+    drop(current);
+    // After the clean-up dropped every task: only this thread may submit to its ring,
+    // so it cancels and waits for what they left in flight.
+    driver.map(|driver| Box::new(move || driver.drain()) as super::threads::Finisher)
 }
 
 impl fmt::Debug for Builder {

@@ -66,6 +66,20 @@ pub(crate) fn enter_driving() -> DrivingGuard {
     DrivingGuard(())
 }
 
+/// While a `block_in_place` closure runs: the thread drives no tasks, so blocking
+/// (and a nested `block_on`) is allowed. Restores the previous mark when dropped.
+pub(crate) struct NotDrivingGuard(bool);
+
+pub(crate) fn exit_driving() -> NotDrivingGuard {
+    NotDrivingGuard(CONTEXT.with(|c| c.driving_tasks.replace(false)))
+}
+
+impl Drop for NotDrivingGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.driving_tasks.set(self.0));
+    }
+}
+
 pub(crate) fn is_driving() -> bool {
     CONTEXT.try_with(|c| c.driving_tasks.get()).unwrap_or(false)
 }

@@ -19,6 +19,7 @@ pub struct Handle {
     pub(crate) inner: scheduler::Handle,
     pub(crate) drivers: std::sync::Arc<crate::driver::Drivers>,
     id: super::Id,
+    name: Option<std::sync::Arc<str>>,
 }
 
 /// Which scheduler a runtime uses.
@@ -63,6 +64,8 @@ impl std::error::Error for TryCurrentError {}
 #[must_use = "the runtime is current only while the guard lives"]
 pub struct EnterGuard<'a> {
     _current: SetCurrentGuard,
+    /// A `LocalRuntime`'s set, current too.
+    pub(super) local: Option<crate::task::LocalEnterGuard>,
     // Not Send: it restores this thread's context.
     _not_send: PhantomData<(&'a Handle, *const ())>,
 }
@@ -72,12 +75,19 @@ impl Handle {
     pub(crate) fn new(
         inner: scheduler::Handle,
         drivers: std::sync::Arc<crate::driver::Drivers>,
+        name: Option<&str>,
     ) -> Handle {
         Handle {
             inner,
             drivers,
             id: super::Id::next(),
+            name: name.map(Into::into),
         }
+    }
+
+    /// The name given with [`Builder::name`](super::Builder::name), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// This runtime's id, as tokio's `Handle::id`: the same from every handle of the
@@ -153,6 +163,7 @@ impl Handle {
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
             _current: context::set_current(self),
+            local: None,
             _not_send: PhantomData,
         }
     }
@@ -171,6 +182,7 @@ impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
             .field("id", &self.id)
+            .field("name", &self.name)
             .field("flavor", &self.runtime_flavor())
             .finish()
     }

@@ -6,12 +6,13 @@
 //! itself; schedulers do that.
 
 pub(crate) mod blocking;
-mod builder;
+pub(crate) mod builder;
 pub(crate) mod context;
 mod handle;
 mod id;
+mod local_runtime;
 mod park_thread;
-mod threads;
+pub(crate) mod threads;
 
 use std::fmt;
 use std::future::Future;
@@ -23,6 +24,7 @@ pub use crate::driver::{Driver, DriverKind, IoCounters};
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 pub use id::Id;
+pub use local_runtime::{LocalOptions, LocalRuntime};
 
 use crate::config::{Config, DefaultConfig, RuntimeInfo};
 use crate::scheduler;

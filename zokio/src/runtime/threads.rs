@@ -134,40 +134,22 @@ impl ThreadGroup {
     pub(crate) fn spawn(
         &mut self,
         spec: &ThreadSpec,
-        body: impl FnOnce() -> Finisher + Send + 'static,
+        body: impl FnOnce() -> Option<Finisher> + Send + 'static,
     ) -> io::Result<()> {
-        {
-            let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
-            state.live += 1;
-            state.finishing += 1;
-        }
-        let member = Member {
+        let thread = self.spawner(spec).spawn(body)?;
+        self.threads.push(thread);
+        Ok(())
+    }
+
+    /// A way for the group's own threads to start another member later (a worker
+    /// that takes over from one blocked in `block_in_place`).
+    pub(crate) fn spawner(&self, spec: &ThreadSpec) -> GroupSpawner {
+        GroupSpawner {
             latch: self.latch.clone(),
-        };
-        let finishing = Finishing {
-            latch: self.latch.clone(),
-        };
-        match spec.spawn(move || {
-            let finisher = {
-                let _member = member;
-                body()
-            };
-            finishing.wait_cleaned();
-            finisher();
-            drop(finishing);
-        }) {
-            Ok(thread) => {
-                self.threads.push(thread);
-                Ok(())
-            }
-            // The closure (with its `Member` and `Finishing`) was dropped, which
-            // counted it out again.
-            Err(e) => Err(e),
+            spec: spec.clone(),
         }
     }
 
-    /// Wait until every thread has finished and the clean-up ran, or `deadline` passed.
-    /// Returns whether everything finished.
     pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> bool {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -202,6 +184,49 @@ impl ThreadGroup {
     /// Let the threads finish on their own.
     pub(crate) fn detach(&mut self) {
         self.threads.clear();
+    }
+}
+
+/// Starts members of a group from inside it; see [`ThreadGroup::spawner`].
+#[derive(Clone)]
+pub(crate) struct GroupSpawner {
+    latch: Arc<Latch>,
+    spec: ThreadSpec,
+}
+
+impl GroupSpawner {
+    /// Start a member. Only a live member may call this (the group's clean-up has
+    /// not run while one lives), so the new one is counted in before it could run.
+    /// `body` returns the thread's finisher, or `None` for a thread with nothing to
+    /// finish: it then leaves at once instead of waiting for the clean-up.
+    pub(crate) fn spawn(
+        &self,
+        body: impl FnOnce() -> Option<Finisher> + Send + 'static,
+    ) -> io::Result<JoinHandle<()>> {
+        {
+            let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.live += 1;
+            state.finishing += 1;
+        }
+        let member = Member {
+            latch: self.latch.clone(),
+        };
+        let finishing = Finishing {
+            latch: self.latch.clone(),
+        };
+        // On failure the closure (with its `Member` and `Finishing`) is dropped,
+        // which counts it out again.
+        self.spec.spawn(move || {
+            let finisher = {
+                let _member = member;
+                body()
+            };
+            if let Some(finisher) = finisher {
+                finishing.wait_cleaned();
+                finisher();
+            }
+            drop(finishing);
+        })
     }
 }
 

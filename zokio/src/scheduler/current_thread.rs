@@ -50,6 +50,12 @@ thread_local! {
     static CURRENT: Cell<*const DrivingContext> = const { Cell::new(ptr::null()) };
 }
 
+/// Whether this thread runs this scheduler's tasks right now (where a task may not
+/// block: `block_in_place` refuses).
+pub(crate) fn runs_tasks_here() -> bool {
+    CURRENT.with(|current| !current.get().is_null())
+}
+
 /// While this thread drives a current-thread runtime: whether other tasks wait in
 /// its queue (`None` elsewhere, or while the core is in use).
 pub(crate) fn local_work_waiting() -> Option<bool> {

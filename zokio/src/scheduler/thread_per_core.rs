@@ -49,6 +49,12 @@ thread_local! {
     static CURRENT: Cell<*const WorkerContext> = const { Cell::new(ptr::null()) };
 }
 
+/// Whether this thread runs this scheduler's tasks right now (where a task may not
+/// block: `block_in_place` refuses).
+pub(crate) fn runs_tasks_here() -> bool {
+    CURRENT.with(|current| !current.get().is_null())
+}
+
 /// On a worker thread: whether other tasks wait in its queue (`None` elsewhere,
 /// or while the worker itself holds the queue).
 pub(crate) fn local_work_waiting() -> Option<bool> {

@@ -52,6 +52,26 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
+    // SAFETY: a `Send` future and output may be polled, dropped and read anywhere.
+    unsafe { new_local_task(future, scheduler) }
+}
+
+/// Allocate a task whose future or output need not be `Send` (`LocalSet` tasks).
+///
+/// # Safety
+/// Unless `F: Send`, the scheduler must poll the task, and shut it down, only on the
+/// thread that called this; and unless `F::Output: Send`, the `JoinHandle` made from
+/// the third reference must stay on that thread (its `Send` needs `F::Output: Send`).
+/// Wakers and references may travel: they never touch the future or the output.
+pub(crate) unsafe fn new_local_task<F, S>(
+    future: F,
+    scheduler: S,
+) -> (Task, Notified, NonNull<Header>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
     let cell = Box::new(Cell {
         header: Header {
             state: State::new(),
@@ -70,8 +90,8 @@ where
 
 fn vtable<F, S>() -> &'static Vtable
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
 {
     &Vtable {

@@ -85,6 +85,28 @@ impl<T: Send + 'static> JoinSet<T> {
     {
         self.insert(crate::task::spawn_blocking(f))
     }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawn a `!Send` task on the current `LocalSet` and add it to the set.
+    ///
+    /// # Panics
+    /// Outside a `LocalSet` or `LocalRuntime`, as [`crate::task::spawn_local`].
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(crate::task::spawn_local(task))
+    }
+
+    /// Spawn a `!Send` task on `local` and add it to the set.
+    pub fn spawn_local_on<F>(&mut self, task: F, local: &crate::task::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local.spawn_local(task))
+    }
 
     fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();

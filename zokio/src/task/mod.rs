@@ -3,10 +3,12 @@
 //! A task is one allocation (header, scheduler hook, then the future or its output)
 //! shared by its wakers, its `JoinHandle`, the owned-task list and at most one queued
 //! `Notified`, counted in the header's state word. The files split by concern:
-//! `state.rs` (transitions), `header.rs` (layout), `id.rs` and `join_slot.rs` (ids), `harness.rs` (typed poll and
-//! completion), `raw.rs` (references), `waker.rs`, `join.rs`, `owned.rs`. Schedulers
+//! `state.rs` (transitions), `header.rs` (layout), `id.rs` and `join_slot.rs` (ids),
+//! `harness.rs` (typed poll and completion), `raw.rs` (references), `waker.rs`,
+//! `join.rs`, `owned.rs`; `local/` holds `LocalSet`, for tasks that are not `Send`. Schedulers
 //! only see `Notified` and the `Schedule` trait; this module never picks a thread.
 
+mod block_in_place;
 pub mod coop;
 mod error;
 mod harness;
@@ -15,6 +17,7 @@ mod id;
 mod join;
 mod join_set;
 mod join_slot;
+mod local;
 #[cfg(all(test, not(loom)))]
 mod miri_tests;
 mod owned;
@@ -26,11 +29,13 @@ mod yield_now;
 use std::future::Future;
 use std::ptr::NonNull;
 
+pub use block_in_place::block_in_place;
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
+pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use yield_now::yield_now;
 
 pub(crate) use harness::{new_task, HEADER_BYTES};

@@ -151,9 +151,7 @@ impl OwnedTasks {
         tasks
     }
 
-    /// Number of live tasks; for tests only (takes every lock).
-    #[cfg(test)]
-    #[allow(dead_code)]
+    /// Number of live tasks (takes every shard's lock).
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| crate::loom::lock(s).len).sum()
     }

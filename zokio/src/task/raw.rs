@@ -17,8 +17,10 @@ pub(crate) struct Task {
 /// A reference that carries the right to run the task once (`NOTIFIED` was set for it).
 pub(crate) struct Notified(Task);
 
-// SAFETY: tasks are built only from `Send` futures and `Send + Sync` schedulers, and all
-// shared state in the header is synchronised (see `header.rs`).
+// SAFETY: the header's shared state is synchronised (see `header.rs`) and schedulers
+// are `Send + Sync`. The future and output are only reached through the vtable by the
+// thread that owns them: any thread for `Send` futures, the `LocalSet`'s own thread for
+// the rest (`new_local_task`'s contract), so moving a reference moves neither.
 unsafe impl Send for Task {}
 // SAFETY: as above.
 unsafe impl Sync for Task {}

@@ -114,6 +114,12 @@ pub(crate) trait OpKind: Send + 'static {
     }
 }
 
+/// The result a driver gives an operation it cancelled only to hand its worker's
+/// driver to another thread (`block_in_place`): the kernel did nothing, and the
+/// future submits the operation again, wherever it is polled next. No errno is this
+/// negative, so it is never mistaken for a real result.
+pub(crate) const MIGRATED: i32 = i32::MIN;
+
 /// A running operation of kind `K`.
 pub(crate) struct Op<K: OpKind> {
     state: State<K>,
@@ -270,6 +276,10 @@ impl<K: OpKind> Future for Op<K> {
                             return Poll::Pending;
                         }
                     };
+                    if result == MIGRATED {
+                        this.state = State::Idle(kind);
+                        continue;
+                    }
                     if driver == DriverKind::Epoll && result >= 0 && result & ALWAYS_READY != 0 {
                         kind.may_block();
                     }

@@ -32,15 +32,21 @@ impl OpKind for PollReady {
     fn complete(self, result: io::Result<usize>) -> io::Result<Ready> {
         match result {
             Ok(bits) => {
-                let ready = Ready::from_poll_bits(bits as u32 & !(super::ALWAYS_READY as u32));
-                if ready.is_invalid() {
+                let mut bits = bits as u32;
+                if bits & super::ALWAYS_READY as u32 != 0 {
+                    // A file epoll cannot wait on: ready for what was asked, but no
+                    // peer can have shut it down (io_uring never reports `POLLRDHUP`
+                    // for one either).
+                    bits &= !(super::ALWAYS_READY as u32 | libc::POLLRDHUP as u32);
+                }
+                if bits & libc::POLLNVAL as u32 != 0 {
                     return Err(with_context(
                         io::Error::from_raw_os_error(libc::EBADF),
                         "poll",
                         self.fd,
                     ));
                 }
-                Ok(ready)
+                Ok(Ready::from_poll_bits(bits))
             }
             Err(e) => Err(with_context(e, "poll", self.fd)),
         }

@@ -47,6 +47,8 @@ pub(crate) struct UringDriver {
     /// The multishot poll on `wake_fd` is in the kernel: every later write to the
     /// eventfd posts a completion, with no re-arming and no read to empty it.
     wake_armed: bool,
+    /// Being retired (`retire`): cancelled operations complete as `MIGRATED`.
+    migrating: bool,
     counters: Arc<DriverCounters>,
 }
 
@@ -157,6 +159,7 @@ impl UringDriver {
             inflight_count: 0,
             wake_fd: shared.wake_fd(),
             wake_armed: false,
+            migrating: false,
             counters: shared.counters.clone(),
         }
     }
@@ -308,6 +311,7 @@ impl UringDriver {
             free_slots,
             inflight_count,
             wake_armed,
+            migrating,
             counters,
             ..
         } = self;
@@ -328,9 +332,15 @@ impl UringDriver {
                     inflight[slot as usize] = None;
                     free_slots.push(slot);
                     *inflight_count -= 1;
+                    let mut result = cqe.result();
+                    // Cancelled (or interrupted, for work the kernel had started) only
+                    // because the ring is being retired: the future submits it again.
+                    if *migrating && (result == -libc::ECANCELED || result == -libc::EINTR) {
+                        result = super::op::MIGRATED;
+                    }
                     // SAFETY: each operation yields one completion (no multishot entries),
                     // so this is the one and only completion of the cell.
-                    unsafe { cell::complete(header, cqe.result()) };
+                    unsafe { cell::complete(header, result) };
                     completed += 1;
                 }
             }
@@ -342,6 +352,23 @@ impl UringDriver {
     /// wait for the kernel to be done with every buffer. What does not finish within
     /// the limit is leaked, never freed.
     pub(crate) fn drain(&mut self) {
+        self.cancel_everything();
+        self.enter.unregister();
+    }
+
+    /// `block_in_place` retires this ring for a new one on another thread (a ring
+    /// submits from one thread only): cancel what is in flight, each operation
+    /// completing as `MIGRATED` unless it finished first, so that its future submits
+    /// it again to the driver that serves it now.
+    pub(crate) fn retire(&mut self) {
+        self.migrating = true;
+        self.cancel_everything();
+        self.enter.unregister();
+    }
+
+    /// Cancel every operation and the wake-up poll, and wait for the kernel to be done
+    /// with every buffer. What does not finish within the limit is leaked, never freed.
+    fn cancel_everything(&mut self) {
         let live: Vec<NonNull<OpHeader>> = self.inflight.iter().flatten().copied().collect();
         for header in live {
             self.queue_cancel(header);
@@ -359,7 +386,6 @@ impl UringDriver {
                      their buffers are leaked rather than freed while the kernel may use them",
                     self.inflight_count
                 );
-                self.enter.unregister();
                 return;
             }
             // Not `park`: that would re-arm the wake-up poll.
@@ -368,7 +394,6 @@ impl UringDriver {
             }));
             self.reap();
         }
-        self.enter.unregister();
     }
 }
 

@@ -57,6 +57,10 @@ pub(crate) struct Handle {
     /// The CPUs the workers may run on (the building thread's, which they inherit):
     /// more awake workers than this cannot run at once.
     pub(crate) cpus: usize,
+    /// What starts a worker thread that takes over from one blocked in
+    /// `block_in_place`; set once the workers started, taken at shutdown (it holds a
+    /// runtime handle, which holds this one).
+    pub(crate) takeover: std::sync::Mutex<Option<worker::Takeover>>,
 }
 
 impl Handle {
@@ -127,6 +131,12 @@ impl Handle {
     /// Cancel every task still alive and drop every queued wake-up. Run once, by the
     /// last worker thread to exit, after each worker moved its queue to the global one.
     pub(crate) fn shutdown_tasks(&self) {
+        drop(
+            self.takeover
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         for task in self.owned.close_and_take() {
             task.shutdown();
         }

@@ -95,6 +95,16 @@ struct Context {
     index: usize,
     core: RefCell<Core>,
     driver: LocalDriver,
+    /// The core and driver went to another thread (`block_in_place`): this thread
+    /// finishes the task it is polling, then leaves.
+    retired: Cell<bool>,
+}
+
+/// What a worker needs to start a thread that takes over its core and driver when it
+/// blocks in `block_in_place`.
+pub(crate) struct Takeover {
+    pub(crate) spawner: crate::runtime::threads::GroupSpawner,
+    pub(crate) runtime: crate::runtime::Handle,
 }
 
 thread_local! {
@@ -114,20 +124,7 @@ pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Ve
             inbox: super::inbox::Inbox::new(),
             saturated: std::sync::atomic::AtomicBool::new(false),
         });
-        let core = Core {
-            until_global_first: 1,
-            until_events: 1,
-            lifo_slot: None,
-            run_queue,
-            is_searching: false,
-            woken_in_turn: false,
-            awake_for_own_work: false,
-            ran_dry: true,
-            last_dry: None,
-            last_cpu_read: Instant::now(),
-            saturated: false,
-            rand: FastRand::new(index as u64),
-        };
+        let core = Core::new(run_queue, index);
         cores.push((core, driver));
     }
     (cores, remotes)
@@ -198,6 +195,23 @@ pub(crate) fn try_schedule_local(
 }
 
 impl Core {
+    fn new(run_queue: Local<Notified>, index: usize) -> Core {
+        Core {
+            until_global_first: 1,
+            until_events: 1,
+            lifo_slot: None,
+            run_queue,
+            is_searching: false,
+            woken_in_turn: false,
+            awake_for_own_work: false,
+            ran_dry: true,
+            last_dry: None,
+            last_cpu_read: Instant::now(),
+            saturated: false,
+            rand: FastRand::new(index as u64),
+        }
+    }
+
     #[inline]
     fn push_back(&mut self, task: Notified, handle: &Handle) {
         self.run_queue
@@ -379,8 +393,9 @@ fn notify_after_turn(ctx: &Context) {
 }
 
 /// The body of a worker thread. Returns its driver, to be drained on this thread once
-/// every task of the runtime is gone.
-pub(crate) fn run(worker: Worker) -> LocalDriver {
+/// every task of the runtime is gone, or `None` if it gave its driver away
+/// (`block_in_place`).
+pub(crate) fn run(worker: Worker) -> Option<LocalDriver> {
     let Worker {
         handle,
         index,
@@ -392,6 +407,7 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
         index,
         core: RefCell::new(core),
         driver,
+        retired: Cell::new(false),
     };
     // SAFETY: `ctx` outlives the guard, which is dropped at the end of this block,
     // before `ctx` is moved out below.
@@ -406,6 +422,13 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
     }
     let reset = Reset;
     run_loop(&ctx);
+    if ctx.retired.get() {
+        // The core and the driver's work went to the thread that took over; what is
+        // left here serves nothing.
+        drop(driver_guard);
+        drop(reset);
+        return None;
+    }
     // Hand whatever is still queued here to the global queue for the final drain.
     let mut core = ctx.core.borrow_mut();
     let mut leftovers = core.take_local_work();
@@ -414,12 +437,15 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
     ctx.handle.inject.push_batch(leftovers);
     drop(driver_guard);
     drop(reset);
-    ctx.driver
+    Some(ctx.driver)
 }
 
 fn run_loop(ctx: &Context) {
     let handle = &*ctx.handle;
     loop {
+        if ctx.retired.get() {
+            return;
+        }
         // One borrow of the core for the tick and, on most ticks, the next task.
         let (maintenance, mut task) = {
             let mut core = ctx.core.borrow_mut();
@@ -591,6 +617,74 @@ fn hand_off(ctx: &Context) -> bool {
     // The inbox protocol: push, then unpark (free unless the target is asleep in
     // its kernel wait, which it may have entered since we looked).
     remote.unparker.unpark();
+    true
+}
+
+/// `block_in_place` on a worker thread of this scheduler: hand the worker's core (run
+/// queue, LIFO slot, its place among the workers) and its driver's work to a new
+/// thread, so that the other tasks keep running while this thread blocks. Returns
+/// false, handing nothing over, when this thread is not such a worker (any more).
+///
+/// After this, the thread finishes polling the current task (its operations go
+/// through the request queues, as any thread's) and then leaves the worker loop.
+pub(crate) fn hand_off_core() -> bool {
+    let ctx = CURRENT.with(Cell::get);
+    if ctx.is_null() {
+        return false;
+    }
+    // SAFETY: CURRENT points at the worker's live `Context` while its loop runs, and
+    // the loop is below us on this thread's stack (we are inside a task it polls).
+    let ctx = unsafe { &*ctx };
+    let handle = &ctx.handle;
+    let takeover = handle
+        .takeover
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|t| (t.spawner.clone(), t.runtime.clone()));
+    let Some((spawner, runtime)) = takeover else {
+        return false; // shutting down: nobody would run the core
+    };
+    // The new thread waits for its worker: it must exist before anything is handed
+    // over, so that a failure to start it leaves this worker as it was.
+    let (send, receive) = std::sync::mpsc::channel::<Worker>();
+    let started = spawner.spawn(move || {
+        let worker = receive.recv().ok()?;
+        crate::runtime::builder::run_worker(&runtime, worker, run)
+    });
+    if let Err(e) = started {
+        log::warn!("block_in_place: no thread could take over the worker ({e}); blocking it");
+        return false;
+    }
+    let driver = match ctx.driver.hand_over() {
+        Ok(driver) => driver,
+        Err(e) => {
+            // Dropping `send` lets the new thread leave at once.
+            log::warn!("block_in_place: no new driver for the worker ({e}); blocking it");
+            return false;
+        }
+    };
+    let (run_queue, _nobody_steals) = queue::new();
+    let core = std::mem::replace(&mut *ctx.core.borrow_mut(), Core::new(run_queue, ctx.index));
+    let worker = Worker {
+        handle: handle.clone(),
+        index: ctx.index,
+        core,
+        driver,
+    };
+    if let Err(std::sync::mpsc::SendError(worker)) = send.send(worker) {
+        // The new thread died before taking it (its start hook panicked): this worker
+        // keeps its core, and takes the new driver's I/O, which nobody has used yet.
+        log::warn!("block_in_place: the thread taking over the worker died; blocking it");
+        *ctx.core.borrow_mut() = worker.core;
+        *ctx.driver.io.borrow_mut() = worker.driver.io.into_inner();
+        return false;
+    }
+    ctx.retired.set(true);
+    // From here on this thread is no worker: what the rest of the task wakes or
+    // submits goes through the shared queues.
+    CURRENT.with(|c| c.set(ptr::null()));
+    crate::driver::context::leave();
     true
 }
 
