@@ -3,9 +3,19 @@
 //! This module turns the attribute's argument tokens into a [`Config`] and
 //! nothing else. It must never emit code or look at the annotated function:
 //! that is `expand`'s job, and keeping the two apart is what lets the parser
-//! be unit-tested on plain `proc_macro2` tokens. Every rejection is a
-//! `syn::Error` spanned on the offending argument, so the user's editor
-//! underlines the exact option that is wrong.
+//! be unit-tested on plain `proc_macro2` tokens.
+//!
+//! It accepts every option tokio's `#[tokio::main]`/`#[tokio::test]` accept
+//! (`flavor`, `worker_threads`, `start_paused`, `crate`, `name`,
+//! `unhandled_panic`) plus Zokio's own `flavor = "thread_per_core"`, and every
+//! rejection uses tokio's wording (with `zokio::` in place of `tokio::`), so a
+//! ported program gets the diagnostics its authors know. The one exception is a
+//! well-formed `unhandled_panic`: tokio's macro passes it on to a builder method
+//! that only exists under `--cfg tokio_unstable` (so without it rustc rejects
+//! the expansion), and Zokio's builder has no such method at all, so it is
+//! rejected here with a message that says so. Every error is a `syn::Error`
+//! spanned on the offending argument, and all of them are reported in one
+//! compile (tokio stops at the first).
 
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
@@ -21,10 +31,11 @@ pub(crate) enum Entry {
 }
 
 impl Entry {
-    fn attr_name(self) -> &'static str {
+    /// The name tokio's messages use for the attribute (`tokio::main`).
+    fn macro_name(self) -> &'static str {
         match self {
-            Entry::Main => "#[zokio::main]",
-            Entry::Test => "#[zokio::test]",
+            Entry::Main => "zokio::main",
+            Entry::Test => "zokio::test",
         }
     }
 
@@ -38,42 +49,59 @@ impl Entry {
     }
 }
 
-/// The runtime flavor, one per `Builder` constructor in `zokio::runtime`.
+/// The runtime flavor: which `Builder` constructor, and whether the runtime is
+/// a `LocalRuntime`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Flavor {
     MultiThread,
     CurrentThread,
+    /// tokio's `"local"`: a current-thread `LocalRuntime` (`Builder::build_local`),
+    /// whose `block_on` takes futures that are not `Send`.
+    Local,
+    /// Zokio's own: one worker per core, no stealing.
     ThreadPerCore,
 }
 
 impl Flavor {
-    const ALL: [Flavor; 3] = [
-        Flavor::MultiThread,
-        Flavor::CurrentThread,
-        Flavor::ThreadPerCore,
-    ];
-
-    /// The spelling users write in `flavor = "..."`.
-    fn name(self) -> &'static str {
-        match self {
-            Flavor::MultiThread => "multi_thread",
-            Flavor::CurrentThread => "current_thread",
-            Flavor::ThreadPerCore => "thread_per_core",
-        }
-    }
-
     /// The `zokio::runtime::Builder` associated function that starts a
     /// builder of this flavor.
     pub(crate) fn constructor(self) -> &'static str {
         match self {
             Flavor::MultiThread => "new_multi_thread",
-            Flavor::CurrentThread => "new_current_thread",
+            Flavor::CurrentThread | Flavor::Local => "new_current_thread",
             Flavor::ThreadPerCore => "new_thread_per_core",
         }
     }
 
-    fn from_name(name: &str) -> Option<Flavor> {
-        Flavor::ALL.into_iter().find(|f| f.name() == name)
+    /// The flavor `flavor = "<name>"` asks for, or tokio's message for a name
+    /// that is not one (Zokio's `thread_per_core` added to its list).
+    fn from_name(name: &str) -> Result<Flavor, String> {
+        match name {
+            "current_thread" => Ok(Flavor::CurrentThread),
+            "multi_thread" => Ok(Flavor::MultiThread),
+            "local" => Ok(Flavor::Local),
+            "thread_per_core" => Ok(Flavor::ThreadPerCore),
+            "single_thread" => {
+                Err("The single threaded runtime flavor is called `current_thread`.".to_string())
+            }
+            "basic_scheduler" => Err(
+                "The `basic_scheduler` runtime flavor has been renamed to `current_thread`."
+                    .to_string(),
+            ),
+            "threaded_scheduler" => Err(
+                "The `threaded_scheduler` runtime flavor has been renamed to `multi_thread`."
+                    .to_string(),
+            ),
+            _ => Err(format!(
+                "No such runtime flavor `{name}`. The runtime flavors are `current_thread`, \
+                 `local`, `multi_thread`, and `thread_per_core`."
+            )),
+        }
+    }
+
+    /// Whether the runtime runs its tasks on the calling thread only.
+    fn is_single_threaded(self) -> bool {
+        matches!(self, Flavor::CurrentThread | Flavor::Local)
     }
 }
 
@@ -83,8 +111,10 @@ pub(crate) struct Config {
     pub(crate) flavor: Flavor,
     /// `None` leaves the count to the runtime (one worker per available CPU).
     pub(crate) worker_threads: Option<usize>,
-    /// Start the runtime with its clock paused (current-thread only).
-    pub(crate) start_paused: bool,
+    /// `Builder::start_paused(value)`, when given.
+    pub(crate) start_paused: Option<bool>,
+    /// `Builder::name(value)`, when given.
+    pub(crate) name: Option<String>,
     /// Path under which `runtime::Builder` is found; overridable so crates
     /// that re-export zokio under another name can still use the macros.
     pub(crate) crate_path: syn::Path,
@@ -98,14 +128,34 @@ impl Config {
         Config {
             flavor: entry.default_flavor(),
             worker_threads: None,
-            start_paused: false,
+            start_paused: None,
+            name: None,
             crate_path: syn::parse_quote!(::zokio),
         }
     }
 }
 
-const ALLOWED: &str = "`flavor`, `worker_threads`, `start_paused`, `crate`";
-const FLAVORS: &str = "\"multi_thread\", \"current_thread\", \"thread_per_core\"";
+/// tokio's list of the options, in its words.
+const UNKNOWN_EXPECTED: &str = "expected one of: `flavor`, `worker_threads`, `start_paused`, \
+                                `crate`, `unhandled_panic`, `name`.";
+
+/// Why a well-formed `unhandled_panic` is refused (tokio's macro has no message
+/// of its own for it: rustc rejects its expansion without `tokio_unstable`).
+const UNHANDLED_PANIC_UNSUPPORTED: &str = "The `unhandled_panic` option is not supported by \
+     Zokio: tokio only accepts it with its unstable API (`--cfg tokio_unstable`), and Zokio's \
+     `runtime::Builder` has no `unhandled_panic`. Remove it; a task's panic reaches its \
+     `JoinHandle`, whose `JoinError::is_panic()` is then true.";
+
+/// The options, each at most once, with the span to blame for a conflict.
+#[derive(Default)]
+struct Given {
+    flavor: Option<(Flavor, proc_macro2::Span)>,
+    worker_threads: Option<(usize, proc_macro2::Span)>,
+    start_paused: Option<(bool, proc_macro2::Span)>,
+    crate_path: Option<syn::Path>,
+    name: Option<String>,
+    unhandled_panic: Option<proc_macro2::Span>,
+}
 
 /// Parses the tokens between the attribute's parentheses.
 ///
@@ -113,167 +163,178 @@ const FLAVORS: &str = "\"multi_thread\", \"current_thread\", \"thread_per_core\"
 /// first, so one compile shows the user every option that needs fixing.
 pub(crate) fn parse(entry: Entry, args: TokenStream) -> syn::Result<Config> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
-
     let mut errors = Errors::default();
-    let mut flavor: Option<Flavor> = None;
-    let mut workers: Option<(usize, &Meta)> = None;
-    let mut crate_path: Option<syn::Path> = None;
-    let mut start_paused: Option<(bool, &Meta)> = None;
-    let mut seen: Vec<String> = Vec::new();
-
+    let mut given = Given::default();
     for meta in &metas {
-        let name = meta
-            .path()
-            .get_ident()
-            .map(|ident| ident.to_string())
-            .unwrap_or_else(|| path_to_string(meta.path()));
-
-        let known = matches!(
-            name.as_str(),
-            "flavor" | "worker_threads" | "start_paused" | "crate"
-        );
-        if known {
-            if seen.contains(&name) {
-                errors.push(syn::Error::new_spanned(
-                    meta,
-                    format!("`{name}` is given more than once"),
-                ));
-                continue;
-            }
-            seen.push(name.clone());
-        }
-
-        match name.as_str() {
-            "flavor" => match parse_flavor(meta) {
-                Ok(f) => flavor = Some(f),
-                Err(e) => errors.push(e),
-            },
-            "worker_threads" => match parse_worker_threads(meta) {
-                Ok(n) => workers = Some((n, meta)),
-                Err(e) => errors.push(e),
-            },
-            "crate" => match parse_crate_path(meta) {
-                Ok(p) => crate_path = Some(p),
-                Err(e) => errors.push(e),
-            },
-            "start_paused" => match parse_start_paused(meta) {
-                Ok(b) => start_paused = Some((b, meta)),
-                Err(e) => errors.push(e),
-            },
-            _ => errors.push(syn::Error::new_spanned(
-                meta.path(),
-                format!(
-                    "unknown option `{name}` for {}; expected one of {ALLOWED}",
-                    entry.attr_name()
-                ),
-            )),
+        if let Err(e) = parse_one(entry, meta, &mut given) {
+            errors.push(e);
         }
     }
+    let config = check_combination(entry, &given, &mut errors);
+    errors.finish()?;
+    Ok(config)
+}
 
-    let explicit_flavor = flavor.is_some();
-    let flavor = flavor.unwrap_or(entry.default_flavor());
+/// One `name = value` (or bare `name`) argument, recorded in `given`.
+fn parse_one(entry: Entry, meta: &Meta, given: &mut Given) -> syn::Result<()> {
+    let nv = match meta {
+        Meta::NameValue(nv) => nv,
+        Meta::Path(path) => return Err(bare_path_error(entry, path)),
+        Meta::List(_) => {
+            return Err(syn::Error::new_spanned(
+                meta,
+                "Unknown attribute inside the macro",
+            ))
+        }
+    };
+    let name = nv
+        .path
+        .get_ident()
+        .ok_or_else(|| syn::Error::new_spanned(nv, "Must have specified ident"))?
+        .to_string()
+        .to_lowercase();
+    let lit = literal(&nv.value)?;
+    let span = lit.span();
+    let duplicate = |name: &str| syn::Error::new(span, format!("`{name}` set multiple times."));
+    match name.as_str() {
+        "flavor" => {
+            if given.flavor.is_some() {
+                return Err(duplicate("flavor"));
+            }
+            let flavor = Flavor::from_name(&string(lit, "flavor")?)
+                .map_err(|message| syn::Error::new(span, message))?;
+            given.flavor = Some((flavor, span));
+        }
+        "worker_threads" => {
+            if given.worker_threads.is_some() {
+                return Err(duplicate("worker_threads"));
+            }
+            let n = int(lit, "worker_threads")?;
+            if n == 0 {
+                return Err(syn::Error::new(span, "`worker_threads` may not be 0."));
+            }
+            given.worker_threads = Some((n, span));
+        }
+        "start_paused" => {
+            if given.start_paused.is_some() {
+                return Err(duplicate("start_paused"));
+            }
+            given.start_paused = Some((bool_value(lit, "start_paused")?, span));
+        }
+        "crate" => {
+            if given.crate_path.is_some() {
+                return Err(duplicate("crate"));
+            }
+            given.crate_path = Some(path(lit, "crate")?);
+        }
+        "name" => {
+            if given.name.is_some() {
+                return Err(duplicate("name"));
+            }
+            given.name = Some(string(lit, "name")?);
+        }
+        "unhandled_panic" => {
+            if given.unhandled_panic.is_some() {
+                return Err(duplicate("unhandled_panic"));
+            }
+            let behavior = string(lit, "unhandled_panic")?;
+            if behavior != "ignore" && behavior != "shutdown_runtime" {
+                return Err(syn::Error::new(
+                    span,
+                    format!(
+                        "No such unhandled panic behavior `{behavior}`. The unhandled panic \
+                         behaviors are `ignore` and `shutdown_runtime`."
+                    ),
+                ));
+            }
+            given.unhandled_panic = Some(span);
+        }
+        "core_threads" => {
+            return Err(syn::Error::new_spanned(
+                nv,
+                "Attribute `core_threads` is renamed to `worker_threads`",
+            ))
+        }
+        other => {
+            return Err(syn::Error::new_spanned(
+                nv,
+                format!("Unknown attribute {other} is specified; {UNKNOWN_EXPECTED}"),
+            ))
+        }
+    }
+    Ok(())
+}
 
-    // Checked after the loop so the result does not depend on whether the
-    // user wrote `flavor` before or after `worker_threads`.
-    if let (Flavor::CurrentThread, Some((_, meta))) = (flavor, workers) {
-        let why = if explicit_flavor {
-            "the `current_thread` flavor"
-        } else {
-            "the `current_thread` flavor (the default for #[zokio::test])"
-        };
-        errors.push(syn::Error::new_spanned(
-            meta,
+/// tokio's message for an argument without a value (`#[zokio::main(multi_thread)]`).
+fn bare_path_error(entry: Entry, path: &syn::Path) -> syn::Error {
+    let Some(ident) = path.get_ident() else {
+        return syn::Error::new_spanned(path, "Must have specified ident");
+    };
+    let name = ident.to_string().to_lowercase();
+    let macro_name = entry.macro_name();
+    let message = match name.as_str() {
+        "threaded_scheduler" | "multi_thread" => {
+            format!("Set the runtime flavor with #[{macro_name}(flavor = \"multi_thread\")].")
+        }
+        "basic_scheduler" | "current_thread" | "single_threaded" => {
+            format!("Set the runtime flavor with #[{macro_name}(flavor = \"current_thread\")].")
+        }
+        "flavor" | "worker_threads" | "start_paused" | "crate" | "unhandled_panic" | "name" => {
+            format!("The `{name}` attribute requires an argument.")
+        }
+        _ => format!("Unknown attribute {name} is specified; {UNKNOWN_EXPECTED}"),
+    };
+    syn::Error::new_spanned(path, message)
+}
+
+/// The options that depend on the flavor, checked once all are known, so the
+/// result does not depend on the order the user wrote them in.
+fn check_combination(entry: Entry, given: &Given, errors: &mut Errors) -> Config {
+    let flavor = given
+        .flavor
+        .map_or(entry.default_flavor(), |(flavor, _)| flavor);
+    let macro_name = entry.macro_name();
+    if let (true, Some((_, span))) = (flavor.is_single_threaded(), given.worker_threads) {
+        errors.push(syn::Error::new(
+            span,
             format!(
-                "`worker_threads` cannot be used with {why}, which runs every task on \
-                 the calling thread; add `flavor = \"multi_thread\"` or \
-                 `flavor = \"thread_per_core\"`"
+                "The `worker_threads` option requires the `multi_thread` runtime flavor. \
+                 Use `#[{macro_name}(flavor = \"multi_thread\")]`"
             ),
         ));
     }
-
-    if let (Some((true, meta)), false) = (start_paused, flavor == Flavor::CurrentThread) {
-        errors.push(syn::Error::new_spanned(
-            meta,
-            "`start_paused = true` needs the `current_thread` flavor: a paused clock is only \
-             deterministic with a single thread; add `flavor = \"current_thread\"`",
-        ));
+    let needs_current_thread = |option: &str| {
+        format!(
+            "The `{option}` option requires the `current_thread` runtime flavor. \
+             Use `#[{macro_name}(flavor = \"current_thread\")]`"
+        )
+    };
+    if let (false, Some((_, span))) = (flavor.is_single_threaded(), given.start_paused) {
+        errors.push(syn::Error::new(span, needs_current_thread("start_paused")));
     }
-
-    errors.finish()?;
-    let defaults = Config::default_for(entry);
-    Ok(Config {
+    if let Some(span) = given.unhandled_panic {
+        let message = if flavor.is_single_threaded() {
+            UNHANDLED_PANIC_UNSUPPORTED.to_string()
+        } else {
+            needs_current_thread("unhandled_panic")
+        };
+        errors.push(syn::Error::new(span, message));
+    }
+    Config {
         flavor,
-        worker_threads: workers.map(|(n, _)| n),
-        start_paused: start_paused.is_some_and(|(b, _)| b),
-        crate_path: crate_path.unwrap_or(defaults.crate_path),
-    })
-}
-
-fn parse_flavor(meta: &Meta) -> syn::Result<Flavor> {
-    let msg = format!("`flavor` expects a string literal, one of {FLAVORS}");
-    match value_lit(meta, &msg)? {
-        Lit::Str(s) => Flavor::from_name(&s.value()).ok_or_else(|| {
-            syn::Error::new_spanned(
-                s,
-                format!(
-                    "unknown runtime flavor \"{}\"; expected one of {FLAVORS}",
-                    s.value()
-                ),
-            )
-        }),
-        other => Err(syn::Error::new_spanned(other, msg)),
-    }
-}
-
-fn parse_start_paused(meta: &Meta) -> syn::Result<bool> {
-    let msg = "`start_paused` expects a boolean literal, e.g. `start_paused = true`";
-    match value_lit(meta, msg)? {
-        Lit::Bool(b) => Ok(b.value),
-        other => Err(syn::Error::new_spanned(other, msg)),
-    }
-}
-
-fn parse_worker_threads(meta: &Meta) -> syn::Result<usize> {
-    let msg = "`worker_threads` expects a positive integer literal, e.g. `worker_threads = 4`";
-    match value_lit(meta, msg)? {
-        Lit::Int(int) => {
-            let n: usize = int.base10_parse().map_err(|e| {
-                syn::Error::new_spanned(int, format!("invalid `worker_threads`: {e}"))
-            })?;
-            if n == 0 {
-                // The runtime would reject this too, but only at run time;
-                // a literal 0 is always a mistake, so say so while compiling.
-                return Err(syn::Error::new_spanned(
-                    int,
-                    "`worker_threads` must be at least 1; leave it out to get one \
-                     worker per available CPU",
-                ));
-            }
-            Ok(n)
-        }
-        other => Err(syn::Error::new_spanned(other, msg)),
-    }
-}
-
-fn parse_crate_path(meta: &Meta) -> syn::Result<syn::Path> {
-    let msg = "`crate` expects a string literal naming the zokio crate, e.g. `crate = \"::zokio\"`";
-    match value_lit(meta, msg)? {
-        Lit::Str(s) => s.parse::<syn::Path>().map_err(|e| {
-            syn::Error::new_spanned(
-                s,
-                format!("`crate` must be a path such as \"::zokio\" or \"my_crate::zokio\": {e}"),
-            )
-        }),
-        other => Err(syn::Error::new_spanned(other, msg)),
+        worker_threads: given.worker_threads.map(|(n, _)| n),
+        start_paused: given.start_paused.map(|(paused, _)| paused),
+        name: given.name.clone(),
+        crate_path: given
+            .crate_path
+            .clone()
+            .unwrap_or_else(|| Config::default_for(entry).crate_path),
     }
 }
 
 /// The literal on the right of `name = <literal>`.
-fn value_lit<'a>(meta: &'a Meta, msg: &str) -> syn::Result<&'a Lit> {
-    let Meta::NameValue(nv) = meta else {
-        return Err(syn::Error::new_spanned(meta, msg));
-    };
-    let mut expr = &nv.value;
+fn literal(value: &Expr) -> syn::Result<&Lit> {
+    let mut expr = value;
     // Arguments forwarded through a `macro_rules!` macro arrive wrapped in
     // invisible groups; look through them so such wrappers keep working.
     while let Expr::Group(group) = expr {
@@ -281,17 +342,61 @@ fn value_lit<'a>(meta: &'a Meta, msg: &str) -> syn::Result<&'a Lit> {
     }
     match expr {
         Expr::Lit(lit) => Ok(&lit.lit),
-        other => Err(syn::Error::new_spanned(other, msg)),
+        other => Err(syn::Error::new_spanned(other, "Must be a literal")),
     }
 }
 
-fn path_to_string(path: &syn::Path) -> String {
-    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-    let joined = segments.join("::");
-    if path.leading_colon.is_some() {
-        format!("::{joined}")
-    } else {
-        joined
+fn int(lit: &Lit, field: &str) -> syn::Result<usize> {
+    match lit {
+        Lit::Int(int) => int.base10_parse::<usize>().map_err(|e| {
+            syn::Error::new(
+                lit.span(),
+                format!("Failed to parse value of `{field}` as integer: {e}"),
+            )
+        }),
+        _ => Err(syn::Error::new(
+            lit.span(),
+            format!("Failed to parse value of `{field}` as integer."),
+        )),
+    }
+}
+
+fn string(lit: &Lit, field: &str) -> syn::Result<String> {
+    match lit {
+        Lit::Str(s) => Ok(s.value()),
+        Lit::Verbatim(s) => Ok(s.to_string()),
+        _ => Err(syn::Error::new(
+            lit.span(),
+            format!("Failed to parse value of `{field}` as string."),
+        )),
+    }
+}
+
+fn bool_value(lit: &Lit, field: &str) -> syn::Result<bool> {
+    match lit {
+        Lit::Bool(b) => Ok(b.value),
+        _ => Err(syn::Error::new(
+            lit.span(),
+            format!("Failed to parse value of `{field}` as bool."),
+        )),
+    }
+}
+
+fn path(lit: &Lit, field: &str) -> syn::Result<syn::Path> {
+    match lit {
+        Lit::Str(s) => s.parse::<syn::Path>().map_err(|_| {
+            syn::Error::new(
+                lit.span(),
+                format!(
+                    "Failed to parse value of `{field}` as path: \"{}\"",
+                    s.value()
+                ),
+            )
+        }),
+        _ => Err(syn::Error::new(
+            lit.span(),
+            format!("Failed to parse value of `{field}` as path."),
+        )),
     }
 }
 
@@ -313,198 +418,4 @@ impl Errors {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use quote::{quote, ToTokens};
-
-    fn ok(entry: Entry, args: TokenStream) -> Config {
-        match parse(entry, args) {
-            Ok(c) => c,
-            Err(e) => panic!("expected Ok, got error: {e}"),
-        }
-    }
-
-    fn err(entry: Entry, args: TokenStream) -> String {
-        match parse(entry, args) {
-            Ok(c) => panic!(
-                "expected an error, got flavor {:?}, workers {:?}",
-                c.flavor, c.worker_threads
-            ),
-            Err(e) => e
-                .into_iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        }
-    }
-
-    fn path(c: &Config) -> String {
-        c.crate_path.to_token_stream().to_string()
-    }
-
-    #[test]
-    fn defaults_differ_between_main_and_test() {
-        let m = ok(Entry::Main, quote!());
-        assert_eq!(m.flavor, Flavor::MultiThread);
-        assert_eq!(m.worker_threads, None);
-        assert_eq!(path(&m), ":: zokio");
-
-        let t = ok(Entry::Test, quote!());
-        assert_eq!(t.flavor, Flavor::CurrentThread);
-        assert_eq!(t.worker_threads, None);
-    }
-
-    #[test]
-    fn every_flavor_parses() {
-        for (s, f) in [
-            ("multi_thread", Flavor::MultiThread),
-            ("current_thread", Flavor::CurrentThread),
-            ("thread_per_core", Flavor::ThreadPerCore),
-        ] {
-            assert_eq!(ok(Entry::Main, quote!(flavor = #s)).flavor, f);
-            assert_eq!(ok(Entry::Test, quote!(flavor = #s)).flavor, f);
-        }
-    }
-
-    #[test]
-    fn worker_threads_in_either_order_and_trailing_comma() {
-        let c = ok(
-            Entry::Main,
-            quote!(worker_threads = 4, flavor = "thread_per_core",),
-        );
-        assert_eq!(c.flavor, Flavor::ThreadPerCore);
-        assert_eq!(c.worker_threads, Some(4));
-
-        let c = ok(
-            Entry::Test,
-            quote!(flavor = "multi_thread", worker_threads = 2),
-        );
-        assert_eq!(c.worker_threads, Some(2));
-
-        // Default main flavor is multi_thread, so no flavor is needed.
-        assert_eq!(
-            ok(Entry::Main, quote!(worker_threads = 1usize)).worker_threads,
-            Some(1)
-        );
-    }
-
-    #[test]
-    fn crate_path_override() {
-        let c = ok(Entry::Main, quote!(crate = "my_reexport::zokio"));
-        assert_eq!(path(&c), "my_reexport :: zokio");
-        let c = ok(Entry::Test, quote!(crate = "crate"));
-        assert_eq!(path(&c), "crate");
-    }
-
-    #[test]
-    fn worker_threads_rejected_with_current_thread() {
-        let e = err(
-            Entry::Main,
-            quote!(flavor = "current_thread", worker_threads = 2),
-        );
-        assert!(
-            e.contains("`worker_threads` cannot be used with the `current_thread`"),
-            "{e}"
-        );
-        // Same when the flavor comes last.
-        let e = err(
-            Entry::Main,
-            quote!(worker_threads = 2, flavor = "current_thread"),
-        );
-        assert!(e.contains("cannot be used"), "{e}");
-        // And when current_thread is only the test default.
-        let e = err(Entry::Test, quote!(worker_threads = 2));
-        assert!(e.contains("the default for #[zokio::test]"), "{e}");
-    }
-
-    #[test]
-    fn worker_threads_zero_and_non_literal() {
-        let e = err(Entry::Main, quote!(worker_threads = 0));
-        assert!(e.contains("must be at least 1"), "{e}");
-        let e = err(Entry::Main, quote!(worker_threads = "4"));
-        assert!(e.contains("positive integer literal"), "{e}");
-        let e = err(Entry::Main, quote!(worker_threads = N));
-        assert!(e.contains("positive integer literal"), "{e}");
-        let e = err(Entry::Main, quote!(worker_threads));
-        assert!(e.contains("positive integer literal"), "{e}");
-        let e = err(
-            Entry::Main,
-            quote!(worker_threads = 99999999999999999999999999),
-        );
-        assert!(e.contains("invalid `worker_threads`"), "{e}");
-    }
-
-    #[test]
-    fn bad_flavor() {
-        let e = err(Entry::Main, quote!(flavor = "local"));
-        assert!(e.contains("unknown runtime flavor \"local\""), "{e}");
-        assert!(e.contains("\"thread_per_core\""), "{e}");
-        let e = err(Entry::Main, quote!(flavor = multi_thread));
-        assert!(e.contains("`flavor` expects a string literal"), "{e}");
-    }
-
-    #[test]
-    fn bad_crate_path() {
-        let e = err(Entry::Main, quote!(crate = "not a path"));
-        assert!(e.contains("`crate` must be a path"), "{e}");
-        let e = err(Entry::Main, quote!(crate = zokio));
-        assert!(e.contains("`crate` expects a string literal"), "{e}");
-    }
-
-    #[test]
-    fn unknown_option_names_the_allowed_ones() {
-        let e = err(Entry::Main, quote!(unhandled_panic = "shutdown_runtime"));
-        assert!(
-            e.contains("unknown option `unhandled_panic` for #[zokio::main]"),
-            "{e}"
-        );
-        assert!(
-            e.contains("`flavor`, `worker_threads`, `start_paused`, `crate`"),
-            "{e}"
-        );
-        let e = err(Entry::Test, quote!(a::b = 1));
-        assert!(
-            e.contains("unknown option `a::b` for #[zokio::test]"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn start_paused_needs_current_thread_and_a_bool() {
-        let config = parse(Entry::Test, quote!(start_paused = true))
-            .ok()
-            .unwrap();
-        assert!(config.start_paused);
-        let e = err(
-            Entry::Main,
-            quote!(flavor = "multi_thread", start_paused = true),
-        );
-        assert!(e.contains("needs the `current_thread` flavor"), "{e}");
-        let e = err(Entry::Test, quote!(start_paused = 1));
-        assert!(e.contains("expects a boolean literal"), "{e}");
-    }
-
-    #[test]
-    fn duplicates_rejected() {
-        let e = err(
-            Entry::Main,
-            quote!(flavor = "multi_thread", flavor = "current_thread"),
-        );
-        assert!(e.contains("`flavor` is given more than once"), "{e}");
-    }
-
-    #[test]
-    fn all_errors_reported_together() {
-        let e = err(
-            Entry::Main,
-            quote!(flavor = "nope", worker_threads = 0, bogus),
-        );
-        assert_eq!(e.lines().count(), 3, "{e}");
-    }
-
-    #[test]
-    fn malformed_argument_list() {
-        let e = err(Entry::Main, quote!(4));
-        assert!(!e.is_empty());
-    }
-}
+mod tests;

@@ -13,7 +13,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{AttrStyle, Attribute, ItemFn};
 
-use crate::config::{self, Config, Entry};
+use crate::config::{self, Config, Entry, Flavor};
 
 /// Expands `#[zokio::main(args)]` or `#[zokio::test(args)]` applied to `item`.
 pub(crate) fn entry(entry: Entry, args: TokenStream, item: TokenStream) -> TokenStream {
@@ -104,7 +104,17 @@ fn expand_fn(entry: Entry, config: &Config, input: ItemFn) -> TokenStream {
         let n = proc_macro2::Literal::usize_unsuffixed(n);
         quote!(.worker_threads(#n))
     });
-    let start_paused = config.start_paused.then(|| quote!(.start_paused(true)));
+    let start_paused = config
+        .start_paused
+        .map(|paused| quote!(.start_paused(#paused)));
+    let name = config.name.as_ref().map(|name| quote!(.name(#name)));
+    // tokio's "local" flavor: the same current-thread builder, built into a
+    // `LocalRuntime`, whose `block_on` needs no `Send`.
+    let build = if config.flavor == Flavor::Local {
+        quote!(build_local(#crate_path::runtime::LocalOptions::default()))
+    } else {
+        quote!(build())
+    };
 
     // `block` keeps its original brace spans, so type errors inside the body
     // still point at the user's code.
@@ -116,8 +126,9 @@ fn expand_fn(entry: Entry, config: &Config, input: ItemFn) -> TokenStream {
             #crate_path::runtime::Builder::#constructor()
                 #worker_threads
                 #start_paused
+                #name
                 .enable_all()
-                .build()
+                .#build
                 .expect("Failed building the Runtime")
                 .block_on(body)
         }
@@ -202,6 +213,31 @@ mod tests {
                     .worker_threads(3)
                     .enable_all()
                     .build()
+                    .expect("Failed building the Runtime")
+                    .block_on(body)
+            }
+        };
+        assert_eq!(out, expected.to_string());
+    }
+
+    #[test]
+    fn local_flavor_builds_a_local_runtime() {
+        let out = expand(
+            Entry::Test,
+            quote!(flavor = "local", start_paused = true, name = "rt"),
+            quote! {
+                async fn t() {}
+            },
+        );
+        let expected = quote! {
+            #[::core::prelude::v1::test]
+            fn t() {
+                let body = async move {};
+                ::zokio::runtime::Builder::new_current_thread()
+                    .start_paused(true)
+                    .name("rt")
+                    .enable_all()
+                    .build_local(::zokio::runtime::LocalOptions::default())
                     .expect("Failed building the Runtime")
                     .block_on(body)
             }
@@ -304,7 +340,10 @@ mod tests {
         assert!(!out.contains("worker_threads (2)"), "{out}");
         let errs = errors_of(&out);
         assert_eq!(errs.len(), 1, "{out}");
-        assert!(errs[0].contains("cannot be used with"), "{out}");
+        assert!(
+            errs[0].contains("requires the `multi_thread` runtime flavor"),
+            "{out}"
+        );
     }
 
     #[test]

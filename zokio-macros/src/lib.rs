@@ -47,12 +47,26 @@ use config::Entry;
 ///
 /// # Options
 ///
-/// - `flavor = "multi_thread"` (default), `"current_thread"` or
-///   `"thread_per_core"`: which `runtime::Builder` constructor to use.
-/// - `worker_threads = N`: number of workers (`N >= 1`); not allowed with
-///   `current_thread`. Leave it out for one worker per available CPU.
+/// tokio's, with the same meaning, plus Zokio's `thread_per_core` flavor:
+///
+/// - `flavor = "multi_thread"` (default), `"current_thread"`, `"local"` or
+///   `"thread_per_core"`: which `runtime::Builder` constructor to use;
+///   `"local"` builds a current-thread `LocalRuntime`
+///   (`Builder::build_local(LocalOptions::default())`), whose `block_on` takes
+///   a future that is not `Send`.
+/// - `worker_threads = N`: number of workers (`N >= 1`); only with
+///   `multi_thread` or `thread_per_core`. Leave it out for one worker per
+///   available CPU.
+/// - `start_paused = true`: start with the clock paused (`current_thread` or
+///   `local` only).
+/// - `name = "..."`: the runtime's name (`Builder::name`, read back with
+///   `Handle::name`).
 /// - `crate = "path"`: where to find zokio if it is re-exported or renamed
 ///   (default `::zokio`).
+///
+/// `unhandled_panic` is refused: tokio only takes it with its unstable API,
+/// and Zokio's builder has no such setting. Every other mistake is reported
+/// in tokio's words.
 ///
 /// ```ignore
 /// #[zokio::main(flavor = "thread_per_core", worker_threads = 4)]
@@ -74,8 +88,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Same options and expansion as [`macro@main`], except that the default
 /// flavor is `current_thread` and `#[test]` is added (unless the function
 /// already carries one). Return types such as `Result<(), E>` work as with a
-/// plain `#[test]`. `start_paused = true` starts the runtime with its clock
-/// paused (current-thread flavor only), as in tokio.
+/// plain `#[test]`.
 ///
 /// ```ignore
 /// #[zokio::test]

@@ -21,8 +21,15 @@ pub mod runtime {
     pub struct Record {
         pub constructor: &'static str,
         pub worker_threads: Option<usize>,
+        pub start_paused: Option<bool>,
+        pub name: Option<String>,
         pub enable_all: bool,
+        /// Built with `build_local`.
+        pub local: bool,
     }
+
+    #[derive(Default)]
+    pub struct LocalOptions {}
 
     thread_local! {
         // Set while `block_on` runs, so a body can ask which runtime runs it.
@@ -57,6 +64,18 @@ pub mod runtime {
         pub fn worker_threads(&mut self, n: usize) -> &mut Self {
             self.0.worker_threads = Some(n);
             self
+        }
+        pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+            self.0.start_paused = Some(paused);
+            self
+        }
+        pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
+            self.0.name = Some(name.into());
+            self
+        }
+        pub fn build_local(&mut self, _options: LocalOptions) -> std::io::Result<Runtime> {
+            self.0.local = true;
+            self.build()
         }
         pub fn enable_all(&mut self) -> &mut Self {
             self.0.enable_all = true;
@@ -103,6 +122,7 @@ fn record(constructor: &'static str, worker_threads: Option<usize>) -> Record {
         constructor,
         worker_threads,
         enable_all: true,
+        ..Record::default()
     }
 }
 
@@ -213,4 +233,47 @@ fn main_flavors_reach_the_builder() {
 fn main_on_a_non_main_fn_becomes_sync() {
     let s: String = non_main_with_args(1, "x".to_owned());
     assert_eq!(s, "x1");
+}
+
+#[zokio_macros::test(flavor = "local")]
+async fn test_local_flavor_builds_a_local_runtime() {
+    let expected = Record {
+        local: true,
+        ..record("new_current_thread", None)
+    };
+    assert_eq!(current(), expected);
+}
+
+#[zokio_macros::test(flavor = "local", start_paused = true, name = "rt-name")]
+async fn test_local_flavor_with_start_paused_and_name() {
+    let expected = Record {
+        local: true,
+        start_paused: Some(true),
+        name: Some("rt-name".to_owned()),
+        ..record("new_current_thread", None)
+    };
+    assert_eq!(current(), expected);
+}
+
+#[zokio_macros::main(flavor = "thread_per_core", worker_threads = 2, name = "main-rt")]
+async fn main_named() -> Record {
+    current()
+}
+
+#[zokio_macros::test(start_paused = false)]
+async fn test_start_paused_false_reaches_the_builder() {
+    let expected = Record {
+        start_paused: Some(false),
+        ..record("new_current_thread", None)
+    };
+    assert_eq!(current(), expected);
+}
+
+#[test]
+fn name_reaches_the_builder() {
+    let expected = Record {
+        name: Some("main-rt".to_owned()),
+        ..record("new_thread_per_core", Some(2))
+    };
+    assert_eq!(main_named(), expected);
 }

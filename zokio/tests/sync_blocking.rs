@@ -250,3 +250,33 @@ fn blocking_lock_works_off_runtime_threads() {
         (blocking, async move { semaphore.add_permits(1) })
     });
 }
+
+#[test]
+fn blocking_calls_work_inside_block_in_place() {
+    // `block_in_place` hands a multi-thread worker's tasks to another thread for the
+    // closure's time, so blocking there is allowed, as in tokio.
+    common::run_with_timeout(common::HANG_GUARD, || {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(rt.spawn(async {
+            let (tx, mut rx) = mpsc::channel(1);
+            let mutex = Arc::new(Mutex::new(0));
+            let held = mutex.clone().lock_owned().await;
+            zokio::spawn(async move {
+                zokio::time::sleep(Duration::from_millis(20)).await;
+                drop(held);
+                tx.send(1).await.unwrap();
+            });
+            let got = zokio::task::block_in_place(|| {
+                *mutex.blocking_lock() += 1;
+                rx.blocking_recv()
+            });
+            assert_eq!(got, Some(1));
+            assert_eq!(*mutex.lock().await, 1);
+        }))
+        .unwrap();
+    });
+}
