@@ -231,3 +231,25 @@ fn shutdown_after_many_hand_offs_leaves_nothing_running() {
         assert!(late.join().unwrap().unwrap_err().is_cancelled());
     });
 }
+
+#[test]
+fn shutdown_cancels_the_tasks_whose_drop_ends_a_blocked_closure() {
+    timed(|| {
+        let rt = common::multi_thread(2);
+        let (tx, rx) = mpsc::channel::<()>();
+        let (started_tx, started_rx) = mpsc::channel::<()>();
+        rt.spawn(async move {
+            block_in_place(move || {
+                started_tx.send(()).unwrap();
+                // Returns once the sender below is dropped, by the runtime's shutdown.
+                let _ = rx.recv();
+            })
+        });
+        rt.spawn(async move {
+            let _tx = tx;
+            std::future::pending::<()>().await;
+        });
+        started_rx.recv_timeout(HANG_GUARD).unwrap();
+        drop(rt);
+    });
+}

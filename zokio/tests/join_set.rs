@@ -260,3 +260,31 @@ fn abort_one_task_through_its_abort_handle() {
         }
     })
 }
+
+#[test]
+fn collected_extended_and_joined_with_ids() {
+    for (name, rt) in common::flavors_named() {
+        rt.block_on(async {
+            let mut set: zokio::task::JoinSet<u32> = (0..5u32).map(|i| async move { i }).collect();
+            set.extend((5..10u32).map(|i| async move { i }));
+            assert_eq!(set.len(), 10, "{name}");
+            let mut ids = std::collections::HashSet::new();
+            let mut sum = 0;
+            while let Some(done) = set.join_next_with_id().await {
+                let (id, value) = done.unwrap();
+                assert!(ids.insert(id), "{name}: ids are distinct");
+                sum += value;
+            }
+            assert_eq!(sum, 45, "{name}");
+            let handle = zokio::runtime::Handle::current();
+            set.spawn_blocking_on(|| 7, &handle);
+            let (_, seven) = loop {
+                if let Some(done) = set.try_join_next_with_id() {
+                    break done.unwrap();
+                }
+                zokio::task::yield_now().await;
+            };
+            assert_eq!(seven, 7, "{name}");
+        });
+    }
+}

@@ -28,7 +28,8 @@ pub struct Builder {
     thread_stack_size: Option<usize>,
     on_thread_start: Option<Hook>,
     on_thread_stop: Option<Hook>,
-    global_queue_interval: u32,
+    /// `None`: the work-stealing workers tune it to their tasks' poll times.
+    global_queue_interval: Option<u32>,
     event_interval: u32,
     max_blocking_threads: usize,
     thread_keep_alive: Duration,
@@ -45,7 +46,7 @@ impl Builder {
             thread_stack_size: None,
             on_thread_start: None,
             on_thread_stop: None,
-            global_queue_interval: 31,
+            global_queue_interval: None,
             event_interval: 61,
             max_blocking_threads: DEFAULT_MAX_THREADS,
             thread_keep_alive: DEFAULT_KEEP_ALIVE,
@@ -106,8 +107,12 @@ impl Builder {
 
     /// Every this many ticks a worker takes from the global queue before its own
     /// (fairness for spawns from outside). Must be at least 1.
+    ///
+    /// Unset, the current-thread and thread-per-core schedulers use 31, and the
+    /// work-stealing workers tune it as tokio's do: to about 200 µs of their tasks'
+    /// mean poll time, between 2 and 127 ticks.
     pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Self {
-        self.global_queue_interval = ticks;
+        self.global_queue_interval = Some(ticks);
         self
     }
 
@@ -211,7 +216,10 @@ impl Builder {
         self.validate()?;
         let workers = self.worker_threads.unwrap_or_else(default_workers);
         let tuning = Tuning {
-            global_queue_interval: self.global_queue_interval,
+            global_queue_interval: self
+                .global_queue_interval
+                .unwrap_or(DEFAULT_GLOBAL_QUEUE_INTERVAL),
+            tune_global_queue_interval: self.global_queue_interval.is_none(),
             event_interval: self.event_interval,
         };
         let spec = ThreadSpec {
@@ -293,7 +301,7 @@ impl Builder {
         if self.worker_threads == Some(0) {
             return invalid("worker_threads(0): a runtime needs at least one worker thread; pass 1 or more, or leave it unset for one per CPU");
         }
-        if self.global_queue_interval == 0 {
+        if self.global_queue_interval == Some(0) {
             return invalid(
                 "global_queue_interval(0): the interval must be at least 1 tick (default 31)",
             );
@@ -315,6 +323,9 @@ impl Builder {
     }
 }
 
+/// The global-queue interval where it is not tuned (tokio's current-thread default).
+const DEFAULT_GLOBAL_QUEUE_INTERVAL: u32 = 31;
+
 fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -328,7 +339,7 @@ fn build_multi_thread(
     name: Option<&str>,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
     let workers = locals.len();
-    let (cores, remotes) = multi_thread::worker::create(locals);
+    let (cores, remotes) = multi_thread::worker::create(locals, tuning);
     let shared = Arc::new(multi_thread::Handle {
         remotes: remotes.into(),
         inject: crate::scheduler::inject::Inject::new(),

@@ -187,6 +187,23 @@ impl ThreadGroup {
     }
 }
 
+thread_local! {
+    /// This thread's membership of its group, while its body runs.
+    static MEMBERSHIP: std::cell::RefCell<Option<Member>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The calling thread stops counting as a live member of its group (if it is in
+/// one): a worker that handed its core to another thread in `block_in_place`. The
+/// group's clean-up (cancelling every task) then no longer waits for it, which is
+/// what may unblock it; the group is still done only once its body has returned.
+pub(crate) fn leave_group() {
+    let member = MEMBERSHIP
+        .try_with(|m| m.borrow_mut().take())
+        .ok()
+        .flatten();
+    drop(member);
+}
+
 /// Starts members of a group from inside it; see [`ThreadGroup::spawner`].
 #[derive(Clone)]
 pub(crate) struct GroupSpawner {
@@ -217,8 +234,16 @@ impl GroupSpawner {
         // On failure the closure (with its `Member` and `Finishing`) is dropped,
         // which counts it out again.
         self.spec.spawn(move || {
+            // Counted out when the body returns or unwinds, unless it left earlier.
+            struct Leave;
+            impl Drop for Leave {
+                fn drop(&mut self) {
+                    leave_group();
+                }
+            }
+            MEMBERSHIP.with(|m| *m.borrow_mut() = Some(member));
             let finisher = {
-                let _member = member;
+                let _leave = Leave;
                 body()
             };
             if let Some(finisher) = finisher {

@@ -11,12 +11,24 @@ use std::task::{Context, Poll};
 
 use futures_util::stream::{FuturesUnordered, Stream};
 
-use super::{AbortHandle, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle};
 use crate::runtime::Handle;
 
 /// A set of tasks spawned on a runtime, joined in the order they finish.
 pub struct JoinSet<T> {
-    tasks: FuturesUnordered<JoinHandle<T>>,
+    tasks: FuturesUnordered<WithId<T>>,
+}
+
+/// A member's handle, finishing with its task's id beside the output.
+struct WithId<T>(JoinHandle<T>);
+
+impl<T> Future for WithId<T> {
+    type Output = (Id, Result<T, JoinError>);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.0.id();
+        Pin::new(&mut self.0).poll(cx).map(|result| (id, result))
+    }
 }
 
 impl<T> Default for JoinSet<T> {
@@ -46,7 +58,7 @@ impl<T> JoinSet<T> {
     /// Ask every task in the set to stop; they stay in the set until joined.
     pub fn abort_all(&mut self) {
         for handle in self.tasks.iter() {
-            handle.abort();
+            handle.0.abort();
         }
     }
 
@@ -85,6 +97,14 @@ impl<T: Send + 'static> JoinSet<T> {
     {
         self.insert(crate::task::spawn_blocking(f))
     }
+
+    /// Run a blocking closure on `handle`'s blocking pool, in the set.
+    pub fn spawn_blocking_on<F>(&mut self, f: F, handle: &Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(handle.spawn_blocking(f))
+    }
 }
 
 impl<T: 'static> JoinSet<T> {
@@ -110,7 +130,7 @@ impl<T: 'static> JoinSet<T> {
 
     fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();
-        self.tasks.push(handle);
+        self.tasks.push(WithId(handle));
         abort
     }
 
@@ -119,15 +139,37 @@ impl<T: 'static> JoinSet<T> {
         poll_fn(|cx| self.poll_join_next(cx)).await
     }
 
+    /// Wait for the next task to finish, with its id; `None` when the set is empty.
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        poll_fn(|cx| self.poll_join_next_with_id(cx)).await
+    }
+
     /// Poll for the next finished task.
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
-        Pin::new(&mut self.tasks).poll_next(cx)
+        self.poll_join_next_with_id(cx)
+            .map(|next| next.map(|result| result.map(|(_, output)| output)))
+    }
+
+    /// Poll for the next finished task, with its id.
+    pub fn poll_join_next_with_id(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
+        Pin::new(&mut self.tasks)
+            .poll_next(cx)
+            .map(|next| next.map(|(id, result)| result.map(|output| (id, output))))
     }
 
     /// The next finished task, if one has finished already; never waits.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.try_join_next_with_id()
+            .map(|result| result.map(|(_, output)| output))
+    }
+
+    /// The next finished task with its id, if one has finished already; never waits.
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         let waker = futures_util::task::noop_waker();
-        match self.poll_join_next(&mut Context::from_waker(&waker)) {
+        match self.poll_join_next_with_id(&mut Context::from_waker(&waker)) {
             Poll::Ready(result) => result,
             Poll::Pending => None,
         }
@@ -153,6 +195,35 @@ impl<T: 'static> JoinSet<T> {
             }
         }
         outputs
+    }
+}
+
+/// Spawn every future on the current runtime, into a new set (as tokio's).
+///
+/// # Panics
+/// Outside a Zokio runtime, as [`crate::spawn`].
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> Self {
+        let mut set = JoinSet::new();
+        set.extend(iter);
+        set
+    }
+}
+
+/// Spawn every future on the current runtime, into this set (as tokio's).
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        for task in iter {
+            self.spawn(task);
+        }
     }
 }
 

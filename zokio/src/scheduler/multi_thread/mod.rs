@@ -8,6 +8,7 @@
 
 mod idle;
 mod inbox;
+mod poll_times;
 pub(crate) mod worker;
 
 use std::future::Future;
@@ -30,6 +31,9 @@ pub(crate) use worker::Core;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tuning {
     pub(crate) global_queue_interval: u32,
+    /// The work-stealing workers tune the interval themselves (`worker::PollTimes`),
+    /// starting from the one above.
+    pub(crate) tune_global_queue_interval: bool,
     pub(crate) event_interval: u32,
 }
 

@@ -58,6 +58,10 @@ pub(crate) struct Core {
     /// Ticks left until the global queue goes first (counting down avoids a division
     /// per tick).
     until_global_first: u32,
+    /// Every this many ticks the global queue goes first; tuned to `poll_times`
+    /// unless the builder fixed it.
+    global_queue_interval: u32,
+    poll_times: super::poll_times::PollTimes,
     /// Ticks left until the next look for shutdown and outside events.
     until_events: u32,
     /// The task most recently woken by this worker: run next, for cache locality.
@@ -112,7 +116,10 @@ thread_local! {
 }
 
 /// Build the per-worker pieces: private cores and the remotes others see.
-pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Vec<Remote>) {
+pub(crate) fn create(
+    drivers: Vec<LocalDriver>,
+    tuning: super::Tuning,
+) -> (Vec<(Core, LocalDriver)>, Vec<Remote>) {
     let num_workers = drivers.len();
     let mut cores = Vec::with_capacity(num_workers);
     let mut remotes = Vec::with_capacity(num_workers);
@@ -124,7 +131,7 @@ pub(crate) fn create(drivers: Vec<LocalDriver>) -> (Vec<(Core, LocalDriver)>, Ve
             inbox: super::inbox::Inbox::new(),
             saturated: std::sync::atomic::AtomicBool::new(false),
         });
-        let core = Core::new(run_queue, index);
+        let core = Core::new(run_queue, index, tuning.global_queue_interval);
         cores.push((core, driver));
     }
     (cores, remotes)
@@ -195,9 +202,11 @@ pub(crate) fn try_schedule_local(
 }
 
 impl Core {
-    fn new(run_queue: Local<Notified>, index: usize) -> Core {
+    fn new(run_queue: Local<Notified>, index: usize, global_queue_interval: u32) -> Core {
         Core {
             until_global_first: 1,
+            global_queue_interval,
+            poll_times: super::poll_times::PollTimes::new(),
             until_events: 1,
             lifo_slot: None,
             run_queue,
@@ -232,7 +241,7 @@ impl Core {
         }
         self.until_global_first -= 1;
         if self.until_global_first == 0 {
-            self.until_global_first = handle.tuning.global_queue_interval;
+            self.until_global_first = self.global_queue_interval;
             // Fairness: every so often the global queue goes first, so that a worker
             // kept busy by its own tasks still serves spawns from outside.
             return handle.inject.pop().or_else(|| self.next_local_task());
@@ -347,6 +356,13 @@ impl Core {
         tasks
     }
 
+    /// A maintenance tick: fold the polls since the last one into the mean poll time
+    /// and adjust the global-queue interval to it.
+    fn retune(&mut self) {
+        self.poll_times.end_batch();
+        self.global_queue_interval = self.poll_times.interval(self.global_queue_interval);
+    }
+
     fn has_local_work(&self) -> bool {
         self.lifo_slot.is_some() || !self.run_queue.is_empty()
     }
@@ -453,6 +469,9 @@ fn run_loop(ctx: &Context) {
             if core.until_events == 0 {
                 core.until_events = handle.tuning.event_interval;
                 core.check_saturation(&handle.remotes[ctx.index]);
+                if handle.tuning.tune_global_queue_interval {
+                    core.retune();
+                }
                 (true, None)
             } else {
                 (false, core.next_task(handle, ctx.index))
@@ -487,7 +506,10 @@ fn run_loop(ctx: &Context) {
                 if handle.is_shutdown() {
                     return;
                 }
+                // Time asleep is no task's poll time.
+                ctx.core.borrow_mut().poll_times.end_batch();
                 park(ctx);
+                ctx.core.borrow_mut().poll_times.restart();
             }
         }
     }
@@ -495,7 +517,11 @@ fn run_loop(ctx: &Context) {
 
 fn run_task(ctx: &Context, task: Notified) {
     let handle = &*ctx.handle;
-    ctx.core.borrow_mut().transition_from_searching(handle);
+    {
+        let mut core = ctx.core.borrow_mut();
+        core.transition_from_searching(handle);
+        core.poll_times.polled();
+    }
     task.run();
     // Tasks woken by that poll wait in the LIFO slot; run a few of them right away
     // while their data is still in this core's cache.
@@ -503,6 +529,7 @@ fn run_task(ctx: &Context, task: Notified) {
         let Some(next) = after_poll(ctx) else {
             return;
         };
+        ctx.core.borrow_mut().poll_times.polled();
         next.run();
     }
     let mut core = ctx.core.borrow_mut();
@@ -665,7 +692,10 @@ pub(crate) fn hand_off_core() -> bool {
         }
     };
     let (run_queue, _nobody_steals) = queue::new();
-    let core = std::mem::replace(&mut *ctx.core.borrow_mut(), Core::new(run_queue, ctx.index));
+    let core = std::mem::replace(
+        &mut *ctx.core.borrow_mut(),
+        Core::new(run_queue, ctx.index, handle.tuning.global_queue_interval),
+    );
     let worker = Worker {
         handle: handle.clone(),
         index: ctx.index,
@@ -682,9 +712,11 @@ pub(crate) fn hand_off_core() -> bool {
     }
     ctx.retired.set(true);
     // From here on this thread is no worker: what the rest of the task wakes or
-    // submits goes through the shared queues.
+    // submits goes through the shared queues, and shutdown does not wait for it to
+    // cancel the tasks (dropping one may be what ends the blocking closure).
     CURRENT.with(|c| c.set(ptr::null()));
     crate::driver::context::leave();
+    crate::runtime::threads::leave_group();
     true
 }
 
