@@ -40,7 +40,9 @@ use crate::runtime::Handle;
 /// number of tasks may wait at once, each for its own readiness. Dropping the
 /// `AsyncFd` cancels its waits, then drops the object (which closes the
 /// descriptor, if the object owns it); [`AsyncFd::into_inner`] hands the object back
-/// instead.
+/// instead. On io_uring a wait still in flight holds the open file until the ring
+/// has taken its cancel (the worker's next turn): the descriptor's number is free
+/// at once, but a peer sees the file closed only then.
 ///
 /// # Example
 ///
