@@ -360,3 +360,25 @@ fn join_handle_cycles_do_not_leak() {
         }
     })
 }
+
+#[test]
+fn a_runtime_dropped_by_a_thread_local_destructor_shuts_down_quietly() {
+    use std::cell::RefCell;
+    thread_local! {
+        static KEPT: RefCell<Vec<zokio::runtime::Runtime>> = const { RefCell::new(Vec::new()) };
+    }
+    std::thread::spawn(|| {
+        KEPT.with(|kept| {
+            for rt in common::flavors() {
+                // A task left pending, for the shutdown to cancel.
+                rt.spawn(std::future::pending::<()>());
+                kept.borrow_mut().push(rt);
+            }
+        });
+        // One more, current for a while, and dropped normally.
+        let rt = common::current_thread();
+        rt.block_on(async {});
+    })
+    .join()
+    .expect("the thread exits without a panic or an abort");
+}

@@ -26,7 +26,11 @@ pub(crate) struct SetCurrentGuard {
 }
 
 pub(crate) fn set_current(handle: &Handle) -> SetCurrentGuard {
-    let previous = CONTEXT.with(|c| c.handle.replace(Some(handle.clone())));
+    // A runtime dropped by a thread-local's destructor (the thread is exiting) may find
+    // this context gone already: it then shuts down without being current.
+    let previous = CONTEXT
+        .try_with(|c| c.handle.replace(Some(handle.clone())))
+        .unwrap_or(None);
     SetCurrentGuard { previous }
 }
 
@@ -55,7 +59,9 @@ pub(crate) struct DrivingGuard(());
 /// # Panics
 /// If it already is: blocking it on a future would stall every task it drives.
 pub(crate) fn enter_driving() -> DrivingGuard {
-    let was = CONTEXT.with(|c| c.driving_tasks.replace(true));
+    let was = CONTEXT
+        .try_with(|c| c.driving_tasks.replace(true))
+        .unwrap_or(false);
     if was {
         panic!(
             "Cannot start a runtime from within a runtime: `block_on` was called on a thread \
@@ -71,7 +77,11 @@ pub(crate) fn enter_driving() -> DrivingGuard {
 pub(crate) struct NotDrivingGuard(bool);
 
 pub(crate) fn exit_driving() -> NotDrivingGuard {
-    NotDrivingGuard(CONTEXT.with(|c| c.driving_tasks.replace(false)))
+    NotDrivingGuard(
+        CONTEXT
+            .try_with(|c| c.driving_tasks.replace(false))
+            .unwrap_or(false),
+    )
 }
 
 impl Drop for NotDrivingGuard {
