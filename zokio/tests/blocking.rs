@@ -234,3 +234,26 @@ fn aborting_blocking_task_before_it_runs() {
         }
     })
 }
+
+#[test]
+fn a_blocking_closure_that_ends_unawaited_lets_a_paused_clock_advance() {
+    timed(|| {
+        let rt = zokio::runtime::Builder::new_current_thread()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let real = std::time::Instant::now();
+        rt.block_on(async {
+            let blocking = zokio::task::spawn_blocking(|| {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            });
+            // Held off while the closure runs; nothing awaits it, so only its end can
+            // let the clock jump to the sleep's deadline.
+            zokio::time::sleep(std::time::Duration::from_secs(15)).await;
+            blocking.await.unwrap();
+        });
+        assert!(real.elapsed() < std::time::Duration::from_secs(10));
+        // Shutting down with the longest timeout waits forever without overflowing.
+        rt.shutdown_timeout(std::time::Duration::MAX);
+    });
+}

@@ -110,7 +110,8 @@ impl BlockingPool {
         for task in queued {
             task.cancel();
         }
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout past what an `Instant` can hold (`Duration::MAX`) waits forever.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         // A closure of this pool may drop the runtime: do not wait for ourselves.
         let own = usize::from(POOL.with(|p| p.get()) == Arc::as_ptr(inner));
         let mut state = inner.lock();

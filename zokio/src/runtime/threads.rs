@@ -151,7 +151,8 @@ impl ThreadGroup {
     }
 
     pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout past what an `Instant` can hold (`Duration::MAX`) waits forever.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut state = self.latch.state.lock().unwrap_or_else(|e| e.into_inner());
         while !state.done {
             state = match deadline {

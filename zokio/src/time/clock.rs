@@ -51,6 +51,10 @@ pub(crate) struct Clock {
     /// Blocking-pool closures spawned while paused and not finished yet: time must
     /// not jump while one runs, or a timer would beat work that takes real time.
     inhibitors: AtomicUsize,
+    /// The drivers that sleep on this clock: woken when the last inhibitor ends, since
+    /// one asleep because auto-advance was held off would otherwise sleep on (nothing
+    /// else wakes it when nobody awaits the blocking closure).
+    sleepers: Mutex<Vec<crate::driver::Unparker>>,
 }
 
 /// Keeps a paused clock from auto-advancing while it lives.
@@ -58,7 +62,16 @@ pub(crate) struct InhibitAutoAdvance(Arc<Clock>);
 
 impl Drop for InhibitAutoAdvance {
     fn drop(&mut self) {
-        self.0.inhibitors.fetch_sub(1, Ordering::AcqRel);
+        if self.0.inhibitors.fetch_sub(1, Ordering::AcqRel) == 1 && self.0.is_paused() {
+            let sleepers = self
+                .0
+                .sleepers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            for sleeper in sleepers.iter() {
+                sleeper.unpark();
+            }
+        }
     }
 }
 
@@ -90,7 +103,16 @@ impl Clock {
                 unfrozen: (!start_paused).then_some(origin),
             }),
             inhibitors: AtomicUsize::new(0),
+            sleepers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Wake `driver` whenever auto-advance may resume after being held off.
+    pub(crate) fn add_sleeper(&self, driver: crate::driver::Unparker) {
+        self.sleepers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(driver);
     }
 
     /// Hold auto-advance off until the guard is dropped (as tokio does while a

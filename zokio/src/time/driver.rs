@@ -78,6 +78,7 @@ pub(crate) struct ShutDown;
 
 impl TimeDriver {
     pub(crate) fn new(clock: Arc<Clock>, unparker: Unparker) -> Arc<TimeDriver> {
+        clock.add_sleeper(unparker.clone());
         Arc::new(TimeDriver {
             clock,
             unparker,
