@@ -410,3 +410,33 @@ fn every_runtime_has_an_id_of_its_own_that_all_its_handles_share() {
     assert!(seen.insert(gone));
     assert_ne!(current_thread().handle().id(), gone);
 }
+
+#[test]
+fn park_and_unpark_hooks_run_around_each_sleep_on_every_flavour() {
+    for (name, mut builder) in common::builders() {
+        let parks = Arc::new(AtomicUsize::new(0));
+        let unparks = Arc::new(AtomicUsize::new(0));
+        let rt = {
+            let (parks, unparks) = (parks.clone(), unparks.clone());
+            builder
+                .on_thread_park(move || {
+                    parks.fetch_add(1, Ordering::SeqCst);
+                })
+                .on_thread_unpark(move || {
+                    unparks.fetch_add(1, Ordering::SeqCst);
+                })
+                .build()
+                .unwrap()
+        };
+        rt.block_on(async {
+            // Nothing to run while the timer waits: the runtime's threads sleep.
+            zokio::spawn(zokio::time::sleep(std::time::Duration::from_millis(20)))
+                .await
+                .unwrap();
+        });
+        drop(rt);
+        let (parks, unparks) = (parks.load(Ordering::SeqCst), unparks.load(Ordering::SeqCst));
+        assert!(parks > 0, "{name}: no sleep was announced");
+        assert_eq!(parks, unparks, "{name}: every sleep ends with a wake-up");
+    }
+}

@@ -37,6 +37,18 @@ pub(crate) struct LocalDriver {
     /// Set while completions or timers may be waking tasks from inside this driver,
     /// so that a scheduler can batch the wake-ups of one turn (see `is_turning`).
     turning: std::cell::Cell<bool>,
+    /// The builder's `on_thread_park` / `on_thread_unpark`, run around each sleep.
+    park_hooks: ParkHooks,
+}
+
+/// A hook run on a runtime thread (`Builder::on_thread_park` and the like).
+pub(crate) type Hook = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// What runs before a driver sleeps and after it wakes.
+#[derive(Clone, Default)]
+pub(crate) struct ParkHooks {
+    pub(crate) before: Option<Hook>,
+    pub(crate) after: Option<Hook>,
 }
 
 /// Marks the driver as turning for as long as it lives, even if a waker unwinds.
@@ -152,7 +164,13 @@ impl LocalDriver {
             requests: RefCell::new(Vec::new()),
             eager_since_turn: std::cell::Cell::new(0),
             turning: std::cell::Cell::new(false),
+            park_hooks: ParkHooks::default(),
         }
+    }
+
+    /// Run these hooks around every sleep of this driver.
+    pub(crate) fn set_park_hooks(&mut self, hooks: ParkHooks) {
+        self.park_hooks = hooks;
     }
 
     /// For an operation submitted eagerly from a task: submit and reap without
@@ -191,7 +209,13 @@ impl LocalDriver {
 
     /// Sleep until there may be something to do: a completion, a wake-up, or a timer.
     pub(crate) fn park(&self) {
+        if let Some(hook) = &self.park_hooks.before {
+            hook();
+        }
         self.turn(true);
+        if let Some(hook) = &self.park_hooks.after {
+            hook();
+        }
     }
 
     /// Look for completions and due timers without sleeping (a busy worker's check).

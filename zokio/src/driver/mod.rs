@@ -24,7 +24,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
-pub(crate) use local::LocalDriver;
+pub(crate) use local::{LocalDriver, ParkHooks};
 pub(crate) use select::{build_drivers, DriverOptions};
 pub(crate) use shared::{DriverShared, Unparker};
 

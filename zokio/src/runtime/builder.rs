@@ -28,6 +28,7 @@ pub struct Builder {
     thread_stack_size: Option<usize>,
     on_thread_start: Option<Hook>,
     on_thread_stop: Option<Hook>,
+    park_hooks: driver::ParkHooks,
     /// `None`: the work-stealing workers tune it to their tasks' poll times.
     global_queue_interval: Option<u32>,
     event_interval: u32,
@@ -46,6 +47,7 @@ impl Builder {
             thread_stack_size: None,
             on_thread_start: None,
             on_thread_stop: None,
+            park_hooks: driver::ParkHooks::default(),
             global_queue_interval: None,
             event_interval: 61,
             max_blocking_threads: DEFAULT_MAX_THREADS,
@@ -102,6 +104,20 @@ impl Builder {
     /// Run `f` when each runtime thread stops.
     pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
         self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Run `f` each time a runtime thread is about to sleep for want of work (tokio's
+    /// `on_thread_park`): a worker, or the thread driving a current-thread runtime.
+    pub fn on_thread_park<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.park_hooks.before = Some(Arc::new(f));
+        self
+    }
+
+    /// Run `f` each time a runtime thread wakes from such a sleep (tokio's
+    /// `on_thread_unpark`).
+    pub fn on_thread_unpark<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.park_hooks.after = Some(Arc::new(f));
         self
     }
 
@@ -239,6 +255,9 @@ impl Builder {
                 // The core moves between the threads that call `block_on`, so its ring
                 // cannot be tied to one submitting thread.
                 let (drivers, mut locals) = driver::build_drivers(&self.drivers, 1, false)?;
+                for local in &mut locals {
+                    local.set_park_hooks(self.park_hooks.clone());
+                }
                 let local = locals.pop().expect("one driver");
                 let handle = current_thread::Handle::new(tuning, spawner, local);
                 (
@@ -259,7 +278,10 @@ impl Builder {
                          deterministic with a single thread, as in tokio",
                     ));
                 }
-                let (drivers, locals) = driver::build_drivers(&self.drivers, workers, true)?;
+                let (drivers, mut locals) = driver::build_drivers(&self.drivers, workers, true)?;
+                for local in &mut locals {
+                    local.set_park_hooks(self.park_hooks.clone());
+                }
                 if flavor == RuntimeFlavor::MultiThread {
                     build_multi_thread(
                         locals,

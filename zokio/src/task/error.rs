@@ -50,6 +50,7 @@ impl JoinError {
     ///
     /// # Panics
     /// If the error is not a panic; check with [`JoinError::is_panic`] first.
+    #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic()
             .expect("`JoinError` reason is not a panic; check is_panic() first")
