@@ -288,3 +288,37 @@ fn collected_extended_and_joined_with_ids() {
         });
     }
 }
+
+#[test]
+fn joining_finished_tasks_spends_the_budget() {
+    use futures::FutureExt;
+    for (name, rt) in common::flavors_named() {
+        rt.block_on(async {
+            let mut set = zokio::task::JoinSet::new();
+            for _ in 0..1000 {
+                set.spawn(async {});
+            }
+            // Let every task finish first.
+            zokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let (mut joined, mut yields) = (0, 0);
+            loop {
+                match set.join_next().now_or_never() {
+                    Some(Some(result)) => {
+                        result.unwrap();
+                        joined += 1;
+                    }
+                    Some(None) => break,
+                    None => {
+                        yields += 1;
+                        zokio::task::yield_now().await;
+                    }
+                }
+            }
+            assert_eq!(joined, 1000, "{name}");
+            assert!(
+                yields >= 1,
+                "{name}: 1000 ready joins never ran out of budget"
+            );
+        });
+    }
+}

@@ -212,3 +212,58 @@ fn enter_guards_nest() {
     }
     assert!(Handle::try_current().is_err());
 }
+
+#[test]
+fn enter_guards_dropped_out_of_order_panic_with_tokios_message() {
+    quiet_panics_with(&["dropped out of order"]);
+    let rt = common::current_thread();
+    let other = common::multi_thread(1);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _first = rt.enter();
+        let second = other.enter();
+        let third = rt.enter();
+        drop(second);
+        drop(third);
+    }));
+    let message = panic_message(&*outcome.unwrap_err()).unwrap();
+    assert!(
+        message.starts_with("`EnterGuard` values dropped out of order"),
+        "{message}"
+    );
+    // Nested in order: fine, and the right runtime is current after each drop.
+    let outer = rt.enter();
+    {
+        let _inner = other.enter();
+        assert_eq!(zokio::runtime::Handle::current().id(), other.handle().id());
+    }
+    assert_eq!(zokio::runtime::Handle::current().id(), rt.handle().id());
+    drop(outer);
+}
+
+#[test]
+fn join_error_debug_is_tokios() {
+    quiet_panics_with(&["Format-args payload"]);
+    let rt = common::current_thread();
+    let (panicked, cancelled) = rt.block_on(async {
+        let panicked = zokio::spawn(async {
+            let value = 1234;
+            panic!("Format-args payload: {value}")
+        })
+        .await
+        .unwrap_err();
+        let pending = zokio::spawn(std::future::pending::<()>());
+        pending.abort();
+        (panicked, pending.await.unwrap_err())
+    });
+    let text = format!("{panicked:?}");
+    assert!(text.starts_with("JoinError::Panic(Id("), "{text}");
+    assert!(
+        text.ends_with("), \"Format-args payload: 1234\", ...)"),
+        "{text}"
+    );
+    let text = format!("{cancelled:?}");
+    assert!(
+        text.starts_with("JoinError::Cancelled(Id(") && text.ends_with("))"),
+        "{text}"
+    );
+}

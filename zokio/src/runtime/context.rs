@@ -12,33 +12,68 @@ use super::{Handle, TryCurrentError};
 struct Context {
     handle: RefCell<Option<Handle>>,
     driving_tasks: Cell<bool>,
+    /// How many `SetCurrentGuard`s live on this thread: each knows its place, so one
+    /// dropped out of order is caught instead of restoring the wrong runtime.
+    depth: Cell<usize>,
 }
 
 thread_local! {
     static CONTEXT: Context = const {
-        Context { handle: RefCell::new(None), driving_tasks: Cell::new(false) }
+        Context {
+            handle: RefCell::new(None),
+            driving_tasks: Cell::new(false),
+            depth: Cell::new(0),
+        }
     };
 }
 
 /// Restores the previously current handle when dropped.
 pub(crate) struct SetCurrentGuard {
     previous: Option<Handle>,
+    /// Its place among the guards of this thread (0: the context was gone).
+    depth: usize,
 }
 
 pub(crate) fn set_current(handle: &Handle) -> SetCurrentGuard {
     // A runtime dropped by a thread-local's destructor (the thread is exiting) may find
     // this context gone already: it then shuts down without being current.
-    let previous = CONTEXT
-        .try_with(|c| c.handle.replace(Some(handle.clone())))
-        .unwrap_or(None);
-    SetCurrentGuard { previous }
+    CONTEXT
+        .try_with(|c| {
+            let depth = c.depth.get() + 1;
+            c.depth.set(depth);
+            SetCurrentGuard {
+                previous: c.handle.replace(Some(handle.clone())),
+                depth,
+            }
+        })
+        .unwrap_or(SetCurrentGuard {
+            previous: None,
+            depth: 0,
+        })
 }
 
 impl Drop for SetCurrentGuard {
     fn drop(&mut self) {
+        if self.depth == 0 {
+            return;
+        }
         let previous = self.previous.take();
         // Ignore a destroyed thread-local: the thread is exiting anyway.
-        let _ = CONTEXT.try_with(|c| c.handle.replace(previous));
+        let in_order = CONTEXT
+            .try_with(|c| {
+                let in_order = c.depth.get() == self.depth;
+                c.depth.set(self.depth - 1);
+                c.handle.replace(previous);
+                in_order
+            })
+            .unwrap_or(true);
+        if !in_order && !std::thread::panicking() {
+            panic!(
+                "`EnterGuard` values dropped out of order. Guards returned by \
+                 `zokio::runtime::Handle::enter()` must be dropped in the reverse order as \
+                 they were acquired."
+            );
+        }
     }
 }
 
@@ -58,6 +93,7 @@ pub(crate) struct DrivingGuard(());
 ///
 /// # Panics
 /// If it already is: blocking it on a future would stall every task it drives.
+#[track_caller]
 pub(crate) fn enter_driving() -> DrivingGuard {
     let was = CONTEXT
         .try_with(|c| c.driving_tasks.replace(true))

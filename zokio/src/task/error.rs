@@ -96,7 +96,16 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
-            Repr::Panic(_) => write!(f, "JoinError::Panic({:?}, {})", self.id, self),
+            // tokio's form: the message quoted when the payload is a string.
+            Repr::Panic(payload) => {
+                let payload = payload.lock().unwrap_or_else(|e| e.into_inner());
+                match panic_message(&**payload) {
+                    Some(message) => {
+                        write!(f, "JoinError::Panic({:?}, {message:?}, ...)", self.id)
+                    }
+                    None => write!(f, "JoinError::Panic({:?}, ...)", self.id),
+                }
+            }
         }
     }
 }

@@ -85,6 +85,9 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Joining spends the task's budget, as in tokio: a loop over ready handles
+        // (a `JoinSet` of finished tasks) yields like any other resource.
+        let coop = std::task::ready!(crate::task::coop::poll_proceed(cx));
         let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
         // SAFETY: `out` has the type the task's vtable writes, and we hold a reference.
         unsafe {
@@ -94,6 +97,9 @@ impl<T> Future for JoinHandle<T> {
                 cx.waker(),
             )
         };
+        if out.is_ready() {
+            coop.made_progress();
+        }
         out
     }
 }
