@@ -64,7 +64,7 @@ impl IoSocket {
             read_side: Mutex::new(ReadSide::new()),
             read_wait: Mutex::new(None),
             write_wait: Mutex::new(None),
-            cache: ReadinessCache::new(None),
+            cache: ReadinessCache::new(),
             listener: OnceLock::new(),
             fd: Arc::new(fd),
             drained: AtomicBool::new(false),

@@ -16,7 +16,7 @@
 use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Mutex, PoisonError};
 use std::task::{ready, Context, Poll};
 
@@ -24,21 +24,9 @@ use super::io_socket::IoSocket;
 use super::read_ahead::Ahead;
 use crate::driver::op::keep_fd::KeepFd;
 use crate::driver::op::poll::PollReady;
-use crate::driver::op::{EpollWait, Op, OpKind};
+use crate::driver::op::Op;
 use crate::io::{Interest, Ready};
 use crate::task::coop;
-
-/// `poll(2)` bits as `u32`, the form the cache keeps.
-const fn bits(flags: i16) -> u32 {
-    flags as u16 as u32
-}
-
-const IN: u32 = bits(libc::POLLIN);
-const OUT: u32 = bits(libc::POLLOUT);
-const PRI: u32 = bits(libc::POLLPRI);
-const ERR: u32 = bits(libc::POLLERR);
-const HUP: u32 = bits(libc::POLLHUP);
-const RDHUP: u32 = bits(libc::POLLRDHUP);
 
 /// The two directions a poll-based caller waits in; each keeps one waiting
 /// operation between polls, so only the last task to poll a direction is woken (as
@@ -56,84 +44,50 @@ impl Direction {
             Direction::Write => Interest::WRITABLE,
         }
     }
+
+    fn ready(self) -> Ready {
+        match self {
+            Direction::Read => Ready::READABLE,
+            Direction::Write => Ready::WRITABLE,
+        }
+    }
 }
 
-/// The readiness last reported for a socket, as `poll(2)` bits.
-pub(crate) struct ReadinessCache(AtomicU32);
+/// The readiness last reported for a socket and not yet cleared.
+pub(crate) struct ReadinessCache(AtomicUsize);
 
 impl ReadinessCache {
-    pub(crate) fn new(assumed: Option<Direction>) -> ReadinessCache {
-        ReadinessCache(AtomicU32::new(match assumed {
-            None => 0,
-            Some(Direction::Read) => IN,
-            Some(Direction::Write) => OUT,
-        }))
-    }
-
-    /// The bits a wait for `interest` would report: what was asked, plus what the
-    /// kernel always reports (hang-ups, errors).
-    fn mask(interest: Interest) -> u32 {
-        let mut mask = interest.poll_bits() | ERR | HUP;
-        if interest.poll_bits() & IN != 0 {
-            mask |= RDHUP;
-        }
-        mask
+    pub(crate) fn new() -> ReadinessCache {
+        ReadinessCache(AtomicUsize::new(Ready::EMPTY.as_usize()))
     }
 
     /// What is cached for `interest`, if anything.
-    fn get(&self, interest: Interest) -> Option<u32> {
-        let cached = self.0.load(Relaxed) & Self::mask(interest);
-        (cached != 0).then_some(cached)
+    fn get(&self, interest: Interest) -> Option<Ready> {
+        let cached = Ready::from_usize(self.0.load(Relaxed)).intersection(interest);
+        (!cached.is_empty()).then_some(cached)
     }
 
-    fn set(&self, reported: u32) {
-        self.0.fetch_or(reported, Relaxed);
+    fn set(&self, seen: Ready) {
+        self.0.fetch_or(seen.as_usize(), Relaxed);
     }
 
     /// Mark `interest`'s directions not ready after an operation in them answered
-    /// `WouldBlock` (which also says no error is pending). Hang-ups stay: a closed
-    /// side does not reopen.
+    /// `WouldBlock` (which also says no error is pending). Closed sides stay: they
+    /// do not reopen. Clearing what a wait just reported costs one more poll
+    /// operation, never a lost wake-up: the next wait sees the level.
     pub(crate) fn clear(&self, interest: Interest) {
-        let gone = interest.poll_bits() & (IN | OUT | PRI) | ERR;
-        self.0.fetch_and(!gone, Relaxed);
+        let open = Ready::from_interest(interest) - Ready::READ_CLOSED - Ready::WRITE_CLOSED;
+        let gone = open | Ready::ERROR;
+        self.0.fetch_and(!gone.as_usize(), Relaxed);
     }
 
     pub(crate) fn assume(&self, direction: Direction) {
-        self.set(match direction {
-            Direction::Read => IN,
-            Direction::Write => OUT,
-        });
-    }
-}
-
-/// A readiness wait whose output is the raw `poll(2)` bits (for the cache); the
-/// wait itself and its checks are `PollReady`'s.
-pub(crate) struct PollBits(PollReady);
-
-impl OpKind for PollBits {
-    type Output = io::Result<u32>;
-
-    #[cfg(target_os = "linux")]
-    fn uring_entry(&mut self) -> io_uring::squeue::Entry {
-        self.0.uring_entry()
-    }
-
-    fn epoll_wait(&self) -> EpollWait {
-        self.0.epoll_wait()
-    }
-
-    fn complete(self, result: io::Result<usize>) -> io::Result<u32> {
-        let reported = match &result {
-            Ok(n) => *n as u32 & !(crate::driver::op::ALWAYS_READY as u32),
-            Err(_) => 0,
-        };
-        // `PollReady` turns a descriptor that is not one into an error.
-        self.0.complete(result).map(|_| reported)
+        self.set(direction.ready());
     }
 }
 
 /// A readiness wait on a socket, kept between polls.
-pub(crate) type ReadinessOp = Op<KeepFd<PollBits>>;
+pub(crate) type ReadinessOp = Op<KeepFd<PollReady>>;
 
 /// Lock a slot, whatever a panicking holder left in it (an operation or `None`,
 /// both valid).
@@ -149,24 +103,25 @@ pub(crate) fn would_block<T>(result: &io::Result<T>) -> bool {
 impl IoSocket {
     /// A readiness wait for `interest`, as an operation to keep between polls.
     pub(crate) fn readiness(&self, interest: Interest) -> ReadinessOp {
-        self.op(PollBits(PollReady {
+        self.op(PollReady {
             fd: self.raw(),
             interest,
-        }))
+        })
     }
 
-    /// Poll a readiness wait; what it reports goes into the cache.
+    /// Poll a readiness wait; what it reports goes into the cache. The answer is
+    /// what answers `interest`, plus a pending error whatever was asked: the
+    /// caller's next system call reports that error (an ICMP error on a datagram
+    /// socket comes as nothing else).
     pub(crate) fn poll_wait(
         &self,
         op: &mut ReadinessOp,
         cx: &mut Context<'_>,
         interest: Interest,
     ) -> Poll<io::Result<Ready>> {
-        let reported = ready!(Pin::new(op).poll(cx))?;
-        self.cache().set(reported);
-        Poll::Ready(Ok(Ready::from_poll_bits(
-            reported & ReadinessCache::mask(interest),
-        )))
+        let seen = ready!(Pin::new(op).poll(cx))?;
+        self.cache().set(seen);
+        Poll::Ready(Ok(seen.intersection(interest) | (seen & Ready::ERROR)))
     }
 
     /// Wait until the socket is ready for `interest`: at once when the cache says
@@ -175,12 +130,11 @@ impl IoSocket {
     pub(crate) async fn ready(&self, interest: Interest) -> io::Result<Ready> {
         let mut op: Option<ReadinessOp> = None;
         poll_fn(|cx| {
-            let readable = interest.poll_bits() & IN != 0;
-            if readable && self.poll_read_ahead(cx) == Ahead::Holds {
-                return Poll::Ready(Ok(self.ready_now(interest, IN)));
+            if interest.is_readable() && self.poll_read_ahead(cx) == Ahead::Holds {
+                return Poll::Ready(Ok(self.ready_now(interest, Ready::READABLE)));
             }
             if let Some(cached) = self.cache().get(interest) {
-                return Poll::Ready(Ok(Ready::from_poll_bits(cached)));
+                return Poll::Ready(Ok(cached));
             }
             let op = op.get_or_insert_with(|| self.readiness(interest));
             self.poll_wait(op, cx, interest)
@@ -189,8 +143,8 @@ impl IoSocket {
     }
 
     /// What is known ready for `interest` now, plus `extra`.
-    fn ready_now(&self, interest: Interest, extra: u32) -> Ready {
-        Ready::from_poll_bits(self.cache().get(interest).unwrap_or(0) | extra)
+    fn ready_now(&self, interest: Interest, extra: Ready) -> Ready {
+        self.cache().get(interest).unwrap_or(Ready::EMPTY) | extra
     }
 
     /// The poll-based wait of one direction (`poll_read_ready`, `poll_send_ready`...):
@@ -203,10 +157,10 @@ impl IoSocket {
     ) -> Poll<io::Result<Ready>> {
         let interest = direction.interest();
         if direction == Direction::Read && self.poll_read_ahead(cx) == Ahead::Holds {
-            return Poll::Ready(Ok(self.ready_now(interest, IN)));
+            return Poll::Ready(Ok(self.ready_now(interest, Ready::READABLE)));
         }
         if let Some(cached) = self.cache().get(interest) {
-            return Poll::Ready(Ok(Ready::from_poll_bits(cached)));
+            return Poll::Ready(Ok(cached));
         }
         let mut slot = lock(self.wait_slot(direction));
         let op = slot.get_or_insert_with(|| self.readiness(interest));
