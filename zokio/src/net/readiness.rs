@@ -133,7 +133,7 @@ impl IoSocket {
             if interest.is_readable() && self.poll_read_ahead(cx) == Ahead::Holds {
                 return Poll::Ready(Ok(self.ready_now(interest, Ready::READABLE)));
             }
-            if let Some(cached) = self.cache().get(interest) {
+            if let Some(cached) = self.cached(interest) {
                 return Poll::Ready(Ok(cached));
             }
             let op = op.get_or_insert_with(|| self.readiness(interest));
@@ -144,7 +144,26 @@ impl IoSocket {
 
     /// What is known ready for `interest` now, plus `extra`.
     fn ready_now(&self, interest: Interest, extra: Ready) -> Ready {
-        self.cache().get(interest).unwrap_or(Ready::EMPTY) | extra
+        self.cached(interest).unwrap_or(Ready::EMPTY) | extra
+    }
+
+    /// What the cache holds for `interest`, if anything, brought up to date first.
+    /// tokio's reactor adds what happens to a descriptor while nobody waits (a
+    /// peer's close); Zokio's waits only run while someone waits, so a readiness
+    /// about to be handed out again is refreshed with one `poll(2)`, unless the
+    /// side asked for is already closed (nothing can follow that). What was cached
+    /// stays: a false positive is cleared by the `WouldBlock` it causes, as in
+    /// tokio, never by a look.
+    fn cached(&self, interest: Interest) -> Option<Ready> {
+        let cached = self.cache().get(interest)?;
+        let open = (interest.is_readable() && !cached.is_read_closed())
+            || (interest.is_writable() && !cached.is_write_closed());
+        if open {
+            if let Some(bits) = crate::driver::epoll::poll_now(self.raw(), interest.poll_bits()) {
+                self.cache().set(Ready::from_poll_bits(bits));
+            }
+        }
+        self.cache().get(interest)
     }
 
     /// The poll-based wait of one direction (`poll_read_ready`, `poll_send_ready`...):
@@ -159,7 +178,7 @@ impl IoSocket {
         if direction == Direction::Read && self.poll_read_ahead(cx) == Ahead::Holds {
             return Poll::Ready(Ok(self.ready_now(interest, Ready::READABLE)));
         }
-        if let Some(cached) = self.cache().get(interest) {
+        if let Some(cached) = self.cached(interest) {
             return Poll::Ready(Ok(cached));
         }
         let mut slot = lock(self.wait_slot(direction));

@@ -14,10 +14,9 @@ use bytes::BufMut;
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::io::ReadBuf;
 
-use super::socketaddr::from_sock_addr;
+use super::socketaddr::{from_sock_addr, path_raw_addr};
 use super::stream::unix_socket;
 use super::SocketAddr;
-use crate::driver::op::addr::RawAddr;
 use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
 use crate::net::addr::addr_error;
 use crate::net::borrowed::{as_uninit, fill_buf_mut, fill_read_buf, Take};
@@ -140,7 +139,7 @@ impl UnixDatagram {
         buf: B,
         path: impl AsRef<Path>,
     ) -> BufResult<usize, B> {
-        match RawAddr::from_unix_path(path.as_ref()) {
+        match path_raw_addr(path.as_ref()) {
             Ok(to) => self.io.send_to_owned(buf, to).await,
             Err(e) => (Err(e), buf),
         }

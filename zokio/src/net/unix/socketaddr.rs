@@ -77,7 +77,19 @@ pub(crate) fn sock_addr(addr: &SocketAddr) -> io::Result<SockAddr> {
 
 /// `addr` in the layout the driver's operations take.
 pub(crate) fn raw_addr(addr: &SocketAddr) -> io::Result<RawAddr> {
-    let from = sock_addr(addr)?;
+    Ok(raw_from(&sock_addr(addr)?))
+}
+
+/// A path in the layout the driver's operations take. A leading NUL byte names
+/// Linux's abstract namespace, as `socket2` (and so `bind`) reads such a path.
+pub(crate) fn path_raw_addr(path: &Path) -> io::Result<RawAddr> {
+    if path.as_os_str().as_bytes().first() == Some(&0) {
+        return Ok(raw_from(&SockAddr::unix(path)?));
+    }
+    RawAddr::from_unix_path(path)
+}
+
+fn raw_from(from: &SockAddr) -> RawAddr {
     let mut raw = RawAddr::empty();
     let len = (from.len() as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
     // SAFETY: `from` holds `from.len()` bytes of address, and `raw`'s storage is a
@@ -90,7 +102,7 @@ pub(crate) fn raw_addr(addr: &SocketAddr) -> io::Result<RawAddr> {
         )
     };
     raw.len = len as libc::socklen_t;
-    Ok(raw)
+    raw
 }
 
 /// The address the kernel reported for a peer (a datagram's sender).

@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use bytes::BufMut;
 use socket2::{Domain, Socket, Type};
 
-use super::socketaddr::raw_addr;
+use super::socketaddr::{path_raw_addr, raw_addr};
 use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, SocketAddr, UCred, WriteHalf};
 use crate::driver::op::addr::RawAddr;
 use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
@@ -37,7 +37,7 @@ impl UnixStream {
     /// Connect to the socket bound at `path`.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref();
-        UnixStream::connect_raw(RawAddr::from_unix_path(path)?, path.display()).await
+        UnixStream::connect_raw(path_raw_addr(path)?, path.display()).await
     }
 
     /// Connect to the socket at `socket_addr` (a path, or a name in Linux's
