@@ -54,7 +54,7 @@ impl UnixDatagram {
         Ok((end(a), end(b)))
     }
 
-    fn from_socket(socket: Socket) -> UnixDatagram {
+    pub(crate) fn from_socket(socket: Socket) -> UnixDatagram {
         UnixDatagram {
             io: IoSocket::from_nonblocking(socket.into()),
         }

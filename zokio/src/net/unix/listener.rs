@@ -34,6 +34,10 @@ impl UnixListener {
         UnixListener::bind_sock_addr(sock_addr(socket_addr)?, format!("{socket_addr:?}"))
     }
 
+    pub(crate) fn from_socket(io: IoSocket) -> UnixListener {
+        UnixListener { io }
+    }
+
     fn bind_sock_addr(addr: SockAddr, name: impl fmt::Display) -> io::Result<UnixListener> {
         let socket = unix_socket(Type::STREAM)?;
         socket

@@ -1,14 +1,17 @@
-//! Unix sockets: `UnixListener`, `UnixStream`, `UnixDatagram`, the halves a stream
-//! splits into, their addresses (`SocketAddr`) and peer credentials (`UCred`).
+//! Unix sockets: `UnixListener`, `UnixStream`, `UnixDatagram`, `UnixSocket` (one
+//! not yet any of those), the halves a stream splits into, their addresses
+//! (`SocketAddr`) and peer credentials (`UCred`).
 
 mod datagram;
 mod listener;
+mod socket;
 mod socketaddr;
 mod stream;
 mod ucred;
 
 pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
+pub use socket::UnixSocket;
 pub use socketaddr::SocketAddr;
 pub use stream::UnixStream;
 pub use ucred::{gid_t, pid_t, uid_t, UCred};
