@@ -115,7 +115,7 @@ fn next(result: io::Result<(OwnedFd, RawAddr)>) -> Next {
 
 impl IoSocket {
     fn listener_state(&self) -> &ListenerState {
-        self.listener().get_or_init(ListenerState::default)
+        self.listener().get_or_init(Box::default)
     }
 
     fn take_stashed(&self) -> Option<(OwnedFd, RawAddr)> {

@@ -29,19 +29,28 @@ use super::accept::ListenerState;
 use super::read_ahead::{Ahead, ReadSide};
 use super::readiness::{lock, would_block, Direction, ReadinessCache, ReadinessOp};
 
+/// The readiness waits poll-based callers keep between polls, one per direction,
+/// so only the last task to poll a direction is woken, as in tokio: the reading
+/// one serves `poll_read_ready`, `poll_recv*`, `poll_peek*` (`poll_read` keeps its
+/// own, in `ReadSide`), the writing one `poll_write*`, `poll_send*` and
+/// `poll_write_ready`.
+#[derive(Default)]
+pub(crate) struct Waits {
+    read: Mutex<Option<ReadinessOp>>,
+    write: Mutex<Option<ReadinessOp>>,
+}
+
 #[doc(hidden)]
 pub struct IoSocket {
     /// The poll-based reader's state (`poll_read`), kept between polls.
     read_side: Mutex<ReadSide>,
-    /// The readiness wait of the other poll-based readers (`poll_read_ready`,
-    /// `poll_recv`, `poll_peek`...), kept between polls.
-    read_wait: Mutex<Option<ReadinessOp>>,
-    /// The same for the poll-based writers (`poll_write`, `poll_write_ready`...).
-    write_wait: Mutex<Option<ReadinessOp>>,
+    /// The readiness waits of the other poll-based callers, kept between polls
+    /// (made the first time one has to wait, which many sockets never do).
+    waits: OnceLock<Box<Waits>>,
     /// What the last readiness waits reported (see `readiness.rs`).
     cache: ReadinessCache,
     /// A listener's state (made on first use).
-    listener: OnceLock<ListenerState>,
+    listener: OnceLock<Box<ListenerState>>,
     /// Shared with every operation on the socket, so the descriptor closes only
     /// when the last one is over (see `driver/op/keep_fd.rs`).
     fd: Arc<OwnedFd>,
@@ -62,8 +71,7 @@ impl IoSocket {
     pub(crate) fn from_nonblocking(fd: OwnedFd) -> IoSocket {
         IoSocket {
             read_side: Mutex::new(ReadSide::new()),
-            read_wait: Mutex::new(None),
-            write_wait: Mutex::new(None),
+            waits: OnceLock::new(),
             cache: ReadinessCache::new(),
             listener: OnceLock::new(),
             fd: Arc::new(fd),
@@ -81,7 +89,7 @@ impl IoSocket {
         self
     }
 
-    pub(crate) fn listener(&self) -> &OnceLock<ListenerState> {
+    pub(crate) fn listener(&self) -> &OnceLock<Box<ListenerState>> {
         &self.listener
     }
 
@@ -89,11 +97,25 @@ impl IoSocket {
         &self.cache
     }
 
+    /// The slot a poll-based caller of `direction` keeps its wait in, if the
+    /// socket has had one.
+    pub(crate) fn kept_wait_slot(
+        &self,
+        direction: Direction,
+    ) -> Option<&Mutex<Option<ReadinessOp>>> {
+        let waits = self.waits.get()?;
+        Some(match direction {
+            Direction::Read => &waits.read,
+            Direction::Write => &waits.write,
+        })
+    }
+
     /// The slot a poll-based caller of `direction` keeps its wait in.
     pub(crate) fn wait_slot(&self, direction: Direction) -> &Mutex<Option<ReadinessOp>> {
+        let waits = self.waits.get_or_init(Box::default);
         match direction {
-            Direction::Read => &self.read_wait,
-            Direction::Write => &self.write_wait,
+            Direction::Read => &waits.read,
+            Direction::Write => &waits.write,
         }
     }
 
@@ -119,14 +141,13 @@ impl IoSocket {
     pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
         let IoSocket {
             read_side,
-            read_wait,
-            write_wait,
+            waits,
             listener,
             fd,
             cache: _,
             drained: _,
         } = self;
-        drop((read_side, read_wait, write_wait, listener));
+        drop((read_side, waits, listener));
         // An operation dropped early may still hold a share for a moment; then the
         // caller gets a duplicate of the same socket.
         Arc::try_unwrap(fd).or_else(|shared| shared.try_clone())

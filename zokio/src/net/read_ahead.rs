@@ -70,7 +70,7 @@ pub(crate) struct ReadSide {
     /// besides `poll_read` any task may wait for it (`readable`, `peek`...): each
     /// poller joins this list and the `recv` wakes the list, so nobody's
     /// registration replaces another's. Made on first use.
-    waiters: Option<(Arc<WakeAll>, Waker)>,
+    waiters: Option<Arc<WakeAll>>,
 }
 
 /// Wakes every waker it was given, once.
@@ -131,19 +131,17 @@ impl ReadSide {
         let ReadState::Receiving(op) = &mut self.state else {
             return None;
         };
-        let (all, waker) = self.waiters.get_or_insert_with(|| {
-            let all = Arc::new(WakeAll::default());
-            let waker = Waker::from(all.clone());
-            (all, waker)
-        });
+        let all = self.waiters.get_or_insert_with(Arc::default);
+        if let Some(cx) = &cx {
+            all.add(cx.waker());
+        }
+        let waker = Waker::from(all.clone());
+        let mut all_cx = Context::from_waker(&waker);
         let result = match cx {
-            Some(cx) => {
-                all.add(cx.waker());
-                Pin::new(op).poll(&mut Context::from_waker(waker))
-            }
+            Some(_) => Pin::new(op).poll(&mut all_cx),
             // A look without a task to wake: no budget to spend either, so a task
             // out of budget still sees a `recv` that is done.
-            None => coop::without_budget(|| Pin::new(op).poll(&mut Context::from_waker(waker))),
+            None => coop::without_budget(|| Pin::new(op).poll(&mut all_cx)),
         };
         match result {
             Poll::Ready(done) => Some(done),

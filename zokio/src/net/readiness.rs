@@ -200,14 +200,17 @@ impl IoSocket {
     ) -> Poll<io::Result<R>> {
         let restore = ready!(coop::poll_proceed(cx));
         let interest = direction.interest();
-        let mut slot = lock(self.wait_slot(direction));
         loop {
-            if let Some(op) = slot.as_mut() {
-                let readiness = ready!(self.poll_wait(op, cx, interest));
-                *slot = None;
-                if let Err(e) = readiness {
-                    restore.made_progress();
-                    return Poll::Ready(Err(e));
+            // A wait kept from an earlier poll goes first.
+            if let Some(slot) = self.kept_wait_slot(direction) {
+                let mut slot = lock(slot);
+                if let Some(op) = slot.as_mut() {
+                    let readiness = ready!(self.poll_wait(op, cx, interest));
+                    *slot = None;
+                    if let Err(e) = readiness {
+                        restore.made_progress();
+                        return Poll::Ready(Err(e));
+                    }
                 }
             }
             match f() {
@@ -219,7 +222,7 @@ impl IoSocket {
                         // which wakes this task when it lands.
                         return Poll::Pending;
                     }
-                    *slot = Some(self.readiness(interest));
+                    *lock(self.wait_slot(direction)) = Some(self.readiness(interest));
                 }
                 result => {
                     restore.made_progress();
