@@ -8,7 +8,10 @@
 //!   `AsyncWrite` traits: try the system call, and when it would block wait for
 //!   readiness (a poll operation on either driver) and try again.
 //!
-//! Must never block a worker, and never hand the kernel a borrowed buffer to keep:
+//! The rest of the socket lives beside this file: its readiness (`readiness.rs`),
+//! its borrowed-buffer system calls (`borrowed.rs`), its poll-based reader
+//! (`read_ahead.rs`) and, for a listener, accepting (`accept.rs`). Must never block
+//! a worker, and never hand the kernel a borrowed buffer to keep:
 //! borrowed buffers only ever meet synchronous system calls.
 
 use std::future::poll_fn;

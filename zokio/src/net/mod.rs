@@ -14,6 +14,13 @@
 //!   `use tokio::io::AsyncReadExt; stream.read(&mut buf).await` — and the crates
 //!   built on those traits (hyper, codecs, TLS) work unchanged.
 //!
+//! Beside them, tokio's readiness API: `ready`, `readable`, `writable`,
+//! `poll_read_ready`/`poll_recv_ready`..., the `try_*` calls with borrowed buffers
+//! (`try_read`, `try_read_vectored`, `try_read_buf`, `try_recv_from`...), the
+//! `poll_*` forms of the datagram calls, and `try_io`/`async_io` for system calls
+//! of one's own. Each wait is a poll operation on the driver; what it reports is
+//! cached until an operation says `WouldBlock`, as tokio's reactor does.
+//!
 //! Writes never raise `SIGPIPE`: writing to a closed peer is an `io::Error`.
 //! Listeners that run out of descriptors back off and keep the server alive.
 //!

@@ -7,10 +7,14 @@
 //! caller's borrowed one. On epoll (and on a ring that answers `EAGAIN`) it is
 //! readiness: try `recv(2)` into the caller's buffer, else wait and try again.
 //!
-//! Bytes read ahead are handed out before anything else, including to the native
-//! `read_owned` path, so mixing the two interfaces never reorders or drops data;
-//! nor is an error the read-ahead met dropped. Must never block, and never let the
-//! kernel write into a borrowed buffer.
+//! Bytes read ahead are handed out before anything else, to the native `read_owned`
+//! path and to the borrowed-buffer readers (`try_read`, `peek`...), so mixing the
+//! interfaces never reorders or drops data; nor is an error the read-ahead met
+//! dropped. While a ring `recv` is in flight the next bytes are its: other readers
+//! wait for it (readiness) or say `WouldBlock` (the `try_` calls), and it wakes
+//! every task waiting for it, not only the last to poll it, so a `poll_read` that
+//! was dropped with its `recv` in flight strands nobody. Must never block, and
+//! never let the kernel write into a borrowed buffer.
 
 // Without either trait feature nothing reads through here.
 #![cfg_attr(
