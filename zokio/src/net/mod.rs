@@ -125,6 +125,10 @@ macro_rules! stream_methods {
         /// stream is thought ready for `interest`; else `WouldBlock` without calling
         /// it. `f` must answer `WouldBlock` only when its system call did, which
         /// marks the stream not ready until a wait says otherwise.
+        ///
+        /// A read in `f` goes to the kernel directly: on io_uring, bytes that
+        /// `AsyncRead` already read ahead are not there any more, so read a stream
+        /// either through `f` or through the stream's own calls, not both.
         pub fn try_io<R>(
             &self,
             interest: Interest,
