@@ -16,7 +16,6 @@ mod echo;
 mod chat;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use common::{current_thread, multi_thread, run_with_timeout, BODY_GUARD};
 use net_common::*;
@@ -37,7 +36,7 @@ fn echo_example_serves_clients_at_once_and_survives_a_reset() {
             // of it unread: an error on the server for that connection only.
             let bad = zokio::spawn(async move {
                 let bad = TcpStream::connect(addr).await.unwrap();
-                bad.set_linger(Some(Duration::ZERO)).unwrap();
+                bad.set_zero_linger().unwrap();
                 zokio::select! {
                     biased;
                     (r, _) = bad.read_exact_owned(vec![0u8; 1]) => r.unwrap(),

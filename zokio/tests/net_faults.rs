@@ -43,7 +43,7 @@ const WRITE_TO_GONE: &[io::ErrorKind] =
 
 /// Abort `stream` with a reset (`SO_LINGER` 0, then close).
 fn reset(stream: TcpStream) {
-    stream.set_linger(Some(Duration::ZERO)).unwrap();
+    stream.set_zero_linger().unwrap();
     drop(stream);
 }
 

@@ -413,8 +413,13 @@ fn tcp_socket_options_bind_listen_connect() {
             assert!(!server.nodelay().unwrap());
             server.set_ttl(7).unwrap();
             assert_eq!(server.ttl().unwrap(), 7);
+            // Deprecated (a lingering close blocks the thread), but still there.
+            #[allow(deprecated)]
             server.set_linger(Some(Duration::from_secs(3))).unwrap();
             assert_eq!(server.linger().unwrap(), Some(Duration::from_secs(3)));
+            server.set_zero_linger().unwrap();
+            assert_eq!(server.linger().unwrap(), Some(Duration::ZERO));
+            #[allow(deprecated)]
             server.set_linger(None).unwrap();
             assert_eq!(server.linger().unwrap(), None);
             let dbg = format!("{stream:?} {listener:?}");

@@ -15,7 +15,7 @@ use bytes::BytesMut;
 use common::{flavors_named, run_with_timeout, BODY_GUARD};
 use net_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use zokio::net::{UnixDatagram, UnixListener, UnixStream};
+use zokio::net::{UnixDatagram, UnixListener, UnixSocket, UnixStream};
 use zokio::runtime::Runtime;
 
 fn each_flavor(body: fn(&'static str, &Runtime)) {
@@ -294,6 +294,54 @@ fn unix_datagram_bound_unbound_connected_and_paired() {
             assert_eq!(&buf[..n], b"back");
             x.shutdown(Shutdown::Both).unwrap();
             assert!(format!("{x:?}").contains("UnixDatagram"));
+        });
+    });
+}
+
+#[test]
+fn unix_socket_becomes_a_listener_a_stream_or_a_datagram_socket() {
+    each_flavor(|flavor, rt| {
+        rt.block_on(async {
+            let server_path = TempPath::new("unix-socket-listen");
+            let socket = UnixSocket::new_stream().unwrap();
+            socket.bind(server_path.path()).unwrap();
+            let listener = socket.listen(16).unwrap();
+            let client_path = TempPath::new("unix-socket-connect");
+            let socket = UnixSocket::new_stream().unwrap();
+            socket.bind(client_path.path()).unwrap();
+            let (client, accepted) =
+                futures::join!(socket.connect(server_path.path()), listener.accept());
+            let client = client.unwrap();
+            let (server, peer) = accepted.unwrap();
+            assert_eq!(peer.as_pathname(), Some(client_path.path()), "{flavor}");
+            client.try_write(b"hi").unwrap();
+            within("readable", server.readable()).await.unwrap();
+            assert_eq!(server.try_read(&mut [0u8; 4]).unwrap(), 2);
+
+            let dgram_path = TempPath::new("unix-socket-dgram");
+            let socket = UnixSocket::new_datagram().unwrap();
+            socket.bind(dgram_path.path()).unwrap();
+            let dgram = socket.datagram().unwrap();
+            let sender = UnixDatagram::unbound().unwrap();
+            sender.send_to(b"dgram", dgram_path.path()).await.unwrap();
+            let mut buf = [0u8; 8];
+            let n = within("recv", dgram.recv(&mut buf)).await.unwrap();
+            assert_eq!(&buf[..n], b"dgram");
+
+            // Each conversion needs the right socket type, and says which.
+            let misuse = [
+                UnixSocket::new_datagram().unwrap().listen(1).unwrap_err(),
+                UnixSocket::new_datagram()
+                    .unwrap()
+                    .connect(dgram_path.path())
+                    .await
+                    .unwrap_err(),
+                UnixSocket::new_stream().unwrap().datagram().unwrap_err(),
+            ];
+            for err in misuse {
+                assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+                assert!(err.to_string().contains("UnixSocket::new_"), "{err}");
+            }
         });
     });
 }

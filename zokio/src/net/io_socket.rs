@@ -8,38 +8,52 @@
 //!   `AsyncWrite` traits: try the system call, and when it would block wait for
 //!   readiness (a poll operation on either driver) and try again.
 //!
-//! Must never block a worker, and never hand the kernel a borrowed buffer to keep:
+//! The rest of the socket lives beside this file: its readiness (`readiness.rs`),
+//! its borrowed-buffer system calls (`borrowed.rs`), its poll-based reader
+//! (`read_ahead.rs`) and, for a listener, accepting (`accept.rs`). Must never block
+//! a worker, and never hand the kernel a borrowed buffer to keep:
 //! borrowed buffers only ever meet synchronous system calls.
 
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{ready, Context, Poll};
-use std::time::Duration;
 
-use crate::driver::op::accept::Stash;
 use crate::driver::op::addr::RawAddr;
 use crate::driver::op::keep_fd::KeepFd;
-use crate::driver::op::poll::PollReady;
-use crate::driver::op::{accept, connect, os_code, recv, recv_from, send, send_to, Op, OpKind};
-use crate::io::{until_done, BufResult, Interest, IoBuf, IoBufMut, Ready};
+use crate::driver::op::{connect, recv, recv_from, send, send_to, Op, OpKind};
+use crate::io::{until_done, BufResult, Interest, IoBuf, IoBufMut};
 use crate::task::coop;
 
-use super::read_ahead::ReadSide;
+use super::accept::ListenerState;
+use super::read_ahead::{Ahead, ReadSide};
+use super::readiness::{lock, would_block, Direction, ReadinessCache, ReadinessOp};
+
+/// The readiness waits poll-based callers keep between polls, one per direction,
+/// so only the last task to poll a direction is woken, as in tokio: the reading
+/// one serves `poll_read_ready`, `poll_recv*`, `poll_peek*` (`poll_read` keeps its
+/// own, in `ReadSide`), the writing one `poll_write*`, `poll_send*` and
+/// `poll_write_ready`.
+#[derive(Default)]
+pub(crate) struct Waits {
+    read: Mutex<Option<ReadinessOp>>,
+    write: Mutex<Option<ReadinessOp>>,
+}
 
 #[doc(hidden)]
 pub struct IoSocket {
     /// The poll-based reader's state (`poll_read`), kept between polls.
     read_side: Mutex<ReadSide>,
-    /// The same for the poll-based writer.
-    write_wait: Mutex<Option<Op<KeepFd<PollReady>>>>,
-    /// Connections a dropped `accept` took from the kernel (listeners only; made on
-    /// first use).
-    stash: OnceLock<Stash>,
+    /// The readiness waits of the other poll-based callers, kept between polls
+    /// (made the first time one has to wait, which many sockets never do).
+    waits: OnceLock<Box<Waits>>,
+    /// What the last readiness waits reported (see `readiness.rs`).
+    cache: ReadinessCache,
+    /// A listener's state (made on first use).
+    listener: OnceLock<Box<ListenerState>>,
     /// Shared with every operation on the socket, so the descriptor closes only
     /// when the last one is over (see `driver/op/keep_fd.rs`).
     fd: Arc<OwnedFd>,
@@ -47,24 +61,6 @@ pub struct IoSocket {
     /// the next ring receive waits for data before its first try (`Recv::poll_first`).
     /// A hint, so relaxed.
     drained: AtomicBool,
-}
-
-/// The first pause of `accept` after running out of descriptors, and the longest.
-const ACCEPT_BACKOFF_START: Duration = Duration::from_millis(5);
-const ACCEPT_BACKOFF_MAX: Duration = Duration::from_millis(500);
-
-/// Errors that mean "not now": the process, the system or the kernel ran out of
-/// something that closing connections gives back.
-fn out_of_resources(e: &io::Error) -> bool {
-    matches!(
-        os_code(e),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
-}
-
-/// Whether a result says "try again once ready".
-fn would_block<T>(result: &io::Result<T>) -> bool {
-    matches!(result, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
 }
 
 impl IoSocket {
@@ -78,10 +74,51 @@ impl IoSocket {
     pub(crate) fn from_nonblocking(fd: OwnedFd) -> IoSocket {
         IoSocket {
             read_side: Mutex::new(ReadSide::new()),
-            write_wait: Mutex::new(None),
-            stash: OnceLock::new(),
+            waits: OnceLock::new(),
+            cache: ReadinessCache::new(),
+            listener: OnceLock::new(),
             fd: Arc::new(fd),
             drained: AtomicBool::new(false),
+        }
+    }
+
+    /// Take a descriptor known to be ready for `directions` now (an accepted
+    /// connection, one end of a fresh pair), so its first operations need no
+    /// readiness wait, as in tokio.
+    pub(crate) fn assume_ready(self, directions: &[Direction]) -> IoSocket {
+        for direction in directions {
+            self.cache.assume(*direction);
+        }
+        self
+    }
+
+    pub(crate) fn listener(&self) -> &OnceLock<Box<ListenerState>> {
+        &self.listener
+    }
+
+    pub(crate) fn cache(&self) -> &ReadinessCache {
+        &self.cache
+    }
+
+    /// The slot a poll-based caller of `direction` keeps its wait in, if the
+    /// socket has had one.
+    pub(crate) fn kept_wait_slot(
+        &self,
+        direction: Direction,
+    ) -> Option<&Mutex<Option<ReadinessOp>>> {
+        let waits = self.waits.get()?;
+        Some(match direction {
+            Direction::Read => &waits.read,
+            Direction::Write => &waits.write,
+        })
+    }
+
+    /// The slot a poll-based caller of `direction` keeps its wait in.
+    pub(crate) fn wait_slot(&self, direction: Direction) -> &Mutex<Option<ReadinessOp>> {
+        let waits = self.waits.get_or_init(Box::default);
+        match direction {
+            Direction::Read => &waits.read,
+            Direction::Write => &waits.write,
         }
     }
 
@@ -107,47 +144,16 @@ impl IoSocket {
     pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
         let IoSocket {
             read_side,
-            write_wait,
-            stash,
+            waits,
+            listener,
             fd,
+            cache: _,
             drained: _,
         } = self;
-        drop((read_side, write_wait, stash));
+        drop((read_side, waits, listener));
         // An operation dropped early may still hold a share for a moment; then the
         // caller gets a duplicate of the same socket.
         Arc::try_unwrap(fd).or_else(|shared| shared.try_clone())
-    }
-
-    /// Wait until the socket is ready for `interest`.
-    pub(crate) fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
-        self.readiness(interest)
-    }
-
-    /// Run the non-blocking call `f` until it does not block, waiting for
-    /// `interest` in between. Each caller waits on its own, so any number of tasks
-    /// may share the socket.
-    pub(crate) async fn io<R>(
-        &self,
-        interest: Interest,
-        mut f: impl FnMut() -> io::Result<R>,
-    ) -> io::Result<R> {
-        loop {
-            match f() {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                result if would_block(&result) => {
-                    self.ready(interest).await?;
-                }
-                result => return result,
-            }
-        }
-    }
-
-    /// A readiness wait, as an operation to keep between polls.
-    pub(crate) fn readiness(&self, interest: Interest) -> Op<KeepFd<PollReady>> {
-        self.op(PollReady {
-            fd: self.raw(),
-            interest,
-        })
     }
 
     /// An operation on this socket, holding the descriptor open until it is over.
@@ -156,40 +162,6 @@ impl IoSocket {
             kind,
             _fd: self.fd.clone(),
         })
-    }
-
-    /// The poll-based write: run the non-blocking call `f` until it does not block,
-    /// keeping the readiness wait between polls (one waiter, as `AsyncWrite` allows).
-    pub(crate) fn poll_write_with<R>(
-        &self,
-        cx: &mut Context<'_>,
-        mut f: impl FnMut() -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        let restore = ready!(coop::poll_proceed(cx));
-        let mut slot = self
-            .write_wait
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        loop {
-            if let Some(op) = slot.as_mut() {
-                let readiness = ready!(Pin::new(op).poll(cx));
-                *slot = None;
-                if let Err(e) = readiness {
-                    restore.made_progress();
-                    return Poll::Ready(Err(e));
-                }
-            }
-            match f() {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                result if would_block(&result) => {
-                    *slot = Some(self.readiness(Interest::WRITABLE));
-                }
-                result => {
-                    restore.made_progress();
-                    return Poll::Ready(result);
-                }
-            }
-        }
     }
 
     /// The poll-based read into possibly uninitialised memory (see `read_ahead.rs`).
@@ -203,75 +175,10 @@ impl IoSocket {
         dst: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
         let restore = ready!(coop::poll_proceed(cx));
-        let mut side = self
-            .read_side
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut side = self.lock_read_side();
         let result = ready!(side.poll_read(self, cx, dst));
         restore.made_progress();
         Poll::Ready(result)
-    }
-
-    /// `recv(2)` into a borrowed buffer, never blocking.
-    pub(crate) fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // SAFETY: `buf` is valid for writes of its length.
-        let n = unsafe {
-            libc::recv(
-                self.raw(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                libc::MSG_DONTWAIT,
-            )
-        };
-        crate::driver::op::cvt(n)
-    }
-
-    /// `recv(2)` into possibly uninitialised memory (the `ReadBuf` path).
-    #[cfg_attr(
-        not(any(feature = "tokio-io", feature = "futures-io")),
-        allow(dead_code)
-    )]
-    pub(crate) fn try_recv_uninit(
-        &self,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> io::Result<usize> {
-        // SAFETY: the kernel only writes into `buf`, which is valid for its length;
-        // the caller counts only the bytes reported as written as initialised.
-        let n = unsafe {
-            libc::recv(
-                self.raw(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                libc::MSG_DONTWAIT,
-            )
-        };
-        crate::driver::op::cvt(n)
-    }
-
-    /// `send(2)` of a borrowed buffer, never blocking and never raising `SIGPIPE`.
-    pub(crate) fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        // SAFETY: `buf` is valid for reads of its length.
-        let n = unsafe {
-            libc::send(
-                self.raw(),
-                buf.as_ptr().cast(),
-                buf.len(),
-                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-            )
-        };
-        crate::driver::op::cvt(n)
-    }
-
-    /// `sendmsg(2)` of several borrowed buffers, never blocking or raising `SIGPIPE`.
-    pub(crate) fn try_send_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        // SAFETY: `msghdr` is plain data; all zeroes is an empty header.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        // `IoSlice` is guaranteed to have the layout of `iovec` on Unix.
-        msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-        msg.msg_iovlen = bufs.len().min(libc::UIO_MAXIOV as usize) as _;
-        // SAFETY: the header points at `bufs`, valid for reads for this call.
-        let n = unsafe { libc::sendmsg(self.raw(), &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
-        crate::driver::op::cvt(n)
     }
 
     // ---- native operations with owned buffers ----
@@ -282,7 +189,9 @@ impl IoSocket {
         // Bytes the poll-based reader already took from the kernel come first.
         let ahead = poll_fn(|cx| {
             let mut side = self.lock_read_side();
-            ready!(side.poll_settle(self, cx));
+            if side.settle(self, Some(cx)) == Ahead::InFlight {
+                return Poll::Pending;
+            }
             Poll::Ready(side.take_into(&mut buf))
         })
         .await;
@@ -329,16 +238,14 @@ impl IoSocket {
             if !would_block(&result) {
                 return (result, buf);
             }
-            if let Err(e) = self.ready(interest).await {
+            if let Err(e) = self.wait_after_would_block(interest).await {
                 return (Err(e), buf);
             }
         }
     }
 
-    fn lock_read_side(&self) -> std::sync::MutexGuard<'_, ReadSide> {
-        self.read_side
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    pub(crate) fn lock_read_side(&self) -> std::sync::MutexGuard<'_, ReadSide> {
+        lock(&self.read_side)
     }
 
     /// Send some of `buf`'s bytes.
@@ -387,56 +294,6 @@ impl IoSocket {
     pub(crate) async fn send_to_owned<B: IoBuf>(&self, buf: B, to: RawAddr) -> BufResult<usize, B> {
         let make = |fd, buf| send_to::SendTo::new(fd, buf, to);
         self.owned_op(Interest::WRITABLE, buf, make).await
-    }
-
-    /// Accept one connection: a non-blocking descriptor and the peer's address.
-    ///
-    /// Running out of descriptors or memory is not an error here: the listener
-    /// waits (5 ms, doubling up to 500 ms) and tries again, saying so once at `warn`
-    /// level, so that a server keeps serving the connections it has instead of
-    /// dying or spinning. A connection the peer aborted before it was accepted is
-    /// skipped.
-    pub(crate) async fn accept(&self) -> io::Result<(OwnedFd, RawAddr)> {
-        let mut backoff = ACCEPT_BACKOFF_START;
-        loop {
-            let stash = self.stash.get_or_init(Stash::default);
-            let kept = stash.lock().unwrap_or_else(PoisonError::into_inner).pop();
-            if let Some(accepted) = kept {
-                return Ok(accepted);
-            }
-            // A connection already waiting is taken at once (a burst drains without a
-            // ring round trip per connection); otherwise the ring operation waits.
-            // The budget is spent first, like an operation does, so a flood of
-            // connections cannot monopolise the worker, and before anything is
-            // taken, so that yielding here never loses a connection.
-            coop::consume_budget().await;
-            let result = match accept::accept_now(self.raw()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.op(accept::Accept::new(self.raw(), stash.clone()))
-                        .await
-                }
-                other => other,
-            };
-            match result {
-                Ok(accepted) => return Ok(accepted),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.ready(Interest::READABLE).await?;
-                }
-                Err(e) if out_of_resources(&e) => {
-                    if backoff == ACCEPT_BACKOFF_START {
-                        log::warn!(
-                            "accept: {e}; pausing new connections and retrying \
-                             (raise `ulimit -n` if this persists)"
-                        );
-                    }
-                    crate::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
-                }
-                Err(e) if os_code(&e) == Some(libc::ECONNABORTED) => {}
-                Err(e) => return Err(e),
-            }
-        }
     }
 
     /// Connect to `addr`, waiting for the handshake to finish.

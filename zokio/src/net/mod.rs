@@ -14,6 +14,13 @@
 //!   `use tokio::io::AsyncReadExt; stream.read(&mut buf).await` — and the crates
 //!   built on those traits (hyper, codecs, TLS) work unchanged.
 //!
+//! Beside them, tokio's readiness API: `ready`, `readable`, `writable`,
+//! `poll_read_ready`/`poll_recv_ready`..., the `try_*` calls with borrowed buffers
+//! (`try_read`, `try_read_vectored`, `try_read_buf`, `try_recv_from`...), the
+//! `poll_*` forms of the datagram calls, and `try_io`/`async_io` for system calls
+//! of one's own. Each wait is a poll operation on the driver; what it reports is
+//! cached until an operation says `WouldBlock`, as tokio's reactor does.
+//!
 //! Writes never raise `SIGPIPE`: writing to a closed peer is an `io::Error`.
 //! Listeners that run out of descriptors back off and keep the server alive.
 //!
@@ -51,29 +58,98 @@ macro_rules! stream_methods {
             self.io.sock().shutdown(how)
         }
 
-        /// Wait until the stream is ready for `interest`.
+        /// Wait until the stream is ready for `interest`, and say what it is ready
+        /// for. It may answer without the stream really being ready (a read that
+        /// drained it since, for one): the next `try_*` call then says `WouldBlock`,
+        /// and the stream is waited for again. Any number of tasks may wait at once.
         pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
             self.io.ready(interest).await
         }
 
-        /// Wait until a read would not block.
+        /// Wait until a read would not block (see [`ready`](Self::ready)).
         pub async fn readable(&self) -> io::Result<()> {
             self.io.ready(Interest::READABLE).await.map(|_| ())
         }
 
-        /// Wait until a write would not block.
+        /// Wait until a write would not block (see [`ready`](Self::ready)).
         pub async fn writable(&self) -> io::Result<()> {
             self.io.ready(Interest::WRITABLE).await.map(|_| ())
         }
 
-        /// Read what is there without waiting; `WouldBlock` if nothing is.
+        /// Poll for read readiness. Only the task of the latest call (or of
+        /// `poll_read`) is woken; `readable` has no such limit.
+        pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            self.io
+                .poll_ready(cx, Direction::Read)
+                .map(|ready| ready.map(|_| ()))
+        }
+
+        /// Poll for write readiness. Only the task of the latest call (or of
+        /// `poll_write`) is woken; `writable` has no such limit.
+        pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            self.io
+                .poll_ready(cx, Direction::Write)
+                .map(|ready| ready.map(|_| ()))
+        }
+
+        /// Read what is there without waiting; `WouldBlock` if nothing is. `Ok(0)`:
+        /// the peer closed its side, or `buf` is empty.
         pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-            self.io.try_recv(buf)
+            self.io.read_now(as_uninit(buf), Take::Consume)
+        }
+
+        /// [`try_read`](Self::try_read) into several buffers, filled in order.
+        pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+            self.io.read_vectored_now(bufs)
+        }
+
+        /// [`try_read`](Self::try_read) into the spare room of `buf`, advancing it.
+        pub fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+            fill_buf_mut(buf, |dst| {
+                let n = self.io.read_now(dst, Take::Consume)?;
+                Ok((n, n))
+            })
         }
 
         /// Write what fits without waiting; `WouldBlock` if nothing does.
         pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-            self.io.try_send(buf)
+            self.io.write_now(buf)
+        }
+
+        /// [`try_write`](Self::try_write) of several buffers, in order.
+        pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+            self.io.write_vectored_now(bufs)
+        }
+
+        /// Run `f`, a non-blocking operation on the stream's descriptor, if the
+        /// stream is thought ready for `interest`; else `WouldBlock` without calling
+        /// it. `f` must answer `WouldBlock` only when its system call did, which
+        /// marks the stream not ready until a wait says otherwise.
+        ///
+        /// A read in `f` goes to the kernel directly: on io_uring, bytes that
+        /// `AsyncRead` already read ahead are not there any more, so read a stream
+        /// either through `f` or through the stream's own calls, not both.
+        pub fn try_io<R>(
+            &self,
+            interest: Interest,
+            f: impl FnOnce() -> io::Result<R>,
+        ) -> io::Result<R> {
+            self.io.try_io(interest, f)
+        }
+
+        /// Wait for `interest`, then run `f` (as in [`try_io`](Self::try_io)),
+        /// waiting again for as long as it answers `WouldBlock`.
+        pub async fn async_io<R>(
+            &self,
+            interest: Interest,
+            f: impl FnMut() -> io::Result<R>,
+        ) -> io::Result<R> {
+            self.io.async_io(interest, f).await
+        }
+
+        /// Take the pending socket error (`SO_ERROR`), if any.
+        pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+            self.io.sock().take_error()
         }
 
         /// Read into `buf` (at most its capacity) with the native owned-buffer path;
@@ -109,10 +185,16 @@ macro_rules! stream_methods {
     };
 }
 
+#[macro_use]
+mod datagram;
+
+mod accept;
 mod addr;
+mod borrowed;
 mod io_socket;
 mod poll_traits;
 mod read_ahead;
+mod readiness;
 mod split;
 pub mod tcp;
 mod udp;
@@ -121,4 +203,4 @@ pub mod unix;
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
-pub use unix::{UnixDatagram, UnixListener, UnixStream};
+pub use unix::{UnixDatagram, UnixListener, UnixSocket, UnixStream};

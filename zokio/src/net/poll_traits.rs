@@ -16,11 +16,10 @@
 )]
 
 use std::io;
-#[cfg(feature = "tokio-io")]
-use std::task::ready;
 use std::task::{Context, Poll};
 
 use super::io_socket::IoSocket;
+use super::readiness::Direction;
 
 impl IoSocket {
     #[cfg(feature = "futures-io")]
@@ -29,10 +28,7 @@ impl IoSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        // SAFETY: initialised bytes are valid `MaybeUninit`s, and only initialised
-        // bytes are ever written into them.
-        let dst = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
-        self.poll_read_uninit(cx, dst)
+        self.poll_read_uninit(cx, super::borrowed::as_uninit(buf))
     }
 
     pub(crate) fn poll_write_slice(
@@ -40,7 +36,7 @@ impl IoSocket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_with(cx, || self.try_send(buf))
+        self.poll_io(cx, Direction::Write, || self.sys_send(buf))
     }
 
     pub(crate) fn poll_write_slices(
@@ -48,7 +44,7 @@ impl IoSocket {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_with(cx, || self.try_send_vectored(bufs))
+        self.poll_io(cx, Direction::Write, || self.sys_send_vectored(bufs))
     }
 
     /// Shut the write direction down; the peer then reads end of stream.
@@ -66,14 +62,19 @@ impl IoSocket {
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        // SAFETY: `try_recv_uninit` only writes into the unfilled part, and only the
-        // bytes it reports are marked initialised below.
-        let unfilled = unsafe { buf.unfilled_mut() };
-        let n = ready!(self.poll_read_uninit(cx, unfilled))?;
-        // SAFETY: the kernel initialised the first `n` unfilled bytes.
-        unsafe { buf.assume_init(n) };
-        buf.advance(n);
-        Poll::Ready(Ok(()))
+        let mut pending = false;
+        let result =
+            super::borrowed::fill_read_buf(buf, |dst| match self.poll_read_uninit(cx, dst) {
+                Poll::Ready(result) => result.map(|n| (n, ())),
+                Poll::Pending => {
+                    pending = true;
+                    Ok((0, ()))
+                }
+            });
+        if pending {
+            return Poll::Pending;
+        }
+        Poll::Ready(result)
     }
 }
 

@@ -7,10 +7,14 @@
 //! caller's borrowed one. On epoll (and on a ring that answers `EAGAIN`) it is
 //! readiness: try `recv(2)` into the caller's buffer, else wait and try again.
 //!
-//! Bytes read ahead are handed out before anything else, including to the native
-//! `read_owned` path, so mixing the two interfaces never reorders or drops data;
-//! nor is an error the read-ahead met dropped. Must never block, and never let the
-//! kernel write into a borrowed buffer.
+//! Bytes read ahead are handed out before anything else, to the native `read_owned`
+//! path and to the borrowed-buffer readers (`try_read`, `peek`...), so mixing the
+//! interfaces never reorders or drops data; nor is an error the read-ahead met
+//! dropped. While a ring `recv` is in flight the next bytes are its: other readers
+//! wait for it (readiness) or say `WouldBlock` (the `try_` calls), and it wakes
+//! every task waiting for it, not only the last to poll it, so a `poll_read` that
+//! was dropped with its `recv` in flight strands nobody. Must never block, and
+//! never let the kernel write into a borrowed buffer.
 
 // Without either trait feature nothing reads through here.
 #![cfg_attr(
@@ -22,25 +26,28 @@ use std::future::Future;
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 
+use super::borrowed::Take;
 use super::io_socket::IoSocket;
+use super::readiness::{lock, ReadinessOp};
 use crate::driver::context;
 use crate::driver::op::keep_fd::KeepFd;
-use crate::driver::op::poll::PollReady;
 use crate::driver::op::recv::Recv;
 use crate::driver::op::Op;
 use crate::io::{Interest, IoBufMut};
+use crate::task::coop;
 
 /// The read-ahead buffer's size bounds: the caller's room, within these.
 const READ_AHEAD_MIN: usize = 4 * 1024;
 const READ_AHEAD_MAX: usize = 64 * 1024;
 
-pub(crate) enum ReadSide {
+enum ReadState {
     /// Nothing in flight; `spare` is a read-ahead buffer kept for the next one.
     Idle { spare: Option<Vec<u8>> },
     /// Waiting for readiness, then `recv(2)` into the caller's buffer.
-    Waiting(Op<KeepFd<PollReady>>),
+    Waiting(ReadinessOp),
     /// A ring `recv` into the read-ahead buffer.
     Receiving(Op<KeepFd<Recv<Vec<u8>>>>),
     /// Bytes read ahead and not yet handed out: `buf[pos..]`.
@@ -49,14 +56,61 @@ pub(crate) enum ReadSide {
     Failed(io::Error),
 }
 
-impl ReadSide {
-    pub(crate) fn new() -> ReadSide {
-        ReadSide::Idle { spare: None }
+/// What the read-ahead holds for a reader that is not `poll_read`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ahead {
+    /// Bytes (or an error) to hand out before anything the kernel still has.
+    Holds,
+    /// A ring `recv` is in flight: the next bytes to arrive are its.
+    InFlight,
+    /// Nothing: read from the kernel.
+    Empty,
+}
+
+/// The state of a socket's poll-based reading, kept between polls.
+pub(crate) struct ReadSide {
+    state: ReadState,
+    /// Everyone waiting for the ring `recv` in flight. A `recv` wakes one waker, but
+    /// besides `poll_read` any task may wait for it (`readable`, `peek`...): each
+    /// poller joins this list and the `recv` wakes the list, so nobody's
+    /// registration replaces another's. Made on first use.
+    waiters: Option<Arc<WakeAll>>,
+}
+
+/// Wakes every waker it was given, once.
+#[derive(Default)]
+struct WakeAll(Mutex<Vec<Waker>>);
+
+impl WakeAll {
+    fn add(&self, waker: &Waker) {
+        let mut list = lock(&self.0);
+        if !list.iter().any(|w| w.will_wake(waker)) {
+            list.push(waker.clone());
+        }
+    }
+}
+
+impl Wake for WakeAll {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // Woken outside the lock, so that a waker that comes straight back to `add`
+        // cannot deadlock; the emptied list goes back to keep its allocation.
+        let mut list = std::mem::take(&mut *lock(&self.0));
+        for waker in list.drain(..) {
+            waker.wake();
+        }
+        let mut slot = lock(&self.0);
+        if slot.capacity() == 0 {
+            *slot = list;
+        }
     }
 }
 
 /// Copy up to `dst.len()` bytes of `src` into `dst`; returns how many.
-fn copy_out(src: &[u8], dst: &mut [MaybeUninit<u8>]) -> usize {
+pub(crate) fn copy_out(src: &[u8], dst: &mut [MaybeUninit<u8>]) -> usize {
     let n = src.len().min(dst.len());
     // SAFETY: both ranges are valid for `n` bytes and cannot overlap (the source
     // is the socket's own buffer, the destination the caller's).
@@ -65,6 +119,40 @@ fn copy_out(src: &[u8], dst: &mut [MaybeUninit<u8>]) -> usize {
 }
 
 impl ReadSide {
+    pub(crate) fn new() -> ReadSide {
+        ReadSide {
+            state: ReadState::Idle { spare: None },
+            waiters: None,
+        }
+    }
+
+    /// Poll the ring `recv` in flight for `cx` (when given) and for every other
+    /// waiter; `None` while it is pending.
+    fn poll_receiving(
+        &mut self,
+        cx: Option<&mut Context<'_>>,
+    ) -> Option<(io::Result<usize>, Vec<u8>)> {
+        let ReadState::Receiving(op) = &mut self.state else {
+            return None;
+        };
+        let all = self.waiters.get_or_insert_with(Arc::default);
+        if let Some(cx) = &cx {
+            all.add(cx.waker());
+        }
+        let waker = Waker::from(all.clone());
+        let mut all_cx = Context::from_waker(&waker);
+        let result = match cx {
+            Some(_) => Pin::new(op).poll(&mut all_cx),
+            // A look without a task to wake: no budget to spend either, so a task
+            // out of budget still sees a `recv` that is done.
+            None => coop::without_budget(|| Pin::new(op).poll(&mut all_cx)),
+        };
+        match result {
+            Poll::Ready(done) => Some(done),
+            Poll::Pending => None,
+        }
+    }
+
     /// One step of a poll-based read into `dst`: `Ready(n)` with the bytes now
     /// initialised at its start (0: end of stream, or `dst` is empty).
     pub(crate) fn poll_read(
@@ -74,45 +162,42 @@ impl ReadSide {
         dst: &mut [MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
         loop {
-            match std::mem::replace(self, ReadSide::new()) {
-                ReadSide::Buffered { buf, pos } => {
+            if let ReadState::Receiving(_) = self.state {
+                let Some(done) = self.poll_receiving(Some(cx)) else {
+                    return Poll::Pending;
+                };
+                if self.received(io, done) {
+                    return Poll::Ready(Ok(0));
+                }
+                continue;
+            }
+            match std::mem::replace(&mut self.state, ReadState::Idle { spare: None }) {
+                ReadState::Buffered { buf, pos } => {
                     let n = copy_out(&buf[pos..], dst);
-                    *self = if pos + n < buf.len() {
-                        ReadSide::Buffered { buf, pos: pos + n }
-                    } else {
-                        ReadSide::Idle { spare: Some(buf) }
-                    };
+                    self.consumed(buf, pos + n);
                     return Poll::Ready(Ok(n));
                 }
-                ReadSide::Failed(e) => return Poll::Ready(Err(e)),
-                ReadSide::Receiving(mut op) => match Pin::new(&mut op).poll(cx) {
+                ReadState::Failed(e) => return Poll::Ready(Err(e)),
+                // Taken by the branch above on the next turn.
+                ReadState::Receiving(op) => self.state = ReadState::Receiving(op),
+                ReadState::Waiting(mut op) => match io.poll_wait(&mut op, cx, Interest::READABLE) {
                     Poll::Pending => {
-                        *self = ReadSide::Receiving(op);
-                        return Poll::Pending;
-                    }
-                    Poll::Ready(done) => {
-                        if self.received(io, done) {
-                            return Poll::Ready(Ok(0));
-                        }
-                    }
-                },
-                ReadSide::Waiting(mut op) => match Pin::new(&mut op).poll(cx) {
-                    Poll::Pending => {
-                        *self = ReadSide::Waiting(op);
+                        self.state = ReadState::Waiting(op);
                         return Poll::Pending;
                     }
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Ready(Ok(_)) => match io.try_recv_uninit(dst) {
+                    Poll::Ready(Ok(_)) => match io.sys_recv(dst, Take::Consume) {
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            *self = ReadSide::Waiting(io.readiness(Interest::READABLE));
+                            io.cache().clear(Interest::READABLE);
+                            self.state = ReadState::Waiting(io.readiness(Interest::READABLE));
                         }
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         result => return Poll::Ready(result),
                     },
                 },
-                ReadSide::Idle { spare } => {
+                ReadState::Idle { spare } => {
                     if dst.is_empty() {
-                        *self = ReadSide::Idle { spare };
+                        self.state = ReadState::Idle { spare };
                         return Poll::Ready(Ok(0));
                     }
                     if context::on_ring() {
@@ -120,18 +205,19 @@ impl ReadSide {
                         buf.clear();
                         buf.reserve(dst.len().clamp(READ_AHEAD_MIN, READ_AHEAD_MAX));
                         let recv = Recv::new(io.raw(), buf).poll_first(io.drained());
-                        *self = ReadSide::Receiving(io.op(recv));
+                        self.state = ReadState::Receiving(io.op(recv));
                         continue;
                     }
-                    match io.try_recv_uninit(dst) {
+                    match io.sys_recv(dst, Take::Consume) {
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            *self = ReadSide::Waiting(io.readiness(Interest::READABLE));
+                            io.cache().clear(Interest::READABLE);
+                            self.state = ReadState::Waiting(io.readiness(Interest::READABLE));
                         }
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                            *self = ReadSide::Idle { spare };
+                            self.state = ReadState::Idle { spare };
                         }
                         result => {
-                            *self = ReadSide::Idle { spare };
+                            self.state = ReadState::Idle { spare };
                             return Poll::Ready(result);
                         }
                     }
@@ -140,61 +226,105 @@ impl ReadSide {
         }
     }
 
+    /// `buf` was handed out up to `pos`: keep the rest, or keep `buf` as the spare.
+    fn consumed(&mut self, buf: Vec<u8>, pos: usize) {
+        self.state = if pos < buf.len() {
+            ReadState::Buffered { buf, pos }
+        } else {
+            ReadState::Idle { spare: Some(buf) }
+        };
+    }
+
     /// Take a finished ring `recv` into the state; true at the end of the stream.
     fn received(&mut self, io: &IoSocket, (result, buf): (io::Result<usize>, Vec<u8>)) -> bool {
         io.note_received(&result, buf.capacity());
         let end = matches!(result, Ok(0));
-        *self = match result {
-            Ok(0) => ReadSide::Idle { spare: Some(buf) },
-            Ok(_) => ReadSide::Buffered { buf, pos: 0 },
+        self.state = match result {
+            Ok(0) => ReadState::Idle { spare: Some(buf) },
+            Ok(_) => ReadState::Buffered { buf, pos: 0 },
             // A kernel whose ring answers `EAGAIN` on non-blocking sockets.
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                ReadSide::Waiting(io.readiness(Interest::READABLE))
+                io.cache().clear(Interest::READABLE);
+                ReadState::Waiting(io.readiness(Interest::READABLE))
             }
-            Err(e) => ReadSide::Failed(e),
+            Err(e) => ReadState::Failed(e),
         };
         end
     }
 
-    /// For the native path: finish a read-ahead still in flight, so that what it
-    /// brings is handed out first.
-    pub(crate) fn poll_settle(&mut self, io: &IoSocket, cx: &mut Context<'_>) -> Poll<()> {
-        if let ReadSide::Receiving(op) = self {
-            let done = std::task::ready!(Pin::new(op).poll(cx));
-            // The end of the stream stays there for the native read to find again.
-            let _ = self.received(io, done);
+    /// Finish a ring `recv` in flight if it is done, waking `cx` (when given) once
+    /// it is; then say what the state holds for a reader other than `poll_read`.
+    pub(crate) fn settle(&mut self, io: &IoSocket, cx: Option<&mut Context<'_>>) -> Ahead {
+        if let ReadState::Receiving(_) = self.state {
+            match self.poll_receiving(cx) {
+                // The end of the stream stays there for the kernel to report again.
+                Some(done) => drop(self.received(io, done)),
+                None => return Ahead::InFlight,
+            }
         }
-        Poll::Ready(())
+        match self.state {
+            ReadState::Buffered { .. } | ReadState::Failed(_) => Ahead::Holds,
+            _ => Ahead::Empty,
+        }
+    }
+
+    /// Hand the bytes read ahead to `take`, which returns how many it consumed
+    /// and its result; an error the read-ahead met is taken instead. `None` when
+    /// nothing is held.
+    pub(crate) fn take_with<R>(
+        &mut self,
+        take: impl FnOnce(&[u8]) -> (usize, R),
+    ) -> Option<io::Result<R>> {
+        match std::mem::replace(&mut self.state, ReadState::Idle { spare: None }) {
+            ReadState::Buffered { buf, pos } => {
+                let (n, result) = take(&buf[pos..]);
+                self.consumed(buf, pos + n);
+                Some(Ok(result))
+            }
+            ReadState::Failed(e) => Some(Err(e)),
+            other => {
+                self.state = other;
+                None
+            }
+        }
     }
 
     /// For the native path: move bytes read ahead (or the error met) into `buf`.
     /// `None` when there is nothing to hand out.
     pub(crate) fn take_into<B: IoBufMut>(&mut self, buf: &mut B) -> Option<io::Result<usize>> {
-        match std::mem::replace(self, ReadSide::new()) {
-            ReadSide::Buffered { buf: ahead, pos } => {
-                let room = buf.bytes_total();
-                // SAFETY: `stable_mut_ptr` is valid for writes of `bytes_total` bytes
-                // (`IoBufMut`); the slice only lives for the copy.
-                let dst =
-                    unsafe { std::slice::from_raw_parts_mut(buf.stable_mut_ptr().cast(), room) };
-                let n = copy_out(&ahead[pos..], dst);
-                // SAFETY: the first `n` bytes were just written.
-                unsafe { buf.set_init(n) };
-                *self = if pos + n < ahead.len() {
-                    ReadSide::Buffered {
-                        buf: ahead,
-                        pos: pos + n,
-                    }
-                } else {
-                    ReadSide::Idle { spare: Some(ahead) }
-                };
-                Some(Ok(n))
-            }
-            ReadSide::Failed(e) => Some(Err(e)),
-            other => {
-                *self = other;
-                None
-            }
+        self.take_with(|ahead| {
+            let room = buf.bytes_total();
+            // SAFETY: `stable_mut_ptr` is valid for writes of `bytes_total` bytes
+            // (`IoBufMut`); the slice only lives for the copy.
+            let dst = unsafe { std::slice::from_raw_parts_mut(buf.stable_mut_ptr().cast(), room) };
+            let n = copy_out(ahead, dst);
+            // SAFETY: the first `n` bytes were just written.
+            unsafe { buf.set_init(n) };
+            (n, n)
+        })
+    }
+}
+
+impl IoSocket {
+    /// Where the read-ahead stands, for a reader that waits (`readable`, `peek`):
+    /// a `recv` in flight wakes `cx` when it lands.
+    pub(crate) fn poll_read_ahead(&self, cx: &mut Context<'_>) -> Ahead {
+        self.lock_read_side().settle(self, Some(cx))
+    }
+
+    /// For a borrowed-buffer read that does not wait (`try_read`, `try_peek`...):
+    /// `take` gets the bytes read ahead, if there are any, and returns how many it
+    /// consumed (none, to peek). `WouldBlock` while a `recv` is in flight (the next
+    /// bytes are its); `None` when the kernel is the place to read.
+    pub(crate) fn read_ahead_now<R>(
+        &self,
+        take: impl FnOnce(&[u8]) -> (usize, R),
+    ) -> Option<io::Result<R>> {
+        let mut side = self.lock_read_side();
+        match side.settle(self, None) {
+            Ahead::Holds => side.take_with(take),
+            Ahead::InFlight => Some(Err(super::readiness::not_ready())),
+            Ahead::Empty => None,
         }
     }
 }

@@ -6,11 +6,15 @@
 //! write to a read half.
 
 use std::fmt;
+use std::io;
 use std::net::Shutdown;
 use std::sync::Arc;
 
+use bytes::BufMut;
+
+use super::borrowed::{as_uninit, fill_buf_mut, Take};
 use super::io_socket::IoSocket;
-use crate::io::{BufResult, IoBuf, IoBufMut};
+use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
 
 pub(crate) mod sealed {
     /// A stream that can be split: it exposes its socket.
@@ -106,6 +110,34 @@ impl<S: Stream> Drop for OwnedWriteHalf<S> {
 
 macro_rules! native_read {
     () => {
+        /// Wait until the stream is ready for `interest` (see `TcpStream::ready`).
+        pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+            self.stream().io().ready(interest).await
+        }
+
+        /// Wait until a read would not block (see `TcpStream::ready`).
+        pub async fn readable(&self) -> io::Result<()> {
+            self.ready(Interest::READABLE).await.map(|_| ())
+        }
+
+        /// Read what is there without waiting; `WouldBlock` if nothing is.
+        pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+            self.stream().io().read_now(as_uninit(buf), Take::Consume)
+        }
+
+        /// [`try_read`](Self::try_read) into several buffers, filled in order.
+        pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+            self.stream().io().read_vectored_now(bufs)
+        }
+
+        /// [`try_read`](Self::try_read) into the spare room of `buf`, advancing it.
+        pub fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+            fill_buf_mut(buf, |dst| {
+                let n = self.stream().io().read_now(dst, Take::Consume)?;
+                Ok((n, n))
+            })
+        }
+
         /// Read into `buf` (at most its capacity) with the native owned-buffer path.
         pub async fn read_owned<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
             self.stream().io().recv_owned(buf).await
@@ -120,6 +152,26 @@ macro_rules! native_read {
 
 macro_rules! native_write {
     () => {
+        /// Wait until the stream is ready for `interest` (see `TcpStream::ready`).
+        pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+            self.stream().io().ready(interest).await
+        }
+
+        /// Wait until a write would not block (see `TcpStream::ready`).
+        pub async fn writable(&self) -> io::Result<()> {
+            self.ready(Interest::WRITABLE).await.map(|_| ())
+        }
+
+        /// Write what fits without waiting; `WouldBlock` if nothing does.
+        pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+            self.stream().io().write_now(buf)
+        }
+
+        /// [`try_write`](Self::try_write) of several buffers, in order.
+        pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+            self.stream().io().write_vectored_now(bufs)
+        }
+
         /// Write some of `buf`'s bytes with the native owned-buffer path.
         pub async fn write_owned<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
             self.stream().io().send_owned(buf, false).await
@@ -158,6 +210,30 @@ impl<S: Stream> OwnedWriteHalf<S> {
         &self.stream
     }
     native_write!();
+}
+
+impl<S: Stream> AsRef<S> for ReadHalf<'_, S> {
+    fn as_ref(&self) -> &S {
+        self.0
+    }
+}
+
+impl<S: Stream> AsRef<S> for WriteHalf<'_, S> {
+    fn as_ref(&self) -> &S {
+        self.0
+    }
+}
+
+impl<S: Stream> AsRef<S> for OwnedReadHalf<S> {
+    fn as_ref(&self) -> &S {
+        &self.0
+    }
+}
+
+impl<S: Stream> AsRef<S> for OwnedWriteHalf<S> {
+    fn as_ref(&self) -> &S {
+        &self.stream
+    }
 }
 
 impl<S> fmt::Debug for ReadHalf<'_, S> {

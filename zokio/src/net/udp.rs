@@ -1,20 +1,30 @@
 //! `UdpSocket`: datagrams over IP. Borrowed-buffer methods follow tokio (`send`,
-//! `recv`, `send_to`, `recv_from`, readiness-based on both drivers); the `*_owned`
-//! methods are the native path (ring operations on io_uring). Must never block a
-//! worker.
+//! `recv`, `send_to`, `recv_from`, `peek*`, in async, poll and `try_` forms,
+//! readiness-based on both drivers); the `*_owned` methods are the native path
+//! (ring operations on io_uring). Must never block a worker.
 
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll};
 
-use socket2::{Domain, Protocol, Socket, Type};
+use bytes::BufMut;
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use tokio::io::ReadBuf;
 
 use super::addr::{addr_error, resolve, try_each, ToSocketAddrs};
+use super::borrowed::{as_uninit, fill_buf_mut, fill_read_buf, Take};
 use super::io_socket::IoSocket;
+use super::readiness::Direction;
 use super::tcp::inet;
 use crate::driver::op::addr::RawAddr;
 use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
+
+/// A sender's address, which must be IPv4 or IPv6 on a UDP socket.
+fn inet_from(addr: &SockAddr) -> io::Result<SocketAddr> {
+    inet(addr.clone())
+}
 
 /// A UDP socket.
 pub struct UdpSocket {
@@ -72,64 +82,103 @@ impl UdpSocket {
         inet(self.io.sock().peer_addr()?)
     }
 
-    /// Wait until the socket is ready for `interest`.
-    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        self.io.ready(interest).await
-    }
-
-    /// Wait until a receive would not block.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.ready(Interest::READABLE).await.map(|_| ())
-    }
-
-    /// Wait until a send would not block.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.ready(Interest::WRITABLE).await.map(|_| ())
-    }
-
-    /// Send `buf` as one datagram to the connected peer.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io
-            .io(Interest::WRITABLE, || self.io.try_send(buf))
-            .await
-    }
-
-    /// Receive one datagram from the connected peer; a longer one is truncated.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io
-            .io(Interest::READABLE, || self.io.try_recv(buf))
-            .await
-    }
+    datagram_methods!(SocketAddr, inet_from);
 
     /// Send `buf` as one datagram to `target` (its first address).
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
-        let to = resolve(&target).await?[0];
-        let to = socket2::SockAddr::from(to);
+        let to = SockAddr::from(resolve(&target).await?[0]);
         self.io
-            .io(Interest::WRITABLE, || self.io.sock().send_to(buf, &to))
+            .io(Interest::WRITABLE, || self.io.sys_send_to(buf, &to))
             .await
     }
 
-    /// Receive one datagram and the sender's address.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    /// Poll-based [`send_to`](Self::send_to). Only the task of the latest call (or
+    /// of another `poll_send*` call) is woken.
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        let to = SockAddr::from(target);
         self.io
-            .io(Interest::READABLE, || self.try_recv_from(buf))
+            .poll_io(cx, Direction::Write, || self.io.sys_send_to(buf, &to))
+    }
+
+    /// Send one datagram to `target` without waiting; `WouldBlock` if the socket
+    /// has no room.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io.send_to_now(buf, &SockAddr::from(target))
+    }
+
+    /// Look at the next datagram from the connected peer without taking it,
+    /// waiting until there is one; the next receive returns it again.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .io(Interest::READABLE, || {
+                self.io.sys_recv(as_uninit(buf), Take::Peek)
+            })
             .await
     }
 
-    /// Send without waiting; `WouldBlock` if the socket is full.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_send(buf)
+    /// Poll-based [`peek`](Self::peek), into the unfilled part of `buf`.
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_io(cx, Direction::Read, || {
+            fill_read_buf(buf, |dst| Ok((self.io.sys_recv(dst, Take::Peek)?, ())))
+        })
     }
 
-    /// Receive without waiting; `WouldBlock` if nothing is there.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_recv(buf)
+    /// [`peek`](Self::peek) without waiting; `WouldBlock` if no datagram is there.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let peeked = self.io.sys_recv(as_uninit(buf), Take::Peek);
+        self.io.note(Interest::READABLE, peeked)
     }
 
-    /// Receive a datagram and its sender without waiting.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.with_std(|s: &std::net::UdpSocket| s.recv_from(buf))
+    /// Look at the next datagram and its sender without taking it, waiting until
+    /// there is one.
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .io(Interest::READABLE, || {
+                self.datagram_now(as_uninit(buf), Take::Peek)
+            })
+            .await
+    }
+
+    /// Poll-based [`peek_from`](Self::peek_from), into the unfilled part of `buf`.
+    pub fn poll_peek_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_io(cx, Direction::Read, || {
+            fill_read_buf(buf, |dst| self.datagram_now(dst, Take::Peek))
+        })
+    }
+
+    /// [`peek_from`](Self::peek_from) without waiting.
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.datagram_now(as_uninit(buf), Take::Peek)
+    }
+
+    /// The sender of the next datagram, without taking it (none of its bytes are
+    /// copied), waiting until there is one.
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.io(Interest::READABLE, || self.sender_now()).await
+    }
+
+    /// Poll-based [`peek_sender`](Self::peek_sender).
+    pub fn poll_peek_sender(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_io(cx, Direction::Read, || self.sender_now())
+    }
+
+    /// [`peek_sender`](Self::peek_sender) without waiting.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.sender_now()
+    }
+
+    fn sender_now(&self) -> io::Result<SocketAddr> {
+        let (_, from) = self.io.recv_from_now(&mut [], Take::Peek)?;
+        inet_from(&from)
     }
 
     /// Send `buf` to the connected peer with the native owned-buffer path.
@@ -156,7 +205,7 @@ impl UdpSocket {
         (result, buf)
     }
 
-    /// Allow sending to broadcast addresses.
+    /// Allow sending to broadcast addresses (`SO_BROADCAST`).
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.io.sock().set_broadcast(on)
     }
@@ -186,19 +235,85 @@ impl UdpSocket {
         self.io.sock().leave_multicast_v6(multiaddr, interface)
     }
 
-    /// Whether IPv4 multicast sent here loops back to local listeners.
+    /// Set whether IPv4 multicast sent here loops back to local listeners.
     pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
         self.io.sock().set_multicast_loop_v4(on)
     }
 
-    /// Whether IPv6 multicast sent here loops back to local listeners.
+    /// Whether IPv4 multicast sent here loops back to local listeners.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.sock().multicast_loop_v4()
+    }
+
+    /// Set whether IPv6 multicast sent here loops back to local listeners.
     pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
         self.io.sock().set_multicast_loop_v6(on)
     }
 
-    /// The IPv4 multicast time-to-live.
+    /// Whether IPv6 multicast sent here loops back to local listeners.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.sock().multicast_loop_v6()
+    }
+
+    /// Set the IPv4 multicast time-to-live (how many routers a multicast datagram
+    /// may cross; 1, the default, keeps it on the local network).
     pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
         self.io.sock().set_multicast_ttl_v4(ttl)
+    }
+
+    /// The IPv4 multicast time-to-live.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.sock().multicast_ttl_v4()
+    }
+
+    /// The IPv6 traffic class (`IPV6_TCLASS`).
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        self.io.sock().tclass_v6()
+    }
+
+    /// Set the IPv6 traffic class (`IPV6_TCLASS`).
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        self.io.sock().set_tclass_v6(tclass)
+    }
+
+    /// The IPv4 type-of-service field (`IP_TOS`).
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.io.sock().tos_v4()
+    }
+
+    /// Set the IPv4 type-of-service field (`IP_TOS`).
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.io.sock().set_tos_v4(tos)
+    }
+
+    /// The old name of [`tos_v4`](Self::tos_v4).
+    #[deprecated(
+        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
+    )]
+    #[doc(hidden)]
+    pub fn tos(&self) -> io::Result<u32> {
+        self.tos_v4()
+    }
+
+    /// The old name of [`set_tos_v4`](Self::set_tos_v4).
+    #[deprecated(
+        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
+    )]
+    #[doc(hidden)]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_tos_v4(tos)
+    }
+
+    /// The network interface the socket is bound to (`SO_BINDTODEVICE`), if any.
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        self.io.sock().device()
+    }
+
+    /// Bind the socket to the network interface `interface` (its name, such as
+    /// `b"eth0"`), or unbind it with `None`: only packets of that interface are
+    /// then sent and received. Needs `CAP_NET_RAW` to bind.
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        self.io.sock().bind_device(interface)
     }
 
     /// The IP time-to-live.
@@ -210,11 +325,6 @@ impl UdpSocket {
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.sock().set_ttl_v4(ttl)
     }
-
-    /// Take the pending socket error (`SO_ERROR`), if any.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.sock().take_error()
-    }
 }
 
 impl fmt::Debug for UdpSocket {
@@ -223,6 +333,14 @@ impl fmt::Debug for UdpSocket {
             .field("fd", &self.io.raw())
             .field("local_addr", &self.local_addr().ok())
             .finish()
+    }
+}
+
+impl TryFrom<std::net::UdpSocket> for UdpSocket {
+    type Error = io::Error;
+
+    fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        UdpSocket::from_std(socket)
     }
 }
 

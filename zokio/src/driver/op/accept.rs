@@ -17,6 +17,10 @@ pub(crate) struct Accept {
     fd: RawFd,
     peer: RawAddr,
     stash: Stash,
+    /// A ring serves the operation, so its result is a new descriptor. On epoll
+    /// the result is only readiness: the task runs `accept4` itself, and an
+    /// operation dropped in between accepted nothing.
+    on_ring: bool,
 }
 
 impl Accept {
@@ -25,6 +29,7 @@ impl Accept {
             fd,
             peer: RawAddr::empty(),
             stash,
+            on_ring: false,
         }
     }
 }
@@ -52,6 +57,7 @@ impl OpKind for Accept {
 
     #[cfg(target_os = "linux")]
     fn uring_entry(&mut self) -> io_uring::squeue::Entry {
+        self.on_ring = true;
         io_uring::opcode::Accept::new(
             io_uring::types::Fd(self.fd),
             self.peer.storage_mut(),
@@ -86,7 +92,7 @@ impl OpKind for Accept {
     }
 
     fn abandoned(&mut self, result: i32) {
-        if result >= 0 {
+        if self.on_ring && result >= 0 {
             // SAFETY: the connection was accepted for a future that is gone; nobody
             // else knows this descriptor.
             let fd = unsafe { OwnedFd::from_raw_fd(result) };

@@ -7,6 +7,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{ready, Context, Poll};
 
 use super::socket::{inet, TcpSocket};
 use super::TcpStream;
@@ -47,8 +48,17 @@ impl TcpListener {
     /// before it was accepted is skipped.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (fd, peer) = self.io.accept().await?;
-        let stream = TcpStream::from_socket(IoSocket::from_nonblocking(fd));
+        let stream = TcpStream::from_accepted(IoSocket::from_nonblocking(fd));
         Ok((stream, peer.to_inet()?))
+    }
+
+    /// Poll for the next connection, as [`accept`](Self::accept) waits for it.
+    /// The wait is kept in the listener between polls, so only the task of the
+    /// latest call is woken (any number of tasks may `accept` at once instead).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let (fd, peer) = ready!(self.io.poll_accept(cx))?;
+        let stream = TcpStream::from_accepted(IoSocket::from_nonblocking(fd));
+        Poll::Ready(Ok((stream, peer.to_inet()?)))
     }
 
     /// The address listened on.

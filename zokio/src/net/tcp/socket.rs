@@ -4,7 +4,8 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -95,6 +96,97 @@ impl TcpSocket {
         self.inner.set_tcp_nodelay(nodelay)
     }
 
+    /// Whether `TCP_NODELAY` is set.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.inner.tcp_nodelay()
+    }
+
+    /// Send keepalive probes on an idle connection (`SO_KEEPALIVE`).
+    pub fn set_keepalive(&self, keepalive: bool) -> io::Result<()> {
+        self.inner.set_keepalive(keepalive)
+    }
+
+    /// Whether `SO_KEEPALIVE` is set.
+    pub fn keepalive(&self) -> io::Result<bool> {
+        self.inner.keepalive()
+    }
+
+    /// Set `SO_LINGER`: how long closing the socket may wait for unsent data to go
+    /// out (`None`: it does not wait).
+    ///
+    /// Deprecated, as in tokio: with a non-zero duration, the `close(2)` of a
+    /// dropped stream blocks the worker thread until the data is out or the time
+    /// is up. [`set_zero_linger`](Self::set_zero_linger) is the useful case.
+    #[deprecated = "`SO_LINGER` causes the socket to block the thread on drop"]
+    pub fn set_linger(&self, dur: Option<Duration>) -> io::Result<()> {
+        self.inner.set_linger(dur)
+    }
+
+    /// Set `SO_LINGER` to zero: closing the connection discards unsent data and
+    /// resets it instead of closing it gracefully. Never blocks.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.inner.set_linger(Some(Duration::ZERO))
+    }
+
+    /// `SO_LINGER`: `None` when closing does not wait.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        self.inner.linger()
+    }
+
+    /// The IPv6 traffic class (`IPV6_TCLASS`).
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        self.inner.tclass_v6()
+    }
+
+    /// Set the IPv6 traffic class (`IPV6_TCLASS`).
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        self.inner.set_tclass_v6(tclass)
+    }
+
+    /// The IPv4 type-of-service field (`IP_TOS`).
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.inner.tos_v4()
+    }
+
+    /// Set the IPv4 type-of-service field (`IP_TOS`).
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.inner.set_tos_v4(tos)
+    }
+
+    /// The old name of [`tos_v4`](Self::tos_v4).
+    #[deprecated(
+        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
+    )]
+    #[doc(hidden)]
+    pub fn tos(&self) -> io::Result<u32> {
+        self.tos_v4()
+    }
+
+    /// The old name of [`set_tos_v4`](Self::set_tos_v4).
+    #[deprecated(
+        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
+    )]
+    #[doc(hidden)]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_tos_v4(tos)
+    }
+
+    /// The network interface the socket is bound to (`SO_BINDTODEVICE`), if any.
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        self.inner.device()
+    }
+
+    /// Bind the socket to the network interface `interface` (its name, such as
+    /// `b"eth0"`), or unbind it with `None`. Needs `CAP_NET_RAW` to bind.
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        self.inner.bind_device(interface)
+    }
+
+    /// Take the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+
     /// Bind to `addr`. A taken address gives `AddrInUse`, naming it.
     pub fn bind(&self, addr: SocketAddr) -> io::Result<()> {
         self.inner
@@ -153,6 +245,25 @@ impl AsRawFd for TcpSocket {
 impl AsFd for TcpSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
+    }
+}
+
+/// Takes `fd`, which must be an open TCP socket that nothing else owns; it is
+/// switched to non-blocking mode at once, as `from_std_stream` does.
+impl FromRawFd for TcpSocket {
+    unsafe fn from_raw_fd(fd: RawFd) -> TcpSocket {
+        // SAFETY: the caller hands over ownership of an open socket (the trait's
+        // contract).
+        let inner = unsafe { Socket::from_raw_fd(fd) };
+        // Cannot fail for a valid descriptor, and the first operation reports a bad one.
+        let _ = inner.set_nonblocking(true);
+        TcpSocket { inner }
+    }
+}
+
+impl IntoRawFd for TcpSocket {
+    fn into_raw_fd(self) -> RawFd {
+        self.inner.into_raw_fd()
     }
 }
 

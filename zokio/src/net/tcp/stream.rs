@@ -9,13 +9,19 @@ use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use bytes::BufMut;
+use tokio::io::ReadBuf;
 
 use super::socket::{inet, TcpSocket};
 use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
 use crate::net::addr::{resolve, try_each, ToSocketAddrs};
+use crate::net::borrowed::{as_uninit, fill_buf_mut, fill_read_buf, Take};
 use crate::net::io_socket::IoSocket;
+use crate::net::readiness::Direction;
 use crate::net::split::{self, sealed::Stream};
 
 /// A TCP connection.
@@ -36,6 +42,15 @@ impl TcpStream {
 
     pub(crate) fn from_socket(io: IoSocket) -> TcpStream {
         TcpStream { io }
+    }
+
+    /// A stream `accept` returned: assumed readable and writable, as in tokio, so
+    /// its first read and write try the socket without waiting for readiness (a
+    /// wrong guess costs one `WouldBlock`).
+    pub(crate) fn from_accepted(io: IoSocket) -> TcpStream {
+        TcpStream {
+            io: io.assume_ready(&[Direction::Read, Direction::Write]),
+        }
     }
 
     /// Wrap a connected `std` stream; it is switched to non-blocking mode.
@@ -70,14 +85,38 @@ impl TcpStream {
         self.io.sock().tcp_nodelay()
     }
 
-    /// Set `SO_LINGER`.
+    /// Set `SO_LINGER`: how long closing the stream may wait for unsent data to go
+    /// out (`None`: it does not wait, the kernel sends in the background).
+    ///
+    /// Deprecated, as in tokio: with a non-zero duration, the `close(2)` of a
+    /// dropped stream blocks the worker thread until the data is out or the time
+    /// is up. [`set_zero_linger`](Self::set_zero_linger) is the useful case.
+    #[deprecated = "`SO_LINGER` causes the socket to block the thread on drop"]
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         self.io.sock().set_linger(linger)
     }
 
-    /// `SO_LINGER`.
+    /// Set `SO_LINGER` to zero: closing the stream discards unsent data and
+    /// resets the connection (the peer's next read fails with `ConnectionReset`)
+    /// instead of closing it gracefully. Never blocks.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.io.sock().set_linger(Some(Duration::ZERO))
+    }
+
+    /// `SO_LINGER`: `None` when closing does not wait.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         self.io.sock().linger()
+    }
+
+    /// Whether `TCP_QUICKACK` is on: acknowledgements go out at once instead of
+    /// being delayed. Linux turns it off again on its own; see `tcp(7)`.
+    pub fn quickack(&self) -> io::Result<bool> {
+        self.io.sock().tcp_quickack()
+    }
+
+    /// Set `TCP_QUICKACK` (see [`quickack`](Self::quickack)).
+    pub fn set_quickack(&self, quickack: bool) -> io::Result<()> {
+        self.io.sock().set_tcp_quickack(quickack)
     }
 
     /// The IP time-to-live.
@@ -92,22 +131,59 @@ impl TcpStream {
 
     stream_methods!();
 
-    /// Look at incoming bytes without taking them, waiting until there are some.
+    /// Look at incoming bytes without taking them, waiting until there are some;
+    /// the next read returns them again. `Ok(0)`: the peer closed its side.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io
             .io(Interest::READABLE, || {
-                // SAFETY: `buf` is valid for writes of its length.
-                let n = unsafe {
-                    libc::recv(
-                        self.io.raw(),
-                        buf.as_mut_ptr().cast(),
-                        buf.len(),
-                        libc::MSG_PEEK | libc::MSG_DONTWAIT,
-                    )
-                };
-                crate::driver::op::cvt(n)
+                self.io.read_now(as_uninit(buf), Take::Peek)
             })
             .await
+    }
+
+    /// Poll-based [`peek`](Self::peek): the bytes looked at fill `buf`, and their
+    /// count is the result. Only the task of the latest call (or of `poll_read`,
+    /// `poll_read_ready`) is woken.
+    pub fn poll_peek(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, || {
+            fill_read_buf(buf, |dst| {
+                let n = self.io.read_now(dst, Take::Peek)?;
+                Ok((n, n))
+            })
+        })
+    }
+}
+
+macro_rules! peek_methods {
+    ($($half:ty),*) => {$(
+        impl $half {
+            /// Look at incoming bytes without taking them, waiting until there are
+            /// some (see [`TcpStream::peek`]).
+            pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.stream().peek(buf).await
+            }
+
+            /// Poll-based [`peek`](Self::peek) (see [`TcpStream::poll_peek`]).
+            pub fn poll_peek(
+                &mut self,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<usize>> {
+                self.stream().poll_peek(cx, buf)
+            }
+        }
+    )*};
+}
+
+peek_methods!(ReadHalf<'_>, OwnedReadHalf);
+
+impl AsRef<TcpStream> for TcpStream {
+    fn as_ref(&self) -> &TcpStream {
+        self
     }
 }
 

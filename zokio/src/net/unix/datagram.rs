@@ -1,21 +1,27 @@
 //! `UnixDatagram`: a Unix datagram socket, bound to a path, unbound, or one of a
-//! pair. Borrowed-buffer methods follow tokio; `*_owned` ones are the native path.
-//! Must never block a worker.
+//! pair. Borrowed-buffer methods follow tokio (async, poll and `try_` forms,
+//! readiness-based on both drivers); `*_owned` ones are the native path. Must
+//! never block a worker.
 
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::UnixDatagram as StdDatagram;
 use std::path::Path;
+use std::task::{Context, Poll};
 
+use bytes::BufMut;
 use socket2::{Domain, SockAddr, Socket, Type};
+use tokio::io::ReadBuf;
 
+use super::socketaddr::{from_sock_addr, path_raw_addr};
 use super::stream::unix_socket;
 use super::SocketAddr;
-use crate::driver::op::addr::RawAddr;
-use crate::io::{BufResult, Interest, IoBuf, IoBufMut};
+use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
 use crate::net::addr::addr_error;
+use crate::net::borrowed::{as_uninit, fill_buf_mut, fill_read_buf, Take};
 use crate::net::io_socket::IoSocket;
+use crate::net::readiness::Direction;
 
 /// A Unix datagram socket.
 pub struct UnixDatagram {
@@ -38,13 +44,17 @@ impl UnixDatagram {
         Ok(UnixDatagram::from_socket(unix_socket(Type::DGRAM)?))
     }
 
-    /// A connected pair of sockets.
+    /// A connected pair of sockets. Both start writable without a readiness wait,
+    /// as in tokio.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = Socket::pair(Domain::UNIX, Type::DGRAM.nonblocking().cloexec(), None)?;
-        Ok((UnixDatagram::from_socket(a), UnixDatagram::from_socket(b)))
+        let end = |s: Socket| UnixDatagram {
+            io: IoSocket::from_nonblocking(s.into()).assume_ready(&[Direction::Write]),
+        };
+        Ok((end(a), end(b)))
     }
 
-    fn from_socket(socket: Socket) -> UnixDatagram {
+    pub(crate) fn from_socket(socket: Socket) -> UnixDatagram {
         UnixDatagram {
             io: IoSocket::from_nonblocking(socket.into()),
         }
@@ -72,57 +82,45 @@ impl UnixDatagram {
 
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.with_std(|s: &StdDatagram| s.local_addr())
+        self.io
+            .with_std(|s: &StdDatagram| s.local_addr())
+            .map(SocketAddr)
     }
 
     /// The connected peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.with_std(|s: &StdDatagram| s.peer_addr())
+        self.io
+            .with_std(|s: &StdDatagram| s.peer_addr())
+            .map(SocketAddr)
     }
 
-    /// Send `buf` as one datagram to the connected peer.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+    datagram_methods!(SocketAddr, from_sock_addr);
+
+    /// Send `buf` as one datagram to the socket bound at `target`.
+    pub async fn send_to(&self, buf: &[u8], target: impl AsRef<Path>) -> io::Result<usize> {
+        let to = SockAddr::unix(target)?;
         self.io
-            .io(Interest::WRITABLE, || {
-                self.io.with_std(|s: &StdDatagram| s.send(buf))
-            })
+            .io(Interest::WRITABLE, || self.io.sys_send_to(buf, &to))
             .await
     }
 
-    /// Receive one datagram from the connected peer.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+    /// Poll-based [`send_to`](Self::send_to). Only the task of the latest call (or
+    /// of another `poll_send*` call) is woken.
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: impl AsRef<Path>,
+    ) -> Poll<io::Result<usize>> {
+        let to = SockAddr::unix(target)?;
         self.io
-            .io(Interest::READABLE, || self.io.try_recv(buf))
-            .await
+            .poll_io(cx, Direction::Write, || self.io.sys_send_to(buf, &to))
     }
 
-    /// Send `buf` as one datagram to `path`.
-    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let path = path.as_ref();
-        self.io
-            .io(Interest::WRITABLE, || {
-                self.io.with_std(|s: &StdDatagram| s.send_to(buf, path))
-            })
-            .await
-    }
-
-    /// Receive one datagram and the sender's address.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .io(Interest::READABLE, || {
-                self.io.with_std(|s: &StdDatagram| s.recv_from(buf))
-            })
-            .await
-    }
-
-    /// Send without waiting; `WouldBlock` if the socket is full.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.with_std(|s: &StdDatagram| s.send(buf))
-    }
-
-    /// Receive without waiting; `WouldBlock` if nothing is there.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_recv(buf)
+    /// Send one datagram to `target` without waiting; `WouldBlock` if the socket
+    /// has no room.
+    pub fn try_send_to(&self, buf: &[u8], target: impl AsRef<Path>) -> io::Result<usize> {
+        self.io.send_to_now(buf, &SockAddr::unix(target)?)
     }
 
     /// Send `buf` to the connected peer with the native owned-buffer path.
@@ -141,7 +139,7 @@ impl UnixDatagram {
         buf: B,
         path: impl AsRef<Path>,
     ) -> BufResult<usize, B> {
-        match RawAddr::from_unix_path(path.as_ref()) {
+        match path_raw_addr(path.as_ref()) {
             Ok(to) => self.io.send_to_owned(buf, to).await,
             Err(e) => (Err(e), buf),
         }
@@ -150,6 +148,14 @@ impl UnixDatagram {
     /// Shut down the reading, writing or both directions.
     pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
         self.io.sock().shutdown(how)
+    }
+}
+
+impl TryFrom<StdDatagram> for UnixDatagram {
+    type Error = io::Error;
+
+    fn try_from(socket: StdDatagram) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(socket)
     }
 }
 

@@ -5,9 +5,11 @@ use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
+use std::task::{ready, Context, Poll};
 
 use socket2::{SockAddr, Type};
 
+use super::socketaddr::sock_addr;
 use super::stream::unix_socket;
 use super::{SocketAddr, UnixStream};
 use crate::net::addr::addr_error;
@@ -23,11 +25,24 @@ impl UnixListener {
     /// otherwise, naming it). Like tokio's, this is not `async`.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         let path = path.as_ref();
+        UnixListener::bind_sock_addr(SockAddr::unix(path)?, path.display())
+    }
+
+    /// Bind to `socket_addr` (a path, or a name in Linux's abstract namespace) and
+    /// listen.
+    pub fn bind_addr(socket_addr: &SocketAddr) -> io::Result<UnixListener> {
+        UnixListener::bind_sock_addr(sock_addr(socket_addr)?, format!("{socket_addr:?}"))
+    }
+
+    pub(crate) fn from_socket(io: IoSocket) -> UnixListener {
+        UnixListener { io }
+    }
+
+    fn bind_sock_addr(addr: SockAddr, name: impl fmt::Display) -> io::Result<UnixListener> {
         let socket = unix_socket(Type::STREAM)?;
-        let addr = SockAddr::unix(path)?;
         socket
             .bind(&addr)
-            .map_err(|e| addr_error(e, "bind to", path.display()))?;
+            .map_err(|e| addr_error(e, "bind to", name))?;
         socket.listen(1024)?;
         Ok(UnixListener {
             io: IoSocket::from_nonblocking(socket.into()),
@@ -37,7 +52,19 @@ impl UnixListener {
     /// Accept the next connection, backing off while descriptors or memory run out.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (fd, _) = self.io.accept().await?;
-        let stream = UnixStream::from_socket(IoSocket::from_nonblocking(fd));
+        UnixListener::accepted(fd)
+    }
+
+    /// Poll for the next connection, as [`accept`](Self::accept) waits for it.
+    /// The wait is kept in the listener between polls, so only the task of the
+    /// latest call is woken (any number of tasks may `accept` at once instead).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let (fd, _) = ready!(self.io.poll_accept(cx))?;
+        Poll::Ready(UnixListener::accepted(fd))
+    }
+
+    fn accepted(fd: std::os::fd::OwnedFd) -> io::Result<(UnixStream, SocketAddr)> {
+        let stream = UnixStream::from_accepted(IoSocket::from_nonblocking(fd));
         let peer = stream.peer_addr()?;
         Ok((stream, peer))
     }
@@ -46,6 +73,12 @@ impl UnixListener {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io
             .with_std(|s: &std::os::unix::net::UnixListener| s.local_addr())
+            .map(SocketAddr)
+    }
+
+    /// Take the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.sock().take_error()
     }
 
     /// Wrap a `std` listener; it is switched to non-blocking mode.
@@ -58,6 +91,14 @@ impl UnixListener {
     /// Hand the listener back to `std` (still in non-blocking mode).
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
         Ok(self.io.into_fd()?.into())
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
+    type Error = io::Error;
+
+    fn try_from(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        UnixListener::from_std(listener)
     }
 }
 

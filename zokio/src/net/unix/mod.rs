@@ -1,17 +1,22 @@
-//! Unix sockets: `UnixListener`, `UnixStream`, `UnixDatagram`, and the halves a
-//! stream splits into.
+//! Unix sockets: `UnixListener`, `UnixStream`, `UnixDatagram`, `UnixSocket` (one
+//! not yet any of those), the halves a stream splits into, their addresses
+//! (`SocketAddr`) and peer credentials (`UCred`).
 
 mod datagram;
 mod listener;
+mod socket;
+mod socketaddr;
 mod stream;
+mod ucred;
 
 pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
+pub use socket::UnixSocket;
+pub use socketaddr::SocketAddr;
 pub use stream::UnixStream;
+pub use ucred::{gid_t, pid_t, uid_t, UCred};
 
 pub use crate::net::split::ReuniteError;
-/// The address of a Unix socket (`std`'s type).
-pub use std::os::unix::net::SocketAddr;
 
 /// The reading half of a `UnixStream` borrowed by [`UnixStream::split`].
 pub type ReadHalf<'a> = crate::net::split::ReadHalf<'a, UnixStream>;

@@ -1,0 +1,220 @@
+//! Accepting connections on a listening socket, for `TcpListener` and
+//! `UnixListener`: the `accept` future (any number of tasks may wait at once) and
+//! tokio's `poll_accept` (one waiter, its state kept in the listener).
+//!
+//! Running out of descriptors or memory is not an error here: the listener waits
+//! (5 ms, doubling up to 500 ms) and tries again, saying so once at `warn` level, so
+//! that a server keeps serving the connections it has instead of dying or spinning.
+//! A connection the peer aborted before it was accepted is skipped. Must never lose
+//! a connection the kernel handed over: one accepted for a dropped future waits in
+//! the stash for the next caller.
+
+use std::future::Future;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use super::io_socket::IoSocket;
+use super::readiness::{lock, ReadinessOp};
+use crate::driver::op::accept::{self, Accept, Stash};
+use crate::driver::op::addr::RawAddr;
+use crate::driver::op::keep_fd::KeepFd;
+use crate::driver::op::{os_code, Op};
+use crate::io::Interest;
+use crate::task::coop;
+use crate::time::Sleep;
+
+/// The first pause after running out of descriptors, and the longest.
+const BACKOFF_START: Duration = Duration::from_millis(5);
+const BACKOFF_MAX: Duration = Duration::from_millis(500);
+
+/// What only a listening socket needs.
+#[derive(Default)]
+pub(crate) struct ListenerState {
+    /// Connections a dropped `accept` took from the kernel.
+    stash: Stash,
+    /// `poll_accept`'s wait, kept between polls.
+    polled: Mutex<PollAccept>,
+}
+
+#[derive(Default)]
+struct PollAccept {
+    step: Step,
+    backoff: Backoff,
+}
+
+#[derive(Default)]
+enum Step {
+    /// Nothing in flight: try `accept4(2)` first.
+    #[default]
+    Idle,
+    /// An accept operation (a ring `accept`, or epoll readiness then `accept4`).
+    Accepting(Op<KeepFd<Accept>>),
+    /// A ring whose `accept` answered `EAGAIN`: wait for readiness.
+    Waiting(ReadinessOp),
+    /// Out of descriptors or memory: pausing before the next try.
+    Pausing(Sleep),
+}
+
+/// The pause before the next try while descriptors or memory run out.
+struct Backoff(Duration);
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff(BACKOFF_START)
+    }
+}
+
+impl Backoff {
+    /// The next pause, saying why once per run of failures.
+    fn next(&mut self, e: &io::Error) -> Duration {
+        if self.0 == BACKOFF_START {
+            log::warn!(
+                "accept: {e}; pausing new connections and retrying (raise `ulimit -n` if \
+                 this persists)"
+            );
+        }
+        let pause = self.0;
+        self.0 = (self.0 * 2).min(BACKOFF_MAX);
+        pause
+    }
+}
+
+/// What an accept attempt calls for.
+enum Next {
+    Accepted(OwnedFd, RawAddr),
+    /// Try again at once (interrupted, or the peer aborted).
+    Again,
+    /// Nothing to accept: wait until the listener is readable.
+    Wait,
+    /// Out of descriptors or memory: pause, then try again.
+    Pause(io::Error),
+    Fail(io::Error),
+}
+
+fn next(result: io::Result<(OwnedFd, RawAddr)>) -> Next {
+    match result {
+        Ok((fd, peer)) => Next::Accepted(fd, peer),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Next::Again,
+        Err(e) if os_code(&e) == Some(libc::ECONNABORTED) => Next::Again,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Next::Wait,
+        Err(e)
+            if matches!(
+                os_code(&e),
+                Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+            ) =>
+        {
+            Next::Pause(e)
+        }
+        Err(e) => Next::Fail(e),
+    }
+}
+
+impl IoSocket {
+    fn listener_state(&self) -> &ListenerState {
+        self.listener().get_or_init(Box::default)
+    }
+
+    fn take_stashed(&self) -> Option<(OwnedFd, RawAddr)> {
+        lock(&self.listener_state().stash).pop()
+    }
+
+    fn accept_op(&self) -> Op<KeepFd<Accept>> {
+        self.op(Accept::new(self.raw(), self.listener_state().stash.clone()))
+    }
+
+    /// Accept one connection: a non-blocking descriptor and the peer's address.
+    pub(crate) async fn accept(&self) -> io::Result<(OwnedFd, RawAddr)> {
+        let mut backoff = Backoff::default();
+        loop {
+            if let Some(accepted) = self.take_stashed() {
+                return Ok(accepted);
+            }
+            // A connection already waiting is taken at once (a burst drains without a
+            // ring round trip per connection); otherwise the operation waits. The
+            // budget is spent first, like an operation does, so a flood of
+            // connections cannot monopolise the worker, and before anything is
+            // taken, so that yielding here never loses a connection.
+            coop::consume_budget().await;
+            let result = match accept::accept_now(self.raw()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.accept_op().await,
+                other => other,
+            };
+            match next(result) {
+                Next::Accepted(fd, peer) => return Ok((fd, peer)),
+                Next::Again => {}
+                Next::Wait => {
+                    self.wait_after_would_block(Interest::READABLE).await?;
+                }
+                Next::Pause(e) => crate::time::sleep(backoff.next(&e)).await,
+                Next::Fail(e) => return Err(e),
+            }
+        }
+    }
+
+    /// tokio's `poll_accept`: the same as `accept`, with the wait kept in the
+    /// listener between polls, so only the last task to poll is woken.
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, RawAddr)>> {
+        let restore = ready!(coop::poll_proceed(cx));
+        let mut polled = lock(&self.listener_state().polled);
+        loop {
+            let result = match &mut polled.step {
+                Step::Pausing(sleep) => {
+                    ready!(Pin::new(sleep).poll(cx));
+                    polled.step = Step::Idle;
+                    continue;
+                }
+                Step::Waiting(op) => {
+                    let readiness = ready!(self.poll_wait(op, cx, Interest::READABLE));
+                    polled.step = Step::Idle;
+                    if let Err(e) = readiness {
+                        restore.made_progress();
+                        return Poll::Ready(Err(e));
+                    }
+                    continue;
+                }
+                Step::Accepting(op) => {
+                    let result = ready!(Pin::new(op).poll(cx));
+                    polled.step = Step::Idle;
+                    result
+                }
+                Step::Idle => {
+                    if let Some(accepted) = self.take_stashed() {
+                        restore.made_progress();
+                        return Poll::Ready(Ok(accepted));
+                    }
+                    match accept::accept_now(self.raw()) {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            polled.step = Step::Accepting(self.accept_op());
+                            continue;
+                        }
+                        other => other,
+                    }
+                }
+            };
+            match next(result) {
+                Next::Accepted(fd, peer) => {
+                    polled.backoff = Backoff::default();
+                    restore.made_progress();
+                    return Poll::Ready(Ok((fd, peer)));
+                }
+                Next::Again => {}
+                Next::Wait => {
+                    self.cache().clear(Interest::READABLE);
+                    polled.step = Step::Waiting(self.readiness(Interest::READABLE));
+                }
+                Next::Pause(e) => {
+                    let pause = polled.backoff.next(&e);
+                    polled.step = Step::Pausing(crate::time::sleep(pause));
+                }
+                Next::Fail(e) => {
+                    restore.made_progress();
+                    return Poll::Ready(Err(e));
+                }
+            }
+        }
+    }
+}
