@@ -223,3 +223,54 @@ fn tcp_socket_options_and_raw_descriptors() {
         }
     });
 }
+
+#[test]
+fn one_connection_wakes_every_task_waiting_in_accept() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::Arc;
+    const WAITERS: usize = 20;
+    common::timed(|| {
+        for (name, rt) in common::flavors_named() {
+            rt.block_on(async {
+                let listener = Arc::new(zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+                let addr = listener.local_addr().unwrap();
+                let connected = Arc::new(AtomicBool::new(false));
+                let (pending_tx, mut pending_rx) = zokio::sync::mpsc::unbounded_channel();
+                let (woken_tx, mut woken_rx) = zokio::sync::mpsc::unbounded_channel();
+                for _ in 0..WAITERS {
+                    let (listener, connected) = (listener.clone(), connected.clone());
+                    let (pending_tx, woken_tx) = (pending_tx.clone(), woken_tx.clone());
+                    zokio::spawn(async move {
+                        let mut accept = std::pin::pin!(listener.accept());
+                        let mut polled = false;
+                        std::future::poll_fn(|cx| {
+                            if !polled {
+                                polled = true;
+                                assert!(std::future::Future::poll(accept.as_mut(), cx).is_pending());
+                                pending_tx.send(()).unwrap();
+                                std::task::Poll::Pending
+                            } else if connected.load(SeqCst) {
+                                woken_tx.send(()).unwrap();
+                                std::task::Poll::Ready(())
+                            } else {
+                                std::task::Poll::Pending
+                            }
+                        })
+                        .await;
+                    });
+                }
+                for _ in 0..WAITERS {
+                    pending_rx.recv().await.unwrap();
+                }
+                connected.store(true, SeqCst);
+                let _client = zokio::net::TcpStream::connect(addr).await.unwrap();
+                for _ in 0..WAITERS {
+                    zokio::time::timeout(common::HANG_GUARD, woken_rx.recv())
+                        .await
+                        .unwrap_or_else(|_| panic!("{name}: a waiter was never woken"))
+                        .unwrap();
+                }
+            });
+        }
+    });
+}

@@ -1,82 +1,42 @@
-//! `Interest`: which readiness a caller wants to wait for, with tokio's names and
-//! semantics, and its translation into the `poll(2)`/`epoll` event bits that both
-//! drivers take. Must never know how a driver waits.
+//! `Interest`: which readiness a caller wants to wait for. It is tokio's own type, so
+//! that code naming `tokio::io::Interest` and code naming `zokio::io::Interest` pass the
+//! same value to Zokio's sockets; this file adds its translation into the
+//! `poll(2)`/`epoll` event bits that both drivers take. Must never know how a driver
+//! waits.
 
-use std::fmt;
-use std::ops;
+pub use tokio::io::Interest;
 
-// The bit layout is Zokio's own; only the names and behaviour follow tokio.
-const READABLE: u8 = 0b0001;
-const WRITABLE: u8 = 0b0010;
-const PRIORITY: u8 = 0b0100;
-const ERROR: u8 = 0b1000;
+/// What the drivers need from an `Interest` beyond tokio's API.
+pub(crate) trait InterestExt: Sized {
+    /// The interests in both sets, if any.
+    fn common_with(self, other: Interest) -> Option<Interest>;
+    /// The `poll(2)` events to ask the kernel for. Readable also asks for `POLLRDHUP`
+    /// (a peer's half close), which the kernel only reports when asked; an error is
+    /// always reported, so it adds nothing.
+    fn poll_events(self) -> u32;
+}
 
-/// Which readiness to wait for: a set of [`READABLE`](Interest::READABLE),
-/// [`WRITABLE`](Interest::WRITABLE), [`PRIORITY`](Interest::PRIORITY) and
-/// [`ERROR`](Interest::ERROR), combined with `|`. Never empty.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Interest(u8);
+/// Each interest on its own, with whether a set holds it.
+fn each(interest: Interest) -> [(bool, Interest); 4] {
+    [
+        (interest.is_readable(), Interest::READABLE),
+        (interest.is_writable(), Interest::WRITABLE),
+        (interest.is_priority(), Interest::PRIORITY),
+        (interest.is_error(), Interest::ERROR),
+    ]
+}
 
-impl Interest {
-    /// Data to read. Also satisfied when the read side closed (a read returns 0).
-    pub const READABLE: Interest = Interest(READABLE);
-
-    /// Room to write. Also satisfied when the write side closed (a write fails).
-    pub const WRITABLE: Interest = Interest(WRITABLE);
-
-    /// An error is pending on the descriptor (for example a socket's error queue has
-    /// an entry). The kernel reports errors whatever else is asked for.
-    pub const ERROR: Interest = Interest(ERROR);
-
-    /// Priority data: TCP out-of-band data, or an exceptional condition of a
-    /// pseudo-terminal or a `sysfs` attribute (`POLLPRI`).
-    pub const PRIORITY: Interest = Interest(PRIORITY);
-
-    /// Whether the set includes readable interest.
-    pub const fn is_readable(self) -> bool {
-        self.0 & READABLE != 0
+impl InterestExt for Interest {
+    fn common_with(self, other: Interest) -> Option<Interest> {
+        each(self)
+            .into_iter()
+            .zip(each(other))
+            .filter(|((mine, _), (theirs, _))| *mine && *theirs)
+            .map(|((_, one), _)| one)
+            .reduce(|all, one| all | one)
     }
 
-    /// Whether the set includes writable interest.
-    pub const fn is_writable(self) -> bool {
-        self.0 & WRITABLE != 0
-    }
-
-    /// Whether the set includes error interest.
-    pub const fn is_error(self) -> bool {
-        self.0 & ERROR != 0
-    }
-
-    /// Whether the set includes priority interest.
-    pub const fn is_priority(self) -> bool {
-        self.0 & PRIORITY != 0
-    }
-
-    /// The union of two sets; usable in a `const` context, unlike `|`.
-    #[must_use = "this returns the union, without modifying `self`"]
-    pub const fn add(self, other: Interest) -> Interest {
-        Interest(self.0 | other.0)
-    }
-
-    /// `self` without the interests of `other`, or `None` if nothing is left (an
-    /// `Interest` is never empty).
-    #[must_use = "this returns the difference, without modifying `self`"]
-    pub fn remove(self, other: Interest) -> Option<Interest> {
-        let left = self.0 & !other.0;
-        (left != 0).then_some(Interest(left))
-    }
-
-    /// The interests of both sets, or `None` if they share none.
-    pub(crate) fn intersection(self, other: Interest) -> Option<Interest> {
-        let both = self.0 & other.0;
-        (both != 0).then_some(Interest(both))
-    }
-
-    /// The `poll(2)` event mask to wait with (the same bits serve `epoll` and io_uring's
-    /// `POLL_ADD`). Readable interest also asks for `POLLRDHUP`, so that a peer's
-    /// shutdown shows as read-closed. Errors and hang-ups need no bit: the kernel
-    /// always reports them, so error interest alone is the empty mask.
-    pub(crate) fn poll_bits(self) -> u32 {
+    fn poll_events(self) -> u32 {
         let mut bits = 0;
         if self.is_readable() {
             bits |= libc::POLLIN | libc::POLLRDHUP;
@@ -91,44 +51,20 @@ impl Interest {
     }
 }
 
-impl ops::BitOr for Interest {
-    type Output = Interest;
-
-    fn bitor(self, other: Interest) -> Interest {
-        self.add(other)
-    }
-}
-
-impl ops::BitOrAssign for Interest {
-    fn bitor_assign(&mut self, other: Interest) {
-        *self = self.add(other);
-    }
-}
-
-/// As tokio's: the names of the interests in the set, joined by `" | "`.
-impl fmt::Debug for Interest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (self.is_readable(), "READABLE"),
-            (self.is_writable(), "WRITABLE"),
-            (self.is_priority(), "PRIORITY"),
-            (self.is_error(), "ERROR"),
-        ];
-        let mut first = true;
-        for (_, name) in names.iter().filter(|(set, _)| *set) {
-            if !first {
-                f.write_str(" | ")?;
-            }
-            f.write_str(name)?;
-            first = false;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn miri_intersections() {
+        let both = Interest::READABLE | Interest::WRITABLE;
+        assert_eq!(
+            both.common_with(Interest::WRITABLE),
+            Some(Interest::WRITABLE)
+        );
+        assert_eq!(both.common_with(both | Interest::ERROR), Some(both));
+        assert_eq!(Interest::READABLE.common_with(Interest::ERROR), None);
+    }
 
     #[test]
     fn miri_sets_combine_and_split() {
@@ -145,11 +81,11 @@ mod tests {
 
     #[test]
     fn miri_poll_bits_ask_for_what_the_kernel_does_not_always_report() {
-        let read = Interest::READABLE.poll_bits();
+        let read = Interest::READABLE.poll_events();
         assert_eq!(read, (libc::POLLIN | libc::POLLRDHUP) as u32);
-        assert_eq!(Interest::ERROR.poll_bits(), 0);
+        assert_eq!(Interest::ERROR.poll_events(), 0);
         assert_eq!(
-            (Interest::WRITABLE | Interest::PRIORITY).poll_bits(),
+            (Interest::WRITABLE | Interest::PRIORITY).poll_events(),
             (libc::POLLOUT | libc::POLLPRI) as u32
         );
     }

@@ -38,8 +38,10 @@ pub use always_ready::{empty, repeat, sink, Empty, Repeat, Sink};
 pub use buf::{IoBuf, IoBufMut};
 pub use copy::{copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf};
 pub use interest::Interest;
+pub(crate) use interest::InterestExt;
 pub use mem::{duplex, simplex, DuplexStream, SimplexStream};
 pub use ready::Ready;
+pub(crate) use ready::ReadyExt;
 
 pub use std::io::{Error, ErrorKind, Result, SeekFrom};
 pub use tokio::io::{

@@ -13,8 +13,8 @@ use std::future::Future;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::pin::Pin;
-use std::sync::Mutex;
-use std::task::{ready, Context, Poll};
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use super::io_socket::IoSocket;
@@ -38,6 +38,55 @@ pub(crate) struct ListenerState {
     stash: Stash,
     /// `poll_accept`'s wait, kept between polls.
     polled: Mutex<PollAccept>,
+    /// The tasks waiting in `accept`: a completed ring accept wakes them all.
+    waiters: Arc<AcceptWaiters>,
+}
+
+/// Every task waiting in `accept` on one listener. On io_uring each waiter has an
+/// accept operation of its own, and a connection completes only one of them; tokio's
+/// readiness wakes every waiter when a connection comes, and code written for it may
+/// count on that (a task that stops waiting once anything happened). So every accept
+/// operation of the listener wakes this list, which wakes each waiting task: the
+/// others find their operation still in flight and wait again.
+#[derive(Default)]
+struct AcceptWaiters(Mutex<Vec<Waker>>);
+
+impl AcceptWaiters {
+    fn register(&self, waker: &Waker) {
+        let mut wakers = lock(&self.0);
+        if !wakers.iter().any(|w| w.will_wake(waker)) {
+            wakers.push(waker.clone());
+        }
+    }
+}
+
+impl Wake for AcceptWaiters {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let wakers = std::mem::take(&mut *lock(&self.0));
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+}
+
+/// An accept operation whose completion wakes every waiter of its listener.
+struct WakeAllWaiters<'a> {
+    op: Op<KeepFd<Accept>>,
+    waiters: &'a Arc<AcceptWaiters>,
+}
+
+impl Future for WakeAllWaiters<'_> {
+    type Output = io::Result<(OwnedFd, RawAddr)>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.waiters.register(cx.waker());
+        let waker = Waker::from(self.waiters.clone());
+        Pin::new(&mut self.op).poll(&mut Context::from_waker(&waker))
+    }
 }
 
 #[derive(Default)]
@@ -140,7 +189,13 @@ impl IoSocket {
             // taken, so that yielding here never loses a connection.
             coop::consume_budget().await;
             let result = match accept::accept_now(self.raw()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.accept_op().await,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    WakeAllWaiters {
+                        op: self.accept_op(),
+                        waiters: &self.listener_state().waiters,
+                    }
+                    .await
+                }
                 other => other,
             };
             match next(result) {

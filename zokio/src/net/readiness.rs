@@ -13,6 +13,7 @@
 //!
 //! Must never move data: the caller's system calls do that.
 
+use crate::io::{InterestExt as _, ReadyExt as _};
 use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::Pin;
@@ -58,17 +59,17 @@ pub(crate) struct ReadinessCache(AtomicUsize);
 
 impl ReadinessCache {
     pub(crate) fn new() -> ReadinessCache {
-        ReadinessCache(AtomicUsize::new(Ready::EMPTY.as_usize()))
+        ReadinessCache(AtomicUsize::new(Ready::EMPTY.to_bits()))
     }
 
     /// What is cached for `interest`, if anything.
     fn get(&self, interest: Interest) -> Option<Ready> {
-        let cached = Ready::from_usize(self.0.load(Relaxed)).intersection(interest);
+        let cached = Ready::from_bits(self.0.load(Relaxed)).answering(interest);
         (!cached.is_empty()).then_some(cached)
     }
 
     fn set(&self, seen: Ready) {
-        self.0.fetch_or(seen.as_usize(), Relaxed);
+        self.0.fetch_or(seen.to_bits(), Relaxed);
     }
 
     /// Mark `interest`'s directions not ready after an operation in them answered
@@ -76,9 +77,9 @@ impl ReadinessCache {
     /// do not reopen. Clearing what a wait just reported costs one more poll
     /// operation, never a lost wake-up: the next wait sees the level.
     pub(crate) fn clear(&self, interest: Interest) {
-        let open = Ready::from_interest(interest) - Ready::READ_CLOSED - Ready::WRITE_CLOSED;
+        let open = Ready::answering_set(interest) - Ready::READ_CLOSED - Ready::WRITE_CLOSED;
         let gone = open | Ready::ERROR;
-        self.0.fetch_and(!gone.as_usize(), Relaxed);
+        self.0.fetch_and(!gone.to_bits(), Relaxed);
     }
 
     pub(crate) fn assume(&self, direction: Direction) {
@@ -121,7 +122,7 @@ impl IoSocket {
     ) -> Poll<io::Result<Ready>> {
         let seen = ready!(Pin::new(op).poll(cx))?;
         self.cache().set(seen);
-        Poll::Ready(Ok(seen.intersection(interest) | (seen & Ready::ERROR)))
+        Poll::Ready(Ok(seen.answering(interest) | (seen & Ready::ERROR)))
     }
 
     /// Wait until the socket is ready for `interest`: at once when the cache says
@@ -159,8 +160,8 @@ impl IoSocket {
         let open = (interest.is_readable() && !cached.is_read_closed())
             || (interest.is_writable() && !cached.is_write_closed());
         if open {
-            if let Some(bits) = crate::driver::epoll::poll_now(self.raw(), interest.poll_bits()) {
-                self.cache().set(Ready::from_poll_bits(bits));
+            if let Some(bits) = crate::driver::epoll::poll_now(self.raw(), interest.poll_events()) {
+                self.cache().set(Ready::from_poll_events(bits));
             }
         }
         self.cache().get(interest)

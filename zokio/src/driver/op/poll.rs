@@ -1,6 +1,7 @@
 //! `poll`: wait until a descriptor is ready for reading or writing, without moving
 //! any data. Must never read or write the descriptor itself.
 
+use crate::io::{InterestExt as _, ReadyExt as _};
 use std::io;
 use std::os::fd::RawFd;
 
@@ -17,14 +18,14 @@ impl OpKind for PollReady {
 
     #[cfg(target_os = "linux")]
     fn uring_entry(&mut self) -> io_uring::squeue::Entry {
-        io_uring::opcode::PollAdd::new(io_uring::types::Fd(self.fd), self.interest.poll_bits())
+        io_uring::opcode::PollAdd::new(io_uring::types::Fd(self.fd), self.interest.poll_events())
             .build()
     }
 
     fn epoll_wait(&self) -> EpollWait {
         EpollWait::Fd {
             fd: self.fd,
-            events: self.interest.poll_bits(),
+            events: self.interest.poll_events(),
             then_run: false,
         }
     }
@@ -46,7 +47,7 @@ impl OpKind for PollReady {
                         self.fd,
                     ));
                 }
-                Ok(Ready::from_poll_bits(bits))
+                Ok(Ready::from_poll_events(bits))
             }
             Err(e) => Err(with_context(e, "poll", self.fd)),
         }

@@ -15,6 +15,7 @@
 //! `poll_write_ready`, by the registration): dropping it cancels it, so nothing
 //! stays registered with a driver. Must never read or write the descriptor.
 
+use crate::io::{InterestExt as _, ReadyExt as _};
 use std::future::{poll_fn, Future};
 use std::io;
 use std::os::fd::RawFd;
@@ -49,18 +50,18 @@ struct ReadyCache(AtomicU64);
 
 impl ReadyCache {
     fn unpack(word: u64) -> (Ready, u32) {
-        (Ready::from_usize(word as u32 as usize), (word >> 32) as u32)
+        (Ready::from_bits(word as u32 as usize), (word >> 32) as u32)
     }
 
     fn pack(ready: Ready, tick: u32) -> u64 {
-        (u64::from(tick) << 32) | ready.as_usize() as u64
+        (u64::from(tick) << 32) | ready.to_bits() as u64
     }
 
     /// What is cached for `interest`, and the current tick.
     fn event(&self, interest: Interest) -> ReadyEvent {
         let (ready, tick) = Self::unpack(self.0.load(Acquire));
         ReadyEvent {
-            ready: ready.intersection(interest),
+            ready: ready.answering(interest),
             tick,
         }
     }
@@ -128,7 +129,7 @@ impl Registration {
     /// writable, waits for an error or a hang-up, as on tokio.
     fn asked(&self, interest: Interest) -> Interest {
         interest
-            .intersection(self.interest | Interest::ERROR)
+            .common_with(self.interest | Interest::ERROR)
             .unwrap_or(Interest::ERROR)
     }
 
@@ -223,7 +224,7 @@ impl Registration {
         let mut event = self.cache.event(interest);
         if event.ready.is_empty() {
             let seen = poll_now(self.fd, self.asked(interest));
-            if seen.intersection(interest).is_empty() {
+            if seen.answering(interest).is_empty() {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
             self.cache.record(seen);
@@ -276,7 +277,7 @@ impl Registration {
 fn poll_now(fd: RawFd, interest: Interest) -> Ready {
     let mut pollfd = libc::pollfd {
         fd,
-        events: interest.poll_bits() as i16,
+        events: interest.poll_events() as i16,
         revents: 0,
     };
     // SAFETY: one valid pollfd, and a zero timeout: the call never waits.
@@ -285,7 +286,7 @@ fn poll_now(fd: RawFd, interest: Interest) -> Ready {
     if found <= 0 || bits & libc::POLLNVAL as u32 != 0 {
         return Ready::EMPTY;
     }
-    Ready::from_poll_bits(bits)
+    Ready::from_poll_events(bits)
 }
 
 #[cfg(test)]
