@@ -257,3 +257,38 @@ fn a_blocking_closure_that_ends_unawaited_lets_a_paused_clock_advance() {
         rt.shutdown_timeout(std::time::Duration::MAX);
     });
 }
+
+#[test]
+fn a_paused_clock_waits_for_a_blocking_result_before_a_timeout_jumps() {
+    quiet_panics_with(&["blocking closure panicked on purpose"]);
+    timed(|| {
+        let rt = zokio::runtime::Builder::new_current_thread()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        // The race is between the closure's end and its result reaching the joiner:
+        // run it many times.
+        for round in 0..50 {
+            rt.block_on(async {
+                let done = zokio::time::timeout(
+                    std::time::Duration::from_secs(15),
+                    zokio::task::spawn_blocking(|| {
+                        std::thread::sleep(std::time::Duration::from_millis(1))
+                    }),
+                )
+                .await;
+                assert!(matches!(done, Ok(Ok(()))), "round {round}: {done:?}");
+                let panicked = zokio::time::timeout(
+                    std::time::Duration::from_secs(15),
+                    zokio::task::spawn_blocking(|| {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                        panic!("blocking closure panicked on purpose");
+                    }),
+                )
+                .await
+                .expect("the timeout does not fire before the panic is seen");
+                assert!(panicked.unwrap_err().is_panic(), "round {round}");
+            });
+        }
+    });
+}

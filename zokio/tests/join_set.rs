@@ -322,3 +322,25 @@ fn joining_finished_tasks_spends_the_budget() {
         });
     }
 }
+
+#[test]
+fn try_join_next_sees_finished_tasks_even_without_budget() {
+    let rt = common::current_thread();
+    rt.block_on(async {
+        let mut set = zokio::task::JoinSet::new();
+        for _ in 0..500 {
+            set.spawn(async {});
+        }
+        zokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        // Spend the whole budget first.
+        while zokio::task::coop::has_budget_remaining() {
+            let _ = futures::FutureExt::now_or_never(zokio::task::coop::consume_budget());
+        }
+        let mut count = 0;
+        while let Some(result) = set.try_join_next() {
+            result.unwrap();
+            count += 1;
+        }
+        assert_eq!(count, 500);
+    });
+}

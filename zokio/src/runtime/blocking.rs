@@ -223,7 +223,7 @@ impl BlockingSpawner {
             .paused_clock()
             .map(|clock| clock.inhibit_auto_advance());
         let f = move || {
-            let _inhibit = inhibit;
+            let _inhibit = DeferredInhibit(inhibit);
             f()
         };
         let (listed, notified, join) = task::new_task(BlockingTask(Some(f)), self.clone());
@@ -323,6 +323,29 @@ impl Schedule for BlockingSpawner {
     }
 
     fn release(&self, _task: NonNull<Header>) -> bool {
+        // The task is complete and its joiner woken: only now may a paused clock jump,
+        // or a timeout racing the closure could fire before its output is seen.
+        drop(FINISHED_INHIBITS.try_with(|kept| kept.take()));
         false
+    }
+}
+
+thread_local! {
+    /// Auto-advance inhibitors of blocking closures that ended on this thread, kept
+    /// until their task completes (`release`).
+    static FINISHED_INHIBITS: std::cell::RefCell<Vec<crate::time::clock::InhibitAutoAdvance>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Holds a closure's auto-advance inhibitor past the closure's end (returned or
+/// unwound) until its task completes.
+struct DeferredInhibit(Option<crate::time::clock::InhibitAutoAdvance>);
+
+impl Drop for DeferredInhibit {
+    fn drop(&mut self) {
+        if let Some(inhibit) = self.0.take() {
+            // A thread that is exiting drops it at once instead.
+            let _ = FINISHED_INHIBITS.try_with(|kept| kept.borrow_mut().push(inhibit));
+        }
     }
 }

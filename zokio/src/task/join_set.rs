@@ -169,7 +169,12 @@ impl<T: 'static> JoinSet<T> {
     /// The next finished task with its id, if one has finished already; never waits.
     pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         let waker = futures_util::task::noop_waker();
-        match self.poll_join_next_with_id(&mut Context::from_waker(&waker)) {
+        // Never waits, so it spends no budget: a task out of budget still sees what
+        // has finished (as tokio's).
+        let next = crate::task::coop::without_budget(|| {
+            self.poll_join_next_with_id(&mut Context::from_waker(&waker))
+        });
+        match next {
             Poll::Ready(result) => result,
             Poll::Pending => None,
         }
