@@ -279,3 +279,64 @@ fn current() -> Option<Arc<Shared>> {
         Some(Arc::from_raw(ptr))
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    /// The unsafe parts (a task whose future is not `Send`, the owner-only queue, the
+    /// current set's pointer) under Miri: tasks spawned, woken from another thread,
+    /// joined, and dropped with the set while still pending.
+    #[test]
+    fn miri_local_tasks_run_join_and_drop_with_the_set() {
+        let local = LocalSet::new();
+        let ran = Rc::new(Cell::new(0));
+        let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+        let sum = futures::executor::block_on(local.run_until({
+            let ran = ran.clone();
+            async move {
+                let handles: Vec<_> = (0..4u32)
+                    .map(|i| {
+                        let ran = ran.clone();
+                        spawn_local(async move {
+                            ran.set(ran.get() + 1);
+                            i
+                        })
+                    })
+                    .collect();
+                // Woken from another thread, through the remote queue.
+                let remote = spawn_local(async move { rx.await.unwrap() });
+                let sender = std::thread::spawn(move || tx.send(10).unwrap());
+                let mut sum = remote.await.unwrap();
+                for handle in handles {
+                    sum += handle.await.unwrap();
+                }
+                sender.join().unwrap();
+                sum
+            }
+        }));
+        assert_eq!(sum, 16);
+        assert_eq!(ran.get(), 4);
+        // Pending when the set goes: dropped with it, on this thread.
+        let dropped = Rc::new(Cell::new(false));
+        struct Flag(Rc<Cell<bool>>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let flag = Flag(dropped.clone());
+        let pending = local.spawn_local(async move {
+            let _flag = flag;
+            std::future::pending::<()>().await
+        });
+        drop(local);
+        assert!(dropped.get());
+        assert!(futures::executor::block_on(pending)
+            .unwrap_err()
+            .is_cancelled());
+    }
+}
