@@ -12,6 +12,79 @@ use std::task::{ready, Context, Poll};
 use super::cooperative::spend_budget;
 use super::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
 
+// The three types share their impls word for word; these macros write each once.
+
+/// `AsyncRead` for a wrapper of one of tokio's always-ready readers: a unit of
+/// budget, then tokio's read.
+macro_rules! budgeted_read {
+    ($ty:ident) => {
+        impl AsyncRead for $ty {
+            fn poll_read(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                ready!(spend_budget(cx));
+                Pin::new(&mut self.inner).poll_read(cx, buf)
+            }
+        }
+    };
+}
+
+/// `AsyncWrite` for a wrapper of one of tokio's always-ready writers: a unit of
+/// budget before each write, flush and shutdown, then tokio's call.
+macro_rules! budgeted_write {
+    ($ty:ident) => {
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                ready!(spend_budget(cx));
+                Pin::new(&mut self.inner).poll_write(cx, buf)
+            }
+
+            fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                ready!(spend_budget(cx));
+                Pin::new(&mut self.inner).poll_flush(cx)
+            }
+
+            fn poll_shutdown(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+            ) -> Poll<io::Result<()>> {
+                ready!(spend_budget(cx));
+                Pin::new(&mut self.inner).poll_shutdown(cx)
+            }
+
+            fn poll_write_vectored(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                ready!(spend_budget(cx));
+                Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                self.inner.is_write_vectored()
+            }
+        }
+    };
+}
+
+/// `Debug` that shows the wrapped tokio value.
+macro_rules! debug_as_inner {
+    ($ty:ident) => {
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.inner, f)
+            }
+        }
+    };
+}
+
 /// A reader at its end and a writer that takes everything; made by [`empty`].
 pub struct Empty {
     inner: tokio::io::Empty,
@@ -25,16 +98,7 @@ pub fn empty() -> Empty {
     }
 }
 
-impl AsyncRead for Empty {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        ready!(spend_budget(cx));
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
+budgeted_read!(Empty);
 
 impl AsyncBufRead for Empty {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
@@ -47,39 +111,7 @@ impl AsyncBufRead for Empty {
     }
 }
 
-impl AsyncWrite for Empty {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        ready!(spend_budget(cx));
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(spend_budget(cx));
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(spend_budget(cx));
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        ready!(spend_budget(cx));
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-}
+budgeted_write!(Empty);
 
 impl AsyncSeek for Empty {
     fn start_seek(mut self: Pin<&mut Self>, position: SeekFrom) -> io::Result<()> {
@@ -92,11 +124,7 @@ impl AsyncSeek for Empty {
     }
 }
 
-impl fmt::Debug for Empty {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
-    }
-}
+debug_as_inner!(Empty);
 
 /// A reader that gives one byte over and over; made by [`repeat`].
 pub struct Repeat {
@@ -111,22 +139,8 @@ pub fn repeat(byte: u8) -> Repeat {
     }
 }
 
-impl AsyncRead for Repeat {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        ready!(spend_budget(cx));
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl fmt::Debug for Repeat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
-    }
-}
+budgeted_read!(Repeat);
+debug_as_inner!(Repeat);
 
 /// A writer that drops every byte; made by [`sink`].
 pub struct Sink {
@@ -140,42 +154,5 @@ pub fn sink() -> Sink {
     }
 }
 
-impl AsyncWrite for Sink {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        ready!(spend_budget(cx));
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(spend_budget(cx));
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(spend_budget(cx));
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        ready!(spend_budget(cx));
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-}
-
-impl fmt::Debug for Sink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
-    }
-}
+budgeted_write!(Sink);
+debug_as_inner!(Sink);

@@ -22,6 +22,64 @@ fn budgeted<T>(cx: &mut Context<'_>, call: impl FnOnce(&mut Context<'_>) -> Poll
     result
 }
 
+/// Writes the `AsyncRead`, `AsyncWrite` and `Debug` impls of a pipe wrapping tokio's:
+/// reads and writes go through `budgeted`, flush and shutdown spend nothing. Both
+/// pipes need exactly the same impls, and a macro is how one body serves two types.
+macro_rules! budgeted_pipe_io {
+    ($pipe:ident) => {
+        impl AsyncRead for $pipe {
+            fn poll_read(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                budgeted(cx, |cx| Pin::new(&mut self.inner).poll_read(cx, buf))
+            }
+        }
+
+        impl AsyncWrite for $pipe {
+            fn poll_write(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                budgeted(cx, |cx| Pin::new(&mut self.inner).poll_write(cx, buf))
+            }
+
+            fn poll_write_vectored(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                budgeted(cx, |cx| {
+                    Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+                })
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                self.inner.is_write_vectored()
+            }
+
+            fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Pin::new(&mut self.inner).poll_flush(cx)
+            }
+
+            fn poll_shutdown(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+            ) -> Poll<io::Result<()>> {
+                Pin::new(&mut self.inner).poll_shutdown(cx)
+            }
+        }
+
+        impl fmt::Debug for $pipe {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.inner, f)
+            }
+        }
+    };
+}
+
 /// One end of an in-memory, two-way pipe; made in pairs by [`duplex`].
 ///
 /// What one end writes the other reads. Each direction holds at most the
@@ -44,53 +102,7 @@ pub fn duplex(max_buf_size: usize) -> (DuplexStream, DuplexStream) {
     (DuplexStream { inner: a }, DuplexStream { inner: b })
 }
 
-impl AsyncRead for DuplexStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        budgeted(cx, |cx| Pin::new(&mut self.inner).poll_read(cx, buf))
-    }
-}
-
-impl AsyncWrite for DuplexStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        budgeted(cx, |cx| Pin::new(&mut self.inner).poll_write(cx, buf))
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        budgeted(cx, |cx| {
-            Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-        })
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-impl fmt::Debug for DuplexStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
-    }
-}
+budgeted_pipe_io!(DuplexStream);
 
 /// An in-memory, one-way pipe: what is written is read back in order, at most
 /// `max_buf_size` bytes buffered. Made whole by [`SimplexStream::new_unsplit`], or
@@ -123,50 +135,4 @@ pub fn simplex(max_buf_size: usize) -> (ReadHalf<SimplexStream>, WriteHalf<Simpl
     split(SimplexStream::new_unsplit(max_buf_size))
 }
 
-impl AsyncRead for SimplexStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        budgeted(cx, |cx| Pin::new(&mut self.inner).poll_read(cx, buf))
-    }
-}
-
-impl AsyncWrite for SimplexStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        budgeted(cx, |cx| Pin::new(&mut self.inner).poll_write(cx, buf))
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        budgeted(cx, |cx| {
-            Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-        })
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-impl fmt::Debug for SimplexStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
-    }
-}
+budgeted_pipe_io!(SimplexStream);

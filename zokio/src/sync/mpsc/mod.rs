@@ -28,6 +28,7 @@
 //! ```
 
 mod bounded;
+mod receiver_methods;
 mod unbounded;
 
 pub use bounded::{channel, OwnedPermit, Receiver, Sender, WeakSender};
