@@ -135,18 +135,46 @@ impl Drop for RestoreOnPending {
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
-    let before = BUDGET.try_with(|b| b.get()).unwrap_or(None);
-    match before {
-        None => Poll::Ready(RestoreOnPending::new(None)),
-        Some(0) => {
+    match take_unit() {
+        Taken::Unconstrained => Poll::Ready(RestoreOnPending::new(None)),
+        Taken::Exhausted => {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
-        Some(left) => {
-            let _ = BUDGET.try_with(|b| b.set(Some(left - 1)));
-            Poll::Ready(RestoreOnPending::new(Some(left)))
-        }
+        Taken::From(left) => Poll::Ready(RestoreOnPending::new(Some(left))),
     }
+}
+
+/// What taking a unit of budget found.
+enum Taken {
+    /// No budget applies (outside a task, or `unconstrained`).
+    Unconstrained,
+    Exhausted,
+    /// A unit was taken; this many were left before.
+    From(u8),
+}
+
+/// Take one unit, in one access to the thread-local.
+#[inline]
+fn take_unit() -> Taken {
+    BUDGET
+        .try_with(|b| match b.get() {
+            None => Taken::Unconstrained,
+            Some(0) => Taken::Exhausted,
+            Some(left) => {
+                b.set(Some(left - 1));
+                Taken::From(left)
+            }
+        })
+        .unwrap_or(Taken::Unconstrained)
+}
+
+/// Spend one unit now if one is left (or none applies), without yielding: the fast
+/// path of an operation that spends its unit after it succeeded. `false`: the budget
+/// is used up, and the caller yields (`consume_budget`).
+#[inline]
+pub(crate) fn spend_now() -> bool {
+    !matches!(take_unit(), Taken::Exhausted)
 }
 
 /// Whether the current task poll still has budget left; always `true` outside a task
