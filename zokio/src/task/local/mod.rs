@@ -234,8 +234,8 @@ where
     // neither `Send` nor `Sync`, and `Shared` keeps its queue to that thread), which is
     // this one: `shared` comes from a `&LocalSet` or from `CURRENT`, both of this
     // thread. The `JoinHandle` is `Send` only when the output is.
-    let (listed, notified, join) =
-        unsafe { super::harness::new_local_task(future, shared.clone()) };
+    let parts = unsafe { super::harness::new_local_task(future, shared.clone()) };
+    let (listed, notified, join) = parts;
     match shared.owned.bind(listed) {
         Ok(()) => crate::task::Schedule::schedule(shared, notified),
         Err(listed) => {

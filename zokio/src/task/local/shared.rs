@@ -106,15 +106,17 @@ impl Shared {
 
     /// The next task to run, from either queue; on the owner thread only.
     pub(super) fn next_task(&self) -> Option<Notified> {
-        let remote_first = self.with_owner_only(|state| {
+        // One access to the owner-only state on the common path: the tick and the pop.
+        let local = self.with_owner_only(|state| {
             state.tick = state.tick.wrapping_add(1);
-            state.tick % REMOTE_FIRST_INTERVAL == 0
+            if state.tick % REMOTE_FIRST_INTERVAL == 0 {
+                None
+            } else {
+                state.queue.pop_front()
+            }
         });
-        if remote_first {
-            self.move_remote_to_local();
-        }
-        if let Some(task) = self.with_owner_only(|state| state.queue.pop_front()) {
-            return Some(task);
+        if local.is_some() {
+            return local;
         }
         self.move_remote_to_local();
         self.with_owner_only(|state| state.queue.pop_front())
