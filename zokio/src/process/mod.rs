@@ -1,0 +1,1 @@
+//! Child processes, with tokio's `tokio::process` API. (Being built.)
