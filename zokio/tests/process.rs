@@ -123,3 +123,13 @@ fn spawned_in_one_runtime_waited_in_another() {
         assert_eq!(status.code(), Some(4));
     });
 }
+
+#[test]
+fn the_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<zokio::process::Command>();
+    send_sync::<zokio::process::Child>();
+    send_sync::<zokio::process::ChildStdin>();
+    send_sync::<zokio::process::ChildStdout>();
+    send_sync::<zokio::process::ChildStderr>();
+}

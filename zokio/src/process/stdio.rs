@@ -223,9 +223,9 @@ impl Pipe {
         let count = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
         loop {
             let mut guard = ready!(self.fd.poll_write_ready(cx))?;
-            // SAFETY: `IoSlice` is ABI-compatible with `iovec`, and the slices are
-            // alive for the length of the call.
             let attempt = guard.try_io(|_| {
+                // SAFETY: `IoSlice` is ABI-compatible with `iovec`, and the first
+                // `count` slices are alive for the length of the call.
                 cvt(unsafe { libc::writev(fd, bufs.as_ptr().cast::<libc::iovec>(), count) })
             });
             match attempt {

@@ -236,6 +236,37 @@ mod tests {
         assert!(dumped.core_dumped());
     }
 
+    /// Spawn and wait on an io_uring current-thread runtime; `None` where no ring
+    /// can be set up here.
+    fn exit_code_on_a_ring() -> Option<i32> {
+        let rt = crate::runtime::Builder::new_current_thread()
+            .driver(crate::runtime::Driver::IoUring)
+            .build()
+            .ok()?;
+        Some(rt.block_on(async {
+            let mut child = crate::process::Command::new("sh")
+                .args(["-c", "sleep 0.05; exit 7"])
+                .spawn()
+                .unwrap();
+            child.wait().await.unwrap().code().unwrap()
+        }))
+    }
+
+    #[test]
+    fn a_ring_waits_natively_and_by_readiness() {
+        use crate::driver::op::waitid::PRETEND_NO_WAITID;
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Some(code) = exit_code_on_a_ring() {
+            assert_eq!(code, 7);
+        }
+        PRETEND_NO_WAITID.store(true, Relaxed);
+        let by_readiness = exit_code_on_a_ring();
+        PRETEND_NO_WAITID.store(false, Relaxed);
+        if let Some(code) = by_readiness {
+            assert_eq!(code, 7);
+        }
+    }
+
     #[test]
     fn no_child_exited_is_none() {
         // SAFETY: all zeroes is a `siginfo_t` value.

@@ -14,6 +14,12 @@ use std::sync::Arc;
 
 use super::{with_context, EpollWait, OpKind};
 
+/// Set by this crate's tests to take the `POLL_ADD` path on a kernel that has
+/// `IORING_OP_WAITID`, so that both paths are tested on one machine.
+#[cfg(test)]
+pub(crate) static PRETEND_NO_WAITID: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 pub(crate) struct WaitExit {
     /// Shared with the child's handle, so the descriptor stays open until the kernel
     /// is done with this operation even if the handle is dropped first.
@@ -40,9 +46,14 @@ impl WaitExit {
         }
     }
 
-    /// Whether the running kernel's io_uring has `IORING_OP_WAITID`.
+    /// Whether the running kernel's io_uring has `IORING_OP_WAITID` (and, in this
+    /// crate's own tests, whether the test asked to pretend it has not).
     #[cfg(target_os = "linux")]
     pub(crate) fn native_on_ring() -> bool {
+        #[cfg(test)]
+        if PRETEND_NO_WAITID.load(std::sync::atomic::Ordering::Relaxed) {
+            return false;
+        }
         crate::driver::uring::probe::supports(io_uring::opcode::WaitId::CODE)
     }
 }
