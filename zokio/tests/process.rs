@@ -2,7 +2,7 @@
 //! and poll-based), a child closing its stdout early, writes to a child that
 //! stopped reading, 100 children at once, `kill_on_drop`, dropped children reaped,
 //! a missing program, a child that exits before `wait`, cancel-safe waits, exit
-//! codes and signals, and bad input. Run under each `ZOKIO_DRIVER`.
+//! codes and signals, a pipeline, and bad input. Run under each `ZOKIO_DRIVER`.
 
 mod common;
 mod process_common;
@@ -96,6 +96,11 @@ fn a_dropped_wait_consumes_nothing() {
 #[test]
 fn output_and_status_collect_streams_and_codes() {
     on_every_flavor(process_common::output_and_status);
+}
+
+#[test]
+fn a_pipe_end_becomes_the_next_child_s_stdin() {
+    on_every_flavor(process_common::pipeline);
 }
 
 #[test]

@@ -245,6 +245,20 @@ pub async fn output_and_status() {
     assert!(status.success());
 }
 
+/// A pipeline: one child's stdout handed to the next as its stdin (in blocking
+/// mode again, as programs expect).
+pub async fn pipeline() {
+    let mut first = Command::new("echo")
+        .arg("through a pipe")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let handed: Stdio = first.stdout.take().unwrap().try_into().unwrap();
+    let out = Command::new("cat").stdin(handed).output().await.unwrap();
+    assert_eq!(out.stdout, b"through a pipe\n");
+    assert!(first.wait().await.unwrap().success());
+}
+
 /// Bad input: an empty program name, a NUL byte in an argument.
 pub async fn bad_input() {
     let err = Command::new("").spawn().unwrap_err();
@@ -280,5 +294,6 @@ pub async fn all() {
     kill_reports_the_signal().await;
     wait_is_cancel_safe().await;
     output_and_status().await;
+    pipeline().await;
     bad_input().await;
 }
