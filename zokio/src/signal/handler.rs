@@ -31,6 +31,13 @@ static CHAINED_FLAGS: [AtomicI32; MAX_SIGNAL + 1] = [const { AtomicI32::new(0) }
 /// A disposition our handler replaced, to put back when the last listener goes.
 pub(super) struct Saved(libc::sigaction);
 
+impl Saved {
+    /// Whether the replaced disposition was a function our handler calls on.
+    pub(super) fn chains(&self) -> bool {
+        self.0.sa_sigaction != libc::SIG_DFL && self.0.sa_sigaction != libc::SIG_IGN
+    }
+}
+
 // SAFETY: a `sigaction` is plain data (a function address, a flag word, a signal set);
 // nothing in it refers to the thread that read it.
 unsafe impl Send for Saved {}
@@ -43,7 +50,9 @@ pub(super) fn event_fd() -> io::Result<RawFd> {
         // SAFETY: eventfd takes no pointers; the flags are valid.
         let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
         if fd < 0 {
-            Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+            Err(io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO))
         } else {
             EVENT_FD.store(fd, Ordering::Release);
             Ok(fd)
@@ -71,8 +80,13 @@ pub(super) fn install(signum: usize) -> io::Result<Saved> {
     let mut previous = MaybeUninit::<libc::sigaction>::uninit();
     // SAFETY: a null new action only reads the current one into `previous`, which
     // is valid for writes of one `sigaction`.
-    if unsafe { libc::sigaction(signum as libc::c_int, std::ptr::null(), previous.as_mut_ptr()) }
-        != 0
+    if unsafe {
+        libc::sigaction(
+            signum as libc::c_int,
+            std::ptr::null(),
+            previous.as_mut_ptr(),
+        )
+    } != 0
     {
         return Err(os_error("read the disposition of", signum));
     }
@@ -130,7 +144,11 @@ fn os_error(what: &str, signum: usize) -> io::Error {
 }
 
 /// The handler. Async-signal-safe: atomics, `write(2)`, the chained handler.
-extern "C" fn on_signal(signum: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+extern "C" fn on_signal(
+    signum: libc::c_int,
+    info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+) {
     // SAFETY: `__errno_location` returns this thread's errno, always valid to read.
     let errno = unsafe { *libc::__errno_location() };
     if signum > 0 && signum as usize <= MAX_SIGNAL {

@@ -1,5 +1,6 @@
 //! The signal masks of the threads a runtime started (workers, blocking-pool threads):
-//! they block every signal with a listener, so that a signal sent to one of them waits
+//! they block every signal with a listener (except those chained to a handler of the
+//! program's own, see `registry.rs`), so that a signal sent to one of them waits
 //! for the signalfd instead of running a handler there. No other thread's mask is ever
 //! changed: not the main thread, not a thread running a current-thread `block_on`, not
 //! a user's own thread.
@@ -17,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::registry::{self, bit, MAX_SIGNAL};
 
-/// The signals with a listener: bit `n - 1` for signal `n`.
+/// The signals runtime threads block: bit `n - 1` for signal `n`.
 static WANTED: AtomicU64 = AtomicU64::new(0);
 /// Changes after every change of `WANTED`.
 static EPOCH: AtomicU64 = AtomicU64::new(0);

@@ -19,7 +19,8 @@ mod signalfd;
 pub mod unix;
 
 pub(crate) use mask::{
-    resync as resync_runtime_thread_mask, runtime_thread_started, stale as runtime_thread_mask_stale,
+    resync as resync_runtime_thread_mask, runtime_thread_started,
+    stale as runtime_thread_mask_stale,
 };
 
 use std::io;

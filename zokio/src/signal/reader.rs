@@ -1,6 +1,6 @@
-//! A runtime's reader: an internal task, one per runtime with a listener, that reads
-//! the signalfd's records and the handler's eventfd through the runtime's own driver
-//! and counts what it finds in the dispatcher. Whichever runtime's reader reads a
+//! A runtime's reader: an internal task, one per runtime with a listener, that waits
+//! on the runtime's own driver for the signalfd and the handler's eventfd to be
+//! readable, reads them, and counts what it finds in the dispatcher. Whichever runtime's reader reads a
 //! delivery, every listener everywhere is woken. It must never block its worker: both
 //! descriptors are non-blocking, and "nothing to read" waits for readiness.
 
@@ -12,8 +12,7 @@ use std::sync::Arc;
 use super::registry::{self, ReaderState};
 use super::{handler, signalfd};
 use crate::driver::op::poll::PollReady;
-use crate::driver::op::read::Read;
-use crate::driver::op::{os_code, Op};
+use crate::driver::op::Op;
 use crate::io::Interest;
 
 /// Records taken per read of the signalfd.
@@ -50,36 +49,59 @@ impl Drop for Gone {
     }
 }
 
+/// Reads in a row before the reader lets other tasks run, should a flood of signals
+/// keep both descriptors readable.
+const READS_BEFORE_YIELD: usize = 64;
+
 /// Read `fd` for as long as the task lives, delivering the signals `signals` finds in
 /// what each read returns.
+///
+/// The read itself is a plain non-blocking `read(2)` in the task; only the wait for
+/// readiness goes through the driver. A read handed to the driver (io_uring) may
+/// complete in the kernel after its task was dropped (a runtime shutting down, a
+/// reader aborted), and what it took (eventfd counts, signalfd records) would be
+/// lost for every other runtime; a poll that is dropped takes nothing.
 async fn watch(fd: RawFd, capacity: usize, signals: fn(&[u8]) -> u64) {
-    let mut buf = Vec::with_capacity(capacity);
+    let mut buf = vec![0u8; capacity];
+    let mut in_a_row = 0;
     loop {
-        let (result, returned) = Op::new(Read::new(fd, buf, u64::MAX)).await;
-        buf = returned;
-        match result {
-            Ok(_) => registry::deliver(signals(&buf)),
-            // Another runtime's reader took it first, or io_uring answered a
-            // non-blocking descriptor at once: wait until there is something.
-            Err(err) if would_block(&err) => {
+        match read_now(fd, &mut buf) {
+            Ok(n) => {
+                registry::deliver(signals(&buf[..n]));
+                in_a_row += 1;
+                if in_a_row == READS_BEFORE_YIELD {
+                    in_a_row = 0;
+                    crate::task::yield_now().await;
+                }
+            }
+            // Nothing there (or another runtime's reader took it first): wait.
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                in_a_row = 0;
                 if let Err(err) = wait_readable(fd).await {
                     log::error!("zokio::signal stopped watching fd {fd}: {err}");
                     return;
                 }
             }
-            Err(err) if os_code(&err) == Some(libc::EINTR) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) => {
                 // Neither descriptor fails a read of whole records; retrying an
                 // error that does not go away would only spin.
-                log::error!("zokio::signal stopped watching fd {fd}: {err}");
+                log::error!("zokio::signal stopped reading fd {fd}: {err}");
                 return;
             }
         }
     }
 }
 
-fn would_block(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::WouldBlock || os_code(err) == Some(libc::EAGAIN)
+fn read_now(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of its length; `fd` is one of our
+    // descriptors, open for the life of the process and non-blocking.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
 }
 
 async fn wait_readable(fd: RawFd) -> io::Result<()> {

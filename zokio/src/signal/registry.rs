@@ -33,15 +33,19 @@ static GENERATIONS: [AtomicU64; MAX_SIGNAL + 1] = [const { AtomicU64::new(0) }; 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     slots: [const { Slot::EMPTY }; MAX_SIGNAL + 1],
     readers: Vec::new(),
-    wanted: 0,
+    through_fd: 0,
     next_id: 0,
 });
 
 struct Registry {
     slots: [Slot; MAX_SIGNAL + 1],
     readers: Vec<ReaderEntry>,
-    /// The signals with a listener.
-    wanted: u64,
+    /// The listened signals that runtime threads block and the signalfd takes: all
+    /// but the ones whose replaced disposition is a function. The signalfd would take some
+    /// deliveries of those before any handler runs (it takes any pending signal of its
+    /// mask, also one the kernel meant for another thread), and the program's own
+    /// handler would miss them; so they only ever arrive through our handler.
+    through_fd: u64,
     next_id: u64,
 }
 
@@ -105,14 +109,16 @@ pub(super) fn register(signum: usize, handle: &Handle) -> io::Result<Listener> {
         handler::event_fd()?;
         signalfd::fd()?;
         let saved = handler::install(signum)?;
-        let wanted = registry.wanted | bit(signum);
-        if let Err(err) = signalfd::set_mask(wanted) {
-            let _ = handler::restore(signum, saved);
-            return Err(err);
+        if !saved.chains() {
+            let through_fd = registry.through_fd | bit(signum);
+            if let Err(err) = signalfd::set_mask(through_fd) {
+                let _ = handler::restore(signum, saved);
+                return Err(err);
+            }
+            registry.through_fd = through_fd;
+            mask::set_wanted(through_fd);
         }
-        registry.wanted = wanted;
         registry.slots[signum].saved = Some(saved);
-        mask::set_wanted(wanted);
     }
     registry.slots[signum].listeners += 1;
     let id = registry.next_id;
@@ -224,16 +230,17 @@ impl Listener {
         Poll::Pending
     }
 
-    /// `Some(Some(()))` for a delivery not reported yet, `Some(None)` once the reader
-    /// of this listener's runtime is gone, `None` to wait.
+    /// `Some(None)` once the reader of this listener's runtime is gone (whatever
+    /// other runtimes still count), `Some(Some(()))` for a delivery not reported yet,
+    /// `None` to wait.
     fn check(&mut self) -> Option<Option<()>> {
+        if !self.reader.alive.load(Ordering::SeqCst) {
+            return Some(None);
+        }
         let now = GENERATIONS[self.signum].load(Ordering::SeqCst);
         if now != self.seen {
             self.seen = now;
             return Some(Some(()));
-        }
-        if !self.reader.alive.load(Ordering::SeqCst) {
-            return Some(None);
         }
         None
     }
@@ -250,12 +257,14 @@ impl Drop for Listener {
             slot.listeners -= 1;
             if slot.listeners == 0 {
                 let saved = slot.saved.take();
-                let wanted = registry.wanted & !bit(signum);
-                registry.wanted = wanted;
-                if let Err(err) = signalfd::set_mask(wanted) {
-                    log::warn!("{err}");
+                if registry.through_fd & bit(signum) != 0 {
+                    let through_fd = registry.through_fd & !bit(signum);
+                    registry.through_fd = through_fd;
+                    if let Err(err) = signalfd::set_mask(through_fd) {
+                        log::warn!("{err}");
+                    }
+                    mask::set_wanted(through_fd);
                 }
-                mask::set_wanted(wanted);
                 if let Some(saved) = saved {
                     if let Err(err) = handler::restore(signum, saved) {
                         log::warn!("{err}");

@@ -1,5 +1,5 @@
 //! The one process-wide `signalfd` (non-blocking, close-on-exec) whose mask is every
-//! signal with a listener. It receives what a runtime thread blocked: signals sent to
+//! signal with a listener but those chained to a handler of the program's own. It receives what a runtime thread blocked: signals sent to
 //! a runtime thread itself, and process-directed ones when every thread blocks them.
 //! Made on first use and never closed, since readers in any runtime may wait on it.
 
@@ -22,7 +22,9 @@ pub(super) fn fd() -> io::Result<RawFd> {
         // SAFETY: -1 asks for a new descriptor; `empty` is a valid signal set.
         let fd = unsafe { libc::signalfd(-1, &empty, FLAGS) };
         if fd < 0 {
-            Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+            Err(io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO))
         } else {
             Ok(fd)
         }

@@ -32,9 +32,10 @@ pub struct Signal {
 ///
 /// What changes in the process while the signal has a listener:
 /// - its disposition is Zokio's handler, which also calls the handler it replaced if
-///   that was a function (not for deliveries that arrive through the signalfd, below);
-/// - the threads this runtime started (workers, blocking-pool threads) block it, so a
-///   signal sent to one of them is read from a signalfd. A thread the runtime did not
+///   that was a function;
+/// - unless it replaced such a function, the threads a Zokio runtime started
+///   (workers, blocking-pool threads) block it, so a signal sent to one of them is
+///   read from a signalfd instead of interrupting it. A thread the runtime did not
 ///   start (the main thread, a thread running a current-thread `block_on`, your own
 ///   threads) never has its mask changed. A thread spawned with `std::thread` from a
 ///   task inherits its worker's mask, as every thread inherits its creator's; a child
