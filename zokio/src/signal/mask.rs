@@ -41,11 +41,9 @@ pub(super) fn sigset(bits: u64) -> libc::sigset_t {
         libc::sigemptyset(set.as_mut_ptr());
         set.assume_init()
     };
-    for signum in 1..=MAX_SIGNAL {
-        if bits & bit(signum) != 0 {
-            // SAFETY: `set` is an initialised set; an invalid number only fails.
-            unsafe { libc::sigaddset(&mut set, signum as libc::c_int) };
-        }
+    for signum in registry::signals_of(bits) {
+        // SAFETY: `set` is an initialised set; an invalid number only fails.
+        unsafe { libc::sigaddset(&mut set, signum as libc::c_int) };
     }
     set
 }

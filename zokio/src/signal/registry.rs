@@ -27,6 +27,11 @@ pub(crate) const fn bit(signum: usize) -> u64 {
     1 << (signum - 1)
 }
 
+/// The signal numbers in a set of signals, in order.
+pub(crate) fn signals_of(bits: u64) -> impl Iterator<Item = usize> {
+    (1..=MAX_SIGNAL).filter(move |signum| bits & bit(*signum) != 0)
+}
+
 /// How many deliveries of each signal were counted so far.
 static GENERATIONS: [AtomicU64; MAX_SIGNAL + 1] = [const { AtomicU64::new(0) }; MAX_SIGNAL + 1];
 
@@ -173,18 +178,14 @@ pub(super) fn deliver(bits: u64) {
     if bits == 0 {
         return;
     }
-    for signum in 1..=MAX_SIGNAL {
-        if bits & bit(signum) != 0 {
-            GENERATIONS[signum].fetch_add(1, Ordering::SeqCst);
-        }
+    for signum in signals_of(bits) {
+        GENERATIONS[signum].fetch_add(1, Ordering::SeqCst);
     }
     let mut woken = Vec::new();
     {
         let mut registry = lock();
-        for signum in 1..=MAX_SIGNAL {
-            if bits & bit(signum) != 0 {
-                woken.extend(registry.slots[signum].wakers.drain(..).map(|(_, w)| w));
-            }
+        for signum in signals_of(bits) {
+            woken.extend(registry.slots[signum].wakers.drain(..).map(|(_, w)| w));
         }
     }
     woken.into_iter().for_each(Waker::wake);

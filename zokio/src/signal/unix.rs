@@ -35,7 +35,14 @@ pub struct Signal {
 ///   that was a function;
 /// - unless it replaced such a function, the threads a Zokio runtime started
 ///   (workers, blocking-pool threads) block it, so a signal sent to one of them is
-///   read from a signalfd instead of interrupting it. A thread the runtime did not
+///   read from a signalfd instead of interrupting it. Signals sent to the process
+///   (`kill`, a terminal's Ctrl-C, `SIGCHLD`) reach every listener whatever thread
+///   the kernel picks. A signal aimed at one runtime thread in particular
+///   (`pthread_kill`, or a `SIGPIPE` raised by a write on that thread) is different:
+///   the kernel hands it only to a signalfd read made on that very thread, so it is
+///   seen when this runtime's reader task next runs there (at once on a runtime with
+///   one worker; on a thread-per-core worker that does not run the reader, not while
+///   the signal is listened for). A thread the runtime did not
 ///   start (the main thread, a thread running a current-thread `block_on`, your own
 ///   threads) never has its mask changed. A thread spawned with `std::thread` from a
 ///   task inherits its worker's mask, as every thread inherits its creator's; a child
