@@ -348,6 +348,38 @@ fn a_signal_sent_to_a_worker_arrives_through_the_signalfd() {
     });
 }
 
+/// A signal still waiting on a worker when the last listener goes is taken off it
+/// before the worker unblocks it, instead of meeting the restored default (which
+/// would end the process).
+#[test]
+fn a_signal_left_on_a_worker_does_not_outlive_the_last_listener() {
+    timed(|| {
+        let _serial = serial();
+        for name in ["multi_thread(1)", "thread_per_core(1)"] {
+            let rt = worker_runtime(name);
+            let after = rt
+                .block_on(rt.spawn(async {
+                    let sig = signal(SignalKind::user_defined2()).expect("listening");
+                    // SAFETY: tgkill to this very thread with a valid signal.
+                    let rc = unsafe {
+                        libc::syscall(
+                            libc::SYS_tgkill,
+                            libc::getpid(),
+                            libc::gettid(),
+                            libc::SIGUSR2,
+                        )
+                    };
+                    assert_eq!(rc, 0);
+                    // No await since: the reader, on this same worker, has not read it.
+                    drop(sig);
+                    is_blocked(libc::SIGUSR2)
+                }))
+                .unwrap();
+            assert!(!after, "{name}");
+        }
+    });
+}
+
 #[test]
 fn dropping_a_runtime_leaves_the_other_runtimes_listening() {
     timed(|| {

@@ -70,6 +70,25 @@ pub(super) fn event_fd() -> io::Result<RawFd> {
     })
 }
 
+/// Mark `bits` pending and wake a reader, as the handler does: for signals taken off a
+/// thread outside any handler, counted by a reader later instead of here, so that no
+/// task is woken from inside a worker's park.
+pub(super) fn note_pending(bits: u64) {
+    PENDING.fetch_or(bits, Ordering::AcqRel);
+    notify_readers();
+}
+
+/// Write to the eventfd (async-signal-safe). A full counter (EAGAIN) is fine: the
+/// readers are due to wake anyway.
+fn notify_readers() {
+    let fd = EVENT_FD.load(Ordering::Acquire);
+    if fd >= 0 {
+        let one: u64 = 1;
+        // SAFETY: `one` is 8 readable bytes; the fd is the eventfd, never closed.
+        let _ = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+    }
+}
+
 /// Take the signals the handler marked since the last call.
 pub(super) fn take_pending() -> u64 {
     PENDING.swap(0, Ordering::AcqRel)
@@ -154,13 +173,7 @@ extern "C" fn on_signal(
     if signum > 0 && signum as usize <= MAX_SIGNAL {
         let signum = signum as usize;
         PENDING.fetch_or(bit(signum), Ordering::AcqRel);
-        let fd = EVENT_FD.load(Ordering::Acquire);
-        if fd >= 0 {
-            let one: u64 = 1;
-            // SAFETY: `one` is 8 readable bytes; the fd is the eventfd, never closed.
-            // EAGAIN (the counter is full) is fine: the reader is due to wake anyway.
-            let _ = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
-        }
+        notify_readers();
         let chained = CHAINED[signum].load(Ordering::Acquire);
         if chained != libc::SIG_DFL && chained != libc::SIG_IGN {
             let flags = CHAINED_FLAGS[signum].load(Ordering::Relaxed);

@@ -110,7 +110,7 @@ fn sync_now() {
         // A listener may have come back for one of them meanwhile.
         let still_wanted = counted & WANTED.load(Ordering::SeqCst);
         if still_wanted != 0 {
-            registry::deliver(still_wanted);
+            super::handler::note_pending(still_wanted);
         }
     }
     BLOCKED_BY_US.set(now_ours);
