@@ -101,7 +101,7 @@ fn sync_now() {
         }
     }
     if unblock != 0 {
-        let counted = take_pending_on_thread(unblock);
+        let counted = take_pending(unblock);
         let set = sigset(unblock);
         // SAFETY: `set` is a valid set; a null old set is allowed.
         if unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) } == 0 {
@@ -117,10 +117,11 @@ fn sync_now() {
     SYNCED.set(epoch);
 }
 
-/// Take every signal of `bits` pending for this thread (or the process) off the
-/// pending set, so that unblocking them does not run the restored disposition for a
-/// signal that arrived while it was listened for. Returns which ones were pending.
-fn take_pending_on_thread(bits: u64) -> u64 {
+/// Take every signal of `bits` pending for this thread or the process off the pending
+/// set, so that unblocking them (or restoring their disposition) does not hand a
+/// signal that arrived while it was listened for to the disposition it had before.
+/// Returns which ones were pending.
+pub(super) fn take_pending(bits: u64) -> u64 {
     let set = sigset(bits);
     let zero = libc::timespec {
         tv_sec: 0,

@@ -267,6 +267,12 @@ impl Drop for Listener {
                     mask::set_wanted(through_fd);
                 }
                 if let Some(saved) = saved {
+                    // A signal raised before this point, still waiting for the thread
+                    // the kernel chose, would meet the restored disposition (for most
+                    // signals: the end of the process). Take it now; it was raised
+                    // while listened for, and there is nobody left to report it to. A
+                    // thread that dequeued one before us runs our handler.
+                    mask::take_pending(bit(signum));
                     if let Err(err) = handler::restore(signum, saved) {
                         log::warn!("{err}");
                     }
