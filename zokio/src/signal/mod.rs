@@ -2,8 +2,9 @@
 //! [`unix`], a listener for any signal.
 //!
 //! How a delivery reaches a listener: while a signal has a listener, a `sigaction`
-//! handler (`handler.rs`) marks it pending and writes to an eventfd, and the threads
-//! the runtime started block it (`mask.rs`) so that what is sent to them waits in a
+//! handler (`handler.rs`) marks it pending and writes to an eventfd, and (unless the
+//! handler it replaced was the program's own) the threads the runtime started block it
+//! (`mask.rs`) so that what is sent to them waits in a
 //! signalfd (`signalfd.rs`). In each runtime with a listener, a reader task
 //! (`reader.rs`) reads both through the runtime's driver and counts the deliveries in
 //! the process-wide dispatcher (`registry.rs`), which wakes every listener in every
