@@ -6,7 +6,8 @@
 //! handler it replaced was the program's own) the threads the runtime started block it
 //! (`mask.rs`) so that what is sent to them waits in a
 //! signalfd (`signalfd.rs`). In each runtime with a listener, a reader task
-//! (`reader.rs`) reads both through the runtime's driver and counts the deliveries in
+//! (`reader.rs`) waits for both through the runtime's driver, reads them, and counts the
+//! deliveries in
 //! the process-wide dispatcher (`registry.rs`), which wakes every listener in every
 //! runtime. This module must never change the mask of a thread no runtime started,
 //! and its handler must never do anything that is not async-signal-safe.
