@@ -4,13 +4,12 @@
 //! How a delivery reaches a listener: while a signal has a listener, a `sigaction`
 //! handler (`handler.rs`) marks it pending and writes to an eventfd, and (unless the
 //! handler it replaced was the program's own) the threads the runtime started block it
-//! (`mask.rs`) so that what is sent to them waits in a
-//! signalfd (`signalfd.rs`). In each runtime with a listener, a reader task
-//! (`reader.rs`) waits for both through the runtime's driver, reads them, and counts the
-//! deliveries in
-//! the process-wide dispatcher (`registry.rs`), which wakes every listener in every
-//! runtime. This module must never change the mask of a thread no runtime started,
-//! and its handler must never do anything that is not async-signal-safe.
+//! (`mask.rs`) so that what is sent to them waits in a signalfd (`signalfd.rs`). In
+//! each runtime with a listener, a reader task (`reader.rs`) waits for both through the
+//! runtime's driver, reads them, and counts the deliveries in the process-wide
+//! dispatcher (`registry.rs`), which wakes every listener in every runtime. This module
+//! must never change the mask of a thread no runtime started, and its handler must
+//! never do anything that is not async-signal-safe.
 
 mod handler;
 mod kind;
