@@ -209,6 +209,8 @@ impl LocalDriver {
 
     /// Sleep until there may be something to do: a completion, a wake-up, or a timer.
     pub(crate) fn park(&self) {
+        // One relaxed load unless the signals `zokio::signal` listens for changed.
+        crate::signal::resync_runtime_thread_mask();
         if let Some(hook) = &self.park_hooks.before {
             hook();
         }

@@ -299,6 +299,13 @@ fn run_thread(inner: Arc<Inner>) {
         if state.shutdown {
             break;
         }
+        if crate::signal::runtime_thread_mask_stale() {
+            // Brought up to date without the pool's lock: it may wake tasks.
+            drop(state);
+            crate::signal::resync_runtime_thread_mask();
+            state = inner.lock();
+            continue;
+        }
         state.num_idle += 1;
         let (next, timeout) = inner
             .work

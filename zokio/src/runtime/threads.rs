@@ -35,6 +35,8 @@ impl ThreadSpec {
         let on_stop = self.on_stop.clone();
         builder
             .spawn(move || {
+                // A runtime thread blocks the signals `zokio::signal` listens for.
+                crate::signal::runtime_thread_started();
                 if let Some(hook) = &on_start {
                     hook();
                 }

@@ -1,2 +1,49 @@
-//! Asynchronous signal handling, with tokio's `tokio::signal` API: `ctrl_c()` and, in
-//! `unix`, a listener for any signal. (Being built.)
+//! Asynchronous signal handling, with tokio's `tokio::signal` API: [`ctrl_c`] and, in
+//! [`unix`], a listener for any signal.
+//!
+//! How a delivery reaches a listener: while a signal has a listener, a `sigaction`
+//! handler (`handler.rs`) marks it pending and writes to an eventfd, and (unless the
+//! handler it replaced was the program's own) the threads the runtime started block it
+//! (`mask.rs`) so that what is sent to them waits in a signalfd (`signalfd.rs`). In
+//! each runtime with a listener, a reader task (`reader.rs`) waits for both through the
+//! runtime's driver, reads them, and counts the deliveries in the process-wide
+//! dispatcher (`registry.rs`), which wakes every listener in every runtime. This module
+//! must never change the mask of a thread no runtime started, and its handler must
+//! never do anything that is not async-signal-safe.
+
+mod handler;
+mod kind;
+mod mask;
+mod reader;
+mod registry;
+mod signalfd;
+pub mod unix;
+
+pub(crate) use mask::{
+    resync as resync_runtime_thread_mask, runtime_thread_started,
+    stale as runtime_thread_mask_stale,
+};
+
+use std::io;
+
+/// Wait for a Ctrl-C (`SIGINT`).
+///
+/// The listener is made when the returned future is first polled, and a `SIGINT`
+/// counts from then on; while it listens, `SIGINT` no longer ends the process. When the
+/// future completes or is dropped, the previous disposition is put back (unless
+/// another listener of `SIGINT` lives), and a later Ctrl-C terminates the process
+/// again. To handle every Ctrl-C, keep a listener with
+/// `unix::signal(SignalKind::interrupt())` instead.
+///
+/// # Errors
+/// Outside a Zokio runtime, or when the OS refuses what listening needs; see
+/// [`unix::signal`]. Also when the runtime shuts down before a Ctrl-C arrives.
+pub async fn ctrl_c() -> io::Result<()> {
+    let mut interrupt = unix::signal(unix::SignalKind::interrupt())?;
+    match interrupt.recv().await {
+        Some(()) => Ok(()),
+        None => Err(io::Error::other(
+            "zokio::signal::ctrl_c: the runtime shut down before a Ctrl-C arrived",
+        )),
+    }
+}

@@ -1,0 +1,114 @@
+//! A runtime's reader: an internal task, one per runtime with a listener, that waits
+//! on the runtime's own driver for the signalfd and the handler's eventfd to be
+//! readable, reads them, and counts what it finds in the dispatcher. Whichever runtime's reader reads a
+//! delivery, every listener everywhere is woken. It must never block its worker: both
+//! descriptors are non-blocking, and "nothing to read" waits for readiness.
+
+use std::future::Future;
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+
+use super::registry::{self, ReaderState};
+use super::{handler, signalfd};
+use crate::driver::op::poll::PollReady;
+use crate::driver::op::Op;
+use crate::io::Interest;
+
+/// Records taken per read of the signalfd.
+const RECORDS_PER_READ: usize = 16;
+
+/// The reader task for one runtime. It ends when aborted (its runtime's last listener
+/// went) or dropped with its runtime; either way the dispatcher hears of it.
+pub(super) fn run(state: Arc<ReaderState>) -> impl Future<Output = ()> + Send + 'static {
+    // Made now, not on first poll, so that a task dropped unpolled still reports.
+    let gone = Gone(state);
+    async move {
+        let _gone = gone;
+        let (Ok(signal_fd), Ok(event_fd)) = (signalfd::fd(), handler::event_fd()) else {
+            // `register` made both before spawning this task.
+            return;
+        };
+        let records = watch(
+            signal_fd,
+            signalfd::RECORD * RECORDS_PER_READ,
+            signalfd::signals_in,
+        );
+        // What the eventfd says is only "look at the pending set".
+        let handled = watch(event_fd, 8, |_| handler::take_pending());
+        futures_util::future::join(records, handled).await;
+    }
+}
+
+/// Tells the dispatcher the reader ended, however it ended.
+struct Gone(Arc<ReaderState>);
+
+impl Drop for Gone {
+    fn drop(&mut self) {
+        registry::reader_gone(&self.0);
+    }
+}
+
+/// Reads in a row before the reader lets other tasks run, should a flood of signals
+/// keep both descriptors readable.
+const READS_BEFORE_YIELD: usize = 64;
+
+/// Read `fd` for as long as the task lives, delivering the signals `signals` finds in
+/// what each read returns.
+///
+/// The read itself is a plain non-blocking `read(2)` in the task; only the wait for
+/// readiness goes through the driver. A read handed to the driver (io_uring) may
+/// complete in the kernel after its task was dropped (a runtime shutting down, a
+/// reader aborted), and what it took (eventfd counts, signalfd records) would be
+/// lost for every other runtime; a poll that is dropped takes nothing.
+async fn watch(fd: RawFd, capacity: usize, signals: fn(&[u8]) -> u64) {
+    let mut buf = vec![0u8; capacity];
+    let mut in_a_row = 0;
+    loop {
+        match read_now(fd, &mut buf) {
+            Ok(n) => {
+                registry::deliver(signals(&buf[..n]));
+                in_a_row += 1;
+                if in_a_row == READS_BEFORE_YIELD {
+                    in_a_row = 0;
+                    crate::task::yield_now().await;
+                }
+            }
+            // Nothing there (or another runtime's reader took it first): wait.
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                in_a_row = 0;
+                if let Err(err) = wait_readable(fd).await {
+                    log::error!("zokio::signal stopped watching fd {fd}: {err}");
+                    return;
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => {
+                // Neither descriptor fails a read of whole records; retrying an
+                // error that does not go away would only spin.
+                log::error!("zokio::signal stopped reading fd {fd}: {err}");
+                return;
+            }
+        }
+    }
+}
+
+fn read_now(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of its length; `fd` is one of our
+    // descriptors, open for the life of the process and non-blocking.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+async fn wait_readable(fd: RawFd) -> io::Result<()> {
+    Op::new(PollReady {
+        fd,
+        interest: Interest::READABLE,
+    })
+    .await
+    .map(|_| ())
+}
