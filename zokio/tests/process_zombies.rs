@@ -7,33 +7,9 @@
 mod common;
 mod process_common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{flavors_named, run_with_timeout, BODY_GUARD};
-
-/// This process's children that are zombies (state `Z` in `/proc/<pid>/stat`).
-fn zombie_children() -> Vec<u32> {
-    let me = std::process::id();
-    let mut zombies = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // After the command's closing parenthesis: state, then parent pid.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let mut fields = rest.split_whitespace();
-        let (state, ppid) = (fields.next(), fields.next());
-        if state == Some("Z") && ppid == Some(me.to_string().as_str()) {
-            zombies.push(pid);
-        }
-    }
-    zombies
-}
 
 #[test]
 fn no_zombie_is_left_behind() {
@@ -60,17 +36,6 @@ fn no_zombie_is_left_behind() {
         common::current_thread().block_on(async {
             zokio::process::Command::new("true").status().await.unwrap();
         });
-        let start = Instant::now();
-        loop {
-            let zombies = zombie_children();
-            if zombies.is_empty() {
-                break;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "zombie children left: {zombies:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        process_common::no_zombie_left();
     });
 }

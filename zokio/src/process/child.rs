@@ -89,11 +89,12 @@ impl Child {
     /// again. Once the child is reaped, every call returns the same status.
     ///
     /// Waiting is native: `IORING_OP_WAITID` on io_uring (Linux 6.7+), else the
-    /// readiness of the child's pidfd; no `SIGCHLD` handler is involved.
+    /// readiness of the child's pidfd; no `SIGCHLD` handler is involved, except on
+    /// a kernel without pidfds (before Linux 5.3).
     ///
     /// # Errors
-    /// Outside a Zokio runtime, when the child was reaped by other code (a
-    /// `waitpid(-1)`), or on a kernel without pidfds (before Linux 5.3).
+    /// Outside a Zokio runtime, or when the child was reaped by other code (a
+    /// `waitpid(-1)`).
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         drop(self.stdin.take());
         let status = self.process.wait().await;

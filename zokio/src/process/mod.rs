@@ -8,11 +8,12 @@
 //! worker that waits: io_uring's `IORING_OP_WAITID` where the kernel has it (Linux
 //! 6.7+), else the pidfd's readiness (io_uring's `POLL_ADD`, or epoll). A child
 //! whose [`Child`] is dropped before it was reaped is still reaped (see
-//! [`Child`]). Kernels without pidfds (before Linux 5.3) can spawn but not wait.
+//! [`Child`]). Only where the kernel has no pidfds (before Linux 5.3) is a child
+//! waited for through `SIGCHLD` (with `zokio::signal`, reaping that child alone).
 //!
 //! Files: this one is the [`Command`] builder; `child.rs` the [`Child`] handle;
-//! `stdio.rs` the pipes; `wait.rs` the pidfd and the reap; `orphans.rs` the
-//! children dropped unreaped; `check.rs` the errors about a command. Nothing in
+//! `stdio.rs` the pipes; `wait.rs` the pidfd and the reap; `sigchld.rs` the wait
+//! without a pidfd; `orphans.rs` the children dropped unreaped; `check.rs` the errors about a command. Nothing in
 //! this module may block a worker.
 //!
 //! # Example
@@ -30,6 +31,7 @@
 mod check;
 mod child;
 mod orphans;
+mod sigchld;
 mod stdio;
 mod wait;
 
@@ -40,6 +42,8 @@ use std::path::Path;
 use std::process::{Command as StdCommand, ExitStatus, Output, Stdio};
 
 pub use child::Child;
+#[doc(hidden)]
+pub use sigchld::pretend_no_pidfd;
 pub use stdio::{ChildStderr, ChildStdin, ChildStdout};
 
 use std::os::unix::process::CommandExt as _;

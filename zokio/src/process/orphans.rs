@@ -31,10 +31,6 @@ pub(super) fn adopt(process: Arc<Process>) {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push(process.clone());
-    if !process.has_pidfd() {
-        // Without a pidfd there is nothing to wait on natively: the sweeps reap it.
-        return;
-    }
     if let Ok(handle) = Handle::try_current() {
         drop(handle.spawn(async move {
             // An error means the child cannot be reaped by us at all; the sweep

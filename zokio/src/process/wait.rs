@@ -7,8 +7,9 @@
 //! non-blocking `waitid` made here, under a lock, by whoever asks. So a wait whose
 //! future is dropped consumes nothing, two reapers (a `wait` and the orphan sweep)
 //! can never both reap, and a pid is never used after its child was reaped (the
-//! pidfd names the process itself). Nothing here may install a process-wide
-//! `SIGCHLD` handler or call `waitpid(-1)`, which would steal other code's children.
+//! pidfd names the process itself). Only a kernel without pidfds waits through
+//! `SIGCHLD` (`sigchld.rs`). Nothing here may call `waitpid(-1)`, which would steal
+//! other code's children.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -30,9 +31,16 @@ pub(crate) struct Process {
 }
 
 impl Process {
-    /// Take charge of the child `pid`, which nobody else waits for. Opens its pidfd;
-    /// `Ok(None)` where the kernel has none (the caller decides what then).
+    /// Take charge of the child `pid`, which nobody else waits for. Opens its
+    /// pidfd, if the kernel has pidfds (else waiting goes through `SIGCHLD`).
     pub(crate) fn open(pid: u32) -> io::Result<Process> {
+        if super::sigchld::pretending() {
+            return Ok(Process {
+                pid,
+                pidfd: None,
+                status: Mutex::new(None),
+            });
+        }
         // SAFETY: `pidfd_open` takes a pid and flags and returns a new descriptor or
         // -1; it touches no memory of ours.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
@@ -55,10 +63,6 @@ impl Process {
 
     pub(crate) fn pid(&self) -> u32 {
         self.pid
-    }
-
-    pub(crate) fn has_pidfd(&self) -> bool {
-        self.pidfd.is_some()
     }
 
     /// The exit status, if the child was reaped already.
@@ -110,16 +114,17 @@ impl Process {
 
     /// Wait until the child exits, then reap it. Waiting is an operation on the
     /// current worker's driver (io_uring's `waitid` or the pidfd's readiness), so
-    /// no thread blocks and no signal is involved.
+    /// no thread blocks and no signal is involved; only without a pidfd is it
+    /// `SIGCHLD` (`sigchld.rs`).
     pub(crate) async fn wait(&self) -> io::Result<ExitStatus> {
+        let Some(pidfd) = &self.pidfd else {
+            return super::sigchld::wait(self).await;
+        };
         loop {
             if let Some(status) = self.try_reap()? {
                 return Ok(status);
             }
-            match &self.pidfd {
-                Some(pidfd) => Op::new(WaitExit::new(pidfd.clone())).await?,
-                None => return Err(no_pidfd()),
-            }
+            Op::new(WaitExit::new(pidfd.clone())).await?;
         }
     }
 
@@ -157,14 +162,6 @@ impl Process {
             ))
         }
     }
-}
-
-fn no_pidfd() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        "this kernel has no pidfd (Linux 5.3 or later is needed to wait for a child \
-         process without a SIGCHLD handler); use std::process to wait for it instead",
-    )
 }
 
 /// The status a `waitid` reported, as `std` represents it (the raw `wait` status):

@@ -278,6 +278,46 @@ pub async fn bad_input() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
+/// This process's children that are zombies (state `Z` in `/proc/<pid>/stat`).
+fn zombie_children() -> Vec<u32> {
+    let me = std::process::id();
+    let mut zombies = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // After the command's closing parenthesis: state, then parent pid.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let (state, ppid) = (fields.next(), fields.next());
+        if state == Some("Z") && ppid == Some(me.to_string().as_str()) {
+            zombies.push(pid);
+        }
+    }
+    zombies
+}
+
+/// Wait (up to 30 s) until this process has no zombie child.
+pub fn no_zombie_left() {
+    let start = Instant::now();
+    loop {
+        let zombies = zombie_children();
+        if zombies.is_empty() {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "zombie children left: {zombies:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Every scenario, one after the other.
 pub async fn all() {
     cat_round_trip(1).await;
