@@ -22,6 +22,8 @@ pub enum Metric {
     Rate,
     /// Nanoseconds: less is better.
     Nanos,
+    /// A count per unit of work (context switches per spawn): less is better.
+    Count,
 }
 
 /// One contender's samples of one metric, one sample per measured run.
@@ -58,7 +60,7 @@ impl Row {
         let p = self.peer.as_ref()?.median()?;
         match self.metric {
             Metric::Rate => ratio(z, p),
-            Metric::Nanos => ratio(p, z),
+            Metric::Nanos | Metric::Count => ratio(p, z),
         }
     }
 }
@@ -146,6 +148,7 @@ fn fmt_metric(v: Option<f64>, metric: Metric) -> String {
         (Some(v), Metric::Rate) if v >= 1e6 => format!("{:.2} M ops/s", v / 1e6),
         (Some(v), Metric::Rate) => format!("{:.1} k ops/s", v / 1e3),
         (Some(v), Metric::Nanos) => fmt_value(Some(v), Unit::Nanos),
+        (Some(v), Metric::Count) => format!("{v:.2}"),
     }
 }
 
@@ -169,6 +172,7 @@ pub fn json(results: &[GroupResult]) -> Value {
                         "unit": match r.metric {
                             Metric::Rate => "ops_per_second",
                             Metric::Nanos => "ns",
+                            Metric::Count => "count_per_unit",
                         },
                         "zokio": series_json(&r.zokio),
                         "peer": r.peer.as_ref().map_or(Value::Null, series_json),

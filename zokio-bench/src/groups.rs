@@ -1,6 +1,7 @@
 //! The driver groups: what per-worker I/O drivers and timer wheels cost;
-//! and the local groups: `!Send` tasks on a `LocalSet`, and what Zokio's
-//! cooperative `sync` wrappers cost over tokio's bare primitives.
+//! the local groups: `!Send` tasks on a `LocalSet`, and what Zokio's
+//! cooperative `sync` wrappers cost over tokio's bare primitives; and child
+//! processes spawned and awaited (`process`).
 //!
 //! Unlike the scheduler workloads, each group has its own set of contenders
 //! (Zokio on a forced driver, tokio with its drivers, the raw io_uring ring)
@@ -8,8 +9,8 @@
 //! every contender once per round, in an order that rotates from round to
 //! round, warm-up rounds discarded, medians reported. This file picks the
 //! contenders and sizes and turns samples into rows; the workloads live in
-//! `io_workloads`, `timer_workloads`, `wake_workloads` and
-//! `local_workloads`, and must never
+//! `io_workloads`, `timer_workloads`, `wake_workloads`, `local_workloads`
+//! and `process_workloads`, and must never
 //! know which row they feed.
 
 use std::io;
@@ -23,7 +24,8 @@ use crate::group_report::{GroupResult, Metric, Row, Series};
 use crate::runtimes::{Tokio, Zokio};
 use crate::stats::{per_second, percentile, scale_nanos};
 use crate::{
-    io_workloads, local_workloads, panic_message, timer_workloads, wake_workloads, Plan, Watchdog,
+    io_workloads, local_workloads, panic_message, process_workloads, timer_workloads,
+    wake_workloads, Plan, Watchdog,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,16 +36,18 @@ pub enum Group {
     CrossThreadWake,
     LocalSpawn,
     SyncPingPong,
+    Process,
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::NopRate,
         Group::TimeoutCreate,
         Group::SleepLateness,
         Group::CrossThreadWake,
         Group::LocalSpawn,
         Group::SyncPingPong,
+        Group::Process,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +58,7 @@ impl Group {
             Group::CrossThreadWake => "cross_thread_wake",
             Group::LocalSpawn => "local_spawn",
             Group::SyncPingPong => "sync_ping_pong",
+            Group::Process => "process",
         }
     }
 
@@ -86,6 +91,9 @@ impl Group {
             // Tens of milliseconds per run.
             (Group::SyncPingPong, false) => (3, 21),
             (Group::SyncPingPong, true) => (1, 5),
+            // About a second per run on two CPUs (1,000 fork/exec/exit/reap).
+            (Group::Process, false) => (1, 7),
+            (Group::Process, true) => (1, 3),
         };
         Plan { warmup, runs }
     }
@@ -216,6 +224,7 @@ pub fn run(group: Group, workers: usize, quick: bool, dog: &Watchdog) -> GroupRe
         Group::CrossThreadWake => cross_thread_wake(workers, quick, plan, dog),
         Group::LocalSpawn => local_spawn(plan, dog),
         Group::SyncPingPong => sync_ping_pong(quick, plan, dog),
+        Group::Process => process(workers, plan, dog),
     };
     GroupResult {
         group,
@@ -775,6 +784,73 @@ fn sync_ping_pong(quick: bool, plan: Plan, dog: &Watchdog) -> (Vec<Row>, Vec<Str
          capacity 1 (the pinger sends, the ponger sends it back), on current_thread runtimes \
          built once (Zokio on its {} driver, tokio with enable_all); the pinger times its own \
          loop; tokio's bare mpsc spends tokio's budget, which never runs out outside tokio",
+        match &z {
+            Ok(rt) => rt.driver_kind().to_string(),
+            Err(_) => "default".to_string(),
+        }
+    )];
+    (rows, notes)
+}
+
+// ---------------------------------------------------------------- process
+
+/// Children spawned and awaited per run, and how many are in flight at once.
+const SPAWNS: u64 = 1_000;
+const SPAWNS_AT_ONCE: usize = 64;
+
+fn process(workers: usize, plan: Plan, dog: &Watchdog) -> (Vec<Row>, Vec<String>) {
+    let z = process_workloads::zokio_runtime(workers);
+    let t = process_workloads::tokio_runtime(workers);
+    let figures = |m: process_workloads::Measured| {
+        vec![
+            per_second(SPAWNS, m.took.as_nanos() as f64).unwrap_or(0.0),
+            m.cpu.as_nanos() as f64 / SPAWNS as f64,
+            m.switches as f64 / SPAWNS as f64,
+        ]
+    };
+    let mut entrants = vec![
+        Entrant::on("zokio", "zokio::process".into(), &z, move |rt| {
+            figures(process_workloads::zokio_spawn_wait(
+                rt,
+                SPAWNS,
+                SPAWNS_AT_ONCE,
+            ))
+        }),
+        Entrant::on("tokio", "tokio::process".into(), &t, move |rt| {
+            figures(process_workloads::tokio_spawn_wait(
+                rt,
+                SPAWNS,
+                SPAWNS_AT_ONCE,
+            ))
+        }),
+    ];
+    let c = rounds(Group::Process, &mut entrants, plan, dog);
+    drop(entrants);
+    let row = |case: &str, metric: Metric, figure: usize, label: &'static str| Row {
+        case: case.into(),
+        metric,
+        zokio: series(&c, "zokio", figure),
+        peer: Some(series(&c, "tokio", figure)),
+        ratio_label: label,
+        target: "",
+    };
+    let rows = vec![
+        row("spawns/s", Metric::Rate, 0, "zokio/tokio"),
+        row("CPU time per spawn", Metric::Nanos, 1, "tokio/zokio"),
+        row(
+            "context switches per spawn",
+            Metric::Count,
+            2,
+            "tokio/zokio",
+        ),
+    ];
+    let notes = vec![format!(
+        "{SPAWNS} spawn-and-wait of {} per run (`Command::status`), {SPAWNS_AT_ONCE} in flight \
+         at once (each of {SPAWNS_AT_ONCE} tasks takes the next until all are done), on \
+         multi-thread runtimes of {workers} workers built once (Zokio on its {} driver, with \
+         native pidfd waiting; tokio with enable_all, its process support on); CPU time and \
+         context switches are this process's over the run (every thread, children excluded)",
+        process_workloads::PROGRAM,
         match &z {
             Ok(rt) => rt.driver_kind().to_string(),
             Err(_) => "default".to_string(),

@@ -26,6 +26,7 @@ mod net_echo;
 mod net_floor;
 mod net_http;
 mod net_servers;
+mod process_workloads;
 mod report;
 mod rss;
 mod runtimes;
@@ -63,7 +64,8 @@ workloads: spawn_many_local, spawn_many_remote, yield_many, ping_pong,
            chained_spawn, imbalance, idle_task_bytes
 groups:    nop_rate, timeout_create, sleep_lateness, cross_thread_wake,
            local_spawn (LocalSet: zokio vs tokio), sync_ping_pong (mpsc:
-           zokio::sync vs bare tokio::sync on zokio vs tokio)
+           zokio::sync vs bare tokio::sync on zokio vs tokio), process
+           (spawn-and-wait of /bin/true: zokio::process vs tokio::process)
            (timers = timeout_create,sleep_lateness)
 network:   echo (TCP ping-pong: zokio vs tokio vs monoio),
            http (hyper hello world: zokio vs tokio, driven by wrk)

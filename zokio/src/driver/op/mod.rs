@@ -1,5 +1,5 @@
 //! The operation layer both drivers serve: one `OpKind` per file (`nop`, `read`,
-//! `write`, `readv`, `writev`, `poll`, `timeout`, `close`, and for sockets `accept`,
+//! `write`, `readv`, `writev`, `poll`, `timeout`, `close`, `waitid`, and for sockets `accept`,
 //! `connect`, `recv`, `send`, `recv_from`, `send_to`) and the one `Op` future that
 //! runs any of them.
 //!
@@ -35,6 +35,7 @@ pub(crate) mod send;
 pub(crate) mod send_to;
 pub(crate) mod statx;
 pub(crate) mod timeout;
+pub(crate) mod waitid;
 pub(crate) mod write;
 pub(crate) mod writev;
 
