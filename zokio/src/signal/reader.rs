@@ -57,10 +57,13 @@ const READS_BEFORE_YIELD: usize = 64;
 /// what each read returns.
 ///
 /// The read itself is a plain non-blocking `read(2)` in the task; only the wait for
-/// readiness goes through the driver. A read handed to the driver (io_uring) may
-/// complete in the kernel after its task was dropped (a runtime shutting down, a
-/// reader aborted), and what it took (eventfd counts, signalfd records) would be
-/// lost for every other runtime; a poll that is dropped takes nothing.
+/// readiness goes through the driver (a poll on the ring, or epoll). A read handed to
+/// the ring would take the records in the kernel, and they would count only when
+/// that runtime next reaps its completions: a current-thread runtime outside
+/// `block_on` never does, so every other runtime's listeners would wait on it (tried:
+/// a Ctrl-C then reached no listener of the runtime being driven). It would also lose
+/// them when its task is dropped in flight. A poll takes nothing: every runtime's
+/// poll fires, and whichever reader runs first reads and wakes everyone.
 async fn watch(fd: RawFd, capacity: usize, signals: fn(&[u8]) -> u64) {
     let mut buf = vec![0u8; capacity];
     let mut in_a_row = 0;
