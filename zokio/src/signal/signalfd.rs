@@ -1,6 +1,7 @@
 //! The one process-wide `signalfd` (non-blocking, close-on-exec) whose mask is every
-//! signal with a listener but those chained to a handler of the program's own. It receives what a runtime thread blocked: signals sent to
-//! a runtime thread itself, and process-directed ones when every thread blocks them.
+//! signal with a listener but those chained to a handler of the program's own. It
+//! receives what a runtime thread blocked: signals sent to a runtime thread itself,
+//! and process-directed ones when every thread blocks them.
 //! Made on first use and never closed, since readers in any runtime may wait on it.
 
 use std::io;
@@ -45,8 +46,13 @@ pub(super) fn fd() -> io::Result<RawFd> {
 pub(super) fn set_mask(bits: u64) -> io::Result<()> {
     let fd = fd()?;
     let set = sigset(bits);
-    // SAFETY: `fd` is our signalfd, open for good; `set` is a valid signal set.
-    if unsafe { libc::signalfd(fd, &set, FLAGS) } < 0 {
+    // The system call itself rather than libc's wrapper: changing the mask of a live
+    // descriptor is not a new descriptor, but ThreadSanitizer's wrapper records it as
+    // one, and so reports a reader's concurrent `read` as a race (the kernel orders
+    // the two). The kernel's `signalfd4` takes the set's size, 8 bytes on Linux.
+    // SAFETY: `fd` is our signalfd, open for good; `set` is a valid signal set, at
+    // least the 8 bytes the kernel reads.
+    if unsafe { libc::syscall(libc::SYS_signalfd4, fd, &set, 8usize, FLAGS) } < 0 {
         let os = io::Error::last_os_error();
         return Err(io::Error::new(
             os.kind(),
