@@ -66,55 +66,43 @@ pub fn tokio_runtime(workers: usize) -> io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// `total` spawn-and-wait of [`PROGRAM`] on Zokio, by `at_once` tasks that each
-/// take the next one until all are done.
-pub fn zokio_spawn_wait(rt: &zokio::runtime::Runtime, total: u64, at_once: usize) -> Measured {
-    measure(|| {
-        rt.block_on(async {
-            let next = Arc::new(AtomicU64::new(0));
-            let tasks: Vec<_> = (0..at_once)
-                .map(|_| {
-                    let next = Arc::clone(&next);
-                    zokio::spawn(async move {
-                        while next.fetch_add(1, Ordering::Relaxed) < total {
-                            let status = zokio::process::Command::new(PROGRAM)
-                                .status()
-                                .await
-                                .expect("spawning and waiting for /bin/true");
-                            assert!(status.success());
-                        }
+/// The one workload both runtimes run, written once so that they cannot drift apart:
+/// `total` spawn-and-wait of [`PROGRAM`] on `$rt`, by `at_once` tasks of `$krate`
+/// (`zokio` or `tokio`) that each take the next one until all are done.
+macro_rules! spawn_wait {
+    ($krate:ident, $rt:expr, $total:expr, $at_once:expr) => {{
+        let (total, at_once) = ($total, $at_once);
+        measure(|| {
+            $rt.block_on(async {
+                let next = Arc::new(AtomicU64::new(0));
+                let tasks: Vec<_> = (0..at_once)
+                    .map(|_| {
+                        let next = Arc::clone(&next);
+                        $krate::spawn(async move {
+                            while next.fetch_add(1, Ordering::Relaxed) < total {
+                                let status = $krate::process::Command::new(PROGRAM)
+                                    .status()
+                                    .await
+                                    .expect("spawning and waiting for /bin/true");
+                                assert!(status.success());
+                            }
+                        })
                     })
-                })
-                .collect();
-            for task in tasks {
-                task.await.expect("a spawning task panicked");
-            }
+                    .collect();
+                for task in tasks {
+                    task.await.expect("a spawning task panicked");
+                }
+            })
         })
-    })
+    }};
 }
 
-/// [`zokio_spawn_wait`] on tokio.
+/// The spawn-and-wait workload on Zokio.
+pub fn zokio_spawn_wait(rt: &zokio::runtime::Runtime, total: u64, at_once: usize) -> Measured {
+    spawn_wait!(zokio, rt, total, at_once)
+}
+
+/// The same workload on tokio.
 pub fn tokio_spawn_wait(rt: &tokio::runtime::Runtime, total: u64, at_once: usize) -> Measured {
-    measure(|| {
-        rt.block_on(async {
-            let next = Arc::new(AtomicU64::new(0));
-            let tasks: Vec<_> = (0..at_once)
-                .map(|_| {
-                    let next = Arc::clone(&next);
-                    tokio::spawn(async move {
-                        while next.fetch_add(1, Ordering::Relaxed) < total {
-                            let status = tokio::process::Command::new(PROGRAM)
-                                .status()
-                                .await
-                                .expect("spawning and waiting for /bin/true");
-                            assert!(status.success());
-                        }
-                    })
-                })
-                .collect();
-            for task in tasks {
-                task.await.expect("a spawning task panicked");
-            }
-        })
-    })
+    spawn_wait!(tokio, rt, total, at_once)
 }

@@ -46,27 +46,13 @@ unsafe impl Send for Saved {}
 /// never closed: readers in any runtime may be waiting on it at any time.
 pub(super) fn event_fd() -> io::Result<RawFd> {
     static FD: OnceLock<Result<RawFd, i32>> = OnceLock::new();
-    let fd = FD.get_or_init(|| {
+    super::descriptor_made_once(&FD, "eventfd", || {
         // SAFETY: eventfd takes no pointers; the flags are valid.
         let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if fd < 0 {
-            Err(io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EIO))
-        } else {
+        if fd >= 0 {
             EVENT_FD.store(fd, Ordering::Release);
-            Ok(fd)
         }
-    });
-    fd.map_err(|code| {
-        let os = io::Error::from_raw_os_error(code);
-        io::Error::new(
-            os.kind(),
-            format!(
-                "zokio::signal could not create its eventfd ({os}); free a file descriptor \
-                 (see `ulimit -n`) and try again"
-            ),
-        )
+        fd
     })
 }
 

@@ -25,6 +25,39 @@ pub(crate) use mask::{
 };
 
 use std::io;
+use std::os::fd::RawFd;
+use std::sync::OnceLock;
+
+/// One of the module's process-wide descriptors, made by `make` (a system call
+/// returning the descriptor or -1) on first use and never closed, since readers in
+/// any runtime may wait on it at any time. A failure is remembered (its errno), so
+/// every later listener gets the same answer without retrying.
+fn descriptor_made_once(
+    cell: &'static OnceLock<Result<RawFd, i32>>,
+    what: &str,
+    make: impl FnOnce() -> RawFd,
+) -> io::Result<RawFd> {
+    let made = cell.get_or_init(|| {
+        let fd = make();
+        if fd < 0 {
+            Err(io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO))
+        } else {
+            Ok(fd)
+        }
+    });
+    made.map_err(|code| {
+        let os = io::Error::from_raw_os_error(code);
+        io::Error::new(
+            os.kind(),
+            format!(
+                "zokio::signal could not create its {what} ({os}); free a file descriptor \
+                 (see `ulimit -n`) and try again"
+            ),
+        )
+    })
+}
 
 /// Wait for a Ctrl-C (`SIGINT`).
 ///

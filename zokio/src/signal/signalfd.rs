@@ -18,27 +18,10 @@ const FLAGS: libc::c_int = libc::SFD_NONBLOCK | libc::SFD_CLOEXEC;
 /// The descriptor, made with an empty mask on first use.
 pub(super) fn fd() -> io::Result<RawFd> {
     static FD: OnceLock<Result<RawFd, i32>> = OnceLock::new();
-    let fd = FD.get_or_init(|| {
+    super::descriptor_made_once(&FD, "signalfd", || {
         let empty = sigset(0);
         // SAFETY: -1 asks for a new descriptor; `empty` is a valid signal set.
-        let fd = unsafe { libc::signalfd(-1, &empty, FLAGS) };
-        if fd < 0 {
-            Err(io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EIO))
-        } else {
-            Ok(fd)
-        }
-    });
-    fd.map_err(|code| {
-        let os = io::Error::from_raw_os_error(code);
-        io::Error::new(
-            os.kind(),
-            format!(
-                "zokio::signal could not create its signalfd ({os}); free a file descriptor \
-                 (see `ulimit -n`) and try again"
-            ),
-        )
+        unsafe { libc::signalfd(-1, &empty, FLAGS) }
     })
 }
 
