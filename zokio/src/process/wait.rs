@@ -190,8 +190,10 @@ mod tests {
 
     fn info(code: i32, status: i32) -> libc::siginfo_t {
         // Build a siginfo the way the kernel lays out SIGCHLD's: the pid and the
-        // status sit at fixed offsets after the three leading ints.
-        #[repr(C)]
+        // status sit at fixed offsets after the three leading ints and a pad; 8-byte
+        // aligned like `siginfo_t` (its union holds pointers), so that reading one
+        // out of it is an aligned read.
+        #[repr(C, align(8))]
         struct Raw {
             signo: i32,
             errno: i32,
@@ -213,8 +215,9 @@ mod tests {
             rest: [0; 100],
         };
         assert!(std::mem::size_of::<Raw>() >= std::mem::size_of::<libc::siginfo_t>());
-        // SAFETY: `Raw` is at least as large as `siginfo_t`, and every bit pattern is
-        // a `siginfo_t`.
+        assert!(std::mem::align_of::<Raw>() >= std::mem::align_of::<libc::siginfo_t>());
+        // SAFETY: `Raw` is at least as large and as aligned as `siginfo_t` (asserted
+        // above), and every bit pattern is a `siginfo_t`.
         unsafe { std::ptr::read((&raw as *const Raw).cast::<libc::siginfo_t>()) }
     }
 
