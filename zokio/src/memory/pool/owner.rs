@@ -2,8 +2,9 @@
 //!
 //! For each size class the pool keeps a doubly linked list of its segments and a
 //! current segment. Allocation pops the current segment's local free list (no atomics),
-//! then collects the current segment's remote list (one swap), then looks through the
-//! class's other segments for returned blocks, and only then takes a new segment.
+//! then collects the current segment's remote list (one swap), then looks through a
+//! few of the class's other segments for returned blocks, and only then takes a new
+//! segment.
 //! A free on the owner thread pushes onto the block's segment's local list. When a
 //! segment has no block out and the pool caches more than [`HIGH_WATER_BYTES`], the
 //! segment goes back to the global allocator; [`Pool::trim`] gives back every segment
@@ -24,6 +25,10 @@ use super::stats::PoolStats;
 /// Free bytes one pool may cache before a segment with no block out goes back to the
 /// global allocator when its last block returns (16 segments). Trimming ignores it.
 pub(super) const HIGH_WATER_BYTES: usize = 16 * SEGMENT_SIZE;
+
+/// How many segments past the current one an exhausted allocation looks at for
+/// returned blocks before it takes a new segment.
+pub(super) const MAX_SCAN: usize = 8;
 
 /// The source of pool ids. Ids are never reused (a `u64` does not wrap in practice), so
 /// a segment whose pool is gone never matches a later pool at the same address. A std
@@ -107,9 +112,14 @@ impl Pool {
         block
     }
 
-    /// A segment of `class` with a free block, collecting remote returns on the way;
-    /// segments found to have no block out while over the high-water mark are
-    /// released rather than used.
+    /// A segment of `class` with a free block: the current one if other threads
+    /// returned some, else one of the next [`MAX_SCAN`] segments after it (wrapping
+    /// round the list), collecting their returns on the way. Segments found with no
+    /// block out while the pool is over its high-water mark are released, not used.
+    ///
+    /// The scan is bounded so that a trickle of single returns spread over many
+    /// segments cannot make every allocation walk them all; starting after the
+    /// current segment makes successive scans go round the whole list.
     fn find_segment_with_room(&mut self, class: usize) -> Option<NonNull<Segment>> {
         let current = self.classes[class].current;
         if let Some(segment) = current {
@@ -117,21 +127,37 @@ impl Pool {
                 return Some(segment);
             }
         }
-        let mut next = self.classes[class].head;
-        while let Some(segment) = next {
+        let head = self.classes[class].head;
+        // With a current segment, go round from the one after it back to it; without
+        // one, walk the list from its head once.
+        let step = |segment: NonNull<Segment>| {
             // SAFETY: the pool owns its listed segments and this is its thread.
-            next = unsafe { segment.as_ref().with_owner(|state| state.next) };
-            if Some(segment) == current {
-                continue;
+            let next = unsafe { segment.as_ref().with_owner(|state| state.next) };
+            if current.is_some() {
+                next.or(head)
+            } else {
+                next
             }
+        };
+        let mut cursor = match current {
+            Some(segment) => step(segment),
+            None => head,
+        };
+        let mut visited = 0;
+        while let Some(segment) = cursor {
+            if Some(segment) == current || visited == MAX_SCAN {
+                break;
+            }
+            visited += 1;
+            // Read before `segment` may be released. It is never `segment` itself:
+            // with a current segment the list has another member to wrap to, and
+            // without one the walk does not wrap.
+            cursor = step(segment);
             self.collect(segment);
-            // SAFETY: as above.
+            // SAFETY: the pool owns its listed segments and this is its thread.
             let (live, room) = unsafe {
                 let header = segment.as_ref();
-                (
-                    header.with_owner(|state| state.live),
-                    header.free_count() > 0,
-                )
+                (header.with_owner(|state| state.live), header.has_room())
             };
             if live == 0 && self.cached_bytes() > HIGH_WATER_BYTES {
                 self.release(segment);

@@ -369,7 +369,21 @@ impl Segment {
         }
     }
 
-    /// How many blocks sit on the local free list (for statistics: walks it).
+    /// Whether the owner can hand out a block of this segment without collecting.
+    ///
+    /// # Safety
+    /// As for [`Segment::with_owner`].
+    pub(super) unsafe fn has_room(&self) -> bool {
+        // SAFETY: the caller is the owner thread.
+        unsafe {
+            self.with_owner(|state| {
+                !state.local_free.is_null() || state.carve_next < self.carve_end
+            })
+        }
+    }
+
+    /// How many blocks sit on the local free list or are not carved yet (for
+    /// statistics: walks the list).
     ///
     /// # Safety
     /// As for [`Segment::with_owner`].

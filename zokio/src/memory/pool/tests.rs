@@ -383,3 +383,45 @@ fn miri_pool_a_block_allocated_without_a_thread_pool_is_freed_with_its_segment()
     .unwrap();
     assert_eq!(ledger::of(owner), (1, 1));
 }
+
+#[test]
+fn miri_pool_returns_spread_over_many_segments_are_found_round_the_list() {
+    on_own_thread(|| {
+        let layout = layout(1024);
+        let first = alloc(layout);
+        // SAFETY: the block is out, so its segment is allocated.
+        let capacity = unsafe { Segment::of(first).as_ref().capacity() };
+        let segments = super::owner::MAX_SCAN + 4;
+        let mut blocks = vec![first];
+        blocks.extend((1..capacity * segments).map(|_| alloc(layout)));
+        let figures = stats();
+        assert_eq!((figures.segments_held, figures.free_blocks), (segments, 0));
+        // One block back from every segment but the current (last) one, remotely.
+        let returned: Vec<Sent> = (0..segments - 1)
+            .map(|segment| Sent(blocks.swap_remove(segment * capacity)))
+            .collect();
+        let addresses: HashSet<usize> = returned.iter().map(|b| b.0.addr().get()).collect();
+        thread::spawn(move || {
+            for Sent(block) in returned {
+                // SAFETY: each block came from `alloc` with this layout.
+                unsafe { dealloc(block, layout) };
+            }
+        })
+        .join()
+        .unwrap();
+        for _ in 0..segments - 1 {
+            let block = alloc(layout);
+            assert!(
+                addresses.contains(&block.addr().get()),
+                "a returned block is reused"
+            );
+            blocks.push(block);
+        }
+        assert_eq!(stats().segments_acquired, segments as u64, "no new segment");
+        for block in blocks {
+            // SAFETY: each block came from `alloc` with this layout.
+            unsafe { dealloc(block, layout) };
+        }
+        assert_eq!(trim(), segments);
+    });
+}
