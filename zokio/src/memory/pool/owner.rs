@@ -127,21 +127,12 @@ impl Pool {
                 return Some(segment);
             }
         }
-        let head = self.classes[class].head;
         // With a current segment, go round from the one after it back to it; without
         // one, walk the list from its head once.
-        let step = |segment: NonNull<Segment>| {
-            // SAFETY: the pool owns its listed segments and this is its thread.
-            let next = unsafe { segment.as_ref().with_owner(|state| state.next) };
-            if current.is_some() {
-                next.or(head)
-            } else {
-                next
-            }
-        };
+        let wraps = current.is_some();
         let mut cursor = match current {
-            Some(segment) => step(segment),
-            None => head,
+            Some(segment) => self.after(class, segment, wraps),
+            None => self.classes[class].head,
         };
         let mut visited = 0;
         while let Some(segment) = cursor {
@@ -152,7 +143,7 @@ impl Pool {
             // Read before `segment` may be released. It is never `segment` itself:
             // with a current segment the list has another member to wrap to, and
             // without one the walk does not wrap.
-            cursor = step(segment);
+            cursor = self.after(class, segment, wraps);
             self.collect(segment);
             // SAFETY: the pool owns its listed segments and this is its thread.
             let (live, room) = unsafe {
@@ -166,6 +157,23 @@ impl Pool {
             }
         }
         None
+    }
+
+    /// The segment after `segment` in its class list; past the tail, the head if
+    /// `wraps`.
+    fn after(
+        &self,
+        class: usize,
+        segment: NonNull<Segment>,
+        wraps: bool,
+    ) -> Option<NonNull<Segment>> {
+        // SAFETY: the pool owns its listed segments and this is its thread.
+        let next = unsafe { segment.as_ref().with_owner(|state| state.next) };
+        if wraps {
+            next.or(self.classes[class].head)
+        } else {
+            next
+        }
     }
 
     /// Takes a block back on the owner thread.
