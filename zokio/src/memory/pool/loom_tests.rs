@@ -73,6 +73,38 @@ fn loom_pool_remote_frees_race_the_owner_collecting() {
     });
 }
 
+/// Two threads push onto the same remote list (their exchanges may collide) while
+/// the owner collects it, possibly between the two pushes: every block comes back
+/// once, whichever batch it arrives in.
+#[test]
+fn loom_pool_two_remote_frees_race_each_other_and_a_collection() {
+    loom::model(|| {
+        let mut pool = Pool::new();
+        let one = Sent(pool.alloc(0));
+        let two = Sent(pool.alloc(0));
+        let kept = pool.alloc(0);
+        let first = thread::spawn(move || one.free_remotely());
+        let second = thread::spawn(move || two.free_remotely());
+        assert_eq!(pool.trim(), 0, "a block is still out");
+        first.join().unwrap();
+        second.join().unwrap();
+        assert_eq!(pool.stats().live_blocks + pool.stats().free_blocks, {
+            // SAFETY: the block is out, so its segment is allocated.
+            unsafe { Segment::of(kept).as_ref().capacity() }
+        });
+        // SAFETY: the block came from this pool and is freed once, here.
+        unsafe { pool.free_local(Segment::of(kept), kept) };
+        assert_eq!(
+            pool.trim(),
+            1,
+            "both returns were collected, whatever the order"
+        );
+        let id = pool.id();
+        drop(pool);
+        assert_eq!(ledger::of(id), (1, 1));
+    });
+}
+
 /// The owner exits (drops its pool) while another thread frees one of its two live
 /// blocks; the owner thread then frees the other as a stranger. Whichever order the
 /// swap and the frees take, the segment is released exactly once, by whoever counts
