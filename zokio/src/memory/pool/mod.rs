@@ -85,14 +85,23 @@ pub(crate) fn alloc(layout: Layout) -> NonNull<u8> {
 /// # Safety
 /// `ptr` came from [`alloc`] with this same `layout`, and is not used after this call.
 pub(crate) unsafe fn dealloc(ptr: NonNull<u8>, layout: Layout) {
-    if class::class_of(layout).is_none() {
+    let Some(class) = class::class_of(layout) else {
         // SAFETY: `alloc` took this from the global allocator with `global_layout`.
         unsafe { global::dealloc(ptr.as_ptr(), global_layout(layout)) };
         return;
-    }
+    };
     let segment = Segment::of(ptr);
-    // SAFETY: the block is out, so its segment is allocated; its owner id never changes.
-    let owner = unsafe { segment.as_ref().owner() };
+    // SAFETY: the block is out, so its segment is allocated; its header's owner id and
+    // class never change.
+    let owner = unsafe {
+        let header = segment.as_ref();
+        debug_assert_eq!(
+            header.class(),
+            class,
+            "freed with another layout than allocated"
+        );
+        header.owner()
+    };
     let freed_locally = with_local(|pool| {
         if pool.id() != owner {
             return false;
