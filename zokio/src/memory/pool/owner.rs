@@ -5,11 +5,15 @@
 //! then collects the current segment's remote list (one swap), then looks through a
 //! few of the class's other segments for returned blocks, and only then takes a new
 //! segment.
+//!
 //! A free on the owner thread pushes onto the block's segment's local list. When a
 //! segment has no block out and the pool caches more than [`HIGH_WATER_BYTES`], the
 //! segment goes back to the global allocator; [`Pool::trim`] gives back every segment
-//! with no block out. Dropping the pool (its thread exiting) releases the segments
-//! with no block out and abandons the others to whoever frees their last block.
+//! with no block out. Blocks other threads return are seen only when the pool collects
+//! them (when it runs dry in that class, or trims), so a pool that stops allocating
+//! keeps them until it trims: its thread should trim before it sleeps. Dropping the
+//! pool (its thread exiting) releases the segments with no block out and abandons the
+//! others to whoever frees their last block.
 //!
 //! A `Pool` is not `Send`: only its own thread may call it. It must never call code
 //! that could re-enter it (it calls only the global allocator), and never read a
