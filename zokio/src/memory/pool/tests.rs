@@ -425,3 +425,39 @@ fn miri_pool_returns_spread_over_many_segments_are_found_round_the_list() {
         assert_eq!(trim(), segments);
     });
 }
+
+#[test]
+fn miri_pool_remote_frees_run_while_the_owner_allocates() {
+    // Under Miri this is the data-race check of the return path's block links: the
+    // freer writes each link while the owner is busy allocating (and collecting).
+    on_own_thread(|| {
+        let layout = layout(1024);
+        let (to_freer, freer_gets) = std::sync::mpsc::channel::<Sent>();
+        let freer = thread::spawn(move || {
+            for Sent(block) in freer_gets {
+                // SAFETY: each block came from `alloc` with this layout; the channel
+                // handed it to this thread alone.
+                unsafe { dealloc(block, layout) };
+            }
+        });
+        let mut kept = Vec::new();
+        for round in 0..120 {
+            let block = alloc(layout);
+            scribble(block, 64, round as u8);
+            if round % 4 == 0 {
+                kept.push(block);
+            } else {
+                to_freer.send(Sent(block)).unwrap();
+            }
+        }
+        drop(to_freer);
+        freer.join().unwrap();
+        for block in kept {
+            // SAFETY: as above, freed on the owner thread.
+            unsafe { dealloc(block, layout) };
+        }
+        trim();
+        let figures = stats();
+        assert_eq!((figures.live_blocks, figures.segments_held), (0, 0));
+    });
+}
