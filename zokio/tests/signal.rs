@@ -290,16 +290,7 @@ fn a_signal_sent_to_a_worker_arrives_through_the_signalfd() {
                 .block_on(rt.spawn(async {
                     let mut sig = signal(SignalKind::user_defined2()).expect("listening");
                     assert!(is_blocked(libc::SIGUSR2));
-                    // SAFETY: tgkill to this very thread with a valid signal.
-                    let rc = unsafe {
-                        libc::syscall(
-                            libc::SYS_tgkill,
-                            libc::getpid(),
-                            libc::gettid(),
-                            libc::SIGUSR2,
-                        )
-                    };
-                    assert_eq!(rc, 0);
+                    raise_on_this_thread(libc::SIGUSR2);
                     let got = zokio::time::timeout(HANG_GUARD, sig.recv()).await;
                     got
                 }))
@@ -307,6 +298,13 @@ fn a_signal_sent_to_a_worker_arrives_through_the_signalfd() {
             assert_eq!(got, Ok(Some(())), "{name}");
         }
     });
+}
+
+/// Send `signum` to the calling thread only (not to the process).
+fn raise_on_this_thread(signum: libc::c_int) {
+    // SAFETY: tgkill to this very thread with a valid signal.
+    let rc = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), libc::gettid(), signum) };
+    assert_eq!(rc, 0, "tgkill");
 }
 
 /// A signal still waiting on a worker when the last listener goes is taken off it
@@ -321,16 +319,7 @@ fn a_signal_left_on_a_worker_does_not_outlive_the_last_listener() {
             let after = rt
                 .block_on(rt.spawn(async {
                     let sig = signal(SignalKind::user_defined2()).expect("listening");
-                    // SAFETY: tgkill to this very thread with a valid signal.
-                    let rc = unsafe {
-                        libc::syscall(
-                            libc::SYS_tgkill,
-                            libc::getpid(),
-                            libc::gettid(),
-                            libc::SIGUSR2,
-                        )
-                    };
-                    assert_eq!(rc, 0);
+                    raise_on_this_thread(libc::SIGUSR2);
                     // No await since: the reader, on this same worker, has not read it.
                     drop(sig);
                     is_blocked(libc::SIGUSR2)
