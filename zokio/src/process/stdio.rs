@@ -24,8 +24,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::process::Stdio;
 use std::task::{ready, Context, Poll};
 
+use crate::driver::op::cvt;
 use crate::io::unix::AsyncFd;
-use crate::io::{BufResult, Interest, IoBuf, IoBufMut};
+use crate::io::{until_done, BufResult, Interest, IoBuf, IoBufMut};
 
 /// One end of a pipe to a child, non-blocking and registered for readiness.
 struct Pipe {
@@ -49,15 +50,6 @@ fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
-}
-
-/// The result of a `read`/`write` made through libc.
-fn cvt(n: isize) -> io::Result<usize> {
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
 }
 
 impl Pipe {
@@ -128,35 +120,27 @@ impl Pipe {
         (result, buf)
     }
 
-    async fn write_owned<B: IoBuf>(&self, mut buf: B, from: usize) -> BufResult<usize, B> {
+    async fn write_owned<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         let fd = self.raw();
         let result = self
             .fd
             .async_io(Interest::WRITABLE, |_| {
-                let buf = &mut buf;
-                let init = buf.bytes_init();
-                let from = from.min(init);
-                // SAFETY: `from <= init`, so the pointer stays within the buffer,
-                // whose `init - from` bytes from there are initialised and borrowed
-                // for the call.
-                unsafe { Self::write_raw(fd, buf.stable_ptr().add(from), init - from) }
+                // SAFETY: the buffer's `bytes_init` initialised bytes, borrowed for
+                // the call.
+                unsafe { Self::write_raw(fd, buf.stable_ptr(), buf.bytes_init()) }
             })
             .await;
         (result, buf)
     }
 
-    async fn write_all_owned<B: IoBuf>(&self, mut buf: B) -> BufResult<(), B> {
-        let mut done = 0;
-        while done < buf.bytes_init() {
-            let (result, back) = self.write_owned(buf, done).await;
-            buf = back;
-            match result {
-                Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
-                Ok(n) => done += n,
-                Err(e) => return (Err(e), buf),
-            }
-        }
-        (Ok(()), buf)
+    async fn write_all_owned<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
+        let total = buf.bytes_init();
+        let message =
+            |done, total| format!("the child's stdin took no more bytes after {done} of {total}");
+        until_done(buf, total, io::ErrorKind::WriteZero, message, |tail, _| {
+            self.write_owned(tail)
+        })
+        .await
     }
 
     /// Read what is left until end of file, appending to `out`.
@@ -390,7 +374,7 @@ impl ChildStdin {
     /// Write some of `buf`'s bytes once the pipe has room; how many is the result.
     /// The buffer comes back with it. `BrokenPipe` once the child closed its end.
     pub async fn write_owned<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        self.pipe.write_owned(buf, 0).await
+        self.pipe.write_owned(buf).await
     }
 
     /// Write all of `buf`'s bytes, waiting for room as needed.
