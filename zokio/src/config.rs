@@ -40,7 +40,7 @@ pub trait Config: 'static {
     /// Which I/O driver each worker sleeps in.
     type Driver: DriverChoice;
     /// Where task memory comes from.
-    type Memory: MemoryStrategy;
+    type Memory: MemoryChoice;
     /// Worker threads; 0 means one per available CPU. Ignored by `CurrentThread`.
     const WORKER_THREADS: usize = 0;
     /// Every this many ticks a worker looks at the global queue before its own.
@@ -97,10 +97,13 @@ impl DriverChoice for Epoll {
     const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::Epoll);
 }
 
-/// Where task memory comes from.
-pub trait MemoryStrategy: sealed::Sealed + 'static {
+/// Where task and operation-cell memory comes from (see
+/// [`MemoryStrategy`](crate::memory::MemoryStrategy)).
+pub trait MemoryChoice: sealed::Sealed + 'static {
     /// A short name for reports.
     const NAME: &'static str;
+    /// The strategy forced; `None` when the `Builder` or `ZOKIO_MEMORY` decides.
+    const CHOICE: Option<crate::memory::MemoryStrategy>;
 }
 
 /// Work stealing across worker threads.
@@ -112,8 +115,17 @@ pub struct ThreadPerCore;
 /// Whichever flavour the `Builder` was asked for (multi-thread by default).
 pub struct BuilderChoice;
 
-/// The global allocator, one allocation per task.
+/// The global allocator, one allocation per task and per operation cell.
 pub struct System;
+/// Per-thread pools of task and operation cells (`MemoryStrategy::Pooled`).
+pub struct Pooled;
+/// Pools plus NUMA placement of workers and memory (`MemoryStrategy::NumaAware`).
+pub struct NumaAware;
+/// `NumaAware` on a machine with several NUMA nodes, `Pooled` on one
+/// (`MemoryStrategy::Adaptive`).
+pub struct Adaptive;
+/// Whatever the `Builder` or `ZOKIO_MEMORY` says; `System` by default.
+pub struct AutoMemory;
 
 const MULTI_THREAD_WORKER_BYTES: usize =
     size_of::<Core>() + CAPACITY * size_of::<Notified>() + size_of::<Remote>();
@@ -146,9 +158,22 @@ impl SchedulerKind for BuilderChoice {
     const PER_WORKER_BYTES: usize = MULTI_THREAD_WORKER_BYTES;
 }
 
-impl sealed::Sealed for System {}
-impl MemoryStrategy for System {
-    const NAME: &'static str = "system";
+macro_rules! memory_choice {
+    ($($ty:ident => $name:literal, $choice:expr;)*) => {$(
+        impl sealed::Sealed for $ty {}
+        impl MemoryChoice for $ty {
+            const NAME: &'static str = $name;
+            const CHOICE: Option<crate::memory::MemoryStrategy> = $choice;
+        }
+    )*};
+}
+
+memory_choice! {
+    System => "system", Some(crate::memory::MemoryStrategy::System);
+    Pooled => "pooled", Some(crate::memory::MemoryStrategy::Pooled);
+    NumaAware => "numa", Some(crate::memory::MemoryStrategy::NumaAware);
+    Adaptive => "adaptive", Some(crate::memory::MemoryStrategy::Adaptive);
+    AutoMemory => "chosen by Builder or ZOKIO_MEMORY (system by default)", None;
 }
 
 /// The configuration behind `Runtime::new()` and the `Builder`.
@@ -157,7 +182,7 @@ pub struct DefaultConfig;
 impl Config for DefaultConfig {
     type Scheduler = BuilderChoice;
     type Driver = AutoDriver;
-    type Memory = System;
+    type Memory = AutoMemory;
 }
 
 /// What a configuration is made of; see `Runtime::<C>::INFO`.

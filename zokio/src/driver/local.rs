@@ -182,7 +182,7 @@ impl LocalDriver {
         let n = self.eager_since_turn.get() + 1;
         if n >= EAGER_TURN_EVERY {
             self.eager_since_turn.set(0);
-            self.turn(false);
+            self.turn(false, None);
             return;
         }
         self.eager_since_turn.set(n);
@@ -214,7 +214,9 @@ impl LocalDriver {
         if let Some(hook) = &self.park_hooks.before {
             hook();
         }
-        self.turn(true);
+        // A pooled thread with spare memory sleeps at most a short while, and gives
+        // the memory back if nothing woke it meanwhile.
+        crate::memory::idle_trim(|limit| self.turn(true, limit));
         if let Some(hook) = &self.park_hooks.after {
             hook();
         }
@@ -222,7 +224,7 @@ impl LocalDriver {
 
     /// Look for completions and due timers without sleeping (a busy worker's check).
     pub(crate) fn poll(&self) {
-        self.turn(false);
+        self.turn(false, None);
     }
 
     /// A worker ran out of tasks: if operations are in flight, look for completions
@@ -234,12 +236,13 @@ impl LocalDriver {
             Err(_) => false,
         };
         if busy {
-            self.turn(false);
+            self.turn(false, None);
         }
         busy
     }
 
-    fn turn(&self, may_sleep: bool) {
+    /// One turn; sleeping, if `may_sleep`, until an event, the next timer or `limit`.
+    fn turn(&self, may_sleep: bool, limit: Option<Duration>) {
         // A completion's waker that drops another operation can land here again; the
         // outer turn finishes the work, so the inner one has nothing to add.
         let Ok(mut io) = self.io.try_borrow_mut() else {
@@ -277,7 +280,10 @@ impl LocalDriver {
         }
         // On a paused clock a timer's remaining time means nothing in real time: sleep
         // until woken (auto-advance was held off, or there is no timer at all).
-        let timeout = self.time.park_timeout().filter(|_| !paused);
+        let timeout = match (self.time.park_timeout().filter(|_| !paused), limit) {
+            (Some(timer), Some(limit)) => Some(timer.min(limit)),
+            (timer, limit) => timer.or(limit),
+        };
         if timeout == Some(Duration::ZERO) {
             io.wait(&self.shared, Some(Duration::ZERO));
         } else if !io.is_busy() {

@@ -1,6 +1,37 @@
-//! Memory strategies. Only `System` (the global allocator, one allocation per task)
-//! is a strategy so far; the strategy types live in `config.rs`. `pool` holds the
-//! allocator the `Pooled` strategy is to use (per-thread pools of small blocks), built
-//! and tested on its own, not yet wired into tasks or operation cells.
+//! Memory strategies: where task cells and I/O operation cells come from.
+//!
+//! - [`MemoryStrategy`] is the run-time choice (`Builder::memory`, `ZOKIO_MEMORY`);
+//!   `strategy.rs` reads it and resolves `Adaptive` for this machine.
+//! - `thread.rs` is the switch a runtime thread turns on while it drives tasks under a
+//!   pooled strategy, and the allocation entry points tasks and operation cells call.
+//! - `pool/` is the allocator behind `Pooled` and `NumaAware`: per-thread pools of
+//!   small blocks, freeable from any thread.
+//!
+//! Nothing here may poll a task or call user code.
 
 pub(crate) mod pool;
+mod strategy;
+mod thread;
+
+pub use strategy::MemoryStrategy;
+
+/// Bytes the pools of every thread in the process hold from the system: blocks in use,
+/// blocks free for reuse, and blocks not yet handed out. 0 when no runtime uses a
+/// pooled strategy. A pool holds at most 1 MiB free while its thread is busy, and
+/// gives back all but one segment per size class after its thread has been idle for
+/// 50 ms; the figure to watch after a burst of tasks.
+///
+/// ```
+/// use zokio::runtime::{Builder, MemoryStrategy};
+///
+/// let rt = Builder::new_current_thread().memory(MemoryStrategy::Pooled).build().unwrap();
+/// rt.block_on(async {
+///     zokio::spawn(async {}).await.unwrap();
+///     assert!(zokio::memory::pooled_bytes() > 0);
+/// });
+/// ```
+pub fn pooled_bytes() -> usize {
+    pool::process_segments() * pool::SEGMENT_SIZE
+}
+pub(crate) use strategy::{MemoryOptions, MemoryPlan};
+pub(crate) use thread::{alloc_cell, dealloc_cell, enter, idle_trim, CellMemory};

@@ -15,6 +15,7 @@ use super::threads::{Hook, ThreadGroup, ThreadSpec};
 use super::{Handle, Runtime, RuntimeFlavor};
 use crate::config::Config;
 use crate::driver::{self, Driver, DriverOptions, Drivers, LocalDriver};
+use crate::memory::{MemoryOptions, MemoryPlan, MemoryStrategy};
 use crate::scheduler::multi_thread::{self, Tuning};
 use crate::scheduler::{self, current_thread, thread_per_core};
 use crate::task::OwnedTasks;
@@ -35,6 +36,7 @@ pub struct Builder {
     max_blocking_threads: usize,
     thread_keep_alive: Duration,
     drivers: DriverOptions,
+    memory: MemoryOptions,
 }
 
 impl Builder {
@@ -53,6 +55,7 @@ impl Builder {
             max_blocking_threads: DEFAULT_MAX_THREADS,
             thread_keep_alive: DEFAULT_KEEP_ALIVE,
             drivers: DriverOptions::default(),
+            memory: MemoryOptions::default(),
         }
     }
 
@@ -176,6 +179,16 @@ impl Builder {
         self
     }
 
+    /// Where task cells and I/O operation cells come from: `System` (the global
+    /// allocator, the default), `Pooled`, `NumaAware` or `Adaptive`; see
+    /// [`MemoryStrategy`]. Without this call the `ZOKIO_MEMORY` environment variable
+    /// (`system`, `pooled`, `numa`, `adaptive`) decides; an unknown value makes
+    /// `build()` fail with an error naming the valid ones.
+    pub fn memory(&mut self, strategy: MemoryStrategy) -> &mut Self {
+        self.memory.choice = Some(strategy);
+        self
+    }
+
     /// Accepted for tokio compatibility: Zokio's I/O and time drivers are always
     /// enabled, so this changes nothing.
     pub fn enable_all(&mut self) -> &mut Self {
@@ -230,6 +243,7 @@ impl Builder {
     /// Build a runtime typed with configuration `C`; its flavour must match.
     pub(crate) fn build_config<C: Config>(&mut self) -> io::Result<Runtime<C>> {
         self.validate()?;
+        let memory = MemoryPlan::resolve(&self.memory, 1)?;
         let workers = self.worker_threads.unwrap_or_else(default_workers);
         let tuning = Tuning {
             global_queue_interval: self
@@ -265,6 +279,7 @@ impl Builder {
                         scheduler::Handle::CurrentThread(handle),
                         drivers,
                         self.name.as_deref(),
+                        memory,
                     ),
                     None,
                 )
@@ -290,6 +305,7 @@ impl Builder {
                         spawner,
                         &spec,
                         self.name.as_deref(),
+                        memory,
                     )?
                 } else {
                     build_thread_per_core(
@@ -299,6 +315,7 @@ impl Builder {
                         spawner,
                         &spec,
                         self.name.as_deref(),
+                        memory,
                     )?
                 }
             }
@@ -359,6 +376,7 @@ fn build_multi_thread(
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
     name: Option<&str>,
+    memory: MemoryPlan,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
     let workers = locals.len();
     let (cores, remotes) = multi_thread::worker::create(locals, tuning);
@@ -377,6 +395,7 @@ fn build_multi_thread(
         scheduler::Handle::MultiThread(shared.clone()),
         drivers,
         name,
+        memory,
     );
     let worker_list = cores
         .into_iter()
@@ -410,12 +429,14 @@ fn build_thread_per_core(
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
     name: Option<&str>,
+    memory: MemoryPlan,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
     let (shared, worker_list) = thread_per_core::Handle::new(locals, tuning, blocking);
     let handle = Handle::new(
         scheduler::Handle::ThreadPerCore(shared.clone()),
         drivers,
         name,
+        memory,
     );
     let threads = start_workers(
         &handle,
@@ -491,7 +512,9 @@ pub(crate) fn run_worker<W>(
 ) -> Option<super::threads::Finisher> {
     let current = super::context::set_current(runtime);
     let driving = super::context::enter_driving();
+    let memory = crate::memory::enter(runtime.memory);
     let driver = run(worker);
+    drop(memory);
     drop(driving);
     drop(current);
     // After the clean-up dropped every task: only this thread may submit to its ring,
@@ -515,7 +538,7 @@ impl fmt::Debug for Builder {
 impl Builder {
     /// A builder preset from configuration `C`'s consts and scheduler.
     pub(crate) fn from_config<C: Config>() -> Builder {
-        use crate::config::{DriverChoice, SchedulerKind};
+        use crate::config::{DriverChoice, MemoryChoice, SchedulerKind};
         let mut builder =
             Builder::with_flavor(C::Scheduler::FLAVOR.unwrap_or(RuntimeFlavor::MultiThread));
         if C::WORKER_THREADS > 0 {
@@ -523,6 +546,9 @@ impl Builder {
         }
         if let Some(driver) = C::Driver::CHOICE {
             builder.driver(driver);
+        }
+        if let Some(memory) = C::Memory::CHOICE {
+            builder.memory(memory);
         }
         builder
             .thread_name(C::THREAD_NAME)

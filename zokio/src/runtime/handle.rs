@@ -20,6 +20,7 @@ pub struct Handle {
     pub(crate) drivers: std::sync::Arc<crate::driver::Drivers>,
     id: super::Id,
     name: Option<std::sync::Arc<str>>,
+    pub(crate) memory: crate::memory::MemoryPlan,
 }
 
 /// Which scheduler a runtime uses.
@@ -76,12 +77,14 @@ impl Handle {
         inner: scheduler::Handle,
         drivers: std::sync::Arc<crate::driver::Drivers>,
         name: Option<&str>,
+        memory: crate::memory::MemoryPlan,
     ) -> Handle {
         Handle {
             inner,
             drivers,
             id: super::Id::next(),
             name: name.map(Into::into),
+            memory,
         }
     }
 
@@ -94,6 +97,13 @@ impl Handle {
     /// runtime, and never another runtime's in this process.
     pub fn id(&self) -> super::Id {
         self.id
+    }
+
+    /// The memory strategy the runtime's threads use, as resolved when it was built:
+    /// never [`MemoryStrategy::Adaptive`](crate::memory::MemoryStrategy::Adaptive),
+    /// which becomes the strategy it chose for this machine.
+    pub fn memory_strategy(&self) -> crate::memory::MemoryStrategy {
+        self.memory.strategy
     }
 
     /// The I/O driver the runtime's workers use.
@@ -152,6 +162,7 @@ impl Handle {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _driving = context::enter_driving();
         let _current = context::set_current(self);
+        let _memory = crate::memory::enter(self.memory);
         match &self.inner {
             scheduler::Handle::CurrentThread(handle) => handle.block_on(future),
             _ => super::park_thread::block_on(future),

@@ -21,6 +21,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 pub use crate::driver::{Driver, DriverKind, IoCounters};
+pub use crate::memory::MemoryStrategy;
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 pub use id::Id;

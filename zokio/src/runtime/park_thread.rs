@@ -40,7 +40,12 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
             {
                 return output;
             }
-            parker.park();
+            // Under a pooled strategy this thread may hold spare pool memory (tasks
+            // spawned from `block_on`): it gives it back after a short idle while.
+            crate::memory::idle_trim(|limit| match limit {
+                Some(limit) => parker.park_timeout(limit),
+                None => parker.park(),
+            });
         }
     })
 }

@@ -1,5 +1,6 @@
-//! The typed half of a task: its one allocation (`Cell`), and the poll, complete,
-//! cancel, join and free paths that need the future's type.
+//! The typed half of a task: its one allocation (`Cell`, from the global allocator or
+//! the thread's pool, see `crate::memory`), and the poll, complete, cancel, join and
+//! free paths that need the future's type.
 //!
 //! Each path acts only on what the state transition it won gives it ownership of:
 //! `RUNNING` owns the future, `COMPLETE` without `JOIN_INTEREST` owns the output,
@@ -21,6 +22,7 @@ use super::raw::{Notified, Task};
 use super::state::*;
 use super::waker::waker_ref;
 use super::{Id, JoinError, Schedule};
+use crate::memory::{alloc_cell, dealloc_cell, CellMemory};
 
 type Panic = Box<dyn Any + Send + 'static>;
 
@@ -72,23 +74,36 @@ where
     F::Output: 'static,
     S: Schedule,
 {
-    let cell = Box::new(Cell {
-        header: Header {
-            state: State::new(),
-            vtable: vtable::<F, S>(),
-            join: JoinSlot::new(Id::next()),
-        },
-        scheduler,
-        stage: UnsafeCell::new(Stage {
-            future: ManuallyDrop::new(future),
-        }),
-    });
-    let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+    // The vtable's `dealloc` is the one for the allocator that made the cell, so the
+    // cell goes back to it from whichever thread drops the last reference.
+    let memory = CellMemory::here();
+    let vtable = match memory {
+        CellMemory::System => vtable::<F, S, false>(),
+        CellMemory::Pool => vtable::<F, S, true>(),
+    };
+    let ptr = alloc_cell::<Cell<F, S>>(memory);
+    // SAFETY: `ptr` is fresh memory laid out for a `Cell<F, S>`.
+    unsafe {
+        ptr.as_ptr().write(Cell {
+            header: Header {
+                state: State::new(),
+                vtable,
+                join: JoinSlot::new(Id::next()),
+            },
+            scheduler,
+            stage: UnsafeCell::new(Stage {
+                future: ManuallyDrop::new(future),
+            }),
+        })
+    };
+    let ptr = ptr.cast::<Header>();
     // SAFETY: the fresh task holds exactly these three references.
     unsafe { (Task::from_raw(ptr), Notified::from_raw(ptr), ptr) }
 }
 
-fn vtable<F, S>() -> &'static Vtable
+/// The vtable of a task of future `F` and scheduler `S`, whose cell came from the pool
+/// if `POOLED`, else from the global allocator.
+fn vtable<F, S, const POOLED: bool>() -> &'static Vtable
 where
     F: Future + 'static,
     F::Output: 'static,
@@ -97,7 +112,7 @@ where
     &Vtable {
         poll: poll::<F, S>,
         schedule: schedule::<F, S>,
-        dealloc: dealloc::<F, S>,
+        dealloc: dealloc::<F, S, POOLED>,
         try_read_output: try_read_output::<F, S>,
         drop_join_handle: drop_join_handle::<F, S>,
         shutdown: shutdown::<F, S>,
@@ -118,7 +133,7 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         ToRunning::Skip { last_ref } => {
             if last_ref {
                 // SAFETY: that was the last reference.
-                unsafe { dealloc::<F, S>(ptr) }
+                unsafe { free::<F, S>(ptr) }
             }
         }
         // SAFETY: RUNNING is ours, so is the future; we hold the `Notified` reference.
@@ -154,7 +169,7 @@ unsafe fn poll_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             ToIdle::Idle { last_ref } => {
                 if last_ref {
                     // SAFETY: that was the last reference.
-                    unsafe { dealloc::<F, S>(ptr) }
+                    unsafe { free::<F, S>(ptr) }
                 }
             }
             ToIdle::Notified => {
@@ -272,7 +287,7 @@ unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>, kind: usize, re
     let released = cell.scheduler.release(ptr);
     if cell.header.state.ref_dec_by(refs + usize::from(released)) {
         // SAFETY: those were the last references.
-        unsafe { dealloc::<F, S>(ptr) }
+        unsafe { free::<F, S>(ptr) }
     }
 }
 
@@ -306,16 +321,40 @@ unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     }
 }
 
-unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
-    // SAFETY: the last reference is gone, so we own the allocation made by `new_task`.
-    let mut cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+/// Frees a task whose last reference the caller held, through its vtable, which knows
+/// the allocator that made the cell.
+///
+/// # Safety
+/// `ptr` is a task of type `Cell<F, S>` and the caller held its last reference.
+unsafe fn free<F: Future, S>(ptr: NonNull<Header>) {
+    // SAFETY: the caller's promise; the vtable was picked when the cell was made.
+    unsafe { (cell::<F, S>(ptr).header.vtable.dealloc)(ptr) }
+}
+
+/// Frees the cell; the vtable of a pooled cell calls it with `POOLED`.
+unsafe fn dealloc<F: Future, S, const POOLED: bool>(ptr: NonNull<Header>) {
+    let ptr = ptr.cast::<Cell<F, S>>();
+    // SAFETY: the last reference is gone, so we own the cell made by `new_task`.
+    let cell = unsafe { &mut *ptr.as_ptr() };
     if !cell.header.state.load().has(COMPLETE) {
         // Only reachable if a task lost every reference while unfinished; free its
         // future rather than leak it.
         // SAFETY: not COMPLETE, so the stage still holds the future, and we own it.
         drop_quietly(unsafe { ManuallyDrop::take(&mut cell.stage.get_mut().future) });
     }
-    drop(cell);
+    let memory = if POOLED {
+        CellMemory::Pool
+    } else {
+        CellMemory::System
+    };
+    // SAFETY: we own the cell; its stage is a union of `ManuallyDrop`s (what it held
+    // was taken above or by the paths that own it), so dropping the cell in place
+    // drops the header and the scheduler hook only. Then the memory goes back to the
+    // allocator that `new_local_task` took it from, which this vtable was picked for.
+    unsafe {
+        std::ptr::drop_in_place(ptr.as_ptr());
+        dealloc_cell(ptr, memory);
+    }
 }
 
 unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {

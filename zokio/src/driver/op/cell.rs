@@ -1,5 +1,7 @@
 //! The heap cell of one in-flight operation: what the kernel may still touch (the
-//! buffer, the iovecs, the timespec) plus the word that says who still owns it.
+//! buffer, the iovecs, the timespec) plus the word that says who still owns it. The
+//! cell comes from the global allocator or the submitting thread's pool
+//! (`crate::memory`), and remembers which.
 //!
 //! Two owners share a cell: the `Op` future and the driver that submitted it. The
 //! driver sets COMPLETE when the kernel is done with the operation, and that is its
@@ -19,6 +21,7 @@ use crate::loom::UnsafeCell;
 use std::task::Waker;
 
 use super::OpKind;
+use crate::memory::{alloc_cell, dealloc_cell, CellMemory};
 
 const COMPLETE: u8 = 1;
 const DROPPED: u8 = 2;
@@ -35,6 +38,8 @@ const REGISTERING: u8 = 32;
 #[repr(C)]
 pub(crate) struct OpHeader {
     state: AtomicU8,
+    /// The allocator the cell came from, which takes it back.
+    memory: CellMemory,
     /// The kernel's result (`-errno` on failure), written before COMPLETE is set.
     result: UnsafeCell<i32>,
     /// Written by the future before submission, or under REGISTERING before WAKING;
@@ -90,9 +95,12 @@ impl<K: OpKind> OwnedCell<K> {
     }
 
     fn with_waker(kind: K, waker: Option<Waker>) -> OwnedCell<K> {
-        let cell = Box::new(OpCell {
+        let memory = CellMemory::here();
+        let ptr = alloc_cell::<OpCell<K>>(memory);
+        let cell = OpCell {
             header: OpHeader {
                 state: AtomicU8::new(0),
+                memory,
                 result: UnsafeCell::new(0),
                 waker: UnsafeCell::new(waker),
                 slot: Cell::new(u32::MAX),
@@ -104,10 +112,10 @@ impl<K: OpKind> OwnedCell<K> {
                 },
             },
             kind: UnsafeCell::new(ManuallyDrop::new(kind)),
-        });
-        OwnedCell {
-            ptr: NonNull::from(Box::leak(cell)),
-        }
+        };
+        // SAFETY: `ptr` is fresh memory laid out for an `OpCell<K>`.
+        unsafe { ptr.as_ptr().write(cell) };
+        OwnedCell { ptr }
     }
 
     pub(crate) fn header(&self) -> NonNull<OpHeader> {
@@ -119,12 +127,12 @@ impl<K: OpKind> OwnedCell<K> {
         let ptr = self.ptr;
         std::mem::forget(self);
         // SAFETY: never submitted, so the cell is ours alone: move the data out, then
-        // free the memory (the `ManuallyDrop` keeps the box from dropping it again).
+        // free the cell (the `ManuallyDrop` keeps it from dropping the data again).
         unsafe {
             let kind = (*ptr.as_ptr())
                 .kind
                 .with_mut(|kind| ManuallyDrop::take(&mut *kind));
-            drop(Box::from_raw(ptr.as_ptr()));
+            free_cell(ptr);
             kind
         }
     }
@@ -175,11 +183,12 @@ impl<K: OpKind> OwnedCell<K> {
         std::mem::forget(self);
         // SAFETY: COMPLETE was read with Acquire, so the driver's write of `result` is
         // visible and it never touches the cell again: it is ours alone. The data is
-        // moved out once; the `ManuallyDrop` keeps the box from dropping it again.
+        // moved out once; the `ManuallyDrop` keeps the cell from dropping it again.
         unsafe {
-            let cell = Box::from_raw(ptr.as_ptr());
+            let cell = &*ptr.as_ptr();
             let kind = cell.kind.with_mut(|kind| ManuallyDrop::take(&mut *kind));
             let result = cell.header.result.with(|result| *result);
+            free_cell(ptr);
             Ok((kind, result))
         }
     }
@@ -297,7 +306,23 @@ unsafe fn drop_all<K: OpKind>(header: NonNull<OpHeader>) {
             (*cell).kind.with_mut(|kind| (*kind).abandoned(result));
         }
         (*cell).kind.with_mut(|kind| ManuallyDrop::drop(&mut *kind));
-        drop(Box::from_raw(cell));
+        free_cell(NonNull::new_unchecked(cell));
+    }
+}
+
+/// Drops what is left of a cell (its header: the waker, if any) and gives its memory
+/// back to the allocator that made it.
+///
+/// # Safety
+/// The caller is the cell's last owner, its data was moved out or dropped, and the
+/// cell is not touched afterwards.
+unsafe fn free_cell<K>(cell: NonNull<OpCell<K>>) {
+    // SAFETY: the caller's promise. Only the header needs dropping (`kind` is a
+    // `ManuallyDrop`); `memory` is read before the memory goes.
+    unsafe {
+        let memory = (*cell.as_ptr()).header.memory;
+        std::ptr::drop_in_place(cell.as_ptr());
+        dealloc_cell(cell, memory);
     }
 }
 

@@ -9,21 +9,19 @@
 //!   free anywhere else is a lock-free push onto the segment's remote list, which the
 //!   owner takes back whole, in one swap, when its local lists run dry (the batch).
 //! - The pool (`owner.rs`) is bounded: past its high-water mark, a segment with no
-//!   block out goes back to the global allocator, and [`trim`] gives back every such
+//!   block out goes back to the system, and [`trim`] gives back every such
 //!   segment at once.
 //! - When a thread exits, its pool is dropped: wholly free segments are released and
 //!   the others abandoned, to be released by whoever frees their last block.
 //!
-//! Not wired in yet: tasks and operation cells still take one `Box` each. This file
-//! holds only the thread-local entry points; it must never hold the allocation logic
-//! itself, which lives in `owner.rs` (policy) and `segment.rs` (memory and protocol).
-
-// The pool is built ahead of its users (task and operation cells under the `Pooled`
-// strategy); until they are wired in, only the tests call it.
-#![allow(dead_code)]
+//! Task cells and operation cells reach it through `memory::thread`, on threads that
+//! drive tasks under a pooled strategy. This file holds only the thread-local entry
+//! points; it must never hold the allocation logic itself, which lives in `owner.rs`
+//! (policy) and `segment.rs` (memory and protocol).
 
 mod class;
 mod owner;
+mod pages;
 mod segment;
 mod stats;
 
@@ -39,6 +37,9 @@ use std::ptr::NonNull;
 use owner::Pool;
 use segment::Segment;
 
+pub(crate) use segment::SEGMENT_SIZE;
+
+#[cfg(test)]
 pub(crate) use stats::PoolStats;
 
 /// The calling thread's pool, in a cell the thread alone touches.
@@ -124,7 +125,19 @@ pub(crate) fn trim() -> usize {
     with_local(Pool::trim).unwrap_or(0)
 }
 
-/// The calling thread's pool's figures.
+/// As [`trim`], but keeps the segment each class allocates from: what a thread that
+/// has been idle a while gives back. Returns how many segments it gave back.
+pub(crate) fn trim_spare() -> usize {
+    with_local(Pool::trim_spare).unwrap_or(0)
+}
+
+/// Whether the calling thread's pool holds more than each class's current segment.
+pub(crate) fn has_spare() -> bool {
+    with_local(|pool| pool.has_spare()).unwrap_or(false)
+}
+
+/// The calling thread's pool's figures (for the pool's own tests).
+#[cfg(test)]
 pub(crate) fn stats() -> PoolStats {
     with_local(|pool| pool.stats()).unwrap_or_default()
 }

@@ -8,7 +8,7 @@
 //!
 //! A free on the owner thread pushes onto the block's segment's local list. When a
 //! segment has no block out and the pool caches more than [`HIGH_WATER_BYTES`], the
-//! segment goes back to the global allocator; [`Pool::trim`] gives back every segment
+//! segment goes back to the system; [`Pool::trim`] gives back every segment
 //! with no block out. Blocks other threads return are seen only when the pool collects
 //! them (when it runs dry in that class, or trims), so a pool that stops allocating
 //! keeps them until it trims: its thread should trim before it sleeps. Dropping the
@@ -16,7 +16,7 @@
 //! others to whoever frees their last block.
 //!
 //! A `Pool` is not `Send`: only its own thread may call it. It must never call code
-//! that could re-enter it (it calls only the global allocator), and never read a
+//! that could re-enter it (it calls only the system, to map and unmap segments), and never read a
 //! segment it does not own except through [`Segment`]'s remote path.
 
 use std::ptr::NonNull;
@@ -24,10 +24,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::class::{CLASS_COUNT, CLASS_SIZES};
 use super::segment::{Segment, SEGMENT_SIZE};
+#[cfg(test)]
 use super::stats::PoolStats;
 
 /// Free bytes one pool may cache before a segment with no block out goes back to the
-/// global allocator when its last block returns (16 segments). Trimming ignores it.
+/// system when its last block returns (16 segments). Trimming ignores it.
 pub(super) const HIGH_WATER_BYTES: usize = 16 * SEGMENT_SIZE;
 
 /// How many segments past the current one an exhausted allocation looks at for
@@ -203,16 +204,41 @@ impl Pool {
         }
     }
 
-    /// Gives every segment with no block out back to the global allocator, after
+    /// Gives every segment with no block out back to the system, after
     /// collecting the blocks other threads returned. Returns how many it gave back.
     pub(super) fn trim(&mut self) -> usize {
+        self.release_free_segments(false)
+    }
+
+    /// As [`Pool::trim`], but keeps each class's current segment: what an idle thread
+    /// gives back, so that its next allocation in a class it uses costs no map.
+    pub(super) fn trim_spare(&mut self) -> usize {
+        self.release_free_segments(true)
+    }
+
+    /// Whether the pool holds segments beyond each class's current one, which
+    /// [`Pool::trim_spare`] might give back. Cheap: no segment is read.
+    pub(super) fn has_spare(&self) -> bool {
+        let current = self.classes.iter().filter(|c| c.current.is_some()).count();
+        self.segments_held > current
+    }
+
+    fn release_free_segments(&mut self, keep_current: bool) -> usize {
         let mut released = 0;
         for class in 0..CLASS_COUNT {
+            let kept = if keep_current {
+                self.classes[class].current
+            } else {
+                None
+            };
             let mut next = self.classes[class].head;
             while let Some(segment) = next {
                 // SAFETY: the pool owns its listed segments and this is its thread.
                 next = unsafe { segment.as_ref().with_owner(|state| state.next) };
                 self.collect(segment);
+                if Some(segment) == kept {
+                    continue;
+                }
                 // SAFETY: as above.
                 if unsafe { segment.as_ref().with_owner(|state| state.live) } == 0 {
                     self.release(segment);
@@ -225,6 +251,7 @@ impl Pool {
 
     /// This pool's figures. Walks its free lists: for tests and diagnostics, not for
     /// a hot path.
+    #[cfg(test)]
     pub(super) fn stats(&self) -> PoolStats {
         let mut stats = PoolStats {
             segments_held: self.segments_held,

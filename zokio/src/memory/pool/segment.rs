@@ -1,4 +1,4 @@
-//! A segment: one aligned run of memory from the global allocator, carved into the
+//! A segment: one aligned run of memory mapped from the system (`pages.rs`), carved into the
 //! blocks of one size class, with the header that lets any thread find a block's owner.
 //!
 //! A segment is [`SEGMENT_SIZE`] bytes aligned to its own size, so masking a block's
@@ -25,7 +25,6 @@
 //! This file must never decide policy (which segment to use, when to trim): that is
 //! the pool's. And nothing here may touch a segment after releasing it.
 
-use std::alloc::{self as global, Layout};
 use std::num::NonZeroUsize;
 use std::ptr::{self, NonNull};
 
@@ -33,15 +32,11 @@ use crate::loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
 
 use super::class::{BLOCK_ALIGN, CLASS_SIZES};
+use super::pages;
 use super::stats;
 
 /// The size of a segment, and its alignment.
-pub(super) const SEGMENT_SIZE: usize = 64 * 1024;
-
-const SEGMENT_LAYOUT: Layout = match Layout::from_size_align(SEGMENT_SIZE, SEGMENT_SIZE) {
-    Ok(layout) => layout,
-    Err(_) => panic!("the segment size is a power of two"),
-};
+pub(crate) const SEGMENT_SIZE: usize = 64 * 1024;
 
 /// Where the first block starts: right after the header, on a block boundary.
 const DATA_START: usize = std::mem::size_of::<Segment>().next_multiple_of(BLOCK_ALIGN);
@@ -92,17 +87,11 @@ pub(super) struct Segment {
 }
 
 impl Segment {
-    /// Takes a fresh segment for class `class` of pool `owner` from the global
-    /// allocator. Aborts through `handle_alloc_error` if there is no memory, as `Box`
-    /// does.
+    /// Maps a fresh segment for class `class` of pool `owner`. Aborts through
+    /// `handle_alloc_error` if there is no memory, as `Box` does.
     pub(super) fn acquire(owner: u64, class: usize) -> NonNull<Segment> {
         debug_assert_ne!(owner, 0, "pool ids start at 1");
-        // SAFETY: the layout has a non-zero size.
-        let memory = unsafe { global::alloc(SEGMENT_LAYOUT) };
-        let Some(memory) = NonNull::new(memory) else {
-            global::handle_alloc_error(SEGMENT_LAYOUT)
-        };
-        let segment = memory.cast::<Segment>();
+        let segment = pages::map_segment().cast::<Segment>();
         let block_size = CLASS_SIZES[class];
         let blocks = (SEGMENT_SIZE - DATA_START) / block_size;
         // SAFETY: the memory is fresh, SEGMENT_SIZE bytes (larger than the header),
@@ -130,7 +119,7 @@ impl Segment {
         segment
     }
 
-    /// Gives the segment back to the global allocator.
+    /// Gives the segment back to the system.
     ///
     /// # Safety
     /// The caller is the one party entitled to release it (the owner with no block
@@ -142,8 +131,9 @@ impl Segment {
         let owner = unsafe { segment.as_ref().owner };
         // SAFETY: as above; dropping the header ends the (loom-tracked) cell and atomics.
         unsafe { ptr::drop_in_place(segment.as_ptr()) };
-        // SAFETY: `acquire` allocated this pointer with SEGMENT_LAYOUT.
-        unsafe { global::dealloc(segment.as_ptr().cast(), SEGMENT_LAYOUT) };
+        // SAFETY: `acquire` mapped this segment, and the contract says nobody touches
+        // it any more.
+        unsafe { pages::unmap_segment(segment.cast()) };
         stats::segment_released(owner);
     }
 
@@ -177,6 +167,7 @@ impl Segment {
     }
 
     /// How many blocks the segment holds in all.
+    #[cfg(test)]
     pub(super) fn capacity(&self) -> usize {
         (self.carve_end - DATA_START) / self.block_size
     }
@@ -387,6 +378,7 @@ impl Segment {
     ///
     /// # Safety
     /// As for [`Segment::with_owner`].
+    #[cfg(test)]
     pub(super) unsafe fn free_count(&self) -> usize {
         let count = |state: &mut OwnerState| {
             let mut count = (self.carve_end - state.carve_next) / self.block_size;

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 static PROCESS_SEGMENTS: AtomicUsize = AtomicUsize::new(0);
 
 /// One pool's figures, as its owner thread sees them.
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct PoolStats {
     /// Blocks handed out and not yet seen back by this pool (a block freed on another

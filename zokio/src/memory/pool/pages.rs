@@ -1,0 +1,90 @@
+//! Where segments' memory comes from: anonymous mappings straight from the kernel.
+//!
+//! A segment is mapped on its own, not taken from the global allocator, for two
+//! reasons: unmapping it gives its pages back to the system at once (a 64 KiB
+//! block aligned to 64 KiB from the C allocator cost about 72 KiB of resident memory
+//! each and stayed resident in the allocator's heap after being freed), and a pool
+//! that fills up calls no global allocator at all. Alignment comes from mapping twice
+//! the size and unmapping the unaligned ends.
+//!
+//! Under Miri and loom, which model the global allocator but not partial unmapping,
+//! segments come from the global allocator. This file must never know about blocks,
+//! classes or owners.
+
+use std::alloc::Layout;
+use std::ptr::NonNull;
+
+use super::segment::SEGMENT_SIZE;
+
+/// A segment's size and alignment, for the global allocator and for out-of-memory
+/// reports.
+pub(super) const SEGMENT_LAYOUT: Layout = match Layout::from_size_align(SEGMENT_SIZE, SEGMENT_SIZE)
+{
+    Ok(layout) => layout,
+    Err(_) => panic!("the segment size is a power of two"),
+};
+
+/// Fresh, zeroed or not, `SEGMENT_SIZE` bytes aligned to `SEGMENT_SIZE`. Aborts
+/// through `handle_alloc_error` if the system has no memory for it, as `Box` does.
+#[cfg(not(any(miri, loom)))]
+pub(super) fn map_segment() -> NonNull<u8> {
+    let span = 2 * SEGMENT_SIZE;
+    // SAFETY: an anonymous private mapping at an address of the kernel's choosing
+    // touches no existing memory.
+    let raw = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            span,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if raw == libc::MAP_FAILED {
+        std::alloc::handle_alloc_error(SEGMENT_LAYOUT);
+    }
+    let start = raw as usize;
+    let aligned = start.next_multiple_of(SEGMENT_SIZE);
+    let head = aligned - start;
+    let tail = span - head - SEGMENT_SIZE;
+    // SAFETY: both ranges lie inside the mapping just made and outside the aligned
+    // segment kept; nothing else refers to them. A failure would only leave them
+    // mapped (a leak of address space, not a fault), so the results are not checked.
+    unsafe {
+        if head > 0 {
+            libc::munmap(raw, head);
+        }
+        if tail > 0 {
+            libc::munmap((aligned + SEGMENT_SIZE) as *mut libc::c_void, tail);
+        }
+    }
+    // SAFETY: `aligned` lies inside a successful mapping, so it is not null.
+    unsafe { NonNull::new_unchecked(aligned as *mut u8) }
+}
+
+/// Gives a segment's memory back to the system.
+///
+/// # Safety
+/// `segment` came from [`map_segment`] and nothing touches it afterwards.
+#[cfg(not(any(miri, loom)))]
+pub(super) unsafe fn unmap_segment(segment: NonNull<u8>) {
+    // SAFETY: the caller's promise: this is exactly one mapped, aligned segment.
+    let result = unsafe { libc::munmap(segment.as_ptr().cast(), SEGMENT_SIZE) };
+    debug_assert_eq!(result, 0, "unmapping a segment failed");
+}
+
+#[cfg(any(miri, loom))]
+pub(super) fn map_segment() -> NonNull<u8> {
+    // SAFETY: the layout has a non-zero size.
+    let memory = unsafe { std::alloc::alloc(SEGMENT_LAYOUT) };
+    NonNull::new(memory).unwrap_or_else(|| std::alloc::handle_alloc_error(SEGMENT_LAYOUT))
+}
+
+/// # Safety
+/// As above.
+#[cfg(any(miri, loom))]
+pub(super) unsafe fn unmap_segment(segment: NonNull<u8>) {
+    // SAFETY: `map_segment` allocated this pointer with SEGMENT_LAYOUT.
+    unsafe { std::alloc::dealloc(segment.as_ptr(), SEGMENT_LAYOUT) };
+}
