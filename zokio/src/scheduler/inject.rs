@@ -27,7 +27,10 @@ impl<T> Inject<T> {
     pub(crate) fn new() -> Inject<T> {
         Inject {
             queue: Mutex::new(Queue {
-                items: VecDeque::new(),
+                // Room for a burst of a worker queue's size from the start, so that a
+                // steady flow of remote spawns does not grow it (an allocation) while
+                // the workers catch up.
+                items: VecDeque::with_capacity(INITIAL_CAPACITY),
                 closed: false,
             }),
             len: AtomicUsize::new(0),
@@ -69,17 +72,19 @@ impl<T> Inject<T> {
         value
     }
 
-    /// Pop up to `max` values at once, to refill a worker queue with one lock.
-    pub(crate) fn pop_batch(&self, max: usize) -> Vec<T> {
+    /// Move up to `max` values at once into `out`, to refill a worker queue with one
+    /// lock; returns how many. `out` is the caller's own buffer, reused from one
+    /// refill to the next, so that a refill allocates nothing in steady state.
+    pub(crate) fn pop_batch_into(&self, max: usize, out: &mut impl Extend<T>) -> usize {
         if self.is_empty() || max == 0 {
-            return Vec::new();
+            return 0;
         }
         let mut queue = crate::loom::lock(&self.queue);
         let n = max.min(queue.items.len());
-        let batch: Vec<T> = queue.items.drain(..n).collect();
+        out.extend(queue.items.drain(..n));
         self.len.store(queue.items.len(), SeqCst);
         release_spike(&mut queue.items);
-        batch
+        n
     }
 
     /// Refuse further values and take everything queued, for shutdown.
@@ -90,6 +95,9 @@ impl<T> Inject<T> {
         queue.items.drain(..).collect()
     }
 }
+
+/// The slots a queue starts with: a worker queue's worth.
+const INITIAL_CAPACITY: usize = 256;
 
 /// Beyond this many slots an emptied queue gives its buffer back.
 const KEEP_CAPACITY: usize = 1 << 16;

@@ -187,10 +187,8 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
             } else {
                 tasks.pop_front().or_else(|| {
                     // Move everything from outside in one lock; it is all ours anyway.
-                    let mut batch = shared.inject.pop_batch(usize::MAX).into_iter();
-                    let first = batch.next();
-                    tasks.extend(batch);
-                    first
+                    shared.inject.pop_batch_into(usize::MAX, &mut *tasks);
+                    tasks.pop_front()
                 })
             }
         };

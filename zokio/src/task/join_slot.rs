@@ -2,7 +2,8 @@
 //! its `JoinHandle`, in the space of one.
 //!
 //! Until a `JoinHandle` first has to wait, the word is the id itself, tagged with its
-//! low bit. The first wait moves the id into a small box beside the waker and stores
+//! low bit. The first wait moves the id into a small box beside the waker (from the
+//! waiting thread's pool under a pooled strategy, see `crate::memory`) and stores
 //! the box's (even) address instead; the box stays until the task is freed, and later
 //! waits only change the waker inside it. So an idle task pays one word for both, the
 //! id is readable from any thread that holds a task reference (it never changes once
@@ -10,11 +11,13 @@
 //! decides who may touch it. This file never decides that itself, and must never free
 //! the box before the task's memory goes.
 
+use std::ptr::NonNull;
 use std::task::Waker;
 
 use super::Id;
 use crate::loom::sync::atomic::{AtomicPtr, Ordering};
 use crate::loom::UnsafeCell;
+use crate::memory::{alloc_cell, dealloc_cell, CellMemory};
 
 /// Set in the word while it holds the id; a box address is always even.
 const ID_TAG: usize = 1;
@@ -27,6 +30,9 @@ pub(crate) struct JoinSlot(AtomicPtr<Awaited>);
 struct Awaited {
     id: Id,
     waker: UnsafeCell<Option<Waker>>,
+    /// The allocator the box came from (the waiting thread's pool under a pooled
+    /// strategy), which takes it back.
+    memory: CellMemory,
 }
 
 impl JoinSlot {
@@ -82,13 +88,19 @@ impl JoinSlot {
             });
             return;
         }
-        let boxed = Box::new(Awaited {
-            id: self.id(),
-            waker: UnsafeCell::new(Some(waker)),
-        });
+        let memory = CellMemory::here();
+        let boxed = alloc_cell::<Awaited>(memory);
+        // SAFETY: fresh memory laid out for an `Awaited`.
+        unsafe {
+            boxed.as_ptr().write(Awaited {
+                id: self.id(),
+                waker: UnsafeCell::new(Some(waker)),
+                memory,
+            })
+        };
         // Only the waker's owner publishes, so nobody else changes the word meanwhile;
         // release makes the id in the box visible to `id()` with the address.
-        self.0.store(Box::into_raw(boxed), Ordering::Release);
+        self.0.store(boxed.as_ptr(), Ordering::Release);
     }
 
     /// Take the registered waker out, leaving the id where it is.
@@ -107,8 +119,14 @@ impl Drop for JoinSlot {
         // `&mut self`: no other thread is left to order against.
         let word = self.0.load(Ordering::Relaxed);
         if word.addr() & ID_TAG == 0 {
-            // SAFETY: the box from `set_waker`; `&mut self` means no reader is left.
-            drop(unsafe { Box::from_raw(word) });
+            // SAFETY: the box from `set_waker`, initialised there; `&mut self` means no
+            // reader is left. It is dropped in place, then its memory goes back to the
+            // allocator it names (read before the drop).
+            unsafe {
+                let memory = (*word).memory;
+                std::ptr::drop_in_place(word);
+                dealloc_cell(NonNull::new_unchecked(word), memory);
+            }
         }
     }
 }
@@ -120,6 +138,7 @@ mod loom_join_slot {
     //! and a second wait replaces the waker beside it. Loom checks that every read
     //! sees the id and that the waker writes never race the id reads.
 
+    use std::ptr::NonNull;
     use std::task::Waker;
 
     use loom::sync::Arc;

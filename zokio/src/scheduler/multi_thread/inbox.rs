@@ -38,6 +38,17 @@ impl<T> Inbox<T> {
         !self.has_tasks.load(SeqCst)
     }
 
+    /// The receiver moves everything handed over so far into `out`; both keep their
+    /// memory, so that a steady flow of hand-offs allocates nothing.
+    pub(crate) fn take_into(&self, out: &mut Vec<T>) {
+        if self.is_empty() {
+            return;
+        }
+        let mut tasks = crate::loom::lock(&self.tasks);
+        self.has_tasks.store(false, SeqCst);
+        out.append(&mut tasks);
+    }
+
     /// The receiver takes everything handed over so far.
     pub(crate) fn take(&self) -> Vec<T> {
         if self.is_empty() {
@@ -74,11 +85,10 @@ mod loom_inbox {
 
         /// One loop turn of a worker with nothing else to do: look, then sleep.
         fn turn(&self, ran: &mut Vec<u32>) {
-            let found = self.inbox.take();
-            if found.is_empty() {
+            let before = ran.len();
+            self.inbox.take_into(ran);
+            if ran.len() == before {
                 self.wait.park();
-            } else {
-                ran.extend(found);
             }
         }
     }

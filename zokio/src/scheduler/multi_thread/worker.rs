@@ -84,6 +84,9 @@ pub(crate) struct Core {
     /// completions should wake another worker (`should_notify_others`).
     saturated: bool,
     rand: FastRand,
+    /// Refills from the global queue pass through here; kept (empty) between them so
+    /// that a refill allocates nothing.
+    refill: Vec<Notified>,
 }
 
 /// What a worker thread is handed when it starts.
@@ -218,6 +221,7 @@ impl Core {
             last_cpu_read: Instant::now(),
             saturated: false,
             rand: FastRand::new(index as u64),
+            refill: Vec::with_capacity(queue::CAPACITY / 2),
         }
     }
 
@@ -235,9 +239,13 @@ impl Core {
     fn next_task(&mut self, handle: &Handle, index: usize) -> Option<Notified> {
         let inbox = &handle.remotes[index].inbox;
         if !inbox.is_empty() {
-            for task in inbox.take() {
+            // Through the refill buffer, which keeps its memory (as the inbox does).
+            let mut batch = std::mem::take(&mut self.refill);
+            inbox.take_into(&mut batch);
+            for task in batch.drain(..) {
                 self.push_back(task, handle);
             }
+            self.refill = batch;
         }
         self.until_global_first -= 1;
         if self.until_global_first == 0 {
@@ -257,11 +265,16 @@ impl Core {
         let max = fair_share
             .min(self.run_queue.remaining())
             .min(queue::CAPACITY / 2);
-        let mut batch = handle.inject.pop_batch(max).into_iter();
-        let first = batch.next();
-        for task in batch {
+        // Through a buffer kept for the purpose: pushing while the global queue's lock
+        // is held could overflow back into it.
+        let mut batch = std::mem::take(&mut self.refill);
+        handle.inject.pop_batch_into(max, &mut batch);
+        let mut tasks = batch.drain(..);
+        let first = tasks.next();
+        for task in tasks {
             self.push_back(task, handle);
         }
+        self.refill = batch;
         first
     }
 
@@ -348,6 +361,13 @@ impl Core {
     }
 
     /// Everything queued on this worker (LIFO slot first), taken out.
+    /// The LIFO slot's task, then the run queue's, taken as the iterator goes.
+    fn drain_local_work(&mut self) -> impl Iterator<Item = Notified> + '_ {
+        let lifo = self.lifo_slot.take();
+        lifo.into_iter()
+            .chain(std::iter::from_fn(|| self.run_queue.pop()))
+    }
+
     fn take_local_work(&mut self) -> Vec<Notified> {
         let mut tasks: Vec<Notified> = self.lifo_slot.take().into_iter().collect();
         while let Some(task) = self.run_queue.pop() {
@@ -638,9 +658,8 @@ fn hand_off(ctx: &Context) -> bool {
         return false;
     }
     core.woken_in_turn = false;
-    let tasks = core.take_local_work();
+    remote.inbox.push_batch(core.drain_local_work());
     drop(core);
-    remote.inbox.push_batch(tasks);
     // The inbox protocol: push, then unpark (free unless the target is asleep in
     // its kernel wait, which it may have entered since we looked).
     remote.unparker.unpark();
