@@ -65,7 +65,7 @@ impl Drop for MemoryGuard {
         if self.pooled && !self.previous {
             // The thread stops driving tasks: what its pool holds free would sit there
             // until it drives tasks again.
-            pool::trim();
+            after_trim(pool::trim());
         }
     }
 }
@@ -116,6 +116,30 @@ pub(crate) fn idle_trim(park: impl FnOnce(Option<Duration>)) {
     let start = Instant::now();
     park(Some(IDLE_TRIM_AFTER));
     if start.elapsed() >= IDLE_TRIM_AFTER {
-        pool::trim_spare();
+        after_trim(pool::trim_spare());
+    }
+}
+
+/// A trim gave `released` segments back: if that many mark the end of a burst, the C
+/// heap gets the same treatment.
+fn after_trim(released: usize) {
+    if released >= BURST_SEGMENTS {
+        release_c_heap();
+    }
+}
+
+/// Segments given back at once that mark the end of a burst (1 MiB of cells).
+const BURST_SEGMENTS: usize = 16;
+
+/// After a burst, the runtime's own growable structures (queues, the task registry)
+/// shrank back, but the C allocator keeps what they freed inside its heaps, resident.
+/// Ask it to give that back too. glibc only; rare (once per burst, on an idle
+/// thread), as it walks every heap of the process.
+fn release_c_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
+    // SAFETY: malloc_trim only returns free memory of the C allocator's heaps to the
+    // system; it touches no memory in use.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

@@ -15,6 +15,7 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use super::inject::release_spike;
 use crate::loom::sync::Mutex;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -210,6 +211,9 @@ impl Handle {
                                         .as_ref()
                                         .is_some_and(|c| !c.tasks.is_empty()));
                             if !found {
+                                if let Some(core) = ctx.core.borrow_mut().as_mut() {
+                                    release_spike(&mut core.tasks);
+                                }
                                 driver.park();
                             }
                         }

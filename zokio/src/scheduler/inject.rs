@@ -103,7 +103,8 @@ const INITIAL_CAPACITY: usize = 256;
 const KEEP_CAPACITY: usize = 1 << 16;
 
 /// A burst of a million remote spawns should not pin megabytes for the runtime's life.
-fn release_spike<T>(queue: &mut VecDeque<T>) {
+/// Also for the workers' own unbounded queues, when they run dry.
+pub(crate) fn release_spike<T>(queue: &mut VecDeque<T>) {
     if queue.is_empty() && queue.capacity() > KEEP_CAPACITY {
         queue.shrink_to(KEEP_CAPACITY / 16);
     }

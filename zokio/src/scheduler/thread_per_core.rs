@@ -198,6 +198,7 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
                 // Completions already there need no sleep (see the work-stealing worker).
                 let found = driver.poll_if_busy() && !ctx.tasks.borrow().is_empty();
                 if !found {
+                    super::inject::release_spike(&mut ctx.tasks.borrow_mut());
                     driver.park();
                 }
             }

@@ -29,6 +29,10 @@ pub(crate) struct OwnedTasks {
 const FREE_TAG: usize = 1;
 const NO_FREE: usize = usize::MAX >> 1;
 
+/// Slots a shard keeps once it empties after growing past them: enough for steady
+/// spawning without regrowth, small beside what a burst of a million tasks needs.
+const KEEP_SLOTS: usize = 256;
+
 struct Shard {
     slots: Vec<*mut Header>,
     free_head: usize,
@@ -70,6 +74,12 @@ impl Shard {
         self.slots[index] = free_link(self.free_head);
         self.free_head = index;
         self.len -= 1;
+        if self.len == 0 && self.slots.capacity() > KEEP_SLOTS {
+            // A burst is over: every slot is free and no task holds an index into
+            // this shard, so the slab can start again small rather than pin its peak.
+            self.slots = Vec::with_capacity(KEEP_SLOTS);
+            self.free_head = NO_FREE;
+        }
     }
 }
 
