@@ -198,6 +198,15 @@ pub struct RuntimeInfo {
     pub driver_bytes: usize,
     /// The memory strategy's name.
     pub memory: &'static str,
+    /// Under a pooled strategy, the block sizes a cell is rounded up to, smallest
+    /// first (a task cell of 40 to 48 bytes takes a 48-byte block); larger cells come
+    /// from the global allocator.
+    pub pool_block_bytes: &'static [usize],
+    /// Bytes of one pool segment: what a pool takes from the system at a time.
+    pub pool_segment_bytes: usize,
+    /// Bytes of the header every I/O operation cell carries (state, result, waker,
+    /// driver slot, vtable), before the operation's own data.
+    pub op_header_bytes: usize,
     /// Bytes of the header every task carries (state, vtable, links, join waker).
     pub task_header_bytes: usize,
     /// Bytes of scheduler state per worker: core, run-queue slots, remote half.
@@ -219,6 +228,9 @@ impl RuntimeInfo {
             driver: C::Driver::NAME,
             driver_bytes: size_of::<crate::driver::LocalDriver>(),
             memory: C::Memory::NAME,
+            pool_block_bytes: &crate::memory::pool::class::CLASS_SIZES,
+            pool_segment_bytes: crate::memory::pool::SEGMENT_SIZE,
+            op_header_bytes: size_of::<crate::driver::op::cell::OpHeader>(),
             task_header_bytes: crate::task::HEADER_BYTES,
             per_worker_bytes: C::Scheduler::PER_WORKER_BYTES,
             local_queue_capacity: CAPACITY,

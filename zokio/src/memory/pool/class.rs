@@ -18,12 +18,12 @@ pub(super) const BLOCK_ALIGN: usize = 16;
 pub(super) const MAX_POOLED_SIZE: usize = 1024;
 
 /// The block size of each class, smallest first.
-pub(super) const CLASS_SIZES: [usize; CLASS_COUNT] = [
+pub(crate) const CLASS_SIZES: [usize; CLASS_COUNT] = [
     16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024,
 ];
 
 /// How many classes there are.
-pub(super) const CLASS_COUNT: usize = 20;
+pub(crate) const CLASS_COUNT: usize = 20;
 
 /// For each size rounded up to a multiple of [`BLOCK_ALIGN`] (indexed by that multiple),
 /// the smallest class that holds it. Built at compile time.

@@ -19,7 +19,7 @@
 //! points; it must never hold the allocation logic itself, which lives in `owner.rs`
 //! (policy) and `segment.rs` (memory and protocol).
 
-mod class;
+pub(crate) mod class;
 mod owner;
 mod pages;
 mod segment;

@@ -1,0 +1,164 @@
+//! What a `Pooled` runtime must do like any other: tasks spawned, woken, awaited and
+//! dropped on every kind of thread, with cells of every size, freed wherever their
+//! last reference goes. The allocation counts and the memory given back after a burst
+//! are in `memory_allocs.rs` and `memory_rss.rs`.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use common::{run_with_timeout, DropCounter, BODY_GUARD};
+use zokio::runtime::{Builder, MemoryStrategy, Runtime};
+
+fn pooled_runtimes() -> Vec<(&'static str, Runtime)> {
+    let build = |mut builder: Builder| {
+        builder
+            .memory(MemoryStrategy::Pooled)
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let mut multi = Builder::new_multi_thread();
+    multi.worker_threads(2);
+    let mut per_core = Builder::new_thread_per_core();
+    per_core.worker_threads(2);
+    vec![
+        ("multi_thread(2)", build(multi)),
+        ("current_thread", build(Builder::new_current_thread())),
+        ("thread_per_core(2)", build(per_core)),
+    ]
+}
+
+#[test]
+fn tasks_of_every_size_run_and_free_on_any_thread() {
+    run_with_timeout(BODY_GUARD, || {
+        for (name, rt) in pooled_runtimes() {
+            assert_eq!(rt.handle().memory_strategy(), MemoryStrategy::Pooled);
+            let drops = DropCounter::new();
+            let total = rt.block_on(async {
+                let mut handles = Vec::new();
+                for i in 0..300usize {
+                    let guard = drops.guard();
+                    // Small, middle and larger-than-a-block futures: 16 B to 4 KiB of
+                    // state, so the pool's classes and its global fallback both serve.
+                    handles.push(match i % 3 {
+                        0 => zokio::spawn(async move {
+                            let _guard = guard;
+                            zokio::task::yield_now().await;
+                            i
+                        }),
+                        1 => zokio::spawn(async move {
+                            let _guard = guard;
+                            let state = [i as u8; 200];
+                            zokio::task::yield_now().await;
+                            state.iter().map(|&b| b as usize).sum::<usize>() / 200
+                        }),
+                        _ => zokio::spawn(async move {
+                            let _guard = guard;
+                            let state = [i as u8; 4096];
+                            zokio::task::yield_now().await;
+                            state.iter().map(|&b| b as usize).sum::<usize>() / 4096
+                        }),
+                    });
+                }
+                let mut total = 0;
+                for handle in handles {
+                    total += handle.await.unwrap();
+                }
+                total
+            });
+            let expected: usize = (0..300usize).map(|i| i % 256).sum();
+            assert_eq!(total, expected, "{name}");
+            assert_eq!(drops.get(), 300, "{name}: every future was dropped");
+        }
+    });
+}
+
+#[test]
+fn cells_cross_threads_both_ways() {
+    run_with_timeout(BODY_GUARD, || {
+        for (name, rt) in pooled_runtimes() {
+            let handle = rt.handle().clone();
+            // Spawned from threads outside the runtime (global allocator), awaited
+            // on a worker; spawned on a worker (pool), awaited from outside.
+            let outside: Vec<_> = (0..4)
+                .map(|t| {
+                    let handle = handle.clone();
+                    std::thread::spawn(move || {
+                        (0..50)
+                            .map(|i| handle.spawn(async move { t * 100 + i }))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .flat_map(|thread| thread.join().unwrap())
+                .collect();
+            let inside = rt.block_on(async move {
+                let mut sum = 0;
+                for h in outside {
+                    sum += h.await.unwrap();
+                }
+                let inner: Vec<_> = (0..200)
+                    .map(|i| zokio::spawn(async move { i }))
+                    .collect();
+                (sum, inner)
+            });
+            let (sum, inner) = inside;
+            assert_eq!(sum, (0..4).map(|t| (0..50).map(|i| t * 100 + i).sum::<i32>()).sum::<i32>());
+            let from_outside: i32 = std::thread::spawn(move || {
+                futures::executor::block_on(async {
+                    let mut sum = 0;
+                    for h in inner {
+                        sum += h.await.unwrap();
+                    }
+                    sum
+                })
+            })
+            .join()
+            .unwrap();
+            assert_eq!(from_outside, (0..200).sum::<i32>(), "{name}");
+        }
+    });
+}
+
+#[test]
+fn blocking_threads_and_aborted_tasks_are_fine() {
+    run_with_timeout(BODY_GUARD, || {
+        for (name, rt) in pooled_runtimes() {
+            let ran = Arc::new(AtomicUsize::new(0));
+            let seen = ran.clone();
+            rt.block_on(async move {
+                // A spawn from the blocking pool uses the global allocator there.
+                let nested = zokio::task::spawn_blocking(move || {
+                    zokio::runtime::Handle::current().spawn(async move {
+                        seen.fetch_add(1, Ordering::SeqCst);
+                        7
+                    })
+                })
+                .await
+                .unwrap();
+                assert_eq!(nested.await.unwrap(), 7);
+                // Aborted before and after running: cells freed by the canceller.
+                let pending = zokio::spawn(std::future::pending::<()>());
+                zokio::task::yield_now().await;
+                pending.abort();
+                assert!(pending.await.unwrap_err().is_cancelled());
+                let never = zokio::spawn(async { 1 });
+                never.abort();
+                let _ = never.await;
+            });
+            assert_eq!(ran.load(Ordering::SeqCst), 1, "{name}");
+            // Tasks still pending when the runtime goes are freed by its shutdown.
+            let drops = DropCounter::new();
+            for _ in 0..100 {
+                let guard = drops.guard();
+                rt.spawn(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await;
+                });
+            }
+            drop(rt);
+            assert_eq!(drops.get(), 100, "{name}: shutdown dropped every pending task");
+        }
+    });
+}
