@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 
 pub(crate) type Hook = Arc<dyn Fn() + Send + Sync + 'static>;
 
+/// A step a new thread runs first, before the start hook: a worker's placement (its
+/// CPU affinity), so that the hook sees the thread as it will run.
+pub(crate) type Prepare = Box<dyn FnOnce() + Send + 'static>;
+
 /// How to make a runtime thread, as configured on the `Builder`.
 #[derive(Clone)]
 pub(crate) struct ThreadSpec {
@@ -27,6 +31,16 @@ pub(crate) struct ThreadSpec {
 impl ThreadSpec {
     /// Start one thread running `body` between the start and stop hooks.
     pub(crate) fn spawn(&self, body: impl FnOnce() + Send + 'static) -> io::Result<JoinHandle<()>> {
+        self.spawn_prepared(None, body)
+    }
+
+    /// As [`spawn`](Self::spawn), with `prepare` run on the new thread before its
+    /// start hook.
+    pub(crate) fn spawn_prepared(
+        &self,
+        prepare: Option<Prepare>,
+        body: impl FnOnce() + Send + 'static,
+    ) -> io::Result<JoinHandle<()>> {
         let mut builder = std::thread::Builder::new().name(self.name.clone());
         if let Some(size) = self.stack_size {
             builder = builder.stack_size(size);
@@ -37,6 +51,9 @@ impl ThreadSpec {
             .spawn(move || {
                 // A runtime thread blocks the signals `zokio::signal` listens for.
                 crate::signal::runtime_thread_started();
+                if let Some(prepare) = prepare {
+                    prepare();
+                }
                 if let Some(hook) = &on_start {
                     hook();
                 }
@@ -132,13 +149,15 @@ impl ThreadGroup {
     }
 
     /// Register a thread before starting it, and keep its handle once started. The
-    /// finisher that `body` returns runs after the group's clean-up.
+    /// finisher that `body` returns runs after the group's clean-up; `prepare` runs
+    /// first on the new thread, before the start hook.
     pub(crate) fn spawn(
         &mut self,
         spec: &ThreadSpec,
+        prepare: Option<Prepare>,
         body: impl FnOnce() -> Option<Finisher> + Send + 'static,
     ) -> io::Result<()> {
-        let thread = self.spawner(spec).spawn(body)?;
+        let thread = self.spawner(spec).spawn(prepare, body)?;
         self.threads.push(thread);
         Ok(())
     }
@@ -218,9 +237,11 @@ impl GroupSpawner {
     /// Start a member. Only a live member may call this (the group's clean-up has
     /// not run while one lives), so the new one is counted in before it could run.
     /// `body` returns the thread's finisher, or `None` for a thread with nothing to
-    /// finish: it then leaves at once instead of waiting for the clean-up.
+    /// finish: it then leaves at once instead of waiting for the clean-up. `prepare`
+    /// runs first on the new thread, before the start hook.
     pub(crate) fn spawn(
         &self,
+        prepare: Option<Prepare>,
         body: impl FnOnce() -> Option<Finisher> + Send + 'static,
     ) -> io::Result<JoinHandle<()>> {
         {
@@ -236,7 +257,7 @@ impl GroupSpawner {
         };
         // On failure the closure (with its `Member` and `Finishing`) is dropped,
         // which counts it out again.
-        self.spec.spawn(move || {
+        self.spec.spawn_prepared(prepare, move || {
             // Counted out when the body returns or unwinds, unless it left earlier.
             struct Leave;
             impl Drop for Leave {
