@@ -349,8 +349,10 @@ impl Builder {
                         spawner,
                         &spec,
                         self.name.as_deref(),
-                        memory,
-                        placement,
+                        WorkerMemory {
+                            plan: memory,
+                            placement,
+                        },
                     )?
                 } else {
                     build_thread_per_core(
@@ -360,8 +362,10 @@ impl Builder {
                         spawner,
                         &spec,
                         self.name.as_deref(),
-                        memory,
-                        placement,
+                        WorkerMemory {
+                            plan: memory,
+                            placement,
+                        },
                     )?
                 }
             }
@@ -422,9 +426,12 @@ fn build_multi_thread(
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
     name: Option<&str>,
-    memory: MemoryPlan,
-    placement: Option<Arc<numa::Placement>>,
+    memory: WorkerMemory,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
+    let WorkerMemory {
+        plan: memory,
+        placement,
+    } = memory;
     let workers = locals.len();
     let nodes = placement
         .as_deref()
@@ -482,9 +489,12 @@ fn build_thread_per_core(
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
     name: Option<&str>,
-    memory: MemoryPlan,
-    placement: Option<Arc<numa::Placement>>,
+    memory: WorkerMemory,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
+    let WorkerMemory {
+        plan: memory,
+        placement,
+    } = memory;
     let (shared, worker_list) = thread_per_core::Handle::new(locals, tuning, blocking);
     let handle = Handle::new(
         scheduler::Handle::ThreadPerCore(shared.clone()),
@@ -501,6 +511,12 @@ fn build_thread_per_core(
         placement.as_ref(),
     )?;
     Ok((handle, Some(threads)))
+}
+
+/// A runtime's memory plan and, under `NumaAware`, where its workers go.
+struct WorkerMemory {
+    plan: MemoryPlan,
+    placement: Option<Arc<numa::Placement>>,
 }
 
 /// What `start_workers` needs from a scheduler with worker threads.

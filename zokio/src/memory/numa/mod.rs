@@ -27,8 +27,6 @@ pub(crate) use placement::{Placement, StealOrder};
 pub(crate) use topology::Topology;
 
 pub(crate) use sys::bind_segment;
-#[cfg(test)]
-pub(crate) use sys::{allowed_cpus, node_of_address};
 
 /// The environment variable naming a directory that stands in for `/sys` when the
 /// builder names none.

@@ -70,13 +70,14 @@ static BIND_REFUSAL_LOGGED: AtomicBool = AtomicBool::new(false);
 /// `node` when it can (`MPOL_PREFERRED`). A refusal (no NUMA support, a sandbox, a
 /// node the kernel does not know) is logged once at debug level and otherwise
 /// ignored: the pages then follow the thread's policy, first touch by default.
+/// Returns whether the kernel took the policy.
 ///
 /// # Safety
 /// The range is a mapping the caller owns (`addr` page-aligned); only its policy
 /// changes, never its contents.
-pub(crate) unsafe fn bind_segment(addr: *mut u8, len: usize, node: usize) {
+pub(crate) unsafe fn bind_segment(addr: *mut u8, len: usize, node: usize) -> bool {
     if node >= MASK_BITS {
-        return;
+        return false;
     }
     let mut mask = [0 as libc::c_ulong; MASK_BITS / WORD_BITS];
     mask[node / WORD_BITS] |= 1 << (node % WORD_BITS);
@@ -100,7 +101,34 @@ pub(crate) unsafe fn bind_segment(addr: *mut u8, len: usize, node: usize) {
             io::Error::last_os_error()
         );
     }
+    rc == 0
 }
+
+/// The policy mode (`MPOL_*`) of the mapping holding `addr`.
+#[cfg(test)]
+pub(crate) fn policy_of_address(addr: *const u8) -> io::Result<libc::c_int> {
+    let mut mode: libc::c_int = -1;
+    // SAFETY: `mode` is live and writable; no mask is passed (null, 0); the kernel
+    // only looks up the mapping at `addr`, which the caller keeps mapped.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_get_mempolicy,
+            &mut mode as *mut libc::c_int,
+            std::ptr::null_mut::<libc::c_ulong>(),
+            0 as libc::c_ulong,
+            addr,
+            MPOL_F_ADDR,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(mode)
+}
+
+/// `MPOL_PREFERRED`, for tests that read a policy back.
+#[cfg(test)]
+pub(crate) const PREFERRED: libc::c_int = MPOL_PREFERRED;
 
 /// The node that holds the page at `addr` (faulting it in if needed).
 #[cfg(test)]

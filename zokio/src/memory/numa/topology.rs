@@ -84,7 +84,10 @@ fn read_nodes(root: &Path, allowed: Option<&[usize]>) -> Result<Vec<Node>, Strin
             continue;
         };
         if id >= MAX_NUMBER {
-            return Err(format!("node number {id} in {} is implausible", node_dir.display()));
+            return Err(format!(
+                "node number {id} in {} is implausible",
+                node_dir.display()
+            ));
         }
         let path = entry.path().join("cpulist");
         let text = std::fs::read_to_string(&path)
