@@ -122,6 +122,18 @@ async fn busy_work() -> usize {
 
 const BUSY_SUM: usize = 2000 * 1999 / 2;
 
+/// What the start hooks recorded, once `count` threads have run theirs.
+fn wait_for_workers(seen: &Mutex<Vec<Vec<usize>>>, count: usize) -> Vec<Vec<usize>> {
+    let deadline = std::time::Instant::now() + common::HANG_GUARD;
+    loop {
+        let now = seen.lock().unwrap().clone();
+        if now.len() >= count || std::time::Instant::now() > deadline {
+            return now;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 /// Each recorded affinity is one node's CPU set, and each node has `per_node` (or
 /// more, with takeover threads) workers.
 fn check_pins(seen: &[Vec<usize>], nodes: &[Vec<usize>], per_node: usize) {
@@ -150,7 +162,8 @@ fn multi_thread_workers_are_pinned_node_by_node() {
         assert_eq!(sum, BUSY_SUM);
         // From outside the runtime too: the shared global queue.
         assert_eq!(rt.block_on(busy_work()), BUSY_SUM);
-        let seen_now = seen.lock().unwrap().clone();
+        // Worker threads may start after the work is done.
+        let seen_now = wait_for_workers(&seen, workers);
         assert_eq!(seen_now.len(), workers, "{seen_now:?}");
         check_pins(&seen_now, &nodes, 2);
 
