@@ -167,6 +167,15 @@ fn multi_thread_workers_are_pinned_node_by_node() {
         assert_eq!(seen_now.len(), workers, "{seen_now:?}");
         check_pins(&seen_now, &nodes, 2);
 
+        // A blocking thread, started by a pinned worker, gets back every CPU.
+        let everywhere = allowed_cpus();
+        let blocking = rt.block_on(async {
+            zokio::spawn(async { zokio::task::spawn_blocking(allowed_cpus).await.unwrap() })
+                .await
+                .unwrap()
+        });
+        assert_eq!(blocking, everywhere);
+
         // The thread that takes over a worker blocked in `block_in_place` runs on
         // that worker's node, pinned before its start hook too.
         let affinity = rt.block_on(async {

@@ -301,9 +301,18 @@ impl Builder {
             stack_size: self.thread_stack_size,
             on_start: self.on_thread_start.clone(),
             on_stop: self.on_thread_stop.clone(),
+            prepare_each: None,
         };
+        let mut blocking_spec = spec.clone();
+        if placement.is_some() {
+            // Blocking threads are started by workers, whose node pin they would
+            // inherit: they get back the CPUs the runtime was built with.
+            if let Some(cpus) = numa::allowed_cpus() {
+                blocking_spec.prepare_each = Some(Arc::new(move || numa::leave_node(&cpus)));
+            }
+        }
         let blocking = BlockingPool::new(
-            spec.clone(),
+            blocking_spec,
             self.max_blocking_threads,
             self.thread_keep_alive,
         );

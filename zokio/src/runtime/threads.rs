@@ -26,6 +26,10 @@ pub(crate) struct ThreadSpec {
     pub(crate) stack_size: Option<usize>,
     pub(crate) on_start: Option<Hook>,
     pub(crate) on_stop: Option<Hook>,
+    /// Run first by every thread of this spec that has no `Prepare` of its own: a
+    /// blocking thread of a `NumaAware` runtime leaves the node of the worker that
+    /// started it (a thread inherits its creator's CPU affinity).
+    pub(crate) prepare_each: Option<Hook>,
 }
 
 impl ThreadSpec {
@@ -47,12 +51,15 @@ impl ThreadSpec {
         }
         let on_start = self.on_start.clone();
         let on_stop = self.on_stop.clone();
+        let prepare_each = self.prepare_each.clone();
         builder
             .spawn(move || {
                 // A runtime thread blocks the signals `zokio::signal` listens for.
                 crate::signal::runtime_thread_started();
-                if let Some(prepare) = prepare {
-                    prepare();
+                match (prepare, &prepare_each) {
+                    (Some(prepare), _) => prepare(),
+                    (None, Some(each)) => each(),
+                    (None, None) => {}
                 }
                 if let Some(hook) = &on_start {
                     hook();

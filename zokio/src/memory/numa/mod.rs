@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 pub(crate) use placement::{Placement, StealOrder};
 pub(crate) use topology::Topology;
 
-pub(crate) use sys::bind_segment;
+pub(crate) use sys::{allowed_cpus, bind_segment};
 
 /// The environment variable naming a directory that stands in for `/sys` when the
 /// builder names none.
@@ -78,6 +78,15 @@ pub(crate) fn enter_worker(node: usize, cpus: &[usize]) {
         }
     }
     let _ = NODE.try_with(|n| n.set(node));
+}
+
+/// Run first on a thread that is no worker (a blocking thread) but may have been
+/// started by one: back to `cpus`, the CPUs the runtime was built with. A refusal is
+/// logged and ignored.
+pub(crate) fn leave_node(cpus: &[usize]) {
+    if let Err(e) = sys::pin_current_thread(cpus) {
+        log::debug!("NUMA: could not give a blocking thread back the CPUs {cpus:?}: {e}");
+    }
 }
 
 /// The step a new thread for `worker` runs before its start hook: [`enter_worker`]

@@ -101,11 +101,16 @@ impl Handle {
     /// a sleeper on the calling worker's node is preferred: the work it will find
     /// first (that node's queues) is there.
     pub(crate) fn notify_parked(&self) {
-        let index = match (&self.nodes, crate::memory::numa::current_node()) {
-            (Some(nodes), Some(here)) => self
+        // The thread-local is read only on several nodes.
+        let near = self
+            .nodes
+            .as_ref()
+            .and_then(|nodes| Some((nodes, crate::memory::numa::current_node()?)));
+        let index = match near {
+            Some((nodes, here)) => self
                 .idle
                 .worker_to_notify_preferring(|worker| nodes.is_on_node(worker, here)),
-            _ => self.idle.worker_to_notify(),
+            None => self.idle.worker_to_notify(),
         };
         if let Some(index) = index {
             self.remotes[index].unparker.unpark();
