@@ -26,7 +26,9 @@ use std::path::{Path, PathBuf};
 pub(crate) use placement::{Placement, StealOrder};
 pub(crate) use topology::Topology;
 
-pub(crate) use sys::{allowed_cpus, bind_segment};
+pub(crate) use sys::allowed_cpus;
+#[cfg(not(any(miri, loom)))]
+pub(crate) use sys::bind_segment;
 
 /// The environment variable naming a directory that stands in for `/sys` when the
 /// builder names none.

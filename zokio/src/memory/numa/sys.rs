@@ -5,6 +5,10 @@
 //! Every call reports failure as an `io::Error` and none may panic: a kernel without
 //! NUMA support or a sandbox that forbids these calls is an ordinary case.
 
+// Under Miri and loom the pool takes its segments from the global allocator and
+// binds nothing (`pool/pages.rs`).
+#![cfg_attr(any(miri, loom), allow(dead_code))]
+
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
