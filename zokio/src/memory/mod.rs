@@ -6,9 +6,12 @@
 //!   pooled strategy, and the allocation entry points tasks and operation cells call.
 //! - `pool/` is the allocator behind `Pooled` and `NumaAware`: per-thread pools of
 //!   small blocks, freeable from any thread.
+//! - `numa/` is what `NumaAware` adds: the machine's nodes, where each worker goes,
+//!   and the node a worker's pool places its memory on.
 //!
 //! Nothing here may poll a task or call user code.
 
+pub(crate) mod numa;
 pub(crate) mod pool;
 mod strategy;
 mod thread;

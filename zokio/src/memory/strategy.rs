@@ -82,6 +82,9 @@ fn env_choice() -> io::Result<Option<MemoryStrategy>> {
 pub(crate) struct MemoryOptions {
     /// `None`: follow `ZOKIO_MEMORY`, else `System`.
     pub(crate) choice: Option<MemoryStrategy>,
+    /// The directory standing in for `/sys` when the NUMA topology is read; `None`:
+    /// `ZOKIO_SYSFS_ROOT`, else `/sys`.
+    pub(crate) sysfs_root: Option<std::path::PathBuf>,
 }
 
 /// A runtime's resolved strategy: never `Adaptive`.
@@ -91,19 +94,24 @@ pub(crate) struct MemoryPlan {
 }
 
 impl MemoryPlan {
-    /// The plan for a runtime being built; `nodes` is how many NUMA nodes the machine
-    /// has (for `Adaptive`).
-    pub(crate) fn resolve(options: &MemoryOptions, nodes: usize) -> io::Result<MemoryPlan> {
-        let choice = match options.choice {
-            Some(choice) => choice,
-            None => env_choice()?.unwrap_or_default(),
-        };
+    /// The strategy asked for, by the builder or else the environment, before
+    /// `Adaptive` is resolved.
+    pub(crate) fn requested(options: &MemoryOptions) -> io::Result<MemoryStrategy> {
+        match options.choice {
+            Some(choice) => Ok(choice),
+            None => Ok(env_choice()?.unwrap_or_default()),
+        }
+    }
+
+    /// The plan for a runtime asking for `choice` on a machine with `nodes` NUMA
+    /// nodes (which decides `Adaptive`).
+    pub(crate) fn for_choice(choice: MemoryStrategy, nodes: usize) -> MemoryPlan {
         let strategy = match choice {
             MemoryStrategy::Adaptive if nodes > 1 => MemoryStrategy::NumaAware,
             MemoryStrategy::Adaptive => MemoryStrategy::Pooled,
             other => other,
         };
-        Ok(MemoryPlan { strategy })
+        MemoryPlan { strategy }
     }
 
     /// Whether the runtime's threads allocate cells from their pools.

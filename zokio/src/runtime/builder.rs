@@ -15,7 +15,7 @@ use super::threads::{Hook, ThreadGroup, ThreadSpec};
 use super::{Handle, Runtime, RuntimeFlavor};
 use crate::config::Config;
 use crate::driver::{self, Driver, DriverOptions, Drivers, LocalDriver};
-use crate::memory::{MemoryOptions, MemoryPlan, MemoryStrategy};
+use crate::memory::{numa, MemoryOptions, MemoryPlan, MemoryStrategy};
 use crate::scheduler::multi_thread::{self, Tuning};
 use crate::scheduler::{self, current_thread, thread_per_core};
 use crate::task::OwnedTasks;
@@ -189,6 +189,31 @@ impl Builder {
         self
     }
 
+    /// The directory that stands in for `/sys` when the `NumaAware` and `Adaptive`
+    /// strategies read the machine's NUMA nodes (`devices/system/node/node*/cpulist`
+    /// and `devices/system/cpu/online` under it), so that a test can describe a
+    /// machine with several nodes. Without this call the `ZOKIO_SYSFS_ROOT`
+    /// environment variable decides, else `/sys`. A tree that is missing or malformed
+    /// counts as one node (said at debug level); it never makes `build()` fail. Other
+    /// strategies never read it.
+    ///
+    /// ```
+    /// use zokio::runtime::{Builder, MemoryStrategy};
+    ///
+    /// // A directory with no node in it: one node, so `Adaptive` is `Pooled`.
+    /// let rt = Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .memory(MemoryStrategy::Adaptive)
+    ///     .numa_sysfs_root(std::env::temp_dir().join("zokio-doc-no-sysfs-here"))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.handle().memory_strategy(), MemoryStrategy::Pooled);
+    /// ```
+    pub fn numa_sysfs_root(&mut self, root: impl Into<std::path::PathBuf>) -> &mut Self {
+        self.memory.sysfs_root = Some(root.into());
+        self
+    }
+
     /// Accepted for tokio compatibility: Zokio's I/O and time drivers are always
     /// enabled, so this changes nothing.
     pub fn enable_all(&mut self) -> &mut Self {
@@ -243,8 +268,27 @@ impl Builder {
     /// Build a runtime typed with configuration `C`; its flavour must match.
     pub(crate) fn build_config<C: Config>(&mut self) -> io::Result<Runtime<C>> {
         self.validate()?;
-        let memory = MemoryPlan::resolve(&self.memory, 1)?;
+        let requested = MemoryPlan::requested(&self.memory)?;
+        // The topology is read only for the strategies that use it.
+        let topology = matches!(
+            requested,
+            MemoryStrategy::NumaAware | MemoryStrategy::Adaptive
+        )
+        .then(|| numa::read_topology(self.memory.sysfs_root.as_deref()));
+        let memory = MemoryPlan::for_choice(
+            requested,
+            topology.as_ref().map_or(1, numa::Topology::node_count),
+        );
         let workers = self.worker_threads.unwrap_or_else(default_workers);
+        // Workers are placed only where there are worker threads; a current-thread
+        // runtime runs on its caller's thread, wherever that is.
+        let placement = match (topology, memory.strategy, self.flavor) {
+            (_, _, RuntimeFlavor::CurrentThread) => None,
+            (Some(topology), MemoryStrategy::NumaAware, _) => {
+                Some(Arc::new(numa::Placement::new(topology, workers)))
+            }
+            _ => None,
+        };
         let tuning = Tuning {
             global_queue_interval: self
                 .global_queue_interval
@@ -257,9 +301,18 @@ impl Builder {
             stack_size: self.thread_stack_size,
             on_start: self.on_thread_start.clone(),
             on_stop: self.on_thread_stop.clone(),
+            prepare_each: None,
         };
+        let mut blocking_spec = spec.clone();
+        if placement.is_some() {
+            // Blocking threads are started by workers, whose node pin they would
+            // inherit: they get back the CPUs the runtime was built with.
+            if let Some(cpus) = numa::allowed_cpus() {
+                blocking_spec.prepare_each = Some(Arc::new(move || numa::leave_node(&cpus)));
+            }
+        }
         let blocking = BlockingPool::new(
-            spec.clone(),
+            blocking_spec,
             self.max_blocking_threads,
             self.thread_keep_alive,
         );
@@ -305,7 +358,10 @@ impl Builder {
                         spawner,
                         &spec,
                         self.name.as_deref(),
-                        memory,
+                        WorkerMemory {
+                            plan: memory,
+                            placement,
+                        },
                     )?
                 } else {
                     build_thread_per_core(
@@ -315,7 +371,10 @@ impl Builder {
                         spawner,
                         &spec,
                         self.name.as_deref(),
-                        memory,
+                        WorkerMemory {
+                            plan: memory,
+                            placement,
+                        },
                     )?
                 }
             }
@@ -376,10 +435,17 @@ fn build_multi_thread(
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
     name: Option<&str>,
-    memory: MemoryPlan,
+    memory: WorkerMemory,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
+    let WorkerMemory {
+        plan: memory,
+        placement,
+    } = memory;
     let workers = locals.len();
-    let (cores, remotes) = multi_thread::worker::create(locals, tuning);
+    let nodes = placement
+        .as_deref()
+        .and_then(|p| multi_thread::numa::NodeScheduling::new(p, workers));
+    let (cores, remotes) = multi_thread::worker::create(locals, tuning, nodes.as_ref());
     let shared = Arc::new(multi_thread::Handle {
         remotes: remotes.into(),
         inject: crate::scheduler::inject::Inject::new(),
@@ -390,6 +456,8 @@ fn build_multi_thread(
         blocking,
         cpus: default_workers(),
         takeover: std::sync::Mutex::new(None),
+        placement: placement.clone(),
+        nodes,
     });
     let handle = Handle::new(
         scheduler::Handle::MultiThread(shared.clone()),
@@ -413,6 +481,7 @@ fn build_multi_thread(
         worker_list,
         multi_thread::worker::run,
         shared.clone(),
+        placement.as_ref(),
     )?;
     *shared.takeover.lock().unwrap_or_else(|e| e.into_inner()) =
         Some(multi_thread::worker::Takeover {
@@ -429,8 +498,12 @@ fn build_thread_per_core(
     blocking: super::blocking::BlockingSpawner,
     spec: &ThreadSpec,
     name: Option<&str>,
-    memory: MemoryPlan,
+    memory: WorkerMemory,
 ) -> io::Result<(Handle, Option<ThreadGroup>)> {
+    let WorkerMemory {
+        plan: memory,
+        placement,
+    } = memory;
     let (shared, worker_list) = thread_per_core::Handle::new(locals, tuning, blocking);
     let handle = Handle::new(
         scheduler::Handle::ThreadPerCore(shared.clone()),
@@ -444,8 +517,15 @@ fn build_thread_per_core(
         worker_list,
         |worker| Some(thread_per_core::run(worker)),
         shared,
+        placement.as_ref(),
     )?;
     Ok((handle, Some(threads)))
+}
+
+/// A runtime's memory plan and, under `NumaAware`, where its workers go.
+struct WorkerMemory {
+    plan: MemoryPlan,
+    placement: Option<Arc<numa::Placement>>,
 }
 
 /// What `start_workers` needs from a scheduler with worker threads.
@@ -476,12 +556,15 @@ impl Threaded for thread_per_core::Handle {
 
 /// Start one thread per worker, each with the runtime current and marked as driving
 /// tasks; the last one out runs the scheduler's clean-up with the runtime current.
+/// Under `NumaAware` (`placement`), each thread first pins itself to its node's CPUs,
+/// before the start hook runs.
 fn start_workers<W: Send + 'static>(
     handle: &Handle,
     spec: &ThreadSpec,
     workers: Vec<W>,
     run: fn(W) -> Option<LocalDriver>,
     scheduler: Arc<impl Threaded>,
+    placement: Option<&Arc<numa::Placement>>,
 ) -> io::Result<ThreadGroup> {
     let mut group = ThreadGroup::new({
         let scheduler = scheduler.clone();
@@ -491,9 +574,10 @@ fn start_workers<W: Send + 'static>(
             scheduler.shutdown_tasks();
         }
     });
-    for worker in workers {
+    for (index, worker) in workers.into_iter().enumerate() {
         let runtime = handle.clone();
-        let started = group.spawn(spec, move || run_worker(&runtime, worker, run));
+        let prepare = placement.map(|p| numa::prepare_worker(p.clone(), index));
+        let started = group.spawn(spec, prepare, move || run_worker(&runtime, worker, run));
         if let Err(err) = started {
             scheduler.begin_shutdown();
             group.wait(None);

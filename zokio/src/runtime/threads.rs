@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 
 pub(crate) type Hook = Arc<dyn Fn() + Send + Sync + 'static>;
 
+/// A step a new thread runs first, before the start hook: a worker's placement (its
+/// CPU affinity), so that the hook sees the thread as it will run.
+pub(crate) type Prepare = Box<dyn FnOnce() + Send + 'static>;
+
 /// How to make a runtime thread, as configured on the `Builder`.
 #[derive(Clone)]
 pub(crate) struct ThreadSpec {
@@ -22,21 +26,41 @@ pub(crate) struct ThreadSpec {
     pub(crate) stack_size: Option<usize>,
     pub(crate) on_start: Option<Hook>,
     pub(crate) on_stop: Option<Hook>,
+    /// Run first by every thread of this spec that has no `Prepare` of its own: a
+    /// blocking thread of a `NumaAware` runtime leaves the node of the worker that
+    /// started it (a thread inherits its creator's CPU affinity).
+    pub(crate) prepare_each: Option<Hook>,
 }
 
 impl ThreadSpec {
     /// Start one thread running `body` between the start and stop hooks.
     pub(crate) fn spawn(&self, body: impl FnOnce() + Send + 'static) -> io::Result<JoinHandle<()>> {
+        self.spawn_prepared(None, body)
+    }
+
+    /// As [`spawn`](Self::spawn), with `prepare` run on the new thread before its
+    /// start hook.
+    pub(crate) fn spawn_prepared(
+        &self,
+        prepare: Option<Prepare>,
+        body: impl FnOnce() + Send + 'static,
+    ) -> io::Result<JoinHandle<()>> {
         let mut builder = std::thread::Builder::new().name(self.name.clone());
         if let Some(size) = self.stack_size {
             builder = builder.stack_size(size);
         }
         let on_start = self.on_start.clone();
         let on_stop = self.on_stop.clone();
+        let prepare_each = self.prepare_each.clone();
         builder
             .spawn(move || {
                 // A runtime thread blocks the signals `zokio::signal` listens for.
                 crate::signal::runtime_thread_started();
+                match (prepare, &prepare_each) {
+                    (Some(prepare), _) => prepare(),
+                    (None, Some(each)) => each(),
+                    (None, None) => {}
+                }
                 if let Some(hook) = &on_start {
                     hook();
                 }
@@ -132,13 +156,15 @@ impl ThreadGroup {
     }
 
     /// Register a thread before starting it, and keep its handle once started. The
-    /// finisher that `body` returns runs after the group's clean-up.
+    /// finisher that `body` returns runs after the group's clean-up; `prepare` runs
+    /// first on the new thread, before the start hook.
     pub(crate) fn spawn(
         &mut self,
         spec: &ThreadSpec,
+        prepare: Option<Prepare>,
         body: impl FnOnce() -> Option<Finisher> + Send + 'static,
     ) -> io::Result<()> {
-        let thread = self.spawner(spec).spawn(body)?;
+        let thread = self.spawner(spec).spawn(prepare, body)?;
         self.threads.push(thread);
         Ok(())
     }
@@ -218,9 +244,11 @@ impl GroupSpawner {
     /// Start a member. Only a live member may call this (the group's clean-up has
     /// not run while one lives), so the new one is counted in before it could run.
     /// `body` returns the thread's finisher, or `None` for a thread with nothing to
-    /// finish: it then leaves at once instead of waiting for the clean-up.
+    /// finish: it then leaves at once instead of waiting for the clean-up. `prepare`
+    /// runs first on the new thread, before the start hook.
     pub(crate) fn spawn(
         &self,
+        prepare: Option<Prepare>,
         body: impl FnOnce() -> Option<Finisher> + Send + 'static,
     ) -> io::Result<JoinHandle<()>> {
         {
@@ -236,7 +264,7 @@ impl GroupSpawner {
         };
         // On failure the closure (with its `Member` and `Finishing`) is dropped,
         // which counts it out again.
-        self.spec.spawn(move || {
+        self.spec.spawn_prepared(prepare, move || {
             // Counted out when the body returns or unwinds, unless it left earlier.
             struct Leave;
             impl Drop for Leave {

@@ -78,6 +78,13 @@ fn push_and_notify(idle: &Idle, inject: &Inject<u32>) -> Option<usize> {
     idle.worker_to_notify()
 }
 
+/// The same from a worker of a runtime on several NUMA nodes: it prefers a sleeper
+/// on its own node (here worker 0, which may be listed or not by then).
+fn push_and_notify_preferring(idle: &Idle, inject: &Inject<u32>) -> Option<usize> {
+    inject.push(7);
+    idle.worker_to_notify_preferring(|worker| worker == 0)
+}
+
 /// `searchers[i]` is worker `i`; worker `searchers.len()` was asleep from the start.
 fn check(idle: &Idle, inject: &Inject<u32>, searchers: &[Outcome], pusher_woke: Option<usize>) {
     let woken: Vec<usize> = searchers
@@ -155,6 +162,30 @@ fn loom_idle_two_searchers_park_while_work_is_pushed() {
         let pusher = {
             let (idle, inject) = (idle.clone(), inject.clone());
             thread::spawn(move || push_and_notify(&idle, &inject))
+        };
+        let outcome = searcher_finishes(&idle, &inject, 0);
+        let pusher_woke = pusher.join().unwrap();
+        let other = other.join().unwrap();
+        check(&idle, &inject, &[outcome, other], pusher_woke);
+    });
+}
+
+#[test]
+fn loom_idle_two_searchers_park_while_a_node_preferring_push_happens() {
+    model(3, || {
+        let idle = Arc::new(Idle::new(3));
+        let inject = Arc::new(Inject::new());
+        idle.transition_worker_to_parked(2, false);
+        assert!(idle.transition_worker_to_searching());
+        assert!(idle.transition_worker_to_searching());
+
+        let other = {
+            let (idle, inject) = (idle.clone(), inject.clone());
+            thread::spawn(move || searcher_finishes(&idle, &inject, 1))
+        };
+        let pusher = {
+            let (idle, inject) = (idle.clone(), inject.clone());
+            thread::spawn(move || push_and_notify_preferring(&idle, &inject))
         };
         let outcome = searcher_finishes(&idle, &inject, 0);
         let pusher_woke = pusher.join().unwrap();

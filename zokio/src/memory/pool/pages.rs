@@ -7,6 +7,10 @@
 //! that fills up calls no global allocator at all. Alignment comes from mapping twice
 //! the size and unmapping the unaligned ends.
 //!
+//! On a worker of a `NumaAware` runtime a fresh segment is bound to the worker's node
+//! (`mbind`, before anything touches it), so that its pages land there even if the
+//! kernel would place a first touch elsewhere.
+//!
 //! Under Miri and loom, which model the global allocator but not partial unmapping,
 //! segments come from the global allocator. This file must never know about blocks,
 //! classes or owners.
@@ -58,6 +62,11 @@ pub(super) fn map_segment() -> NonNull<u8> {
         if tail > 0 {
             libc::munmap((aligned + SEGMENT_SIZE) as *mut libc::c_void, tail);
         }
+    }
+    if let Some(node) = crate::memory::numa::current_node() {
+        // SAFETY: the segment is our own fresh mapping, aligned to SEGMENT_SIZE (a
+        // multiple of the page size), and nothing has touched it yet.
+        unsafe { crate::memory::numa::bind_segment(aligned as *mut u8, SEGMENT_SIZE, node) };
     }
     // SAFETY: `aligned` lies inside a successful mapping, so it is not null.
     unsafe { NonNull::new_unchecked(aligned as *mut u8) }

@@ -68,6 +68,28 @@ impl Idle {
         Some(worker)
     }
 
+    /// As [`worker_to_notify`](Self::worker_to_notify), but the most recent sleeper
+    /// for which `prefer` holds goes first (one on the waker's NUMA node); the same
+    /// counting, so the same guarantees.
+    pub(crate) fn worker_to_notify_preferring(
+        &self,
+        prefer: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        if !self.notify_should_wakeup() {
+            return None;
+        }
+        let mut sleepers = crate::loom::lock(&self.sleepers);
+        if !self.notify_should_wakeup() {
+            return None;
+        }
+        let worker = match sleepers.iter().rposition(|&w| prefer(w)) {
+            Some(position) => sleepers.remove(position),
+            None => sleepers.pop()?,
+        };
+        self.state.fetch_add(1 | UNPARKED_ONE, SeqCst);
+        Some(worker)
+    }
+
     /// A cheap, unordered guess of `notify_should_wakeup`, for wake-ups that are only
     /// about parallelism (the waking worker will run the task itself otherwise).
     pub(crate) fn may_have_sleepers(&self) -> bool {
@@ -132,9 +154,14 @@ impl Idle {
     /// where a worker at light load hands its tasks. Only ever downwards, so that work
     /// gathers on the lowest rings and stays there, instead of two workers handing the
     /// same connections back and forth.
-    pub(crate) fn awake_worker_below(&self, worker: usize) -> Option<usize> {
+    /// `eligible` narrows the choice (to the worker's own NUMA node).
+    pub(crate) fn awake_worker_below(
+        &self,
+        worker: usize,
+        eligible: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
         let sleepers = crate::loom::lock(&self.sleepers);
-        (0..worker).find(|w| !sleepers.contains(w))
+        (0..worker).find(|&w| eligible(w) && !sleepers.contains(&w))
     }
 
     /// Take `worker` off the sleepers list without making it a searcher (shutdown).

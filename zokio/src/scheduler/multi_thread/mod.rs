@@ -3,11 +3,13 @@
 //!
 //! This file holds what the worker threads share (`Handle`, the task scheduler hook)
 //! and the scheduling decisions for a woken or spawned task. The worker loop lives in
-//! `worker.rs`, the searching/parking bookkeeping in `idle.rs`. Nothing here may block
+//! `worker.rs`, the searching/parking bookkeeping in `idle.rs`, what a machine with
+//! several NUMA nodes adds in `numa.rs`. Nothing here may block
 //! except on the short locks of the global queue and the owned-task list.
 
 mod idle;
 mod inbox;
+pub(crate) mod numa;
 mod poll_times;
 pub(crate) mod worker;
 
@@ -65,6 +67,12 @@ pub(crate) struct Handle {
     /// `block_in_place`; set once the workers started, taken at shutdown (it holds a
     /// runtime handle, which holds this one).
     pub(crate) takeover: std::sync::Mutex<Option<worker::Takeover>>,
+    /// Under `NumaAware`: where each worker is pinned (also the thread that takes
+    /// over a worker in `block_in_place` is pinned there).
+    pub(crate) placement: Option<Arc<crate::memory::numa::Placement>>,
+    /// Under `NumaAware`, when the workers span several nodes: per-node queues and
+    /// steal groups. `None` leaves every path exactly as on one node.
+    pub(crate) nodes: Option<numa::NodeScheduling>,
 }
 
 impl Handle {
@@ -89,10 +97,50 @@ impl Handle {
         }
     }
 
-    /// Wake one sleeping worker, if no worker is already searching.
+    /// Wake one sleeping worker, if no worker is already searching. On several nodes,
+    /// a sleeper on the calling worker's node is preferred: the work it will find
+    /// first (that node's queues) is there.
     pub(crate) fn notify_parked(&self) {
-        if let Some(index) = self.idle.worker_to_notify() {
+        // The thread-local is read only on several nodes.
+        let near = self
+            .nodes
+            .as_ref()
+            .and_then(|nodes| Some((nodes, crate::memory::numa::current_node()?)));
+        let index = match near {
+            Some((nodes, here)) => self
+                .idle
+                .worker_to_notify_preferring(|worker| nodes.is_on_node(worker, here)),
+            None => self.idle.worker_to_notify(),
+        };
+        if let Some(index) = index {
             self.remotes[index].unparker.unpark();
+        }
+    }
+
+    /// Whether any global queue (the shared one, or a node's) holds a task.
+    pub(crate) fn has_injected(&self) -> bool {
+        !self.inject.is_empty() || self.nodes.as_ref().is_some_and(|n| !n.is_empty())
+    }
+
+    /// A task from the global queues, nearest first: node `node`'s own (an index,
+    /// when the workers span several nodes), the shared one, then other nodes'.
+    pub(crate) fn pop_injected(&self, node: Option<usize>) -> Option<Notified> {
+        match (node, &self.nodes) {
+            (Some(node), Some(nodes)) => nodes
+                .queue(node)
+                .pop()
+                .or_else(|| self.inject.pop())
+                .or_else(|| nodes.pop_other_nodes(node)),
+            _ => self.inject.pop(),
+        }
+    }
+
+    /// Where a worker's full local queue sends half of it: its node's queue when the
+    /// workers span several nodes, else the shared one.
+    pub(crate) fn push_overflow(&self, node: Option<usize>, batch: Vec<Notified>) {
+        match (node, &self.nodes) {
+            (Some(node), Some(nodes)) => nodes.queue(node).push_batch(batch),
+            _ => self.inject.push_batch(batch),
         }
     }
 
@@ -109,7 +157,7 @@ impl Handle {
     /// Called by the last searcher before it sleeps: make sure no queued work is left
     /// without a worker looking for it.
     pub(crate) fn notify_if_work_pending(&self) {
-        let pending = self.remotes.iter().any(|r| !r.steal.is_empty()) || !self.inject.is_empty();
+        let pending = self.remotes.iter().any(|r| !r.steal.is_empty()) || self.has_injected();
         if pending {
             self.notify_parked();
         }
@@ -147,6 +195,9 @@ impl Handle {
         // Wake-ups that arrive from now on (a foreign thread, a racing spawn) are
         // dropped by the closed queue rather than kept forever.
         drop(self.inject.close_and_drain());
+        if let Some(nodes) = &self.nodes {
+            drop(nodes.close_and_drain());
+        }
         // A hand-off that raced with a worker's exit: every worker has exited by now,
         // so nothing lands here after this.
         for remote in self.remotes.iter() {

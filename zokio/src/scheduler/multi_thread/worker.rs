@@ -87,6 +87,9 @@ pub(crate) struct Core {
     /// Refills from the global queue pass through here; kept (empty) between them so
     /// that a refill allocates nothing.
     refill: Vec<Notified>,
+    /// The index of this worker's NUMA node when the workers span several
+    /// (`Handle::nodes`); `None` otherwise.
+    node: Option<usize>,
 }
 
 /// What a worker thread is handed when it starts.
@@ -118,10 +121,12 @@ thread_local! {
     static CURRENT: Cell<*const Context> = const { Cell::new(ptr::null()) };
 }
 
-/// Build the per-worker pieces: private cores and the remotes others see.
+/// Build the per-worker pieces: private cores and the remotes others see. `nodes` is
+/// the runtime's `Handle::nodes`.
 pub(crate) fn create(
     drivers: Vec<LocalDriver>,
     tuning: super::Tuning,
+    nodes: Option<&super::numa::NodeScheduling>,
 ) -> (Vec<(Core, LocalDriver)>, Vec<Remote>) {
     let num_workers = drivers.len();
     let mut cores = Vec::with_capacity(num_workers);
@@ -134,7 +139,8 @@ pub(crate) fn create(
             inbox: super::inbox::Inbox::new(),
             saturated: std::sync::atomic::AtomicBool::new(false),
         });
-        let core = Core::new(run_queue, index, tuning.global_queue_interval);
+        let node = nodes.map(|n| n.node_of(index));
+        let core = Core::new(run_queue, index, tuning.global_queue_interval, node);
         cores.push((core, driver));
     }
     (cores, remotes)
@@ -205,7 +211,12 @@ pub(crate) fn try_schedule_local(
 }
 
 impl Core {
-    fn new(run_queue: Local<Notified>, index: usize, global_queue_interval: u32) -> Core {
+    fn new(
+        run_queue: Local<Notified>,
+        index: usize,
+        global_queue_interval: u32,
+        node: Option<usize>,
+    ) -> Core {
         Core {
             until_global_first: 1,
             global_queue_interval,
@@ -222,13 +233,15 @@ impl Core {
             saturated: false,
             rand: FastRand::new(index as u64),
             refill: Vec::with_capacity(queue::CAPACITY / 2),
+            node,
         }
     }
 
     #[inline]
     fn push_back(&mut self, task: Notified, handle: &Handle) {
+        let node = self.node;
         self.run_queue
-            .push_back(task, &mut |batch| handle.inject.push_batch(batch));
+            .push_back(task, &mut |batch| handle.push_overflow(node, batch));
     }
 
     fn next_local_task(&mut self) -> Option<Notified> {
@@ -252,23 +265,43 @@ impl Core {
             self.until_global_first = self.global_queue_interval;
             // Fairness: every so often the global queue goes first, so that a worker
             // kept busy by its own tasks still serves spawns from outside.
-            return handle.inject.pop().or_else(|| self.next_local_task());
+            return handle
+                .pop_injected(self.node)
+                .or_else(|| self.next_local_task());
         }
         if let Some(task) = self.next_local_task() {
             return Some(task);
         }
-        if handle.inject.is_empty() {
+        // On several nodes the node's own queue goes first; other nodes' queues are
+        // left to `steal_work`, after this node's workers.
+        if let (Some(node), Some(nodes)) = (self.node, &handle.nodes) {
+            let task = self.refill_from(nodes.queue(node), nodes.workers_on(node), handle);
+            if task.is_some() {
+                return task;
+            }
+        }
+        self.refill_from(&handle.inject, handle.num_workers(), handle)
+    }
+
+    /// Refill from a global queue in one batch, leaving some for the `sharers`
+    /// other workers that take from it.
+    fn refill_from(
+        &mut self,
+        inject: &crate::scheduler::inject::Inject<Notified>,
+        sharers: usize,
+        handle: &Handle,
+    ) -> Option<Notified> {
+        if inject.is_empty() {
             return None;
         }
-        // Refill from the global queue in one batch, leaving some for the others.
-        let fair_share = handle.inject.len() / handle.num_workers() + 1;
+        let fair_share = inject.len() / sharers + 1;
         let max = fair_share
             .min(self.run_queue.remaining())
             .min(queue::CAPACITY / 2);
         // Through a buffer kept for the purpose: pushing while the global queue's lock
         // is held could overflow back into it.
         let mut batch = std::mem::take(&mut self.refill);
-        handle.inject.pop_batch_into(max, &mut batch);
+        inject.pop_batch_into(max, &mut batch);
         let mut tasks = batch.drain(..);
         let first = tasks.next();
         for task in tasks {
@@ -284,10 +317,13 @@ impl Core {
         // them; only a saturated worker's tasks are worth taking.
         let only_saturated = self.awake_for_own_work;
         if only_saturated && !handle.remotes.iter().any(|r| r.saturated.load(Relaxed)) {
-            return handle.inject.pop();
+            return handle.pop_injected(self.node);
         }
         if !self.transition_to_searching(handle) {
             return None;
+        }
+        if let Some(nodes) = &handle.nodes {
+            return self.steal_by_node(handle, nodes, index, only_saturated);
         }
         let num = handle.remotes.len();
         let start = self.rand.next_below(num as u32) as usize;
@@ -303,6 +339,32 @@ impl Core {
             }
         }
         handle.inject.pop()
+    }
+
+    /// `steal_work` on several nodes: this node's workers first, from a random
+    /// start, then the other nodes' (`Placement::steal_order`); last the global
+    /// queues, this node's first.
+    fn steal_by_node(
+        &mut self,
+        handle: &Handle,
+        nodes: &super::numa::NodeScheduling,
+        index: usize,
+        only_saturated: bool,
+    ) -> Option<Notified> {
+        for group in nodes.steal_order(index).groups.iter() {
+            let num = group.len();
+            let start = self.rand.next_below(num as u32) as usize;
+            for offset in 0..num {
+                let victim = group[(start + offset) % num];
+                if only_saturated && !handle.remotes[victim].saturated.load(Relaxed) {
+                    continue;
+                }
+                if let Some(task) = handle.remotes[victim].steal.steal_into(&mut self.run_queue) {
+                    return Some(task);
+                }
+            }
+        }
+        handle.pop_injected(self.node)
     }
 
     fn transition_to_searching(&mut self, handle: &Handle) -> bool {
@@ -598,7 +660,7 @@ fn park(ctx: &Context) {
             LookAgain::Nowhere => {}
             LookAgain::AllQueues => handle.notify_if_work_pending(),
             LookAgain::GlobalQueue => {
-                if !handle.inject.is_empty() {
+                if handle.has_injected() {
                     handle.notify_parked();
                 }
             }
@@ -650,7 +712,14 @@ fn hand_off(ctx: &Context) -> bool {
     if !core.has_local_work() || handle.is_shutdown() {
         return false;
     }
-    let Some(target) = handle.idle.awake_worker_below(ctx.index) else {
+    // On several nodes, only to a worker of the same node: its memory is there.
+    let same_node = |worker: usize| {
+        handle
+            .nodes
+            .as_ref()
+            .is_none_or(|n| n.node_of(worker) == n.node_of(ctx.index))
+    };
+    let Some(target) = handle.idle.awake_worker_below(ctx.index, same_node) else {
         return false;
     };
     let remote = &handle.remotes[target];
@@ -694,7 +763,12 @@ pub(crate) fn hand_off_core() -> bool {
     // The new thread waits for its worker: it must exist before anything is handed
     // over, so that a failure to start it leaves this worker as it was.
     let (send, receive) = std::sync::mpsc::channel::<Worker>();
-    let started = spawner.spawn(move || {
+    // The new thread takes this worker's place: on its node too.
+    let prepare = handle
+        .placement
+        .as_ref()
+        .map(|p| crate::memory::numa::prepare_worker(p.clone(), ctx.index));
+    let started = spawner.spawn(prepare, move || {
         let worker = receive.recv().ok()?;
         crate::runtime::builder::run_worker(&runtime, worker, run)
     });
@@ -713,7 +787,12 @@ pub(crate) fn hand_off_core() -> bool {
     let (run_queue, _nobody_steals) = queue::new();
     let core = std::mem::replace(
         &mut *ctx.core.borrow_mut(),
-        Core::new(run_queue, ctx.index, handle.tuning.global_queue_interval),
+        Core::new(
+            run_queue,
+            ctx.index,
+            handle.tuning.global_queue_interval,
+            handle.nodes.as_ref().map(|n| n.node_of(ctx.index)),
+        ),
     );
     let worker = Worker {
         handle: handle.clone(),
