@@ -11,14 +11,32 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::net_servers::{self, Server};
+use crate::{alloc_switch, runtimes};
 
 const BUF: usize = 4096;
 
 /// The echo server of `runtime` (`zokio`, `tokio` or `monoio`) on `workers`
 /// workers (threads, for monoio), or the runtime-less `floor` (one thread,
-/// whatever `workers` says).
+/// whatever `workers` says). The memory group's names work too:
+/// `zokio-<strategy>`, and `zokio-system+mimalloc` in a process that runs
+/// under mimalloc.
 pub fn start(runtime: &str, workers: usize) -> io::Result<Server> {
-    match runtime {
+    let (base, allocator) = runtimes::split_allocator(runtime);
+    if allocator != alloc_switch::current() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the `{runtime}` server needs {} as the global allocator; this process runs \
+                 under {}",
+                allocator.name(),
+                alloc_switch::current().name()
+            ),
+        ));
+    }
+    if let Some(strategy) = runtimes::zokio_strategy(base) {
+        return net_servers::zokio_with_memory(workers, Some(strategy), zokio_accept);
+    }
+    match base {
         "zokio" => net_servers::zokio(workers, zokio_accept),
         "tokio" => net_servers::tokio(workers, tokio_accept),
         "monoio" => net_servers::monoio(workers, monoio_accept),

@@ -139,12 +139,28 @@ where
     F: FnOnce(zokio::net::TcpListener) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    zokio_with_memory(workers, None, serve)
+}
+
+/// [`zokio`] on the given memory strategy (`None`: `ZOKIO_MEMORY` decides,
+/// else the system allocator), for the memory group.
+pub fn zokio_with_memory<F, Fut>(
+    workers: usize,
+    memory: Option<zokio::runtime::MemoryStrategy>,
+    serve: F,
+) -> io::Result<Server>
+where
+    F: FnOnce(zokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let std_listener = listener(0, false)?;
     let addr = std_listener.local_addr()?;
-    let rt = zokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name("zokio-net")
-        .build()?;
+    let mut builder = zokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(workers).thread_name("zokio-net");
+    if let Some(strategy) = memory {
+        builder.memory(strategy);
+    }
+    let rt = builder.build()?;
     let driver = rt.driver_kind().to_string();
     let (tx, rx) = mpsc::channel();
     drop(rt.spawn(async move {
