@@ -267,7 +267,9 @@ pub fn run(workers: usize, net_workers: &[Placement], quick: bool, dog: &Watchdo
     ));
     notes.push(format!(
         "echo: the echo group's servers and client, {} x {ECHO_CONNS} connections, at each \
-         --net-workers placement; {}; {}",
+         --net-workers placement; smol's server: async-executor on N threads each in \
+         async_io::block_on(executor.run(..)), one accept loop, a task per connection, \
+         async-io's Async<TcpStream> read + write_all through a 4 KiB buffer; {}; {}",
         net::size_label(ECHO_BYTES),
         drivers.note(),
         placement.note()
