@@ -205,7 +205,10 @@ mod tests {
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "child failed: {stdout}");
-        assert!(stdout.contains("1 passed"), "the child ran no test: {stdout}");
+        assert!(
+            stdout.contains("1 passed"),
+            "the child ran no test: {stdout}"
+        );
     }
 
     #[test]

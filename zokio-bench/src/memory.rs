@@ -69,7 +69,11 @@ pub fn measure_timed(rt: &dyn Contender, w: Workload) -> Vec<f64> {
     let took = rt.run_timed(w);
     let cpu = net_client::process_cpu().saturating_sub(cpu);
     let switches = process_switches().saturating_sub(switches);
-    vec![took.as_nanos() as f64, cpu.as_nanos() as f64, switches as f64]
+    vec![
+        took.as_nanos() as f64,
+        cpu.as_nanos() as f64,
+        switches as f64,
+    ]
 }
 
 /// Voluntary plus involuntary context switches of the whole process so far.
@@ -246,7 +250,8 @@ pub fn run(workers: usize, net_workers: &[Placement], quick: bool, dog: &Watchdo
          Builder::memory(<strategy>); tokio and smol are the main table's; {MIMALLOC_ROW} is \
          zokio-system in a child process of this binary whose global allocator is mimalloc \
          (it runs its own samples when its turn in a round comes; its CPU time and context \
-         switches are its own process's); every other contender runs in this process, under \
+         switches are its own process's; its echo runs put the client in the child too, so \
+         that the server's CPU time is counted the same way); every other contender runs in this process, under \
          the system allocator: {}",
         crate::alloc_switch::current().name()
     ));

@@ -114,7 +114,11 @@ impl ChildContender {
     /// Panics on failure, for the rounds to record.
     pub fn echo(&mut self, bytes: usize, conns: usize, w: Placement, quick: bool) -> net::EchoRun {
         let a = self
-            .ask(&format!("echo {bytes} {conns} {} {}", w.flag(), u8::from(quick)))
+            .ask(&format!(
+                "echo {bytes} {conns} {} {}",
+                w.flag(),
+                u8::from(quick)
+            ))
             .unwrap_or_else(|e| panic!("{} child, echo: {e}", self.name));
         let mut words = a.words.into_iter();
         net::EchoRun {
@@ -205,9 +209,7 @@ pub fn child_main(name: &str, workers: usize) -> Result<(), String> {
                 ["timed", workload] => {
                     let w = Workload::from_name(workload)
                         .ok_or_else(|| format!("unknown workload `{workload}`"))?;
-                    let rt = rt
-                        .as_deref()
-                        .ok_or("the runtime was released already")?;
+                    let rt = rt.as_deref().ok_or("the runtime was released already")?;
                     Ok(format_ok(&memory::measure_timed(rt, w), &[]))
                 }
                 ["release"] => {

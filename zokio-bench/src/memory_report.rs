@@ -12,9 +12,7 @@ use std::fmt::Write as _;
 use std::marker::PhantomData;
 
 use serde_json::{json, Map, Value};
-use zokio::config::{
-    Adaptive, AutoDriver, MemoryChoice, MultiThread, NumaAware, Pooled, System,
-};
+use zokio::config::{Adaptive, AutoDriver, MemoryChoice, MultiThread, NumaAware, Pooled, System};
 use zokio::runtime::Runtime;
 use zokio::RuntimeInfo;
 
@@ -137,7 +135,13 @@ pub struct Target {
     pub hit: Option<bool>,
 }
 
-fn target(what: String, goal: String, value: Option<f64>, shown: String, ok: impl Fn(f64) -> bool) -> Target {
+fn target(
+    what: String,
+    goal: String,
+    value: Option<f64>,
+    shown: String,
+    ok: impl Fn(f64) -> bool,
+) -> Target {
     Target {
         what,
         goal,
@@ -206,7 +210,11 @@ pub fn targets(r: &MemoryResult) -> Vec<Target> {
         "zokio-pooled bytes per idle task (spawned from a task, RSS)".into(),
         format!("<= {IDLE_BYTES_MAX:.0} B"),
         idle,
-        format!("{} (the pools alone: {})", fmt_bytes(idle), fmt_bytes(pools)),
+        format!(
+            "{} (the pools alone: {})",
+            fmt_bytes(idle),
+            fmt_bytes(pools)
+        ),
         |v| v <= IDLE_BYTES_MAX,
     ));
 
@@ -216,7 +224,10 @@ pub fn targets(r: &MemoryResult) -> Vec<Target> {
     let mut numa_all = Vec::new();
     for t in &r.timed {
         let c = &t.contenders;
-        if !matches!(t.workload, Workload::SpawnManyLocal | Workload::ChainedSpawn) {
+        if !matches!(
+            t.workload,
+            Workload::SpawnManyLocal | Workload::ChainedSpawn
+        ) {
             pooled_rest.push((
                 t.workload.name().to_string(),
                 less_is_better(c, POOLED, SYSTEM, NANOS),
@@ -369,8 +380,7 @@ pub fn table(r: &MemoryResult) -> String {
     out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
     let from_task = idle_part(r, crate::workloads::SpawnFrom::Task);
     for (name, info) in infos() {
-        let pooled =
-            from_task.and_then(|p| median(samples(&p.contenders, name, POOLED_BYTES)));
+        let pooled = from_task.and_then(|p| median(samples(&p.contenders, name, POOLED_BYTES)));
         let _ = writeln!(
             out,
             "| {name} | {} | {} B | {} B | {} B | {} | {} |",
@@ -475,7 +485,11 @@ pub fn json(r: &MemoryResult) -> Value {
             for c in &t.contenders {
                 let mut v = collected_json(
                     c,
-                    &[("ns", NANOS), ("cpu_ns", CPU_NANOS), ("context_switches", SWITCHES)],
+                    &[
+                        ("ns", NANOS),
+                        ("cpu_ns", CPU_NANOS),
+                        ("context_switches", SWITCHES),
+                    ],
                 );
                 v["speed_vs_zokio_system"] =
                     json!(less_is_better(&t.contenders, c.key, SYSTEM, NANOS));
@@ -664,7 +678,10 @@ mod tests {
     #[test]
     fn paired_ratios_take_the_median_of_rounds() {
         // Round by round: 2, 0.5, 0.5; the medians alone would say 1.
-        assert_eq!(paired(&[100.0, 200.0, 50.0], &[50.0, 400.0, 100.0]), Some(0.5));
+        assert_eq!(
+            paired(&[100.0, 200.0, 50.0], &[50.0, 400.0, 100.0]),
+            Some(0.5)
+        );
         // Unpaired: the ratio of the medians.
         assert_eq!(paired(&[2.0, 2.0], &[1.0]), Some(2.0));
         assert_eq!(paired(&[], &[1.0]), None);
@@ -686,7 +703,11 @@ mod tests {
         // NUMA serves 10% less on the echo row: a miss, and it says where.
         let numa = by("zokio-numa");
         assert_eq!(numa.hit, Some(false));
-        assert!(numa.shown.contains("echo 1 KiB x 64 conn at 2"), "{}", numa.shown);
+        assert!(
+            numa.shown.contains("echo 1 KiB x 64 conn at 2"),
+            "{}",
+            numa.shown
+        );
     }
 
     #[test]

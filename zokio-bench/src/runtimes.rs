@@ -107,7 +107,11 @@ pub fn build(name: &str, workers: usize) -> io::Result<Box<dyn Contender>> {
         ));
     }
     if let Some(strategy) = zokio_strategy(base) {
-        return Ok(Box::new(Zokio::with_memory(workers, strategy, leak_name(name))?));
+        return Ok(Box::new(Zokio::with_memory(
+            workers,
+            strategy,
+            leak_name(name),
+        )?));
     }
     match base {
         "zokio" => Ok(Box::new(Zokio::new(workers)?)),

@@ -380,11 +380,9 @@ fn park_idle_tasks<R: BenchRuntime>(rt: &R, n: usize, from: SpawnFrom) {
 
 /// One idle task: counted on its first poll, then pending for ever. The same
 /// future (one byte of state) whichever way it is spawned.
-fn idle_task() -> impl Future<Output = ()> + Send + 'static {
-    async {
-        IDLE_POLLED.fetch_add(1, Ordering::Relaxed);
-        std::future::pending::<()>().await;
-    }
+async fn idle_task() {
+    IDLE_POLLED.fetch_add(1, Ordering::Relaxed);
+    std::future::pending::<()>().await;
 }
 
 #[cfg(test)]
