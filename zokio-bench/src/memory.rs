@@ -255,6 +255,13 @@ pub fn run(workers: usize, net_workers: &[Placement], quick: bool, dog: &Watchdo
          the system allocator: {}",
         crate::alloc_switch::current().name()
     ));
+    notes.push(
+        "every allocation of this binary goes through one switch (a relaxed load and a branch, \
+         see alloc_switch) to the allocator chosen at start; all contenders pay it alike for \
+         what they take from the global allocator, which under a pooled strategy is less (the \
+         pools map their segments from the system directly)"
+            .into(),
+    );
     notes.push(resolved_note());
     notes.push(
         "scheduler workloads: the main table's, same sizes and plans; CPU / run and cs / run \
