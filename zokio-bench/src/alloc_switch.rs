@@ -47,9 +47,11 @@ static CHOSEN: AtomicU8 = AtomicU8::new(UNDECIDED);
 /// mimalloc, anything else the system allocator ([`check_env`] rejects
 /// values other than these two, from `main`).
 fn from_env() -> u8 {
-    // SAFETY: `ENV_C` is a NUL-terminated name. The bench never changes its
-    // own environment (children get theirs through `Command::env`), so no
-    // `setenv` can run concurrently and invalidate the returned string.
+    // SAFETY: `ENV_C` is a NUL-terminated name. This runs only for the
+    // process's first allocation, on the main thread before it starts any
+    // other, and the bench never changes its own environment anyway (children
+    // get theirs through `Command::env`), so no `setenv` can run concurrently
+    // and invalidate the returned string.
     let value = unsafe { libc::getenv(ENV_C.as_ptr()) };
     if value.is_null() {
         return SYSTEM;
