@@ -101,7 +101,7 @@ impl Group {
 
 /// One contender of a group: each call is one run and returns one value per
 /// figure the group reports (always the same number, in the same order).
-struct Entrant<'a> {
+pub struct Entrant<'a> {
     key: &'static str,
     label: String,
     run: Option<Box<dyn FnMut() -> Vec<f64> + 'a>>,
@@ -112,7 +112,7 @@ struct Entrant<'a> {
 impl<'a> Entrant<'a> {
     /// An entrant that runs on `rt`, or, where that could not be built, a
     /// row of `n/a` with the reason.
-    fn on<T>(
+    pub fn on<T>(
         key: &'static str,
         label: String,
         rt: &'a io::Result<T>,
@@ -134,7 +134,11 @@ impl<'a> Entrant<'a> {
         }
     }
 
-    fn plain(key: &'static str, label: String, f: impl FnMut() -> Vec<f64> + 'a) -> Entrant<'a> {
+    pub fn plain(
+        key: &'static str,
+        label: String,
+        f: impl FnMut() -> Vec<f64> + 'a,
+    ) -> Entrant<'a> {
         Entrant {
             key,
             label,
@@ -145,15 +149,27 @@ impl<'a> Entrant<'a> {
 }
 
 /// One entrant's measured runs: `figures[i]` holds figure `i` of every run.
-struct Collected {
-    key: &'static str,
-    label: String,
-    figures: Vec<Vec<f64>>,
-    error: Option<String>,
+pub struct Collected {
+    pub key: &'static str,
+    pub label: String,
+    /// `figures[i]` holds figure `i` of every measured run, in round order.
+    pub figures: Vec<Vec<f64>>,
+    pub error: Option<String>,
 }
 
 fn rounds(
     group: Group,
+    entrants: &mut [Entrant<'_>],
+    plan: Plan,
+    dog: &Watchdog,
+) -> Vec<Collected> {
+    rounds_named(group.name(), entrants, plan, dog)
+}
+
+/// [`rounds`] for any set of entrants, labelled `name` for the watchdog (the
+/// memory group runs its scheduler and idle-task rows through here).
+pub fn rounds_named(
+    name: &str,
     entrants: &mut [Entrant<'_>],
     plan: Plan,
     dog: &Watchdog,
@@ -179,7 +195,7 @@ fn rounds(
             };
             thread::sleep(crate::SETTLE);
             let got = dog.guard(
-                || format!("{} on {}", group.name(), out[i].label),
+                || format!("{name} on {}", out[i].label),
                 || panic::catch_unwind(AssertUnwindSafe(run)),
             );
             match got {

@@ -12,14 +12,22 @@
 //! groups (`net`: TCP echo against tokio and monoio, HTTP against hyper on
 //! tokio) after those, with their servers' worker counts set apart by
 //! `--net-workers`. The file system group (`fs_bench`: zokio::fs against
-//! tokio::fs and std::fs) runs last.
+//! tokio::fs and std::fs) runs last. The memory group (`memory`: Zokio's
+//! memory strategies against tokio, smol and Zokio under mimalloc) runs only
+//! when `--only` names it. The process's global allocator is
+//! `alloc_switch`'s: the system's unless the memory group started this
+//! process as its mimalloc child.
 
 mod affinity;
+mod alloc_switch;
 mod fs_bench;
 mod group_report;
 mod groups;
 mod io_workloads;
 mod local_workloads;
+mod memory;
+mod memory_child;
+mod memory_report;
 mod net;
 mod net_client;
 mod net_echo;
@@ -46,7 +54,12 @@ use std::time::{Duration, Instant};
 use groups::Group;
 use net::NetGroup;
 use report::{RunInfo, RuntimeSamples, WorkloadResult};
-use workloads::{Contender, Workload};
+use workloads::{Contender, SpawnFrom, Workload};
+
+/// The system allocator, or mimalloc in the memory group's mimalloc child:
+/// chosen once, by the first allocation (see `alloc_switch`).
+#[global_allocator]
+static GLOBAL: alloc_switch::Switch = alloc_switch::Switch;
 
 const USAGE: &str = "\
 usage: zokio-bench [--quick] [--workers N] [--net-workers N[,N...]]
@@ -72,6 +85,14 @@ network:   echo (TCP ping-pong: zokio vs tokio vs monoio),
            (net = echo,http)
 file system: fs (random reads, sequential reads and writes, creating and
            removing files: zokio::fs vs tokio::fs vs std::fs on threads)
+memory:    memory (only when --only names it: it takes a few minutes of its
+           own, under a minute with --quick): Zokio under each memory strategy
+           (zokio-system, -pooled, -numa, -adaptive) vs tokio vs smol vs
+           zokio-system with mimalloc as global allocator (in a child
+           process), on the scheduler workloads above, bytes per idle task
+           over 1,000,000 tasks, and echo at 1 KiB x 64 connections (at each
+           --net-workers count); prints Runtime::<C>::INFO's sizes and the
+           targets, hit or miss
 
 Tables show medians and peer/zokio ratios: above 1 means Zokio is faster
 (or, for idle_task_bytes, smaller). The groups' table orients every ratio
@@ -97,9 +118,13 @@ struct Args {
     net: Option<Vec<NetGroup>>,
     /// Whether `--only` picked the `fs` group; `None` without `--only`.
     fs: Option<bool>,
+    /// Whether `--only` picked the `memory` group (never run otherwise).
+    memory: bool,
     net_workers: Vec<affinity::Placement>,
     json: Option<PathBuf>,
     rss_child: Option<String>,
+    rss_from: SpawnFrom,
+    memory_child: Option<String>,
     help: bool,
 }
 
@@ -114,6 +139,9 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         net_workers: net::DEFAULT_WORKERS.to_vec(),
         json: None,
         rss_child: None,
+        rss_from: SpawnFrom::Outside,
+        memory_child: None,
+        memory: false,
         help: false,
     };
     while let Some(flag) = it.next() {
@@ -143,6 +171,10 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                         fs = true;
                         continue;
                     }
+                    if name == memory::NAME {
+                        args.memory = true;
+                        continue;
+                    }
                     let picked_net = NetGroup::expand(name);
                     if !picked_net.is_empty() {
                         for g in picked_net {
@@ -169,6 +201,12 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--json" => args.json = Some(PathBuf::from(value("a file name")?)),
             rss::CHILD_FLAG => args.rss_child = Some(value("a runtime name")?),
+            rss::FROM_FLAG => {
+                let from = value("`task` or `outside`")?;
+                args.rss_from = SpawnFrom::from_name(&from)
+                    .ok_or(format!("{flag} wants `task` or `outside`, got `{from}`"))?;
+            }
+            memory_child::CHILD_FLAG => args.memory_child = Some(value("a contender name")?),
             "-h" | "--help" => args.help = true,
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -328,7 +366,7 @@ fn run_idle(names: &[&'static str], workers: usize, plan: Plan, dog: &Watchdog) 
             let name = names[i];
             match dog.guard(
                 || format!("idle_task_bytes on {name}"),
-                || rss::probe(name, workers),
+                || rss::probe(name, workers, SpawnFrom::Outside),
             ) {
                 Ok(p) => {
                     eprintln!(
@@ -364,8 +402,21 @@ fn main() -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
+    if let Err(e) = alloc_switch::check_env() {
+        eprintln!("zokio-bench: {e}");
+        return ExitCode::from(2);
+    }
+    if let Some(contender) = &args.memory_child {
+        return match memory_child::child_main(contender, args.workers) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("zokio-bench memory child: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Some(runtime) = &args.rss_child {
-        return match rss::child_main(runtime, args.workers) {
+        return match rss::child_main(runtime, args.workers, args.rss_from) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("zokio-bench rss child: {e}");
@@ -378,6 +429,7 @@ fn main() -> ExitCode {
     let groups = args.groups.clone().unwrap_or_else(|| Group::ALL.to_vec());
     let nets = args.net.clone().unwrap_or_else(|| NetGroup::ALL.to_vec());
     let run_fs = args.fs.unwrap_or(true);
+    let run_memory = args.memory;
     let info = RunInfo {
         workers: args.workers,
         cpus: thread::available_parallelism().map_or(0, |n| n.get()),
@@ -441,6 +493,13 @@ fn main() -> ExitCode {
         eprintln!("  done in {:.1?}", started.elapsed());
         r
     });
+    let memory_result = run_memory.then(|| {
+        eprintln!("running {} ...", memory::NAME);
+        let started = Instant::now();
+        let r = memory::run(args.workers, &args.net_workers, args.quick, &dog);
+        eprintln!("  done in {:.1?}", started.elapsed());
+        r
+    });
 
     println!("{}", report::header(&info));
     if !results.is_empty() {
@@ -464,6 +523,16 @@ fn main() -> ExitCode {
         }
         print!("{}", fs_bench::table(r));
     }
+    if let Some(r) = &memory_result {
+        if !results.is_empty()
+            || !group_results.is_empty()
+            || !net_results.is_empty()
+            || fs_result.is_some()
+        {
+            println!();
+        }
+        print!("{}", memory_report::table(r));
+    }
 
     if let Some(path) = &args.json {
         let mut doc = report::json(&info, &results);
@@ -473,6 +542,9 @@ fn main() -> ExitCode {
         doc["net_workers"] = serde_json::json!(flags);
         if let Some(r) = &fs_result {
             doc["fs"] = fs_bench::json(r);
+        }
+        if let Some(r) = &memory_result {
+            doc["memory"] = memory_report::json(r);
         }
         let text = match serde_json::to_string_pretty(&doc) {
             Ok(t) => t,
@@ -504,6 +576,8 @@ mod tests {
         assert_eq!(a.workers, DEFAULT_WORKERS);
         assert!(!a.quick && a.only.is_none() && a.json.is_none() && a.rss_child.is_none());
         assert!(a.groups.is_none() && a.net.is_none() && a.fs.is_none());
+        assert!(!a.memory && a.memory_child.is_none());
+        assert_eq!(a.rss_from, SpawnFrom::Outside);
         assert_eq!(a.net_workers, net::DEFAULT_WORKERS.to_vec());
     }
 
@@ -575,6 +649,29 @@ mod tests {
         );
         assert_eq!(a.only.unwrap(), vec![]);
         assert_eq!(a.fs, Some(false));
+    }
+
+    #[test]
+    fn only_takes_the_memory_group() {
+        let a = parse("--only memory --quick").unwrap();
+        assert!(a.memory && a.quick);
+        assert_eq!(a.only.unwrap(), vec![]);
+        assert_eq!(a.groups.unwrap(), vec![]);
+        assert_eq!(a.net.unwrap(), vec![]);
+        assert_eq!(a.fs, Some(false));
+        let a = parse("--only memory,echo").unwrap();
+        assert!(a.memory);
+        assert_eq!(a.net.unwrap(), vec![NetGroup::Echo]);
+    }
+
+    #[test]
+    fn child_flags() {
+        let a = parse("--rss-child zokio-pooled --workers 2 --rss-from task").unwrap();
+        assert_eq!(a.rss_child.as_deref(), Some("zokio-pooled"));
+        assert_eq!(a.rss_from, SpawnFrom::Task);
+        assert!(parse("--rss-from inside").is_err());
+        let a = parse("--memory-child zokio-system+mimalloc").unwrap();
+        assert_eq!(a.memory_child.as_deref(), Some("zokio-system+mimalloc"));
     }
 
     #[test]

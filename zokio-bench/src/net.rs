@@ -119,25 +119,25 @@ impl Contender {
 }
 
 /// Exchanges (round trips, requests) per second.
-const RATE: usize = 0;
+pub const RATE: usize = 0;
 /// Latency percentiles, in nanoseconds.
-const P50: usize = 1;
-const P99: usize = 2;
+pub const P50: usize = 1;
+pub const P99: usize = 2;
 /// The server's CPU time (every thread of the bench process but the
 /// client's) per exchange, in nanoseconds.
-const SERVER_CPU: usize = 3;
+pub const SERVER_CPU: usize = 3;
 /// Share of the measured window the echo client's thread was on a CPU.
-const CLIENT_BUSY: usize = 4;
+pub const CLIENT_BUSY: usize = 4;
 /// The server's context switches (voluntary and involuntary, over every thread
 /// of the bench process but the load's) per exchange.
-const SERVER_SWITCHES: usize = 5;
+pub const SERVER_SWITCHES: usize = 5;
 /// Zokio's driver system calls (`io_uring_enter`; `epoll_wait` and
 /// `epoll_ctl` on epoll) per exchange, from its own counters; NaN for the
 /// others, which keep none.
-const SERVER_ENTERS: usize = 6;
+pub const SERVER_ENTERS: usize = 6;
 /// Zokio's system calls to wake a sleeping worker's driver (eventfd writes,
 /// futex wakes) per exchange, from its own counters; NaN for the others.
-const SERVER_WAKES: usize = 7;
+pub const SERVER_WAKES: usize = 7;
 
 /// One case at one worker count, every runtime's figures.
 pub struct NetRow {
@@ -185,12 +185,12 @@ pub struct NetResult {
 }
 
 /// How long each echo run warms up, then measures.
-struct Timing {
-    warmup: Duration,
-    measure: Duration,
+pub struct Timing {
+    pub warmup: Duration,
+    pub measure: Duration,
 }
 
-fn echo_timing(quick: bool) -> Timing {
+pub fn echo_timing(quick: bool) -> Timing {
     if quick {
         Timing {
             warmup: Duration::from_millis(50),
@@ -214,7 +214,7 @@ pub const HTTP_CONNS: usize = 64;
 /// threads would outweigh one busy server thread in the kernel's fair share).
 pub const WRK_THREADS: usize = 1;
 
-fn size_label(bytes: usize) -> String {
+pub fn size_label(bytes: usize) -> String {
     if bytes % 1024 == 0 {
         format!("{} KiB", bytes / 1024)
     } else {
@@ -241,9 +241,21 @@ fn collect(
     cases: &[(String, Placement)],
     plan: Plan,
     dog: &Watchdog,
+    one: impl FnMut(&'static str, usize, Placement) -> Vec<f64>,
+) -> Vec<NetRow> {
+    collect_over(group.name(), group.runtimes(), cases, plan, dog, one)
+}
+
+/// [`collect`] over any list of runtimes, labelled `name` for the watchdog
+/// (the memory group runs its echo case through here).
+pub fn collect_over(
+    name: &str,
+    runtimes: &[&'static str],
+    cases: &[(String, Placement)],
+    plan: Plan,
+    dog: &Watchdog,
     mut one: impl FnMut(&'static str, usize, Placement) -> Vec<f64>,
 ) -> Vec<NetRow> {
-    let runtimes = group.runtimes();
     let mut rows: Vec<NetRow> = cases
         .iter()
         .map(|(label, w)| NetRow {
@@ -271,7 +283,7 @@ fn collect(
                 let rt = c.runtime;
                 thread::sleep(crate::SETTLE);
                 let got = dog.guard(
-                    || format!("{} {case} at {} worker(s) on {rt}", group.name(), w.label()),
+                    || format!("{name} {case} at {} worker(s) on {rt}", w.label()),
                     || panic::catch_unwind(AssertUnwindSafe(|| one(rt, k, w))),
                 );
                 match got {
@@ -297,17 +309,17 @@ fn collect(
 
 /// Remembers where each worker count's servers and load ran, for the notes.
 #[derive(Default)]
-struct Placements(RefCell<Vec<(Placement, String)>>);
+pub struct Placements(RefCell<Vec<(Placement, String)>>);
 
 impl Placements {
-    fn saw(&self, workers: Placement, how: String) {
+    pub fn saw(&self, workers: Placement, how: String) {
         let mut seen = self.0.borrow_mut();
         if !seen.iter().any(|(w, _)| *w == workers) {
             seen.push((workers, how));
         }
     }
 
-    fn note(&self) -> String {
+    pub fn note(&self) -> String {
         let seen = self.0.borrow();
         let parts: Vec<String> = seen
             .iter()
@@ -319,17 +331,17 @@ impl Placements {
 
 /// Remembers which driver each runtime's servers ran on, for the notes.
 #[derive(Default)]
-struct Drivers(RefCell<Vec<(&'static str, String)>>);
+pub struct Drivers(RefCell<Vec<(&'static str, String)>>);
 
 impl Drivers {
-    fn saw(&self, runtime: &'static str, driver: &str) {
+    pub fn saw(&self, runtime: &'static str, driver: &str) {
         let mut seen = self.0.borrow_mut();
         if !seen.iter().any(|(r, d)| *r == runtime && d == driver) {
             seen.push((runtime, driver.to_string()));
         }
     }
 
-    fn note(&self) -> String {
+    pub fn note(&self) -> String {
         let seen = self.0.borrow();
         let parts: Vec<String> = seen.iter().map(|(r, d)| format!("{r} on {d}")).collect();
         format!(
@@ -340,6 +352,58 @@ impl Drivers {
                 parts.join(", ")
             }
         )
+    }
+}
+
+/// What one echo run measured, and where it ran.
+pub struct EchoRun {
+    /// Indexed by the `RATE`... constants.
+    pub figures: Vec<f64>,
+    /// The driver the server's runtime ended up with.
+    pub driver: String,
+    /// How the server and the load were placed on the CPUs, in words.
+    pub placement: String,
+}
+
+/// One echo run against `rt`'s server (a name `net_echo::start` knows):
+/// a new server on `w`, `conns` connections of `bytes`-byte messages for the
+/// echo timing of `quick`, then the server stopped. Panics on any failure,
+/// for the caller's rounds to record.
+pub fn echo_once(rt: &str, bytes: usize, conns: usize, w: Placement, quick: bool) -> EchoRun {
+    let timing = echo_timing(quick);
+    let split = Split::server_side(w);
+    let server = net_echo::start(rt, w.workers)
+        .unwrap_or_else(|e| panic!("starting the {rt} echo server: {e}"));
+    split.load_side();
+    let driver = server.driver.clone();
+    let placement = split.describe();
+    let message: Vec<u8> = (0..bytes).map(|i| (i % 251) as u8).collect();
+    let out = net_client::run(&Load {
+        addr: server.addr(),
+        conns,
+        request: &message,
+        reply: Reply::Echo,
+        warmup: timing.warmup,
+        measure: timing.measure,
+        server_io: server.counters.as_deref(),
+    })
+    .unwrap_or_else(|e| panic!("echo client against {rt}: {e}"));
+    server
+        .stop()
+        .unwrap_or_else(|e| panic!("stopping the {rt} echo server: {e}"));
+    EchoRun {
+        figures: vec![
+            out.rate(),
+            out.latency(50.0),
+            out.latency(99.0),
+            out.others_cpu_per_exchange(),
+            out.client_busy(),
+            out.others_switches_per_exchange(),
+            out.server_io_per_exchange()[0],
+            out.server_io_per_exchange()[2],
+        ],
+        driver,
+        placement,
     }
 }
 
@@ -359,36 +423,10 @@ fn echo(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
     let placement = Placements::default();
     let rows = collect(group, &cases, plan, dog, |rt, k, w| {
         let (bytes, conns) = shapes[k];
-        let split = Split::server_side(w);
-        let server = net_echo::start(rt, w.workers)
-            .unwrap_or_else(|e| panic!("starting the {rt} echo server: {e}"));
-        split.load_side();
-        drivers.saw(rt, &server.driver);
-        placement.saw(w, split.describe());
-        let message: Vec<u8> = (0..bytes).map(|i| (i % 251) as u8).collect();
-        let out = net_client::run(&Load {
-            addr: server.addr(),
-            conns,
-            request: &message,
-            reply: Reply::Echo,
-            warmup: timing.warmup,
-            measure: timing.measure,
-            server_io: server.counters.as_deref(),
-        })
-        .unwrap_or_else(|e| panic!("echo client against {rt}: {e}"));
-        server
-            .stop()
-            .unwrap_or_else(|e| panic!("stopping the {rt} echo server: {e}"));
-        vec![
-            out.rate(),
-            out.latency(50.0),
-            out.latency(99.0),
-            out.others_cpu_per_exchange(),
-            out.client_busy(),
-            out.others_switches_per_exchange(),
-            out.server_io_per_exchange()[0],
-            out.server_io_per_exchange()[2],
-        ]
+        let run = echo_once(rt, bytes, conns, w, quick);
+        drivers.saw(rt, &run.driver);
+        placement.saw(w, run.placement);
+        run.figures
     });
     let notes = vec![
         format!(

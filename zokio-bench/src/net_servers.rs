@@ -1,8 +1,9 @@
 //! Starting and stopping the servers of the network groups, each in a
 //! runtime of its own that lives for one run only.
 //!
-//! The three shapes: tokio's and Zokio's multi-thread runtimes with one
-//! accept loop whose connections are spawned onto the workers; monoio's
+//! The shapes: tokio's and Zokio's multi-thread runtimes, and smol's
+//! executor on N threads, with one accept loop whose connections are spawned
+//! onto the workers; monoio's
 //! thread per core, one runtime per thread, each with its own
 //! `SO_REUSEPORT` listener on the shared port. Every listener is made here
 //! the same way (loopback, port chosen by the kernel, backlog 1024,
@@ -15,7 +16,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -139,12 +140,28 @@ where
     F: FnOnce(zokio::net::TcpListener) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    zokio_with_memory(workers, None, serve)
+}
+
+/// [`zokio`] on the given memory strategy (`None`: `ZOKIO_MEMORY` decides,
+/// else the system allocator), for the memory group.
+pub fn zokio_with_memory<F, Fut>(
+    workers: usize,
+    memory: Option<zokio::runtime::MemoryStrategy>,
+    serve: F,
+) -> io::Result<Server>
+where
+    F: FnOnce(zokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let std_listener = listener(0, false)?;
     let addr = std_listener.local_addr()?;
-    let rt = zokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name("zokio-net")
-        .build()?;
+    let mut builder = zokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(workers).thread_name("zokio-net");
+    if let Some(strategy) = memory {
+        builder.memory(strategy);
+    }
+    let rt = builder.build()?;
     let driver = rt.driver_kind().to_string();
     let (tx, rx) = mpsc::channel();
     drop(rt.spawn(async move {
@@ -166,6 +183,79 @@ where
     });
     server.counters = Some(Box::new(move || handle.io_counters()));
     Ok(server)
+}
+
+/// smol's way: an `async-executor` run by `workers` threads, each in
+/// `async_io::block_on(executor.run(..))` as smol's own global executor runs,
+/// so that the threads drive async-io's reactor themselves when idle.
+/// `serve` gets the listener and the executor (to spawn connections on; a
+/// weak reference, so that no task keeps its own executor alive) and runs as
+/// a task until the server is stopped: then the threads are told to return,
+/// joined, and the executor dropped with every task left on it (the listener
+/// and the connections with them).
+pub fn smol<F, Fut>(workers: usize, serve: F) -> io::Result<Server>
+where
+    F: FnOnce(async_io::Async<TcpListener>, Weak<async_executor::Executor<'static>>) -> Fut
+        + Send
+        + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let std_listener = listener(0, false)?;
+    let addr = std_listener.local_addr()?;
+    let ex = Arc::new(async_executor::Executor::new());
+    let mut shutdown = Vec::with_capacity(workers);
+    let mut threads = Vec::with_capacity(workers);
+    for i in 0..workers {
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        let ex = ex.clone();
+        threads.push(
+            thread::Builder::new()
+                .name(format!("smol-net-{i}"))
+                .spawn(move || {
+                    async_io::block_on(ex.run(async {
+                        let _ = rx.await;
+                    }))
+                })?,
+        );
+        shutdown.push(tx);
+    }
+    let stopper = {
+        let ex = ex.clone();
+        move || -> io::Result<()> {
+            for tx in shutdown {
+                let _ = tx.send(());
+            }
+            let mut panicked = false;
+            for t in threads {
+                panicked |= t.join().is_err();
+            }
+            drop(ex);
+            if panicked {
+                return Err(io::Error::other("a smol server thread panicked"));
+            }
+            Ok(())
+        }
+    };
+    let (tx, rx) = mpsc::channel();
+    let spawner = Arc::downgrade(&ex);
+    ex.spawn(async move {
+        match async_io::Async::new(std_listener) {
+            Ok(l) => {
+                let _ = tx.send(Ok(()));
+                serve(l, spawner).await;
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e));
+            }
+        }
+    })
+    .detach();
+    drop(ex);
+    if let Err(e) = started(rx, "the smol server") {
+        let _ = stopper();
+        return Err(e);
+    }
+    Ok(Server::new(addr, "epoll (async-io)".into(), stopper))
 }
 
 /// monoio's thread per core: `workers` threads, each with its own runtime

@@ -13,6 +13,9 @@ use std::thread;
 use async_executor::Executor;
 use futures::channel::oneshot;
 
+use zokio::runtime::MemoryStrategy;
+
+use crate::alloc_switch::Allocator;
 use crate::workloads::Contender;
 
 /// Spawns a detached task from anywhere, including from inside a task of
@@ -47,10 +50,70 @@ pub trait BenchRuntime {
 /// Every contender; rounds rotate through them starting from this order.
 pub const NAMES: [&str; 3] = ["zokio", "tokio", "smol"];
 
-/// Builds the named runtime with `workers` threads, behind the object-safe
-/// face the orchestrator and the RSS child drive.
-pub fn build(name: &str, workers: usize) -> io::Result<Box<dyn Contender>> {
+/// The memory group's contenders: Zokio under each memory strategy, its
+/// peers, and Zokio on the system strategy with mimalloc as the process's
+/// global allocator (that one runs in a child process: see `memory_child`).
+pub const MEMORY_NAMES: [&str; 7] = [
+    "zokio-system",
+    "zokio-pooled",
+    "zokio-numa",
+    "zokio-adaptive",
+    "tokio",
+    "smol",
+    MIMALLOC_ROW,
+];
+
+/// The contender that runs under mimalloc.
+pub const MIMALLOC_ROW: &str = "zokio-system+mimalloc";
+
+/// What a contender name means: its runtime, and the global allocator its
+/// process must run under.
+pub fn split_allocator(name: &str) -> (&str, Allocator) {
+    match name.strip_suffix("+mimalloc") {
+        Some(base) => (base, Allocator::Mimalloc),
+        None => (name, Allocator::System),
+    }
+}
+
+/// The memory strategy a `zokio-<strategy>` name asks for; `None` for plain
+/// `zokio` (which follows `ZOKIO_MEMORY`) and for the peers.
+pub fn zokio_strategy(name: &str) -> Option<MemoryStrategy> {
     match name {
+        "zokio-system" => Some(MemoryStrategy::System),
+        "zokio-pooled" => Some(MemoryStrategy::Pooled),
+        "zokio-numa" => Some(MemoryStrategy::NumaAware),
+        "zokio-adaptive" => Some(MemoryStrategy::Adaptive),
+        _ => None,
+    }
+}
+
+/// Builds the named runtime with `workers` threads, behind the object-safe
+/// face the orchestrator and the RSS child drive. A `+mimalloc` name builds
+/// only in a process that runs under mimalloc, so that no row is ever
+/// labelled with an allocator it did not use.
+pub fn build(name: &str, workers: usize) -> io::Result<Box<dyn Contender>> {
+    let (base, allocator) = split_allocator(name);
+    if allocator != crate::alloc_switch::current() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "`{name}` needs {} as the global allocator and this process runs under {}; \
+                 it is run in a child process started with {}={}",
+                allocator.name(),
+                crate::alloc_switch::current().name(),
+                crate::alloc_switch::ENV,
+                allocator.name()
+            ),
+        ));
+    }
+    if let Some(strategy) = zokio_strategy(base) {
+        return Ok(Box::new(Zokio::with_memory(
+            workers,
+            strategy,
+            leak_name(name),
+        )?));
+    }
+    match base {
         "zokio" => Ok(Box::new(Zokio::new(workers)?)),
         "tokio" => Ok(Box::new(Tokio::new(workers)?)),
         "smol" => Ok(Box::new(Smol::new(workers)?)),
@@ -61,10 +124,21 @@ pub fn build(name: &str, workers: usize) -> io::Result<Box<dyn Contender>> {
     }
 }
 
+/// Contender names are a handful of constants; a name built at run time is
+/// matched back to one of them so no string is leaked.
+fn leak_name(name: &str) -> &'static str {
+    MEMORY_NAMES
+        .into_iter()
+        .find(|n| *n == name)
+        .unwrap_or("zokio")
+}
+
 // ---------------------------------------------------------------- Zokio
 
 pub struct Zokio {
     rt: zokio::runtime::Runtime,
+    /// The contender's name in tables: `zokio`, or `zokio-<strategy>`.
+    name: &'static str,
 }
 
 impl Zokio {
@@ -73,7 +147,22 @@ impl Zokio {
             .worker_threads(workers)
             .thread_name("zokio-bench")
             .build()?;
-        Ok(Self { rt })
+        Ok(Self { rt, name: "zokio" })
+    }
+
+    /// A multi-threaded Zokio runtime on the given memory strategy, for the
+    /// memory group, named `name` in its tables.
+    pub fn with_memory(
+        workers: usize,
+        strategy: MemoryStrategy,
+        name: &'static str,
+    ) -> io::Result<Self> {
+        let rt = zokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("zokio-bench")
+            .memory(strategy)
+            .build()?;
+        Ok(Self { rt, name })
     }
 
     /// A multi-threaded Zokio runtime on the given I/O driver, for the groups
@@ -84,7 +173,7 @@ impl Zokio {
             .thread_name("zokio-bench")
             .driver(driver)
             .build()?;
-        Ok(Self { rt })
+        Ok(Self { rt, name: "zokio" })
     }
 
     /// A current-thread Zokio runtime on the given I/O driver: its tasks run
@@ -93,7 +182,7 @@ impl Zokio {
         let rt = zokio::runtime::Builder::new_current_thread()
             .driver(driver)
             .build()?;
-        Ok(Self { rt })
+        Ok(Self { rt, name: "zokio" })
     }
 
     /// The I/O driver the runtime ended up with.
@@ -120,7 +209,7 @@ impl BenchRuntime for Zokio {
     type Spawner = ZokioSpawner;
 
     fn name(&self) -> &'static str {
-        "zokio"
+        self.name
     }
 
     fn block_on<F: Future>(&self, fut: F) -> F::Output {

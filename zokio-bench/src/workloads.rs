@@ -90,9 +90,36 @@ pub trait Contender {
     /// One timed iteration of a timed workload.
     fn run_timed(&self, w: Workload) -> Duration;
 
-    /// Parks `n` tasks that never finish and returns once all have been
-    /// polled once.
-    fn park_idle_tasks(&self, n: usize);
+    /// Parks `n` tasks that never finish, spawned from where `from` says,
+    /// and returns once all have been polled once.
+    fn park_idle_tasks(&self, n: usize, from: SpawnFrom);
+}
+
+/// Where the idle-task probe spawns its tasks from. It matters to Zokio's
+/// pooled strategies: a task spawned on a runtime thread takes its cell from
+/// that thread's pool, one spawned from any other thread from the global
+/// allocator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnFrom {
+    /// The bench thread, outside the runtime (`Runtime::spawn`).
+    Outside,
+    /// A task on the runtime, through the in-task spawn path.
+    Task,
+}
+
+impl SpawnFrom {
+    pub fn name(self) -> &'static str {
+        match self {
+            SpawnFrom::Outside => "outside",
+            SpawnFrom::Task => "task",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<SpawnFrom> {
+        [SpawnFrom::Outside, SpawnFrom::Task]
+            .into_iter()
+            .find(|f| f.name() == name)
+    }
 }
 
 impl<R: BenchRuntime> Contender for R {
@@ -113,8 +140,8 @@ impl<R: BenchRuntime> Contender for R {
         }
     }
 
-    fn park_idle_tasks(&self, n: usize) {
-        park_idle_tasks(self, n);
+    fn park_idle_tasks(&self, n: usize, from: SpawnFrom) {
+        park_idle_tasks(self, n, from);
     }
 }
 
@@ -327,17 +354,46 @@ fn imbalance<R: BenchRuntime>(rt: &R) -> Duration {
 /// runtime's own cost per task, not the benchmark's.
 static IDLE_POLLED: AtomicUsize = AtomicUsize::new(0);
 
-fn park_idle_tasks<R: BenchRuntime>(rt: &R, n: usize) {
+fn park_idle_tasks<R: BenchRuntime>(rt: &R, n: usize, from: SpawnFrom) {
     IDLE_POLLED.store(0, Ordering::SeqCst);
-    for _ in 0..n {
-        rt.spawn(async {
-            IDLE_POLLED.fetch_add(1, Ordering::Relaxed);
-            std::future::pending::<()>().await;
-        });
+    match from {
+        SpawnFrom::Outside => {
+            for _ in 0..n {
+                rt.spawn(idle_task());
+            }
+        }
+        SpawnFrom::Task => {
+            let sp = rt.spawner();
+            in_task(rt, async move {
+                for _ in 0..n {
+                    sp.spawn(idle_task());
+                }
+            });
+        }
     }
     // Waiting until every task has been polled once counts whatever a
     // runtime allocates on first poll, not just at spawn.
     while IDLE_POLLED.load(Ordering::Acquire) < n {
         std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// One idle task: counted on its first poll, then pending for ever. The same
+/// future (one byte of state) whichever way it is spawned.
+async fn idle_task() {
+    IDLE_POLLED.fetch_add(1, Ordering::Relaxed);
+    std::future::pending::<()>().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spawn_origins_round_trip() {
+        for f in [SpawnFrom::Outside, SpawnFrom::Task] {
+            assert_eq!(SpawnFrom::from_name(f.name()), Some(f));
+        }
+        assert_eq!(SpawnFrom::from_name("nowhere"), None);
     }
 }
