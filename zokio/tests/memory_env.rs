@@ -75,7 +75,10 @@ fn zokio_memory_picks_the_strategy() {
             MemoryStrategy::System
         );
         assert_eq!(
-            Runtime::<FollowsEnv>::with_config().unwrap().handle().memory_strategy(),
+            Runtime::<FollowsEnv>::with_config()
+                .unwrap()
+                .handle()
+                .memory_strategy(),
             MemoryStrategy::System
         );
 
