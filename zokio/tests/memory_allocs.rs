@@ -101,9 +101,11 @@ async fn spawn_round(handles: &mut Vec<zokio::task::JoinHandle<u64>>) {
     }
 }
 
-/// Two rounds of spawns; the global-allocator calls of the second.
+/// Warm-up rounds of spawns, then one measured; the global-allocator calls of that.
 async fn spawn_rounds(handles: &mut Vec<zokio::task::JoinHandle<u64>>) -> usize {
-    spawn_round(handles).await;
+    for _ in 0..3 {
+        spawn_round(handles).await;
+    }
     calls_during(spawn_round(handles)).await
 }
 

@@ -87,7 +87,7 @@ impl Handle {
             owned: OwnedTasks::new(1),
             unparker: driver.unparker(),
             core: Mutex::new(Some(Box::new(Core {
-                tasks: VecDeque::new(),
+                tasks: VecDeque::with_capacity(super::inject::INITIAL_CAPACITY),
                 tick: 0,
                 driver,
             }))),

@@ -96,8 +96,9 @@ impl<T> Inject<T> {
     }
 }
 
-/// The slots a queue starts with: a worker queue's worth.
-const INITIAL_CAPACITY: usize = 256;
+/// The slots a queue starts with (and the unbounded local queues of the current-thread
+/// and thread-per-core workers): a worker queue's worth.
+pub(crate) const INITIAL_CAPACITY: usize = 256;
 
 /// Beyond this many slots an emptied queue gives its buffer back.
 const KEEP_CAPACITY: usize = 1 << 16;

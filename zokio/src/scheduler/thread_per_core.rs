@@ -160,7 +160,9 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
     let Worker { shared, driver } = worker;
     let ctx = WorkerContext {
         shared,
-        tasks: RefCell::new(VecDeque::new()),
+        tasks: RefCell::new(VecDeque::with_capacity(
+            crate::scheduler::inject::INITIAL_CAPACITY,
+        )),
     };
     // SAFETY: `driver` outlives the guard, which is dropped before `driver` is returned.
     let driver_guard = unsafe { crate::driver::context::enter(&driver) };

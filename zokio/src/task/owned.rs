@@ -29,6 +29,10 @@ pub(crate) struct OwnedTasks {
 const FREE_TAG: usize = 1;
 const NO_FREE: usize = usize::MAX >> 1;
 
+/// Slots a shard starts with: room for a few hundred live tasks per runtime before
+/// any shard grows (an allocation on the spawn path).
+const INITIAL_SLOTS: usize = 64;
+
 /// Slots a shard keeps once it empties after growing past them: enough for steady
 /// spawning without regrowth, small beside what a burst of a million tasks needs.
 const KEEP_SLOTS: usize = 256;
@@ -90,7 +94,7 @@ impl OwnedTasks {
             shards: (0..count)
                 .map(|_| {
                     CachePadded::new(Mutex::new(Shard {
-                        slots: Vec::new(),
+                        slots: Vec::with_capacity(INITIAL_SLOTS),
                         free_head: NO_FREE,
                         len: 0,
                     }))

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::ptr::NonNull;
 use std::thread;
 
-use super::class::{BLOCK_ALIGN, CLASS_SIZES};
+use super::class::CLASS_SIZES;
 use super::owner::HIGH_WATER_BYTES;
 use super::segment::{Segment, SEGMENT_SIZE};
 use super::stats::ledger;
@@ -52,8 +52,8 @@ fn miri_pool_every_class_hands_out_aligned_blocks_and_reuses_freed_ones() {
                 let layout = Layout::from_size_align(size, align).unwrap();
                 let first = alloc(layout);
                 let second = alloc(layout);
-                assert_eq!(first.addr().get() % BLOCK_ALIGN, 0, "class {class}");
-                assert_eq!(second.addr().get() % BLOCK_ALIGN, 0, "class {class}");
+                assert_eq!(first.addr().get() % align, 0, "class {class}");
+                assert_eq!(second.addr().get() % align, 0, "class {class}");
                 assert_ne!(first, second);
                 scribble(first, size, 0xA5);
                 scribble(second, size, 0x5A);
@@ -368,7 +368,9 @@ fn miri_pool_large_and_overaligned_layouts_use_the_global_allocator() {
 #[test]
 fn miri_pool_a_block_allocated_without_a_thread_pool_is_freed_with_its_segment() {
     // What a thread-local destructor gets once the thread's pool is gone.
-    let block = Sent(super::alloc_without_local_pool(2));
+    let block = Sent(super::alloc_without_local_pool(
+        super::class::class_of(layout(48)).expect("48 bytes are pooled"),
+    ));
     let segment = Segment::of(block.0);
     // SAFETY: the block is out, so its segment is allocated.
     let owner = unsafe { segment.as_ref().owner() };
