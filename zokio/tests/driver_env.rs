@@ -5,34 +5,14 @@
 
 mod common;
 
-use std::ffi::OsString;
 use std::io;
 use std::time::Duration;
 
-use common::builders;
+use common::{builders, EnvVar};
 use zokio::io::ops;
 use zokio::runtime::{Builder, Driver, DriverKind, Runtime};
 
 const VAR: &str = "ZOKIO_DRIVER";
-
-/// Puts the variable back as it was when dropped.
-struct RestoreEnv(Option<OsString>);
-
-impl Drop for RestoreEnv {
-    fn drop(&mut self) {
-        match self.0.take() {
-            Some(value) => std::env::set_var(VAR, value),
-            None => std::env::remove_var(VAR),
-        }
-    }
-}
-
-fn set(value: Option<&str>) {
-    match value {
-        Some(v) => std::env::set_var(VAR, v),
-        None => std::env::remove_var(VAR),
-    }
-}
 
 struct FollowsEnv;
 impl zokio::Config for FollowsEnv {
@@ -56,7 +36,7 @@ fn use_runtime<C: zokio::Config>(what: &str, rt: &Runtime<C>, expected: DriverKi
 
 #[test]
 fn zokio_driver_environment_variable() {
-    let _restore = RestoreEnv(std::env::var_os(VAR));
+    let env = EnvVar::new(VAR);
     // Forced through the builder, so the probe does not read the variable.
     let uring = Builder::new_current_thread()
         .driver(Driver::IoUring)
@@ -78,7 +58,7 @@ fn zokio_driver_environment_variable() {
         (None, Some(auto)),
     ];
     for (value, expected) in cases {
-        set(value);
+        env.set(value);
         for (name, mut builder) in builders() {
             let what = format!("{name} with {VAR}={value:?}");
             match (builder.build(), expected) {
@@ -99,7 +79,7 @@ fn zokio_driver_environment_variable() {
 
     // Not a driver: refused, with a message that lists the valid values.
     for bogus in ["bogus", "iouring2"] {
-        set(Some(bogus));
+        env.set(Some(bogus));
         for (name, mut builder) in builders() {
             let what = format!("{name} with {VAR}={bogus:?}");
             let err = match builder.build() {
@@ -122,7 +102,7 @@ fn zokio_driver_environment_variable() {
     }
 
     // A builder choice wins over the variable, even over a bogus one.
-    set(Some("bogus"));
+    env.set(Some("bogus"));
     for (name, mut builder) in builders() {
         let rt = builder
             .driver(Driver::Epoll)
@@ -135,7 +115,7 @@ fn zokio_driver_environment_variable() {
         );
     }
     if uring {
-        set(Some("epoll"));
+        env.set(Some("epoll"));
         for (name, mut builder) in builders() {
             let rt = builder.driver(Driver::IoUring).build().unwrap();
             use_runtime(
@@ -148,7 +128,7 @@ fn zokio_driver_environment_variable() {
 
     // The variable and a ring that cannot be set up.
     for (value, fails) in [("epoll", false), ("auto", false), ("io_uring", true)] {
-        set(Some(value));
+        env.set(Some(value));
         for (name, mut builder) in builders() {
             let what = format!("{name} with {VAR}={value} and io_uring failing (EPERM)");
             let result = builder.simulate_io_uring_setup_failure(libc::EPERM).build();

@@ -13,9 +13,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use common::{run_with_timeout, BODY_GUARD};
+use common::{flavors_with_memory, run_with_timeout, BODY_GUARD};
 use zokio::net::{TcpListener, TcpStream, UdpSocket};
-use zokio::runtime::{Builder, MemoryStrategy, Runtime};
+use zokio::runtime::{MemoryStrategy, Runtime};
 
 struct Counting;
 
@@ -69,19 +69,6 @@ async fn calls_during<F: std::future::Future<Output = ()>>(f: F) -> usize {
     CALLS.load(Ordering::SeqCst)
 }
 
-fn runtimes(memory: MemoryStrategy) -> Vec<(&'static str, Runtime)> {
-    let build = |mut builder: Builder| builder.memory(memory).enable_all().build().unwrap();
-    let mut multi = Builder::new_multi_thread();
-    multi.worker_threads(2);
-    let mut per_core = Builder::new_thread_per_core();
-    per_core.worker_threads(2);
-    vec![
-        ("multi_thread(2)", build(multi)),
-        ("current_thread", build(Builder::new_current_thread())),
-        ("thread_per_core(2)", build(per_core)),
-    ]
-}
-
 const SPAWNS: usize = 2_000;
 const BATCH: usize = 200;
 
@@ -125,7 +112,7 @@ fn spawn_calls_in_task(rt: &Runtime) -> usize {
 fn pooled_spawns_make_no_global_allocation_in_steady_state() {
     run_with_timeout(BODY_GUARD, || {
         let _window = WINDOW.lock().unwrap_or_else(|e| e.into_inner());
-        for (name, rt) in runtimes(MemoryStrategy::Pooled) {
+        for (name, rt) in flavors_with_memory(MemoryStrategy::Pooled) {
             let calls = spawn_calls_in_task(&rt);
             assert_eq!(
                 calls, 0,
@@ -139,7 +126,7 @@ fn pooled_spawns_make_no_global_allocation_in_steady_state() {
 fn pooled_spawns_from_block_on_make_no_global_allocation_in_steady_state() {
     run_with_timeout(BODY_GUARD, || {
         let _window = WINDOW.lock().unwrap_or_else(|e| e.into_inner());
-        for (name, rt) in runtimes(MemoryStrategy::Pooled) {
+        for (name, rt) in flavors_with_memory(MemoryStrategy::Pooled) {
             let calls = rt.block_on(async {
                 let mut handles = Vec::with_capacity(BATCH);
                 spawn_rounds(&mut handles).await
@@ -156,7 +143,7 @@ fn pooled_spawns_from_block_on_make_no_global_allocation_in_steady_state() {
 fn system_spawns_do_allocate() {
     run_with_timeout(BODY_GUARD, || {
         let _window = WINDOW.lock().unwrap_or_else(|e| e.into_inner());
-        for (name, rt) in runtimes(MemoryStrategy::System) {
+        for (name, rt) in flavors_with_memory(MemoryStrategy::System) {
             let calls = spawn_calls_in_task(&rt);
             assert!(
                 calls >= SPAWNS,
@@ -247,7 +234,7 @@ async fn io_rounds() -> usize {
 fn pooled_io_operations_make_no_global_allocation_in_steady_state() {
     run_with_timeout(BODY_GUARD, || {
         let _window = WINDOW.lock().unwrap_or_else(|e| e.into_inner());
-        for (name, rt) in runtimes(MemoryStrategy::Pooled) {
+        for (name, rt) in flavors_with_memory(MemoryStrategy::Pooled) {
             let calls = rt.block_on(async { zokio::spawn(io_rounds()).await.unwrap() });
             assert_eq!(
                 calls,

@@ -6,32 +6,12 @@
 
 mod common;
 
-use std::ffi::OsString;
 use std::io;
 
-use common::{run_with_timeout, BODY_GUARD};
+use common::{run_with_timeout, EnvVar, BODY_GUARD};
 use zokio::runtime::{Builder, MemoryStrategy, Runtime};
 
 const VAR: &str = "ZOKIO_MEMORY";
-
-/// Puts the variable back as it was when dropped.
-struct RestoreEnv(Option<OsString>);
-
-impl Drop for RestoreEnv {
-    fn drop(&mut self) {
-        match self.0.take() {
-            Some(value) => std::env::set_var(VAR, value),
-            None => std::env::remove_var(VAR),
-        }
-    }
-}
-
-fn set(value: Option<&str>) {
-    match value {
-        Some(v) => std::env::set_var(VAR, v),
-        None => std::env::remove_var(VAR),
-    }
-}
 
 /// A config that leaves the strategy to the builder and the environment.
 struct FollowsEnv;
@@ -67,9 +47,9 @@ fn strategy_of(builder: &mut Builder) -> MemoryStrategy {
 #[test]
 fn zokio_memory_picks_the_strategy() {
     run_with_timeout(BODY_GUARD, || {
-        let _restore = RestoreEnv(std::env::var_os(VAR));
+        let env = EnvVar::new(VAR);
 
-        set(None);
+        env.set(None);
         assert_eq!(
             strategy_of(&mut Builder::new_multi_thread()),
             MemoryStrategy::System
@@ -89,7 +69,7 @@ fn zokio_memory_picks_the_strategy() {
             // One NUMA node here (or a fake tree saying so): adaptive means pooled.
             ("adaptive", MemoryStrategy::Pooled),
         ] {
-            set(Some(value));
+            env.set(Some(value));
             for mut builder in [
                 Builder::new_multi_thread(),
                 Builder::new_current_thread(),
@@ -100,12 +80,12 @@ fn zokio_memory_picks_the_strategy() {
         }
 
         // The builder's choice and a config's type win over the environment.
-        set(Some("pooled"));
+        env.set(Some("pooled"));
         assert_eq!(
             strategy_of(Builder::new_current_thread().memory(MemoryStrategy::System)),
             MemoryStrategy::System
         );
-        set(Some("system"));
+        env.set(Some("system"));
         let rt = Runtime::<AlwaysPooled>::with_config().unwrap();
         assert_eq!(rt.handle().memory_strategy(), MemoryStrategy::Pooled);
         assert_eq!(Runtime::<AlwaysPooled>::INFO.memory, "pooled");
@@ -119,7 +99,7 @@ fn zokio_memory_picks_the_strategy() {
         drop(rt);
 
         for bad in ["pool", "mimalloc", "SYSTEM", "1"] {
-            set(Some(bad));
+            env.set(Some(bad));
             let err = Builder::new_current_thread()
                 .build()
                 .expect_err("an unknown ZOKIO_MEMORY must fail the build");

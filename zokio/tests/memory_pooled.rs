@@ -8,32 +8,13 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::{run_with_timeout, DropCounter, BODY_GUARD};
-use zokio::runtime::{Builder, MemoryStrategy, Runtime};
-
-fn pooled_runtimes() -> Vec<(&'static str, Runtime)> {
-    let build = |mut builder: Builder| {
-        builder
-            .memory(MemoryStrategy::Pooled)
-            .enable_all()
-            .build()
-            .unwrap()
-    };
-    let mut multi = Builder::new_multi_thread();
-    multi.worker_threads(2);
-    let mut per_core = Builder::new_thread_per_core();
-    per_core.worker_threads(2);
-    vec![
-        ("multi_thread(2)", build(multi)),
-        ("current_thread", build(Builder::new_current_thread())),
-        ("thread_per_core(2)", build(per_core)),
-    ]
-}
+use common::{flavors_with_memory, run_with_timeout, DropCounter, BODY_GUARD};
+use zokio::runtime::MemoryStrategy;
 
 #[test]
 fn tasks_of_every_size_run_and_free_on_any_thread() {
     run_with_timeout(BODY_GUARD, || {
-        for (name, rt) in pooled_runtimes() {
+        for (name, rt) in flavors_with_memory(MemoryStrategy::Pooled) {
             assert_eq!(rt.handle().memory_strategy(), MemoryStrategy::Pooled);
             let drops = DropCounter::new();
             let total = rt.block_on(async {
@@ -81,7 +62,7 @@ fn tasks_of_every_size_run_and_free_on_any_thread() {
 #[test]
 fn cells_cross_threads_both_ways() {
     run_with_timeout(BODY_GUARD, || {
-        for (name, rt) in pooled_runtimes() {
+        for (name, rt) in flavors_with_memory(MemoryStrategy::Pooled) {
             let handle = rt.handle().clone();
             // Spawned from threads outside the runtime (global allocator), awaited
             // on a worker; spawned on a worker (pool), awaited from outside.
@@ -135,7 +116,7 @@ fn cells_cross_threads_both_ways() {
 #[test]
 fn blocking_threads_and_aborted_tasks_are_fine() {
     run_with_timeout(BODY_GUARD, || {
-        for (name, rt) in pooled_runtimes() {
+        for (name, rt) in flavors_with_memory(MemoryStrategy::Pooled) {
             let ran = Arc::new(AtomicUsize::new(0));
             let seen = ran.clone();
             rt.block_on(async move {

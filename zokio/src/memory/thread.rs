@@ -17,6 +17,9 @@ use super::{pool, MemoryPlan};
 
 std::thread_local! {
     static POOLED_HERE: Cell<bool> = const { Cell::new(false) };
+    /// The pool's count of segments given back when this thread last asked the C heap
+    /// to give memory back (`after_trim`).
+    static RELEASED_AT_C_TRIM: Cell<u64> = const { Cell::new(0) };
 }
 
 /// How long a pooled thread must have slept before it gives back its spare memory:
@@ -65,7 +68,8 @@ impl Drop for MemoryGuard {
         if self.pooled && !self.previous {
             // The thread stops driving tasks: what its pool holds free would sit there
             // until it drives tasks again.
-            after_trim(pool::trim());
+            pool::trim();
+            after_trim();
         }
     }
 }
@@ -116,20 +120,26 @@ pub(crate) fn idle_trim(park: impl FnOnce(Option<Duration>)) {
     let start = Instant::now();
     park(Some(IDLE_TRIM_AFTER));
     if start.elapsed() >= IDLE_TRIM_AFTER {
-        after_trim(pool::trim_spare());
+        pool::trim_spare();
+        after_trim();
     }
 }
 
-/// A trim gave `released` segments back: if that many mark the end of a burst, the C
-/// heap gets the same treatment.
-fn after_trim(released: usize) {
-    if released >= BURST_SEGMENTS {
-        release_c_heap();
-    }
+/// After a trim: if the pool has given back a burst's worth of segments since the C
+/// heap was last asked (by this trim, or along the way as segments emptied past the
+/// high-water mark), the C heap gets the same treatment.
+fn after_trim() {
+    let released = pool::segments_released();
+    let _ = RELEASED_AT_C_TRIM.try_with(|last| {
+        if released.saturating_sub(last.get()) >= BURST_SEGMENTS {
+            last.set(released);
+            release_c_heap();
+        }
+    });
 }
 
 /// Segments given back at once that mark the end of a burst (1 MiB of cells).
-const BURST_SEGMENTS: usize = 16;
+const BURST_SEGMENTS: u64 = 16;
 
 /// After a burst, the runtime's own growable structures (queues, the task registry)
 /// shrank back, but the C allocator keeps what they freed inside its heaps, resident.

@@ -293,3 +293,51 @@ pub fn boxed<F: Future<Output = ()> + Send + 'static>(
 ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
     Box::pin(f)
 }
+
+/// Sets an environment variable for a test and puts it back as it was when dropped,
+/// even if an assertion fails. Only for a binary with one test function: the process
+/// environment is shared by every test thread.
+pub struct EnvVar {
+    name: &'static str,
+    original: Option<std::ffi::OsString>,
+}
+
+impl EnvVar {
+    pub fn new(name: &'static str) -> EnvVar {
+        EnvVar {
+            name,
+            original: std::env::var_os(name),
+        }
+    }
+
+    /// Set it to `value`, or unset it with `None`.
+    pub fn set(&self, value: Option<&str>) {
+        match value {
+            Some(v) => std::env::set_var(self.name, v),
+            None => std::env::remove_var(self.name),
+        }
+    }
+}
+
+impl Drop for EnvVar {
+    fn drop(&mut self) {
+        match self.original.take() {
+            Some(value) => std::env::set_var(self.name, value),
+            None => std::env::remove_var(self.name),
+        }
+    }
+}
+
+/// The three flavours (two workers where there are workers), built with `memory`.
+pub fn flavors_with_memory(memory: zokio::runtime::MemoryStrategy) -> Vec<(&'static str, Runtime)> {
+    let build = |mut builder: Builder| builder.memory(memory).enable_all().build().unwrap();
+    let mut multi = Builder::new_multi_thread();
+    multi.worker_threads(2);
+    let mut per_core = Builder::new_thread_per_core();
+    per_core.worker_threads(2);
+    vec![
+        (FLAVOR_NAMES[0], build(multi)),
+        (FLAVOR_NAMES[1], build(Builder::new_current_thread())),
+        (FLAVOR_NAMES[2], build(per_core)),
+    ]
+}

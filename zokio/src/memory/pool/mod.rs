@@ -131,6 +131,12 @@ pub(crate) fn trim_spare() -> usize {
     with_local(Pool::trim_spare).unwrap_or(0)
 }
 
+/// How many segments the calling thread's pool has given back in its life (past its
+/// high-water mark, or by trimming).
+pub(crate) fn segments_released() -> u64 {
+    with_local(|pool| pool.segments_released()).unwrap_or(0)
+}
+
 /// Whether the calling thread's pool holds more than each class's current segment.
 pub(crate) fn has_spare() -> bool {
     with_local(|pool| pool.has_spare()).unwrap_or(false)

@@ -216,6 +216,11 @@ impl Pool {
         self.release_free_segments(true)
     }
 
+    /// Segments this pool has given back in its life.
+    pub(super) fn segments_released(&self) -> u64 {
+        self.segments_released
+    }
+
     /// Whether the pool holds segments beyond each class's current one, which
     /// [`Pool::trim_spare`] might give back. Cheap: no segment is read.
     pub(super) fn has_spare(&self) -> bool {
