@@ -375,20 +375,23 @@ pub fn table(r: &MemoryResult) -> String {
     );
     out.push_str(
         "| config | memory | task header | per worker | driver per worker | local queue slots | \
-         pools per idle task (measured) |\n",
+         op cell header | pool segment | smallest pool blocks | pools per idle task (measured) |\n",
     );
-    out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|---:|\n");
     let from_task = idle_part(r, crate::workloads::SpawnFrom::Task);
     for (name, info) in infos() {
         let pooled = from_task.and_then(|p| median(samples(&p.contenders, name, POOLED_BYTES)));
         let _ = writeln!(
             out,
-            "| {name} | {} | {} B | {} B | {} B | {} | {} |",
+            "| {name} | {} | {} B | {} B | {} B | {} | {} B | {} KiB | {:?} B | {} |",
             info.memory,
             info.task_header_bytes,
             info.per_worker_bytes,
             info.driver_bytes,
             info.local_queue_capacity,
+            info.op_header_bytes,
+            info.pool_segment_bytes / 1024,
+            &info.pool_block_bytes[..8],
             fmt_bytes(pooled),
         );
     }
@@ -424,8 +427,8 @@ pub fn table(r: &MemoryResult) -> String {
     );
     let _ = writeln!(
         out,
-        "- memory: RuntimeInfo has no field for a pooled cell's block size, so the last column \
-         is measured (pool growth per idle task spawned from a task)"
+        "- memory: INFO gives the pool's block sizes (a cell takes the smallest block that \
+         holds it); the last column is measured: pool growth per idle task spawned from a task"
     );
 
     let mut errors = Vec::new();

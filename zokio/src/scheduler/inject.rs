@@ -100,13 +100,16 @@ impl<T> Inject<T> {
 /// and thread-per-core workers): a worker queue's worth.
 pub(crate) const INITIAL_CAPACITY: usize = 256;
 
-/// Beyond this many slots an emptied queue gives its buffer back.
-const KEEP_CAPACITY: usize = 1 << 16;
+/// Beyond this many slots (32 KiB) an emptied queue goes back to its first size. A
+/// burst of 60,000 remote spawns would otherwise pin half a MiB for the runtime's
+/// life; regrowing costs a few reallocations per burst of this size, nothing beside
+/// the burst itself.
+const KEEP_CAPACITY: usize = 4096;
 
-/// A burst of a million remote spawns should not pin megabytes for the runtime's life.
-/// Also for the workers' own unbounded queues, when they run dry.
+/// A burst of spawns should not pin its queue's peak for the runtime's life. Also for
+/// the workers' own unbounded queues, when they run dry.
 pub(crate) fn release_spike<T>(queue: &mut VecDeque<T>) {
     if queue.is_empty() && queue.capacity() > KEEP_CAPACITY {
-        queue.shrink_to(KEEP_CAPACITY / 16);
+        queue.shrink_to(INITIAL_CAPACITY);
     }
 }
