@@ -41,12 +41,13 @@ pub enum MemoryStrategy {
     NumaAware,
     /// `NumaAware` on a machine with more than one NUMA node; otherwise `Pooled`.
     ///
-    /// `Pooled` rather than `System` on one node, from `zokio-bench --only memory` on
-    /// a 2-CPU, one-node machine (multi-thread, 2 workers, medians of 400 rounds,
-    /// ratio to `System`): spawn_many_local 1.12 to 1.19 times `System`'s rate,
-    /// chained_spawn 1.09 to 1.10, spawn_many_remote 1.00 to 1.06, ping_pong 0.98
-    /// to 1.00, echo at 64 connections 0.94 to 1.04 (within that group's run-to-run
-    /// noise), and 48.8 bytes per idle task against 56.5.
+    /// `Pooled` rather than `System` on one node, from two runs of `zokio-bench
+    /// --only memory` on a 2-CPU, one-node machine (multi-thread, 2 workers, medians
+    /// of 400 rounds; the ranges cover the `pooled` and `adaptive` rows of both runs,
+    /// as ratios to `System`): spawn_many_local 1.11 to 1.20 times `System`'s rate,
+    /// chained_spawn 1.08 to 1.10, spawn_many_remote 1.00 to 1.10, ping_pong 0.98
+    /// to 1.07, echo at 64 connections 0.94 to 1.07 (that group's run-to-run noise is
+    /// about 10%), and 48.5 to 48.8 bytes per idle task against 56.5 to 56.7.
     Adaptive,
 }
 
