@@ -85,9 +85,9 @@ mod tests {
                     "size {size} align {align}: class {class}'s blocks are not aligned"
                 );
                 // No smaller class both holds the size and keeps the alignment.
-                for smaller in 0..class {
+                for (smaller, &smaller_size) in CLASS_SIZES[..class].iter().enumerate() {
                     assert!(
-                        CLASS_SIZES[smaller] < size || CLASS_SIZES[smaller] % align != 0,
+                        smaller_size < size || smaller_size % align != 0,
                         "size {size} align {align} fits class {smaller}"
                     );
                 }
