@@ -37,4 +37,4 @@ pub fn pooled_bytes() -> usize {
     pool::process_segments() * pool::SEGMENT_SIZE
 }
 pub(crate) use strategy::{MemoryOptions, MemoryPlan};
-pub(crate) use thread::{alloc_cell, dealloc_cell, enter, idle_trim, CellMemory};
+pub(crate) use thread::{alloc_cell, drop_cell, enter, idle_trim, CellMemory};

@@ -109,6 +109,21 @@ pub(crate) unsafe fn dealloc_cell<T>(ptr: NonNull<T>, memory: CellMemory) {
     }
 }
 
+/// Drops the value in a cell from [`alloc_cell`] in place, then frees the cell.
+///
+/// # Safety
+/// As for [`dealloc_cell`], except that the value is still in the cell, initialised,
+/// and the caller owns it.
+#[inline]
+pub(crate) unsafe fn drop_cell<T>(ptr: NonNull<T>, memory: CellMemory) {
+    // SAFETY: the caller's promise: the value is initialised and ours to drop, and the
+    // memory came from `alloc_cell::<T>(memory)`.
+    unsafe {
+        std::ptr::drop_in_place(ptr.as_ptr());
+        dealloc_cell(ptr, memory);
+    }
+}
+
 /// Sleep through `park` (which takes a limit on how long to sleep), and give the
 /// thread's spare pool memory back if it slept for [`IDLE_TRIM_AFTER`]. Without spare
 /// memory it sleeps as long as `park` would, so an idle thread is not woken again.

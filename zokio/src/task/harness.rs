@@ -22,7 +22,7 @@ use super::raw::{Notified, Task};
 use super::state::*;
 use super::waker::waker_ref;
 use super::{Id, JoinError, Schedule};
-use crate::memory::{alloc_cell, dealloc_cell, CellMemory};
+use crate::memory::{alloc_cell, drop_cell, CellMemory};
 
 type Panic = Box<dyn Any + Send + 'static>;
 
@@ -351,10 +351,7 @@ unsafe fn dealloc<F: Future, S, const POOLED: bool>(ptr: NonNull<Header>) {
     // was taken above or by the paths that own it), so dropping the cell in place
     // drops the header and the scheduler hook only. Then the memory goes back to the
     // allocator that `new_local_task` took it from, which this vtable was picked for.
-    unsafe {
-        std::ptr::drop_in_place(ptr.as_ptr());
-        dealloc_cell(ptr, memory);
-    }
+    unsafe { drop_cell(ptr, memory) }
 }
 
 unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {

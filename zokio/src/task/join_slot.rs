@@ -17,7 +17,7 @@ use std::task::Waker;
 use super::Id;
 use crate::loom::sync::atomic::{AtomicPtr, Ordering};
 use crate::loom::UnsafeCell;
-use crate::memory::{alloc_cell, dealloc_cell, CellMemory};
+use crate::memory::{alloc_cell, drop_cell, CellMemory};
 
 /// Set in the word while it holds the id; a box address is always even.
 const ID_TAG: usize = 1;
@@ -124,8 +124,7 @@ impl Drop for JoinSlot {
             // allocator it names (read before the drop).
             unsafe {
                 let memory = (*word).memory;
-                std::ptr::drop_in_place(word);
-                dealloc_cell(NonNull::new_unchecked(word), memory);
+                drop_cell(NonNull::new_unchecked(word), memory);
             }
         }
     }

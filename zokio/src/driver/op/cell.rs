@@ -21,7 +21,7 @@ use crate::loom::UnsafeCell;
 use std::task::Waker;
 
 use super::OpKind;
-use crate::memory::{alloc_cell, dealloc_cell, CellMemory};
+use crate::memory::{alloc_cell, drop_cell, CellMemory};
 
 const COMPLETE: u8 = 1;
 const DROPPED: u8 = 2;
@@ -321,8 +321,7 @@ unsafe fn free_cell<K>(cell: NonNull<OpCell<K>>) {
     // `ManuallyDrop`); `memory` is read before the memory goes.
     unsafe {
         let memory = (*cell.as_ptr()).header.memory;
-        std::ptr::drop_in_place(cell.as_ptr());
-        dealloc_cell(cell, memory);
+        drop_cell(cell, memory);
     }
 }
 

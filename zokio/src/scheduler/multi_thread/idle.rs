@@ -56,25 +56,24 @@ impl Idle {
     /// Pick a sleeping worker to wake for new work, counting it as searching; `None`
     /// when a searcher already exists (it will find the work) or nobody sleeps.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
-        if !self.notify_should_wakeup() {
-            return None;
-        }
-        let mut sleepers = crate::loom::lock(&self.sleepers);
-        if !self.notify_should_wakeup() {
-            return None;
-        }
-        let worker = sleepers.pop()?;
-        self.state.fetch_add(1 | UNPARKED_ONE, SeqCst);
-        Some(worker)
+        self.take_sleeper(Vec::pop)
     }
 
     /// As [`worker_to_notify`](Self::worker_to_notify), but the most recent sleeper
-    /// for which `prefer` holds goes first (one on the waker's NUMA node); the same
-    /// counting, so the same guarantees.
+    /// for which `prefer` holds goes first (one on the waker's NUMA node).
     pub(crate) fn worker_to_notify_preferring(
         &self,
         prefer: impl Fn(usize) -> bool,
     ) -> Option<usize> {
+        self.take_sleeper(|sleepers| match sleepers.iter().rposition(|&w| prefer(w)) {
+            Some(position) => Some(sleepers.remove(position)),
+            None => sleepers.pop(),
+        })
+    }
+
+    /// The one wake-up protocol behind both: look, lock, look again, then take the
+    /// sleeper `pick` chooses and count it as searching.
+    fn take_sleeper(&self, pick: impl FnOnce(&mut Vec<usize>) -> Option<usize>) -> Option<usize> {
         if !self.notify_should_wakeup() {
             return None;
         }
@@ -82,10 +81,7 @@ impl Idle {
         if !self.notify_should_wakeup() {
             return None;
         }
-        let worker = match sleepers.iter().rposition(|&w| prefer(w)) {
-            Some(position) => sleepers.remove(position),
-            None => sleepers.pop()?,
-        };
+        let worker = pick(&mut sleepers)?;
         self.state.fetch_add(1 | UNPARKED_ONE, SeqCst);
         Some(worker)
     }
