@@ -158,3 +158,45 @@ fn blocking_threads_and_aborted_tasks_are_fine() {
         }
     });
 }
+
+#[test]
+fn pending_pooled_tasks_are_all_dropped_at_shutdown() {
+    run_with_timeout(BODY_GUARD, || {
+        // Enough tasks to fill several segments and every registry shard; spawned on
+        // the runtime's threads, so their cells come from the pools and the registry
+        // lists them by short address.
+        const PENDING: usize = 5_000;
+        for (name, rt) in flavors_with_memory(MemoryStrategy::Pooled) {
+            let drops = DropCounter::new();
+            let guards: Vec<_> = (0..PENDING).map(|_| drops.guard()).collect();
+            rt.block_on(async move {
+                zokio::spawn(async move {
+                    for (n, guard) in guards.into_iter().enumerate() {
+                        zokio::spawn(async move {
+                            let _guard = guard;
+                            std::future::pending::<()>().await;
+                        });
+                        // Finished tasks in between free slots and blocks that later
+                        // tasks take again.
+                        if n % 7 == 0 {
+                            zokio::spawn(async move { n }).await.unwrap();
+                        }
+                    }
+                })
+                .await
+                .unwrap();
+                // Let every pending task be polled once.
+                for _ in 0..10 {
+                    zokio::task::yield_now().await;
+                }
+            });
+            assert_eq!(drops.get(), 0, "{name}: no pending task ended early");
+            drop(rt);
+            assert_eq!(
+                drops.get(),
+                PENDING,
+                "{name}: shutdown dropped every pending pooled task"
+            );
+        }
+    });
+}

@@ -6,6 +6,7 @@
 //! `RUNNING` owns the future, `COMPLETE` without `JOIN_INTEREST` owns the output,
 //! `JOIN_WAKER` decides who owns the join waker slot. Nothing here may block.
 
+use std::alloc::Layout;
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::future::Future;
@@ -116,7 +117,18 @@ where
         try_read_output: try_read_output::<F, S>,
         drop_join_handle: drop_join_handle::<F, S>,
         shutdown: shutdown::<F, S>,
+        short_address: short_address::<F, S, POOLED>,
     }
+}
+
+/// The vtable's `short_address`: only a pooled cell has one.
+unsafe fn short_address<F: Future, S, const POOLED: bool>(ptr: NonNull<Header>) -> Option<u32> {
+    if !POOLED {
+        return None;
+    }
+    // SAFETY: the vtable of a pooled task: its cell came from the pool with the
+    // layout of a `Cell<F, S>`, and is alive while the caller holds a reference.
+    unsafe { crate::memory::pool::short_address(ptr.cast(), Layout::new::<Cell<F, S>>()) }
 }
 
 /// # Safety

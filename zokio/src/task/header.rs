@@ -35,6 +35,9 @@ pub(crate) struct Vtable {
     pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
     /// Runtime shutdown: cancel the task; consumes the owned-list reference.
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// The cell's 32-bit address if it is a pooled block (`memory::pool::short_address`),
+    /// which the owned-task list stores in half the room of a pointer.
+    pub(crate) short_address: unsafe fn(NonNull<Header>) -> Option<u32>,
 }
 
 // SAFETY: a header is only reached through task references, and every field is either

@@ -781,6 +781,42 @@ fn miri_shutdown_cancels_idle_queued_and_detached_tasks() {
 }
 
 #[test]
+fn miri_pooled_tasks_are_listed_by_short_address_and_cancelled_at_shutdown() {
+    use crate::memory::{self, MemoryPlan, MemoryStrategy};
+
+    let rt = Rt::new();
+    let gate = Gate::default();
+    let drops = Counter::default();
+    // This thread drives tasks under a pooled strategy: cells come from its pool, and
+    // the owned list keeps their 32-bit short addresses.
+    let _pooled = memory::enter(MemoryPlan::for_choice(MemoryStrategy::Pooled, 1));
+
+    let mut idle: Vec<_> = (0..3)
+        .map(|n| rt.spawn(gated(&gate, drops.spy(), n)))
+        .collect();
+    rt.run_all();
+    // A finished task leaves its slot free; the next spawn takes it again, so a stale
+    // removal must not free the new tenant's slot.
+    let mut done = rt.spawn(async { 7 });
+    rt.run_all();
+    assert_eq!(join_now(&mut done).unwrap(), 7);
+    drop(rt.spawn(gated(&gate, drops.spy(), 9)));
+    rt.run_all();
+    assert_eq!(rt.live_tasks(), 4);
+    assert_eq!(rt.0 .0.owned.listed_by_short_address(), 4);
+
+    rt.shutdown();
+    assert_eq!(drops.get(), 4);
+    assert_eq!(rt.live_tasks(), 0);
+    for handle in &mut idle {
+        assert!(join_now(handle).unwrap_err().is_cancelled());
+    }
+    drop((idle, done));
+    gate.take_waker().wake();
+    assert_eq!(rt.task_refs(), 0);
+}
+
+#[test]
 fn miri_shutdown_frees_a_forgotten_task() {
     let rt = Rt::new();
     // Detached and idle with no waker anywhere: only the owned list holds it, so the

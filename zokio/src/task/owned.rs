@@ -1,12 +1,14 @@
 //! The set of every task a scheduler owns, so that shutdown can cancel the ones that
 //! nobody will ever wake again.
 //!
-//! Sharded by task address; each shard is a slab of task pointers with a free list
-//! threaded through the empty slots. A task's slot index is kept in its state word, so
-//! the set costs one word per live task and nothing in the task itself (an intrusive
-//! doubly linked list would add two words to every task). Every slot is read or
-//! written only under its shard's lock. This file must never touch a task's memory
-//! beyond its state word.
+//! Sharded by task address; each shard holds two slabs with a free list threaded
+//! through their empty slots: one of 32-bit short addresses for tasks whose cell is a
+//! pooled block (see `memory::pool::short_address`), one of pointers for the rest. A
+//! task's slot (index, and which slab) is kept in its state word, so the set costs 4
+//! bytes per live pooled task, 8 per other task, and nothing in the task itself (an
+//! intrusive doubly linked list would add two words to every task). Every slot is read
+//! or written only under its shard's lock. This file must never touch a task's memory
+//! beyond its header.
 
 use std::ptr::NonNull;
 
@@ -17,56 +19,92 @@ use super::raw::Task;
 use super::state::MAX_SLOT;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::Mutex;
+use crate::memory::pool::{self, SHORT_ADDRESS_LIMIT};
 
 pub(crate) struct OwnedTasks {
     shards: Box<[CachePadded<Mutex<Shard>>]>,
     closed: AtomicBool,
 }
 
-/// Free slots hold the address `(next_free << 1) | 1` with no provenance; task
-/// pointers are aligned, so their address is even. Keeping real pointers (rather than
-/// addresses) in the slab keeps their provenance for the shutdown path.
-const FREE_TAG: usize = 1;
-const NO_FREE: usize = usize::MAX >> 1;
-
-/// Slots a shard starts with: room for a few hundred live tasks per runtime before
+/// Slots a slab starts with: room for a few hundred live tasks per runtime before
 /// any shard grows (an allocation on the spawn path).
 const INITIAL_SLOTS: usize = 64;
 
-/// Slots a shard keeps once it empties after growing past them: enough for steady
+/// Slots a slab keeps once it empties after growing past them: enough for steady
 /// spawning without regrowth, small beside what a burst of a million tasks needs.
 const KEEP_SLOTS: usize = 256;
 
-struct Shard {
-    slots: Vec<*mut Header>,
+/// The state word's slot: the index in its slab, shifted past this bit, which says
+/// the slab is the short-address one.
+const SHORT_SLAB: usize = 1;
+
+/// What a slab stores: a live task's entry, or a free slot's link to the next free one.
+trait Entry: Copy + PartialEq {
+    fn free_link(next: usize) -> Self;
+    /// The next free slot's index if this slot is free, else `None`.
+    fn next_free(self) -> Option<usize>;
+}
+
+/// Free slots hold the address `(next_free << 1) | 1` with no provenance; task
+/// pointers are aligned, so their address is even. Keeping real pointers (rather than
+/// addresses) in the slab keeps their provenance for the shutdown path.
+impl Entry for *mut Header {
+    fn free_link(next: usize) -> Self {
+        std::ptr::without_provenance_mut((next << 1) | 1)
+    }
+    fn next_free(self) -> Option<usize> {
+        (self.addr() & 1 != 0).then_some(self.addr() >> 1)
+    }
+}
+
+/// Short addresses are below `SHORT_ADDRESS_LIMIT` (the top bit); free slots set it.
+impl Entry for u32 {
+    fn free_link(next: usize) -> Self {
+        SHORT_ADDRESS_LIMIT | next as u32
+    }
+    fn next_free(self) -> Option<usize> {
+        (self >= SHORT_ADDRESS_LIMIT).then(|| (self - SHORT_ADDRESS_LIMIT) as usize)
+    }
+}
+
+/// The largest index a slab hands out: what the state word holds beside the slab bit,
+/// and what a free link of either kind can name.
+const MAX_INDEX: usize = if MAX_SLOT >> 1 < (SHORT_ADDRESS_LIMIT - 1) as usize {
+    MAX_SLOT >> 1
+} else {
+    (SHORT_ADDRESS_LIMIT - 1) as usize
+};
+
+/// No free slot: the largest index a link can carry, above [`MAX_INDEX`].
+const NO_FREE: usize = (SHORT_ADDRESS_LIMIT - 1) as usize;
+
+struct Slab<T> {
+    slots: Vec<T>,
     free_head: usize,
     len: usize,
 }
 
-// SAFETY: the pointers are task references owned by the list; tasks are `Send + Sync`
-// (see raw.rs), and the slots are only touched under the shard lock.
-unsafe impl Send for Shard {}
+impl<T: Entry> Slab<T> {
+    fn new() -> Slab<T> {
+        Slab {
+            slots: Vec::with_capacity(INITIAL_SLOTS),
+            free_head: NO_FREE,
+            len: 0,
+        }
+    }
 
-fn free_link(next: usize) -> *mut Header {
-    std::ptr::without_provenance_mut((next << 1) | FREE_TAG)
-}
-
-fn is_free(slot: *mut Header) -> bool {
-    slot.addr() & FREE_TAG != 0
-}
-
-impl Shard {
-    fn insert(&mut self, ptr: NonNull<Header>) -> Option<usize> {
-        let value = ptr.as_ptr();
+    fn insert(&mut self, value: T) -> Option<usize> {
         if self.free_head != NO_FREE {
             let index = self.free_head;
-            self.free_head = self.slots[index].addr() >> 1;
+            self.free_head = self.slots[index]
+                .next_free()
+                .expect("the free list links free slots only");
             self.slots[index] = value;
             self.len += 1;
             return Some(index);
         }
         let index = self.slots.len();
-        if index > MAX_SLOT {
+        if index > MAX_INDEX {
             return None;
         }
         self.slots.push(value);
@@ -74,18 +112,50 @@ impl Shard {
         Some(index)
     }
 
+    /// Frees slot `index` if it holds `value`; returns whether it did.
+    fn remove(&mut self, index: usize, value: T) -> bool {
+        if self.slots.get(index) != Some(&value) {
+            return false;
+        }
+        self.free(index);
+        true
+    }
+
     fn free(&mut self, index: usize) {
-        self.slots[index] = free_link(self.free_head);
+        self.slots[index] = T::free_link(self.free_head);
         self.free_head = index;
         self.len -= 1;
         if self.len == 0 && self.slots.capacity() > KEEP_SLOTS {
             // A burst is over: every slot is free and no task holds an index into
-            // this shard, so the slab can start again small rather than pin its peak.
+            // this slab, so it can start again small rather than pin its peak.
             self.slots = Vec::with_capacity(KEEP_SLOTS);
             self.free_head = NO_FREE;
         }
     }
+
+    /// Frees every live slot, handing each entry to `take`.
+    fn drain(&mut self, mut take: impl FnMut(T)) {
+        // Stops at the last live slot: freeing it may shrink the slab to nothing.
+        let mut index = 0;
+        while self.len > 0 {
+            let entry = self.slots[index];
+            if entry.next_free().is_none() {
+                take(entry);
+                self.free(index);
+            }
+            index += 1;
+        }
+    }
 }
+
+struct Shard {
+    pointers: Slab<*mut Header>,
+    short: Slab<u32>,
+}
+
+// SAFETY: the pointers are task references owned by the list; tasks are `Send + Sync`
+// (see raw.rs), and the slots are only touched under the shard lock.
+unsafe impl Send for Shard {}
 
 impl OwnedTasks {
     pub(crate) fn new(concurrency: usize) -> OwnedTasks {
@@ -94,9 +164,8 @@ impl OwnedTasks {
             shards: (0..count)
                 .map(|_| {
                     CachePadded::new(Mutex::new(Shard {
-                        slots: Vec::with_capacity(INITIAL_SLOTS),
-                        free_head: NO_FREE,
-                        len: 0,
+                        pointers: Slab::new(),
+                        short: Slab::new(),
                     }))
                 })
                 .collect(),
@@ -114,16 +183,26 @@ impl OwnedTasks {
     /// (or, absurdly, full), handing the reference back so the caller can cancel it.
     pub(crate) fn bind(&self, task: Task) -> Result<(), Task> {
         let ptr = task.header_ptr();
+        // SAFETY: the task is alive (we hold its reference) and not yet shared.
+        let header = unsafe { ptr.as_ref() };
+        // SAFETY: as above; the vtable is the task's own.
+        let short = unsafe { (header.vtable.short_address)(ptr) };
         let mut shard = crate::loom::lock(self.shard(ptr));
         // Checked under the lock: `close_and_take` locks every shard after setting it.
         if self.closed.load(Ordering::Acquire) {
             return Err(task);
         }
-        let Some(index) = shard.insert(ptr) else {
+        let slot = match short {
+            Some(short) => shard
+                .short
+                .insert(short)
+                .map(|index| (index << 1) | SHORT_SLAB),
+            None => shard.pointers.insert(ptr.as_ptr()).map(|index| index << 1),
+        };
+        let Some(slot) = slot else {
             return Err(task);
         };
-        // SAFETY: the task is alive (we hold its reference) and not yet shared.
-        unsafe { ptr.as_ref() }.state.set_slot(index);
+        header.state.set_slot(slot);
         let _listed = task.into_raw();
         Ok(())
     }
@@ -132,14 +211,24 @@ impl OwnedTasks {
     /// list's reference is then the caller's to drop.
     pub(crate) fn remove(&self, ptr: NonNull<Header>) -> bool {
         // SAFETY: the caller holds a reference to the task.
-        let index = unsafe { ptr.as_ref() }.state.load().slot();
-        let mut shard = crate::loom::lock(self.shard(ptr));
-        // Already taken by `close_and_take` (the slot may even hold another task now).
-        if shard.slots.get(index) != Some(&ptr.as_ptr()) {
-            return false;
+        let header = unsafe { ptr.as_ref() };
+        let slot = header.state.load().slot();
+        let index = slot >> 1;
+        if slot & SHORT_SLAB != 0 {
+            // SAFETY: as above; a task listed in the short slab is a pooled block, so
+            // its short address is the one `bind` stored.
+            let short = unsafe { (header.vtable.short_address)(ptr) }
+                .expect("a task in the short slab has a short address");
+            // Already taken by `close_and_take` if the slot no longer holds it (it
+            // may even hold another task now).
+            crate::loom::lock(self.shard(ptr))
+                .short
+                .remove(index, short)
+        } else {
+            crate::loom::lock(self.shard(ptr))
+                .pointers
+                .remove(index, ptr.as_ptr())
         }
-        shard.free(index);
-        true
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -152,14 +241,20 @@ impl OwnedTasks {
         let mut tasks = Vec::new();
         for shard in self.shards.iter() {
             let mut shard = crate::loom::lock(shard);
-            for index in 0..shard.slots.len() {
-                let slot = shard.slots[index];
-                if !is_free(slot) {
-                    // SAFETY: a listed slot holds a live task and the list's reference,
-                    // which moves to us.
-                    tasks.push(unsafe { Task::from_raw(NonNull::new_unchecked(slot)) });
-                    shard.free(index);
-                }
+            shard.pointers.drain(|ptr| {
+                // SAFETY: a listed slot names a live task and holds the list's
+                // reference, which moves to us.
+                let task = unsafe { Task::from_raw(NonNull::new_unchecked(ptr)) };
+                tasks.push(task);
+            });
+            if shard.short.len > 0 {
+                let expander = pool::expander();
+                shard.short.drain(|short| {
+                    // SAFETY: as above; the short address is the listed task's cell, a
+                    // pooled block still out.
+                    let task = unsafe { Task::from_raw(expander.expand(short).cast()) };
+                    tasks.push(task);
+                });
             }
         }
         tasks
@@ -167,6 +262,60 @@ impl OwnedTasks {
 
     /// Number of live tasks (takes every shard's lock).
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| crate::loom::lock(s).len).sum()
+        self.shards
+            .iter()
+            .map(|s| {
+                let shard = crate::loom::lock(s);
+                shard.pointers.len + shard.short.len
+            })
+            .sum()
+    }
+
+    /// Live tasks listed by short address (for the tests that prove pooled cells are).
+    #[cfg(test)]
+    pub(crate) fn listed_by_short_address(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| crate::loom::lock(s).short.len)
+            .sum()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slab_past_its_keep_size_drains_whole_and_starts_small_again() {
+        let mut slab = Slab::<u32>::new();
+        let count = KEEP_SLOTS as u32 * 3;
+        for value in 0..count {
+            assert_eq!(slab.insert(value), Some(value as usize));
+        }
+        // Free every third slot, then take one of them again: the free list reuses it.
+        for index in (0..count as usize).step_by(3) {
+            assert!(slab.remove(index, index as u32));
+        }
+        assert!(!slab.remove(0, 0), "a freed slot is not removed twice");
+        assert_eq!(slab.insert(1_000_000), Some(count as usize - 3));
+        let mut drained = Vec::new();
+        slab.drain(|value| drained.push(value));
+        let mut expected: Vec<u32> = (0..count).filter(|v| v % 3 != 0).collect();
+        expected.push(1_000_000);
+        drained.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(drained, expected);
+        assert_eq!(slab.len, 0);
+        assert!(slab.slots.capacity() <= KEEP_SLOTS);
+    }
+
+    #[test]
+    fn free_links_never_look_like_entries() {
+        let link = <u32 as Entry>::free_link(12);
+        assert_eq!(link.next_free(), Some(12));
+        assert_eq!((SHORT_ADDRESS_LIMIT - 1).next_free(), None);
+        let link = <*mut Header as Entry>::free_link(12);
+        assert_eq!(link.next_free(), Some(12));
+        assert_eq!(NonNull::<Header>::dangling().as_ptr().next_free(), None);
     }
 }

@@ -20,6 +20,7 @@
 //! (policy) and `segment.rs` (memory and protocol).
 
 pub(crate) mod class;
+mod directory;
 mod owner;
 mod pages;
 mod segment;
@@ -37,6 +38,7 @@ use std::ptr::NonNull;
 use owner::Pool;
 use segment::Segment;
 
+pub(crate) use directory::{Expander, SHORT_ADDRESS_LIMIT};
 pub(crate) use segment::SEGMENT_SIZE;
 
 #[cfg(test)]
@@ -116,6 +118,22 @@ pub(crate) unsafe fn dealloc(ptr: NonNull<u8>, layout: Layout) {
         // SAFETY: the block belongs to `segment`, is out, and the caller gives it up.
         unsafe { Segment::free_remote(segment, ptr) };
     }
+}
+
+/// A pooled block's address in 32 bits, below [`SHORT_ADDRESS_LIMIT`] (its segment's
+/// number and its offset, see `directory.rs`); `None` for a layout the global
+/// allocator served, or in the rare case that the directory had no number left.
+///
+/// # Safety
+/// `block` came from [`alloc`] with this same `layout` and is still out.
+pub(crate) unsafe fn short_address(block: NonNull<u8>, layout: Layout) -> Option<u32> {
+    class::class_of(layout)?;
+    Segment::short_address(Segment::of(block), block)
+}
+
+/// Turns short addresses back into blocks, holding the directory's lock until dropped.
+pub(crate) fn expander() -> Expander {
+    Expander::new()
 }
 
 /// Gives every wholly free segment of the calling thread's pool back to the global

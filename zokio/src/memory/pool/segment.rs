@@ -32,6 +32,7 @@ use crate::loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
 
 use super::class::{BLOCK_ALIGN, CLASS_SIZES};
+use super::directory::{self, Number};
 use super::pages;
 use super::stats;
 
@@ -78,6 +79,8 @@ struct Shared {
 pub(super) struct Segment {
     /// The id of the pool that created the segment; never 0.
     owner: u64,
+    /// The segment's number in the directory, for its blocks' short addresses.
+    number: Number,
     class: usize,
     block_size: usize,
     /// Offset just past the last whole block.
@@ -92,6 +95,7 @@ impl Segment {
     pub(super) fn acquire(owner: u64, class: usize) -> NonNull<Segment> {
         debug_assert_ne!(owner, 0, "pool ids start at 1");
         let segment = pages::map_segment().cast::<Segment>();
+        let number = directory::register(segment);
         let block_size = CLASS_SIZES[class];
         let blocks = (SEGMENT_SIZE - DATA_START) / block_size;
         // SAFETY: the memory is fresh, SEGMENT_SIZE bytes (larger than the header),
@@ -99,6 +103,7 @@ impl Segment {
         unsafe {
             segment.as_ptr().write(Segment {
                 owner,
+                number,
                 class,
                 block_size,
                 carve_end: DATA_START + blocks * block_size,
@@ -128,7 +133,10 @@ impl Segment {
     pub(super) unsafe fn release(segment: NonNull<Segment>) {
         // SAFETY: the header is initialised (written by `acquire`) and, by the
         // contract, no one else reads it any more.
-        let owner = unsafe { segment.as_ref().owner };
+        let (owner, number) = unsafe { (segment.as_ref().owner, segment.as_ref().number) };
+        // Before the unmap: a number is only ever looked up for a block still out, but
+        // the directory must never name memory that is gone.
+        directory::unregister(number);
         // SAFETY: as above; dropping the header ends the (loom-tracked) cell and atomics.
         unsafe { ptr::drop_in_place(segment.as_ptr()) };
         // SAFETY: `acquire` mapped this segment, and the contract says nobody touches
@@ -148,6 +156,15 @@ impl Segment {
                     .expect("a block's segment starts above address zero")
             })
             .cast()
+    }
+
+    /// The short address of `block`, one of this segment's blocks (see
+    /// `directory.rs`); `None` if the directory had no number left for the segment.
+    pub(super) fn short_address(this: NonNull<Segment>, block: NonNull<u8>) -> Option<u32> {
+        // SAFETY: the caller holds one of the segment's blocks, so the header is
+        // alive; the number never changes after `acquire`.
+        let number = unsafe { this.as_ref().number };
+        directory::short_address(number, block.addr().get() - this.addr().get())
     }
 
     /// The id of the pool that created this segment.
