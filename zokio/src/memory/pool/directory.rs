@@ -99,6 +99,7 @@ pub(super) fn unregister(number: Number) {
 }
 
 /// The short address of a block at `offset` bytes into the segment numbered `number`.
+#[inline]
 pub(super) fn short_address(number: Number, offset: usize) -> Option<u32> {
     if number == Number::NONE {
         return None;

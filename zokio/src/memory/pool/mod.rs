@@ -126,6 +126,7 @@ pub(crate) unsafe fn dealloc(ptr: NonNull<u8>, layout: Layout) {
 ///
 /// # Safety
 /// `block` came from [`alloc`] with this same `layout` and is still out.
+#[inline]
 pub(crate) unsafe fn short_address(block: NonNull<u8>, layout: Layout) -> Option<u32> {
     class::class_of(layout)?;
     Segment::short_address(Segment::of(block), block)

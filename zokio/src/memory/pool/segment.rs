@@ -12,10 +12,12 @@
 //! - the shared state on its own cache line: the remote free list, onto which other
 //!   threads push blocks with a compare-and-swap (push only, and the owner takes the
 //!   whole list with one swap, so there is no ABA), and the count of blocks still
-//!   outstanding once the owner is gone.
+//!   outstanding once the owner is gone. The list's head is one word holding the
+//!   first block's offset and the list's length, so the owner learns how many blocks
+//!   came back without walking them (a walk of cold blocks, one cache miss each).
 //!
-//! **Abandonment.** When the owner pool goes away with blocks still out, it swaps the
-//! segment's own address into the remote list head ([`Segment::abandon`]): that is the
+//! **Abandonment.** When the owner pool goes away with blocks still out, it swaps
+//! [`ABANDONED`] into the remote list head ([`Segment::abandon`]): that is the
 //! mark "no owner any more", and the same swap takes the blocks already returned. From
 //! then on a freeing thread sees the mark instead of pushing and counts the block off
 //! `outstanding`; whoever brings `outstanding` to zero (the owner, if every block was
@@ -28,7 +30,7 @@
 use std::num::NonZeroUsize;
 use std::ptr::{self, NonNull};
 
-use crate::loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
 
 use super::class::{BLOCK_ALIGN, CLASS_SIZES};
@@ -63,13 +65,21 @@ pub(super) struct OwnerState {
     pub(super) next: Option<NonNull<Segment>>,
 }
 
+/// The remote list's head word: the first block's offset in the segment in the low
+/// bits (0, the header's place, for an empty list), the list's length above them.
+const OFFSET_BITS: u32 = SEGMENT_SIZE.trailing_zeros();
+const OFFSET_MASK: usize = SEGMENT_SIZE - 1;
+
+/// The head word of a segment whose owner is gone: no list has this length.
+const ABANDONED: usize = usize::MAX;
+
 /// The state other threads touch, on its own cache line so that remote frees do not
 /// slow the owner's allocations.
 #[repr(C, align(64))]
 struct Shared {
-    /// Blocks freed by other threads, pushed with a compare-and-swap; or, once the
-    /// owner is gone, the segment's own address (the abandoned mark).
-    remote: AtomicPtr<FreeBlock>,
+    /// Blocks freed by other threads, pushed with a compare-and-swap, as a head word
+    /// (see [`OFFSET_BITS`]); or, once the owner is gone, [`ABANDONED`].
+    remote: AtomicUsize,
     /// Meaningful only once abandoned: blocks not yet returned.
     outstanding: AtomicUsize,
 }
@@ -115,7 +125,7 @@ impl Segment {
                     next: None,
                 }),
                 shared: Shared {
-                    remote: AtomicPtr::new(ptr::null_mut()),
+                    remote: AtomicUsize::new(0),
                     outstanding: AtomicUsize::new(0),
                 },
             });
@@ -160,6 +170,7 @@ impl Segment {
 
     /// The short address of `block`, one of this segment's blocks (see
     /// `directory.rs`); `None` if the directory had no number left for the segment.
+    #[inline]
     pub(super) fn short_address(this: NonNull<Segment>, block: NonNull<u8>) -> Option<u32> {
         // SAFETY: the caller holds one of the segment's blocks, so the header is
         // alive; the number never changes after `acquire`.
@@ -259,7 +270,20 @@ impl Segment {
     /// Whether other threads have returned blocks the owner has not collected yet.
     #[inline]
     pub(super) fn has_remote(&self) -> bool {
-        !self.shared.remote.load(Ordering::Relaxed).is_null()
+        self.shared.remote.load(Ordering::Relaxed) != 0
+    }
+
+    /// The first block of the list a head word describes, and the list's length.
+    fn unpack(this: NonNull<Segment>, head: usize) -> (*mut FreeBlock, usize) {
+        let offset = head & OFFSET_MASK;
+        if offset == 0 {
+            return (ptr::null_mut(), 0);
+        }
+        // SAFETY: a head word's offset is that of one of this segment's blocks,
+        // inside its mapping; the pointer derives from the segment's, so it carries
+        // the provenance of the whole segment.
+        let block = unsafe { this.cast::<u8>().add(offset) };
+        (block.cast::<FreeBlock>().as_ptr(), head >> OFFSET_BITS)
     }
 
     /// Takes every block other threads returned, in one swap, onto the local free
@@ -267,35 +291,39 @@ impl Segment {
     ///
     /// # Safety
     /// As for [`Segment::with_owner`].
-    pub(super) unsafe fn collect_remote(&self) -> usize {
-        if !self.has_remote() {
+    pub(super) unsafe fn collect_remote(this: NonNull<Segment>) -> usize {
+        // SAFETY: the owner holds the segment, so its header is alive.
+        let segment = unsafe { this.as_ref() };
+        if !segment.has_remote() {
             return 0;
         }
         // Acquire: the freeing threads wrote each block's link before their Release
-        // push; those writes must be visible before the walk below reads them.
-        let list = self.shared.remote.swap(ptr::null_mut(), Ordering::Acquire);
-        if list.is_null() {
+        // push; those writes must be visible before anyone follows the links.
+        let (list, count) =
+            Segment::unpack(this, segment.shared.remote.swap(0, Ordering::Acquire));
+        if count == 0 {
             return 0;
         }
-        let mut count = 1;
-        let mut tail = list;
-        // SAFETY: every block on the remote list is one of this segment's blocks,
-        // free, with its link written by the thread that pushed it; the swap made the
-        // whole list ours.
-        unsafe {
-            while !(*tail).next.is_null() {
-                tail = (*tail).next;
-                count += 1;
-            }
-        }
         let splice = |state: &mut OwnerState| {
-            // SAFETY: `tail` is the last block of the list the swap made ours.
-            unsafe { (*tail).next = state.local_free };
+            if !state.local_free.is_null() {
+                // Rare: only a segment the owner is not allocating from has both
+                // lists. Find the remote list's end to hang the local one from it.
+                let mut tail = list;
+                // SAFETY: every block on the list is one of this segment's blocks,
+                // free, with its link written by the thread that pushed it; the swap
+                // made the whole list ours.
+                unsafe {
+                    while !(*tail).next.is_null() {
+                        tail = (*tail).next;
+                    }
+                    (*tail).next = state.local_free;
+                }
+            }
             state.local_free = list;
             state.live -= count;
         };
         // SAFETY: the caller is the owner thread.
-        unsafe { self.with_owner(splice) };
+        unsafe { segment.with_owner(splice) };
         count
     }
 
@@ -306,8 +334,8 @@ impl Segment {
     /// `block` is one of `this` segment's blocks, handed out and not freed since, and
     /// nothing touches it after this call.
     pub(super) unsafe fn free_remote(this: NonNull<Segment>, block: NonNull<u8>) {
+        let offset = block.addr().get() - this.addr().get();
         let block = block.cast::<FreeBlock>();
-        let mark = this.as_ptr().cast::<FreeBlock>();
         // SAFETY: the segment stays allocated while one of its blocks is out, and this
         // block is out until the push or the count-off below.
         let shared = unsafe { &this.as_ref().shared };
@@ -316,16 +344,17 @@ impl Segment {
         // outstanding blocks it stored before.
         let mut head = shared.remote.load(Ordering::Acquire);
         loop {
-            if head == mark {
+            if head == ABANDONED {
                 break;
             }
+            let (next, length) = Segment::unpack(this, head);
             // SAFETY: the block is ours to write until the push publishes it.
-            unsafe { block.as_ptr().write(FreeBlock { next: head }) };
+            unsafe { block.as_ptr().write(FreeBlock { next }) };
             // Release: publishes the link written above (and the caller's last uses
             // of the block) to the owner's Acquire swap.
             match shared.remote.compare_exchange_weak(
                 head,
-                block.as_ptr(),
+                offset | ((length + 1) << OFFSET_BITS),
                 Ordering::Release,
                 Ordering::Acquire,
             ) {
@@ -356,18 +385,10 @@ impl Segment {
         let shared = unsafe { &this.as_ref().shared };
         // Relaxed: the Release swap below publishes it to every thread that sees the mark.
         shared.outstanding.store(live, Ordering::Relaxed);
-        let mark = this.as_ptr().cast::<FreeBlock>();
         // AcqRel: Release publishes `outstanding`; Acquire makes the returned blocks'
         // last uses happen before we count them off.
-        let list = shared.remote.swap(mark, Ordering::AcqRel);
-        let mut returned = 0;
-        let mut next = list;
-        while !next.is_null() {
-            returned += 1;
-            // SAFETY: the swap made this list of free blocks ours; each link was
-            // written before its Release push.
-            next = unsafe { (*next).next };
-        }
+        let head = shared.remote.swap(ABANDONED, Ordering::AcqRel);
+        let (_, returned) = Segment::unpack(this, head);
         // From the swap on, remote frees count off `outstanding` themselves; the blocks
         // that were on the list never will, so we count them off for them. With none
         // there we must not touch the segment again: the freers may release it.
