@@ -199,15 +199,16 @@ pub struct RuntimeInfo {
     /// The memory strategy's name.
     pub memory: &'static str,
     /// Under a pooled strategy, the block sizes a cell is rounded up to, smallest
-    /// first (a task cell of 40 to 48 bytes takes a 48-byte block); larger cells come
-    /// from the global allocator.
+    /// first (a 40-byte task cell takes a 40-byte block); larger cells come from the
+    /// global allocator. The task registry then lists a pooled task in 4 bytes (the
+    /// block's short address) rather than 8.
     pub pool_block_bytes: &'static [usize],
     /// Bytes of one pool segment: what a pool takes from the system at a time.
     pub pool_segment_bytes: usize,
     /// Bytes of the header every I/O operation cell carries (state, result, waker,
     /// driver slot, vtable), before the operation's own data.
     pub op_header_bytes: usize,
-    /// Bytes of the header every task carries (state, vtable, links, join waker).
+    /// Bytes of the header every task carries (state word, vtable, join slot).
     pub task_header_bytes: usize,
     /// Bytes of scheduler state per worker: core, run-queue slots, remote half.
     pub per_worker_bytes: usize,
