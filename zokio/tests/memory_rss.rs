@@ -1,60 +1,106 @@
 //! Under `MemoryStrategy::Pooled`, a burst of 1,000,000 tasks that all finish leaves
 //! the process's resident memory within 10% of where it was before the burst, once
 //! the pools have trimmed (a pooled thread gives its spare segments back after it has
-//! been idle for a short while). The assertion's bound is looser than that goal: see
-//! the comment in the test.
+//! been idle for a short while). The assertion's bound is looser than that goal until
+//! the task registry's slabs leave the C heap: see the comment in the test. A failure
+//! lists the mappings whose resident size changed, to say where the memory stayed.
 //!
 //! One test in its own binary: resident memory is the whole process's, so nothing
 //! else may run beside it.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{run_with_timeout, BODY_GUARD, HANG_GUARD};
 use zokio::runtime::{Builder, MemoryStrategy, Runtime};
+use zokio::sync::Notify;
 
 const BURST: usize = 1_000_000;
 
-/// Resident bytes of this process, from `/proc/self/statm`.
-fn dump() {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-    let mut name = String::new();
-    let mut by: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
-    for line in smaps.lines() {
-        if line.contains('-') && !line.starts_with(|c: char| c.is_ascii_uppercase()) {
-            name = line.to_string();
-        }
-        if let Some(rest) = line.strip_prefix("Rss:") {
-            let kb: usize = rest.trim().trim_end_matches(" kB").trim().parse().unwrap();
-            let mut parts = name.split_whitespace();
-            let range = parts.next().unwrap();
-            let (a, b) = range.split_once('-').unwrap();
-            let size = (usize::from_str_radix(b, 16).unwrap()
-                - usize::from_str_radix(a, 16).unwrap())
-                / 1024;
-            let file = name.split_whitespace().nth(5).unwrap_or("anon").to_string();
-            let key = if file == "anon" {
-                format!("anon {} {size}K", parts.next().unwrap())
-            } else {
-                file
-            };
-            let e = by.entry(key).or_default();
-            e.0 += 1;
-            e.1 += kb;
-        }
-    }
-    for (k, (n, kb)) in by {
-        if kb > 100 {
-            eprintln!("  {kb:>6} KiB in {n:>4} maps: {k}");
-        }
-    }
+/// One mapping of this process as `/proc/self/smaps` shows it.
+struct Mapping {
+    end: usize,
+    perms: String,
+    /// The file or pseudo-file (`[heap]`, `[stack]`) mapped; empty for anonymous memory.
+    name: String,
+    resident_kib: usize,
 }
 
+/// Every mapping of this process by start address, from `/proc/self/smaps`: taken
+/// before each burst so that, if the bound fails, the failure message can say which
+/// mappings kept the difference.
+fn mappings() -> BTreeMap<usize, Mapping> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").expect("reading /proc/self/smaps");
+    let mut all = BTreeMap::new();
+    let mut start = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if let Some((from, to)) = first.split_once('-') {
+            if let (Ok(from), Ok(to)) = (
+                usize::from_str_radix(from, 16),
+                usize::from_str_radix(to, 16),
+            ) {
+                let perms = fields.next().unwrap_or("").to_string();
+                let name = fields.nth(3).unwrap_or("").to_string();
+                all.insert(
+                    from,
+                    Mapping {
+                        end: to,
+                        perms,
+                        name,
+                        resident_kib: 0,
+                    },
+                );
+                start = Some(from);
+                continue;
+            }
+        }
+        if first == "Rss:" {
+            let kib = fields.next().and_then(|kib| kib.parse().ok()).unwrap_or(0);
+            if let Some(mapping) = start.and_then(|start| all.get_mut(&start)) {
+                mapping.resident_kib = kib;
+            }
+        }
+    }
+    all
+}
+
+/// The mappings whose resident size changed between two [`mappings`] snapshots, one
+/// line each. A diagnostic for a failed bound: glibc's thread heaps show as anonymous
+/// `rw-p` mappings at a 64 MiB boundary, a pool segment as a 64 KiB one, a run
+/// queue's buffer as one of a power-of-two size.
+fn residue(before: &BTreeMap<usize, Mapping>, after: &BTreeMap<usize, Mapping>) -> String {
+    let mut lines = String::new();
+    let starts: std::collections::BTreeSet<usize> =
+        before.keys().chain(after.keys()).copied().collect();
+    for start in starts {
+        let was = before.get(&start).map_or(0, |m| m.resident_kib);
+        let is = after.get(&start).map_or(0, |m| m.resident_kib);
+        if was == is {
+            continue;
+        }
+        let mapping = after.get(&start).or(before.get(&start)).expect("listed");
+        let name = if mapping.name.is_empty() {
+            "anonymous"
+        } else {
+            &mapping.name
+        };
+        lines += &format!(
+            "\n  {start:#x} ({} KiB {}, {name}): {was} KiB -> {is} KiB resident",
+            (mapping.end - start) / 1024,
+            mapping.perms
+        );
+    }
+    lines
+}
+
+/// Resident bytes of this process, from `/proc/self/statm`.
 fn rss_bytes() -> usize {
-    dump();
     let statm = std::fs::read_to_string("/proc/self/statm").expect("reading /proc/self/statm");
     let resident: usize = statm
         .split_whitespace()
@@ -66,30 +112,39 @@ fn rss_bytes() -> usize {
     resident * page
 }
 
+/// How far a burst is: the count of finished tasks, and the wake-up the last one gives.
+struct Progress {
+    finished: AtomicUsize,
+    all_done: Notify,
+}
+
 /// Spawns `count` tasks from a task (so from a worker's pool) without letting any run
 /// first, so that all of them are alive at once, and waits until every one finished.
+/// The last task to finish wakes the `block_on` future itself, so that on a
+/// current-thread runtime `block_on` returns as its queue runs dry, without parking
+/// first: the path on which the queue once kept its peak.
 fn burst(rt: &Runtime, count: usize) {
-    let finished = Arc::new(AtomicUsize::new(0));
-    let done = finished.clone();
+    let progress = Arc::new(Progress {
+        finished: AtomicUsize::new(0),
+        all_done: Notify::new(),
+    });
+    let spawner = progress.clone();
     rt.block_on(async move {
         zokio::spawn(async move {
             for _ in 0..count {
-                let done = done.clone();
+                let progress = spawner.clone();
                 drop(zokio::spawn(async move {
-                    done.fetch_add(1, Ordering::Relaxed);
+                    if progress.finished.fetch_add(1, Ordering::Relaxed) + 1 == count {
+                        progress.all_done.notify_one();
+                    }
                 }));
             }
         })
         .await
         .unwrap();
-        let deadline = Instant::now() + HANG_GUARD;
-        while finished.load(Ordering::Relaxed) < count {
-            assert!(
-                Instant::now() < deadline,
-                "the burst's tasks did not all finish"
-            );
-            zokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        zokio::time::timeout(HANG_GUARD, progress.all_done.notified())
+            .await
+            .expect("the burst's tasks did not all finish");
     });
 }
 
@@ -131,6 +186,7 @@ fn a_million_task_burst_gives_its_memory_back() {
             settle();
             for round in ["first", "second"] {
                 let pooled_before = settle();
+                let mapped_before = mappings();
                 let before = rss_bytes();
                 burst(&rt, BURST);
                 let pooled_peak = zokio::memory::pooled_bytes();
@@ -154,22 +210,26 @@ fn a_million_task_burst_gives_its_memory_back() {
                     pooled_after / 1024,
                     pooled_before / 1024
                 );
-                // The goal is 10%. Most runs stay within it (+2% to +5% typically),
-                // but up to about +20% has been seen on a loaded machine, from memory
-                // outside the pools and outside the C heap's free lists (a
-                // `malloc_trim` then gives nothing back); that part is not explained
-                // yet. The bound here catches memory not given back at all (a burst
-                // holds some 60 MiB at its peak), not the last 10%.
-                assert!(
-                    after <= before + before / 4,
-                    "{name}, {round} burst: resident memory {} KiB after the burst, more \
-                     than 25% above the {} KiB before it (pools: {} KiB before, {} KiB \
-                     after)",
-                    after / 1024,
-                    before / 1024,
-                    pooled_before / 1024,
-                    pooled_after / 1024
-                );
+                // The goal is 10%. The run queues no longer leave anything behind
+                // (their buffers are mapped and unmapped whole), but the task
+                // registry's slabs still grow inside glibc's per-thread heaps, whose
+                // tops `malloc_trim` never shrinks: after a current-thread runtime's
+                // first burst that kept up to about 14% (550 KiB in one thread heap).
+                // The bound becomes 10% once the registry takes its slabs from the
+                // same mapped storage; until then it catches memory not given back at
+                // all (a burst holds some 60 MiB at its peak).
+                if after > before + before / 4 {
+                    panic!(
+                        "{name}, {round} burst: resident memory {} KiB after the burst, \
+                         more than 25% above the {} KiB before it (pools: {} KiB before, \
+                         {} KiB after); mappings whose resident size changed:{}",
+                        after / 1024,
+                        before / 1024,
+                        pooled_before / 1024,
+                        pooled_after / 1024,
+                        residue(&mapped_before, &mappings())
+                    );
+                }
             }
         }
     });

@@ -8,9 +8,13 @@
 //!   small blocks, freeable from any thread.
 //! - `numa/` is what `NumaAware` adds: the machine's nodes, where each worker goes,
 //!   and the node a worker's pool places its memory on.
+//! - `burst_buf.rs` is the storage of the runtime's structures that grow with the
+//!   load (the run queues), mapped from the kernel so that a burst's peak is given
+//!   back whole, whatever the strategy.
 //!
 //! Nothing here may poll a task or call user code.
 
+mod burst_buf;
 pub(crate) mod numa;
 pub(crate) mod pool;
 mod strategy;
@@ -36,5 +40,6 @@ pub use strategy::MemoryStrategy;
 pub fn pooled_bytes() -> usize {
     pool::process_segments() * pool::SEGMENT_SIZE
 }
+pub(crate) use burst_buf::BurstBuf;
 pub(crate) use strategy::{MemoryOptions, MemoryPlan};
 pub(crate) use thread::{alloc_cell, drop_cell, enter, idle_trim, CellMemory};

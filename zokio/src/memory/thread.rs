@@ -156,10 +156,12 @@ fn after_trim() {
 /// Segments given back at once that mark the end of a burst (1 MiB of cells).
 const BURST_SEGMENTS: u64 = 16;
 
-/// After a burst, the runtime's own growable structures (queues, the task registry)
-/// shrank back, but the C allocator keeps what they freed inside its heaps, resident.
-/// Ask it to give that back too. glibc only; rare (once per burst, on an idle
-/// thread), as it walks every heap of the process.
+/// After a burst, what was freed into the C allocator's heaps (the task registry's
+/// slabs, the program's own buffers) stays resident. Ask it to give that back too.
+/// glibc only; rare (once per burst, on an idle thread), as it walks every heap of the
+/// process. It returns the free pages inside every heap, but shrinks only the main
+/// heap's top, never a thread heap's: why the run queues take their memory straight
+/// from the kernel instead (`burst_buf.rs`).
 fn release_c_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
     // SAFETY: malloc_trim only returns free memory of the C allocator's heaps to the

@@ -8,14 +8,13 @@
 //! `block_on`, as in tokio. Nothing here may spawn threads.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::inject::release_spike;
+use super::fifo::{Fifo, INITIAL_CAPACITY};
 use crate::loom::sync::Mutex;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -37,7 +36,7 @@ pub(crate) struct Handle {
 }
 
 pub(crate) struct Core {
-    tasks: VecDeque<Notified>,
+    tasks: Fifo<Notified>,
     tick: u32,
     driver: LocalDriver,
 }
@@ -87,7 +86,7 @@ impl Handle {
             owned: OwnedTasks::new(1),
             unparker: driver.unparker(),
             core: Mutex::new(Some(Box::new(Core {
-                tasks: VecDeque::with_capacity(super::inject::INITIAL_CAPACITY),
+                tasks: Fifo::with_capacity(INITIAL_CAPACITY),
                 tick: 0,
                 driver,
             }))),
@@ -162,6 +161,12 @@ impl Handle {
                         core.tasks.clear();
                         core.driver.drain();
                     }
+                    // Nothing runs the queue until the next `block_on`, however long
+                    // that takes: a burst's spike goes back now. The loop shrinks it
+                    // only before it parks, which a `block_on` whose future finishes
+                    // as the queue runs dry never does (that kept 8 MiB of a
+                    // million-task burst resident).
+                    core.tasks.release_spike();
                     *crate::loom::lock(&self.0.core) = Some(core);
                 }
             }
@@ -212,7 +217,7 @@ impl Handle {
                                         .is_some_and(|c| !c.tasks.is_empty()));
                             if !found {
                                 if let Some(core) = ctx.core.borrow_mut().as_mut() {
-                                    release_spike(&mut core.tasks);
+                                    core.tasks.release_spike();
                                 }
                                 driver.park();
                             }
@@ -235,7 +240,7 @@ impl Handle {
         let mut queued = self.inject.close_and_drain();
         let core = crate::loom::lock(&self.core).take();
         if let Some(mut core) = core {
-            queued.extend(core.tasks.drain(..));
+            queued.append(&mut core.tasks.take_all());
             drop(queued);
             // Every task is gone: cancel what they left in flight and wait for the
             // kernel before anything is freed.

@@ -1,15 +1,14 @@
 //! The global queue: spawns from outside the runtime, wakes from foreign threads and
 //! the overflow of full worker queues.
 //!
-//! A mutex around a `VecDeque`, with the length mirrored in an atomic so that workers
+//! A mutex around a [`Fifo`], with the length mirrored in an atomic so that workers
 //! can skip the lock when it is empty. The length is updated with `SeqCst` because the
 //! no-lost-wake-up argument of the idle protocol orders a push against a parking
 //! worker's final look at the queues. Once closed (runtime shutdown), pushes drop
 //! their values instead of keeping them forever. This file must never run or wake
 //! tasks.
 
-use std::collections::VecDeque;
-
+use super::fifo::{Fifo, INITIAL_CAPACITY};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
 
@@ -19,7 +18,7 @@ pub(crate) struct Inject<T> {
 }
 
 struct Queue<T> {
-    items: VecDeque<T>,
+    items: Fifo<T>,
     closed: bool,
 }
 
@@ -30,7 +29,7 @@ impl<T> Inject<T> {
                 // Room for a burst of a worker queue's size from the start, so that a
                 // steady flow of remote spawns does not grow it (an allocation) while
                 // the workers catch up.
-                items: VecDeque::with_capacity(INITIAL_CAPACITY),
+                items: Fifo::with_capacity(INITIAL_CAPACITY),
                 closed: false,
             }),
             len: AtomicUsize::new(0),
@@ -68,7 +67,7 @@ impl<T> Inject<T> {
         let mut queue = crate::loom::lock(&self.queue);
         let value = queue.items.pop_front();
         self.len.store(queue.items.len(), SeqCst);
-        release_spike(&mut queue.items);
+        queue.items.release_spike();
         value
     }
 
@@ -81,9 +80,9 @@ impl<T> Inject<T> {
         }
         let mut queue = crate::loom::lock(&self.queue);
         let n = max.min(queue.items.len());
-        out.extend(queue.items.drain(..n));
+        queue.items.drain_front_into(n, out);
         self.len.store(queue.items.len(), SeqCst);
-        release_spike(&mut queue.items);
+        queue.items.release_spike();
         n
     }
 
@@ -92,24 +91,6 @@ impl<T> Inject<T> {
         let mut queue = crate::loom::lock(&self.queue);
         queue.closed = true;
         self.len.store(0, SeqCst);
-        queue.items.drain(..).collect()
-    }
-}
-
-/// The slots a queue starts with (and the unbounded local queues of the current-thread
-/// and thread-per-core workers): a worker queue's worth.
-pub(crate) const INITIAL_CAPACITY: usize = 256;
-
-/// Beyond this many slots (32 KiB) an emptied queue goes back to its first size. A
-/// burst of 60,000 remote spawns would otherwise pin half a MiB for the runtime's
-/// life; regrowing costs a few reallocations per burst of this size, nothing beside
-/// the burst itself.
-const KEEP_CAPACITY: usize = 4096;
-
-/// A burst of spawns should not pin its queue's peak for the runtime's life. Also for
-/// the workers' own unbounded queues, when they run dry.
-pub(crate) fn release_spike<T>(queue: &mut VecDeque<T>) {
-    if queue.is_empty() && queue.capacity() > KEEP_CAPACITY {
-        queue.shrink_to(INITIAL_CAPACITY);
+        queue.items.take_all()
     }
 }

@@ -3,10 +3,12 @@
 //! Three flavours share the task system and differ only in where a woken task goes:
 //! `multi_thread` (work stealing), `current_thread` (inside `block_on`) and
 //! `thread_per_core` (pinned to one worker). The building blocks they share (worker
-//! ring, global queue, parker) live beside them. This module must never know about
+//! ring, global queue, the unbounded FIFO under the global and local queues, parker)
+//! live beside them. This module must never know about
 //! the public `Runtime` type.
 
 pub(crate) mod current_thread;
+mod fifo;
 pub(crate) mod inject;
 pub(crate) mod multi_thread;
 pub(crate) mod park;

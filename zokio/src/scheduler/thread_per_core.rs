@@ -7,7 +7,6 @@
 //! list. Nothing here may move a task to another worker.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,6 +14,7 @@ use std::sync::Arc;
 
 use crate::driver::{LocalDriver, Unparker};
 use crate::runtime::blocking::BlockingSpawner;
+use crate::scheduler::fifo::{Fifo, INITIAL_CAPACITY};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::multi_thread::Tuning;
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
@@ -42,7 +42,7 @@ pub(crate) struct Worker {
 
 struct WorkerContext {
     shared: Arc<WorkerShared>,
-    tasks: RefCell<VecDeque<Notified>>,
+    tasks: RefCell<Fifo<Notified>>,
 }
 
 thread_local! {
@@ -160,9 +160,7 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
     let Worker { shared, driver } = worker;
     let ctx = WorkerContext {
         shared,
-        tasks: RefCell::new(VecDeque::with_capacity(
-            crate::scheduler::inject::INITIAL_CAPACITY,
-        )),
+        tasks: RefCell::new(Fifo::with_capacity(INITIAL_CAPACITY)),
     };
     // SAFETY: `driver` outlives the guard, which is dropped before `driver` is returned.
     let driver_guard = unsafe { crate::driver::context::enter(&driver) };
@@ -200,13 +198,13 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
                 // Completions already there need no sleep (see the work-stealing worker).
                 let found = driver.poll_if_busy() && !ctx.tasks.borrow().is_empty();
                 if !found {
-                    super::inject::release_spike(&mut ctx.tasks.borrow_mut());
+                    ctx.tasks.borrow_mut().release_spike();
                     driver.park();
                 }
             }
         }
     }
-    let leftovers: Vec<Notified> = ctx.tasks.borrow_mut().drain(..).collect();
+    let leftovers = ctx.tasks.borrow_mut().take_all();
     shared.inject.push_batch(leftovers);
     drop(reset);
     drop(driver_guard);
