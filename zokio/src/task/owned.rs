@@ -20,6 +20,7 @@ use super::state::MAX_SLOT;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::Mutex;
 use crate::memory::pool::{self, SHORT_ADDRESS_LIMIT};
+use crate::memory::BurstBuf;
 
 pub(crate) struct OwnedTasks {
     shards: Box<[CachePadded<Mutex<Shard>>]>,
@@ -79,42 +80,81 @@ const MAX_INDEX: usize = if MAX_SLOT >> 1 < (SHORT_ADDRESS_LIMIT - 1) as usize {
 const NO_FREE: usize = (SHORT_ADDRESS_LIMIT - 1) as usize;
 
 struct Slab<T> {
-    slots: Vec<T>,
+    /// Slots `0..used` hold an entry or a free link; the rest of the buffer is
+    /// uninitialised. Mapped once it is a page or more (`memory/burst_buf.rs`): as a
+    /// `Vec`, a burst's slabs grew inside glibc's per-thread heaps, whose tops
+    /// `malloc_trim` never shrinks, and stayed resident after the shards emptied.
+    slots: BurstBuf<T>,
+    used: usize,
     free_head: usize,
     len: usize,
 }
 
 impl<T: Entry> Slab<T> {
     fn new() -> Slab<T> {
+        Slab::with_capacity(INITIAL_SLOTS)
+    }
+
+    fn with_capacity(capacity: usize) -> Slab<T> {
         Slab {
-            slots: Vec::with_capacity(INITIAL_SLOTS),
+            slots: BurstBuf::new(capacity),
+            used: 0,
             free_head: NO_FREE,
             len: 0,
         }
     }
 
+    /// The slot at `index`, if the slab reaches that far.
+    fn get(&self, index: usize) -> Option<T> {
+        // SAFETY: slots below `used` are initialised and inside the buffer.
+        (index < self.used).then(|| unsafe { self.slots.as_ptr().add(index).read() })
+    }
+
+    fn set(&mut self, index: usize, value: T) {
+        assert!(index < self.used, "slot {index} is outside the slab");
+        // SAFETY: checked above: the slot is inside the buffer; entries are `Copy`,
+        // so overwriting one drops nothing.
+        unsafe { self.slots.as_ptr().add(index).write(value) };
+    }
+
+    /// Appends a slot, moving the slab to a buffer twice the size when it is full.
+    fn push(&mut self, value: T) {
+        if self.used == self.slots.capacity() {
+            let bigger = BurstBuf::new(self.used * 2);
+            // SAFETY: the first `used` slots of the old buffer are initialised, and
+            // the new buffer, a separate allocation, has room for twice as many.
+            unsafe {
+                std::ptr::copy_nonoverlapping(self.slots.as_ptr(), bigger.as_ptr(), self.used)
+            };
+            self.slots = bigger;
+        }
+        self.used += 1;
+        self.set(self.used - 1, value);
+    }
+
     fn insert(&mut self, value: T) -> Option<usize> {
         if self.free_head != NO_FREE {
             let index = self.free_head;
-            self.free_head = self.slots[index]
-                .next_free()
+            self.free_head = self
+                .get(index)
+                .and_then(T::next_free)
                 .expect("the free list links free slots only");
-            self.slots[index] = value;
+            self.set(index, value);
             self.len += 1;
             return Some(index);
         }
-        let index = self.slots.len();
+        let index = self.used;
         if index > MAX_INDEX {
             return None;
         }
-        self.slots.push(value);
+        self.push(value);
         self.len += 1;
         Some(index)
     }
 
     /// Frees slot `index` if it holds `value`; returns whether it did.
     fn remove(&mut self, index: usize, value: T) -> bool {
-        if self.slots.get(index) != Some(&value) {
+        if self.get(index) != Some(value) {
             return false;
         }
         self.free(index);
@@ -122,14 +162,13 @@ impl<T: Entry> Slab<T> {
     }
 
     fn free(&mut self, index: usize) {
-        self.slots[index] = T::free_link(self.free_head);
+        self.set(index, T::free_link(self.free_head));
         self.free_head = index;
         self.len -= 1;
         if self.len == 0 && self.slots.capacity() > KEEP_SLOTS {
             // A burst is over: every slot is free and no task holds an index into
             // this slab, so it can start again small rather than pin its peak.
-            self.slots = Vec::with_capacity(KEEP_SLOTS);
-            self.free_head = NO_FREE;
+            *self = Slab::with_capacity(KEEP_SLOTS);
         }
     }
 
@@ -138,7 +177,7 @@ impl<T: Entry> Slab<T> {
         // Stops at the last live slot: freeing it may shrink the slab to nothing.
         let mut index = 0;
         while self.len > 0 {
-            let entry = self.slots[index];
+            let entry = self.get(index).expect("a live slot lies below `used`");
             if entry.next_free().is_none() {
                 take(entry);
                 self.free(index);

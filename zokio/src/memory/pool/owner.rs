@@ -288,8 +288,12 @@ impl Pool {
     /// Moves the blocks other threads returned to `segment` onto its local list.
     fn collect(&mut self, segment: NonNull<Segment>) -> usize {
         // SAFETY: the pool owns the segment and this is its thread.
-        let (count, block_size) =
-            unsafe { (Segment::collect_remote(segment), segment.as_ref().block_size()) };
+        let (count, block_size) = unsafe {
+            (
+                Segment::collect_remote(segment),
+                segment.as_ref().block_size(),
+            )
+        };
         self.live_bytes -= count * block_size;
         count
     }

@@ -299,8 +299,7 @@ impl Segment {
         }
         // Acquire: the freeing threads wrote each block's link before their Release
         // push; those writes must be visible before anyone follows the links.
-        let (list, count) =
-            Segment::unpack(this, segment.shared.remote.swap(0, Ordering::Acquire));
+        let (list, count) = Segment::unpack(this, segment.shared.remote.swap(0, Ordering::Acquire));
         if count == 0 {
             return 0;
         }
