@@ -41,13 +41,15 @@ pub enum MemoryStrategy {
     NumaAware,
     /// `NumaAware` on a machine with more than one NUMA node; otherwise `Pooled`.
     ///
-    /// `Pooled` rather than `System` on one node, from two runs of `zokio-bench
-    /// --only memory` on a 2-CPU, one-node machine (multi-thread, 2 workers, medians
-    /// of 400 rounds; the ranges cover the `pooled` and `adaptive` rows of both runs,
-    /// as ratios to `System`): spawn_many_local 1.11 to 1.20 times `System`'s rate,
-    /// chained_spawn 1.08 to 1.10, spawn_many_remote 1.00 to 1.10, ping_pong 0.98
-    /// to 1.07, echo at 64 connections 0.94 to 1.07 (that group's run-to-run noise is
-    /// about 10%), and 48.5 to 48.8 bytes per idle task against 56.5 to 56.7.
+    /// `Pooled` rather than `System` on one node, from a run of `zokio-bench --only
+    /// memory` on a 2-CPU, one-node machine (multi-thread, 2 workers, medians of 400
+    /// rounds; the ranges cover the `pooled` and `adaptive` rows, as ratios to
+    /// `System`): spawn_many_local 1.33 to 1.35 times `System`'s rate, ping_pong 1.09
+    /// to 1.13, chained_spawn 1.03 to 1.04, yield_many 1.03 to 1.04, 44.2 bytes per
+    /// idle task against 56.1; but spawn_many_remote (tasks spawned from outside the
+    /// runtime, whose cells come from the global allocator under every strategy) 0.78
+    /// to 0.90, and echo at 64 connections 0.79 to 1.05 (that group's run-to-run noise
+    /// is about 10%).
     Adaptive,
 }
 
