@@ -101,6 +101,26 @@ fn zokio_driver_environment_variable() {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "config: {err}");
     }
 
+    // Another platform's driver: refused, saying so, with this platform's drivers.
+    for foreign in ["kqueue", "iocp"] {
+        env.set(Some(foreign));
+        for (name, mut builder) in builders() {
+            let what = format!("{name} with {VAR}={foreign:?}");
+            let err = match builder.build() {
+                Ok(rt) => panic!("{what}: must be refused, built {:?}", rt.driver_kind()),
+                Err(e) => e,
+            };
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{what}: {err}");
+            let msg = err.to_string();
+            for needle in [VAR, foreign, "does not have", "auto", "io_uring", "epoll"] {
+                assert!(
+                    msg.contains(needle),
+                    "{what}: message must mention {needle:?}: {msg}"
+                );
+            }
+        }
+    }
+
     // A builder choice wins over the variable, even over a bogus one.
     env.set(Some("bogus"));
     for (name, mut builder) in builders() {

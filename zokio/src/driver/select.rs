@@ -39,6 +39,15 @@ fn env_choice() -> io::Result<Option<Driver>> {
         Some("auto") | Some("") => Ok(Some(Driver::Auto)),
         Some("io_uring") | Some("io-uring") | Some("uring") => Ok(Some(Driver::IoUring)),
         Some("epoll") => Ok(Some(Driver::Epoll)),
+        Some(other) if other_platform_driver(other).is_some() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{ENV}={value:?} names {}, which this platform ({}) does not have: use \
+                 `auto`, `io_uring` or `epoll` (or unset it for auto)",
+                other_platform_driver(other).unwrap_or_default(),
+                std::env::consts::OS
+            ),
+        )),
         _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
@@ -46,6 +55,16 @@ fn env_choice() -> io::Result<Option<Driver>> {
                  (or unset it for auto)"
             ),
         )),
+    }
+}
+
+/// What a driver name that other platforms use stands for, so that the error can say
+/// it is the platform, not the spelling, that lacks it.
+fn other_platform_driver(name: &str) -> Option<&'static str> {
+    match name {
+        "kqueue" => Some("kqueue, the driver of macOS and the BSDs"),
+        "iocp" | "IOCP" => Some("IOCP, the driver of Windows"),
+        _ => None,
     }
 }
 
