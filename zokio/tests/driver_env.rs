@@ -34,6 +34,26 @@ fn use_runtime<C: zokio::Config>(what: &str, rt: &Runtime<C>, expected: DriverKi
     });
 }
 
+/// With `VAR` set to `value`, every flavour's `build()` fails with `InvalidInput` and a
+/// message naming the variable, the value, the valid drivers and each of `also`.
+fn every_builder_refuses(value: &str, also: &[&str]) {
+    for (name, mut builder) in builders() {
+        let what = format!("{name} with {VAR}={value:?}");
+        let err = match builder.build() {
+            Ok(rt) => panic!("{what}: must be refused, built {:?}", rt.driver_kind()),
+            Err(e) => e,
+        };
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{what}: {err}");
+        let msg = err.to_string();
+        for needle in [VAR, value, "auto", "io_uring", "epoll"].iter().chain(also) {
+            assert!(
+                msg.contains(needle),
+                "{what}: message must mention {needle:?}: {msg}"
+            );
+        }
+    }
+}
+
 #[test]
 fn zokio_driver_environment_variable() {
     let env = EnvVar::new(VAR);
@@ -80,21 +100,7 @@ fn zokio_driver_environment_variable() {
     // Not a driver: refused, with a message that lists the valid values.
     for bogus in ["bogus", "iouring2"] {
         env.set(Some(bogus));
-        for (name, mut builder) in builders() {
-            let what = format!("{name} with {VAR}={bogus:?}");
-            let err = match builder.build() {
-                Ok(rt) => panic!("{what}: must be refused, built {:?}", rt.driver_kind()),
-                Err(e) => e,
-            };
-            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{what}: {err}");
-            let msg = err.to_string();
-            for needle in [VAR, bogus, "auto", "io_uring", "epoll"] {
-                assert!(
-                    msg.contains(needle),
-                    "{what}: message must mention {needle:?}: {msg}"
-                );
-            }
-        }
+        every_builder_refuses(bogus, &[]);
         let Err(err) = Runtime::<FollowsEnv>::with_config() else {
             panic!("a config following {VAR}={bogus:?} must be refused");
         };
@@ -104,21 +110,7 @@ fn zokio_driver_environment_variable() {
     // Another platform's driver: refused, saying so, with this platform's drivers.
     for foreign in ["kqueue", "iocp"] {
         env.set(Some(foreign));
-        for (name, mut builder) in builders() {
-            let what = format!("{name} with {VAR}={foreign:?}");
-            let err = match builder.build() {
-                Ok(rt) => panic!("{what}: must be refused, built {:?}", rt.driver_kind()),
-                Err(e) => e,
-            };
-            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{what}: {err}");
-            let msg = err.to_string();
-            for needle in [VAR, foreign, "does not have", "auto", "io_uring", "epoll"] {
-                assert!(
-                    msg.contains(needle),
-                    "{what}: message must mention {needle:?}: {msg}"
-                );
-            }
-        }
+        every_builder_refuses(foreign, &["does not have"]);
     }
 
     // A builder choice wins over the variable, even over a bogus one.

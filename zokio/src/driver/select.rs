@@ -39,22 +39,20 @@ fn env_choice() -> io::Result<Option<Driver>> {
         Some("auto") | Some("") => Ok(Some(Driver::Auto)),
         Some("io_uring") | Some("io-uring") | Some("uring") => Ok(Some(Driver::IoUring)),
         Some("epoll") => Ok(Some(Driver::Epoll)),
-        Some(other) if other_platform_driver(other).is_some() => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "{ENV}={value:?} names {}, which this platform ({}) does not have: use \
-                 `auto`, `io_uring` or `epoll` (or unset it for auto)",
-                other_platform_driver(other).unwrap_or_default(),
-                std::env::consts::OS
-            ),
-        )),
-        _ => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "{ENV}={value:?} is not a driver: use `auto`, `io_uring` or `epoll` \
-                 (or unset it for auto)"
-            ),
-        )),
+        other => {
+            let message = match other.and_then(other_platform_driver) {
+                Some(what) => format!(
+                    "{ENV}={value:?} names {what}, which this platform ({}) does not have: \
+                     use `auto`, `io_uring` or `epoll` (or unset it for auto)",
+                    std::env::consts::OS
+                ),
+                None => format!(
+                    "{ENV}={value:?} is not a driver: use `auto`, `io_uring` or `epoll` \
+                     (or unset it for auto)"
+                ),
+            };
+            Err(io::Error::new(io::ErrorKind::InvalidInput, message))
+        }
     }
 }
 
