@@ -71,30 +71,63 @@ pub trait DriverChoice: sealed::Sealed + 'static {
     const CHOICE: Option<crate::runtime::Driver>;
 }
 
-/// io_uring where the kernel allows it, else epoll; the `Builder` and `ZOKIO_DRIVER`
-/// may still force one.
+/// The platform's best driver (on Linux io_uring where the kernel allows it, else
+/// epoll, else poll; kqueue on macOS and the BSDs); the `Builder` and
+/// `ZOKIO_DRIVER` may still force one.
 pub struct AutoDriver;
-/// io_uring only: building fails where a ring cannot be set up.
+/// io_uring only (Linux): building fails where a ring cannot be set up.
+#[cfg(target_os = "linux")]
 pub struct IoUring;
-/// epoll only.
+/// epoll only (Linux).
+#[cfg(target_os = "linux")]
 pub struct Epoll;
+/// kqueue only (macOS, iOS and the BSDs).
+#[cfg(kqueue)]
+pub struct Kqueue;
+/// poll(2) only (any Unix).
+#[cfg(unix)]
+pub struct Poll;
 
 impl sealed::Sealed for AutoDriver {}
 impl DriverChoice for AutoDriver {
-    const NAME: &'static str = "auto (io_uring, else epoll)";
+    const NAME: &'static str = if cfg!(target_os = "linux") {
+        "auto (io_uring, else epoll, else poll)"
+    } else {
+        "auto (kqueue, else poll)"
+    };
     const CHOICE: Option<crate::runtime::Driver> = None;
 }
 
+#[cfg(target_os = "linux")]
 impl sealed::Sealed for IoUring {}
+#[cfg(target_os = "linux")]
 impl DriverChoice for IoUring {
     const NAME: &'static str = "io_uring";
     const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::IoUring);
 }
 
+#[cfg(target_os = "linux")]
 impl sealed::Sealed for Epoll {}
+#[cfg(target_os = "linux")]
 impl DriverChoice for Epoll {
     const NAME: &'static str = "epoll";
     const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::Epoll);
+}
+
+#[cfg(kqueue)]
+impl sealed::Sealed for Kqueue {}
+#[cfg(kqueue)]
+impl DriverChoice for Kqueue {
+    const NAME: &'static str = "kqueue";
+    const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::Kqueue);
+}
+
+#[cfg(unix)]
+impl sealed::Sealed for Poll {}
+#[cfg(unix)]
+impl DriverChoice for Poll {
+    const NAME: &'static str = "poll";
+    const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::Poll);
 }
 
 /// Where task and operation-cell memory comes from (see

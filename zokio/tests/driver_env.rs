@@ -1,4 +1,4 @@
-//! `ZOKIO_DRIVER=auto|io_uring|epoll` picks the driver when the builder does not, and
+//! `ZOKIO_DRIVER=auto|io_uring|epoll|poll` picks the driver when the builder does not, and
 //! any other value makes `build()` fail with `InvalidInput`. One test function only:
 //! it changes the process environment, which no other test in this binary may race
 //! with. The original value is restored even if an assertion fails.
@@ -45,7 +45,10 @@ fn every_builder_refuses(value: &str, also: &[&str]) {
         };
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{what}: {err}");
         let msg = err.to_string();
-        for needle in [VAR, value, "auto", "io_uring", "epoll"].iter().chain(also) {
+        for needle in [VAR, value, "auto", "io_uring", "epoll", "poll"]
+            .iter()
+            .chain(also)
+        {
             assert!(
                 msg.contains(needle),
                 "{what}: message must mention {needle:?}: {msg}"
@@ -71,8 +74,9 @@ fn zokio_driver_environment_variable() {
         DriverKind::Epoll
     };
 
-    let cases: [(Option<&str>, Option<DriverKind>); 4] = [
+    let cases: [(Option<&str>, Option<DriverKind>); 5] = [
         (Some("epoll"), Some(DriverKind::Epoll)),
+        (Some("poll"), Some(DriverKind::Poll)),
         (Some("io_uring"), uring.then_some(DriverKind::IoUring)),
         (Some("auto"), Some(auto)),
         (None, Some(auto)),
@@ -115,16 +119,17 @@ fn zokio_driver_environment_variable() {
 
     // A builder choice wins over the variable, even over a bogus one.
     env.set(Some("bogus"));
-    for (name, mut builder) in builders() {
-        let rt = builder
-            .driver(Driver::Epoll)
-            .build()
-            .unwrap_or_else(|e| panic!("{name}: Driver::Epoll with {VAR}=bogus: {e}"));
-        use_runtime(
-            &format!("{name} builder epoll over env bogus"),
-            &rt,
-            DriverKind::Epoll,
-        );
+    for (driver, kind) in [
+        (Driver::Epoll, DriverKind::Epoll),
+        (Driver::Poll, DriverKind::Poll),
+    ] {
+        for (name, mut builder) in builders() {
+            let rt = builder
+                .driver(driver)
+                .build()
+                .unwrap_or_else(|e| panic!("{name}: {driver:?} with {VAR}=bogus: {e}"));
+            use_runtime(&format!("{name} builder {kind} over env bogus"), &rt, kind);
+        }
     }
     if uring {
         env.set(Some("epoll"));

@@ -1,4 +1,4 @@
-//! Choosing the I/O driver: `Builder::driver(Driver::Auto | IoUring | Epoll)`, the
+//! Choosing the I/O driver: `Builder::driver(Driver::Auto | IoUring | Epoll | Poll)`, the
 //! `Config` trait's driver choice, and the fall-back from io_uring to epoll when a
 //! ring cannot be set up (simulated with `simulate_io_uring_setup_failure`), on every
 //! scheduler flavour. Every runtime built here is then used for real I/O.
@@ -137,6 +137,37 @@ fn forced_epoll_on_every_flavor() {
 }
 
 #[test]
+fn forced_poll_on_every_flavor() {
+    let _serial = serial();
+    for (name, mut builder) in builders() {
+        let rt = builder
+            .driver(Driver::Poll)
+            .build()
+            .unwrap_or_else(|e| panic!("{name}: forced poll failed to build: {e}"));
+        exercise(&format!("{name} forced poll"), &rt, DriverKind::Poll);
+    }
+}
+
+/// Where neither a ring nor epoll can be set up, Auto ends on poll.
+#[test]
+fn auto_falls_back_to_poll_when_epoll_fails_too() {
+    let _serial = serial();
+    for (name, mut builder) in builders() {
+        let rt = builder
+            .driver(Driver::Auto)
+            .simulate_io_uring_setup_failure(libc::ENOSYS)
+            .simulate_epoll_setup_failure(libc::EMFILE)
+            .build()
+            .unwrap_or_else(|e| panic!("{name}: auto with no io_uring or epoll: {e}"));
+        exercise(
+            &format!("{name} auto, falling back to poll"),
+            &rt,
+            DriverKind::Poll,
+        );
+    }
+}
+
+#[test]
 fn forced_io_uring_on_every_flavor() {
     let _serial = serial();
     if !io_uring_available() {
@@ -270,6 +301,10 @@ fn unset_builder_choice_follows_the_environment() {
                 let rt = result.unwrap_or_else(|e| panic!("{name}: {e}"));
                 exercise(&format!("{name} env {env:?}"), &rt, DriverKind::Epoll);
             }
+            Some("poll") => {
+                let rt = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+                exercise(&format!("{name} env {env:?}"), &rt, DriverKind::Poll);
+            }
             Some(other) => {
                 eprintln!("note: ZOKIO_DRIVER={other:?} is not a driver; see driver_env.rs");
                 assert!(
@@ -289,6 +324,14 @@ impl zokio::Config for EpollConfig {
     const WORKER_THREADS: usize = 2;
 }
 
+struct PollConfig;
+impl zokio::Config for PollConfig {
+    type Scheduler = zokio::config::ThreadPerCore;
+    type Driver = zokio::config::Poll;
+    type Memory = zokio::config::System;
+    const WORKER_THREADS: usize = 2;
+}
+
 struct UringConfig;
 impl zokio::Config for UringConfig {
     type Scheduler = zokio::config::CurrentThread;
@@ -301,6 +344,11 @@ fn config_trait_driver_choice() {
     let _serial = serial();
     assert_eq!(Runtime::<EpollConfig>::INFO.driver, "epoll");
     assert_eq!(Runtime::<UringConfig>::INFO.driver, "io_uring");
+    assert_eq!(Runtime::<PollConfig>::INFO.driver, "poll");
+    let rt = Runtime::<PollConfig>::with_config().expect("poll config");
+    assert_eq!(rt.driver_kind(), DriverKind::Poll);
+    rt.block_on(async { ops::timeout(Duration::from_millis(1)).await.unwrap() });
+    drop(rt);
     let rt = Runtime::<EpollConfig>::with_config().expect("epoll config");
     assert_eq!(rt.driver_kind(), DriverKind::Epoll);
     rt.block_on(async { ops::nop().await.unwrap() });
@@ -326,6 +374,7 @@ fn config_trait_driver_choice() {
 fn driver_kind_names() {
     assert_eq!(DriverKind::IoUring.to_string(), "io_uring");
     assert_eq!(DriverKind::Epoll.to_string(), "epoll");
+    assert_eq!(DriverKind::Poll.to_string(), "poll");
 }
 
 fn open_descriptors() -> usize {
@@ -339,7 +388,7 @@ fn open_descriptors() -> usize {
 #[test]
 fn building_and_dropping_runtimes_leaks_no_descriptors() {
     let _serial = serial();
-    let mut choices = vec![Driver::Epoll, Driver::Auto];
+    let mut choices = vec![Driver::Epoll, Driver::Poll, Driver::Auto];
     if io_uring_available() {
         choices.push(Driver::IoUring);
     }

@@ -22,8 +22,8 @@ use crate::time::driver::TimeDriver;
 pub(crate) enum IoDriver {
     #[cfg(target_os = "linux")]
     Uring(super::uring::UringDriver),
-    #[cfg(target_os = "linux")]
-    Epoll(super::epoll::EpollDriver),
+    /// epoll, kqueue or poll(2).
+    Readiness(super::readiness::ReadinessDriver),
 }
 
 pub(crate) struct LocalDriver {
@@ -66,6 +66,11 @@ impl Drop for Turning<'_> {
     }
 }
 
+/// Whether a driver with nothing in flight sleeps on a futex instead of its kernel
+/// wait (Linux only: elsewhere it waits in its driver, woken through its wake-up
+/// source).
+const QUIET_PARK: bool = cfg!(target_os = "linux");
+
 /// How many eager submissions may pass between two full turns (requests, due
 /// timers): a busy worker's default `event_interval`, so a task that never has to
 /// wait delays timers no more than a busy worker does.
@@ -83,8 +88,7 @@ impl IoDriver {
         match self {
             #[cfg(target_os = "linux")]
             IoDriver::Uring(d) => d.submit(header),
-            #[cfg(target_os = "linux")]
-            IoDriver::Epoll(d) => d.submit(header),
+            IoDriver::Readiness(d) => d.submit(header),
         }
     }
 
@@ -92,8 +96,7 @@ impl IoDriver {
         match self {
             #[cfg(target_os = "linux")]
             IoDriver::Uring(d) => d.cancel(header),
-            #[cfg(target_os = "linux")]
-            IoDriver::Epoll(d) => d.cancel(header),
+            IoDriver::Readiness(d) => d.cancel(header),
         }
     }
 
@@ -121,8 +124,7 @@ impl IoDriver {
                     d.park(timeout)
                 }
             }
-            #[cfg(target_os = "linux")]
-            IoDriver::Epoll(d) => d.park(shared, timeout),
+            IoDriver::Readiness(d) => d.park(shared, timeout),
         }
     }
 
@@ -130,8 +132,7 @@ impl IoDriver {
         match self {
             #[cfg(target_os = "linux")]
             IoDriver::Uring(d) => d.is_busy(),
-            #[cfg(target_os = "linux")]
-            IoDriver::Epoll(d) => d.is_busy(),
+            IoDriver::Readiness(d) => d.is_busy(),
         }
     }
 
@@ -149,8 +150,7 @@ impl IoDriver {
         match self {
             #[cfg(target_os = "linux")]
             IoDriver::Uring(d) => d.drain(),
-            #[cfg(target_os = "linux")]
-            IoDriver::Epoll(d) => d.drain(),
+            IoDriver::Readiness(d) => d.drain(),
         }
     }
 }
@@ -286,12 +286,13 @@ impl LocalDriver {
         };
         if timeout == Some(Duration::ZERO) {
             io.wait(&self.shared, Some(Duration::ZERO));
-        } else if !io.is_busy() {
+        } else if QUIET_PARK && !io.is_busy() {
             // Nothing in flight: no completion or readiness can come, only another
             // thread's wake-up or the timer, and a futex is cheaper to be woken from
             // than the kernel wait. A cross-thread wake of an idle worker measured
             // 9.3 -> 8.5 µs at the median on io_uring, 10.1 -> 8.5 µs on epoll
             // (`cross_thread_wake`; tokio's: 9.2 µs).
+            #[cfg(target_os = "linux")]
             self.shared.park_quiet(timeout);
         } else if self.shared.begin_park() {
             io.wait(&self.shared, timeout);
@@ -326,7 +327,7 @@ impl LocalDriver {
     /// flight and wait until the kernel is done with every buffer; fire no more timers.
     /// `block_in_place`: give this worker's I/O and timers to another thread. The
     /// driver returned keeps this one's shared part (so every unparker, request queue
-    /// and counter stays valid) and timer wheel, and takes its I/O: on epoll the same
+    /// and counter stays valid) and timer wheel, and takes its I/O: on a readiness driver the same
     /// instance, which any thread may wait on; on io_uring a new ring, because a ring
     /// takes submissions from one thread only; the old one's operations are cancelled
     /// first and submitted again by their futures (`op::MIGRATED`). This driver is
@@ -346,10 +347,9 @@ impl LocalDriver {
                 old.retire();
                 IoDriver::Uring(new)
             }
-            #[cfg(target_os = "linux")]
-            IoDriver::Epoll(_) => {
-                let idle = IoDriver::Epoll(super::epoll::EpollDriver::new(&self.shared)?);
-                std::mem::replace(&mut *io, idle)
+            IoDriver::Readiness(_) => {
+                let idle = super::readiness::ReadinessDriver::new(&self.shared)?;
+                std::mem::replace(&mut *io, IoDriver::Readiness(idle))
             }
         };
         Ok(LocalDriver::new(

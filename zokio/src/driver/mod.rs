@@ -1,19 +1,19 @@
 //! I/O and time drivers: what a worker sleeps in, and what wakes it.
 //!
 //! Each worker owns one `LocalDriver` (`local.rs`): an I/O driver (an io_uring ring
-//! in `uring/`, or epoll in `epoll/`), a timer wheel (`crate::time`), and a shared
-//! part (`shared.rs`) through which other threads wake it or hand it operations. The
-//! operations both drivers serve live in `op/`, one file per kind; `context.rs` routes
-//! an operation to the driver of the thread it is polled on; `select.rs` picks io_uring
-//! or epoll at start-up. This module must never poll a task.
+//! in `uring/`, or a readiness driver in `readiness/`: one core with an epoll, kqueue
+//! or poll(2) backend), a timer wheel (`crate::time`), and a shared part
+//! (`shared.rs`) through which other threads wake it or hand it operations. The
+//! operations every driver serves live in `op/`, one file per kind; `context.rs`
+//! routes an operation to the driver of the thread it is polled on; `select.rs` picks
+//! the driver at start-up. This module must never poll a task.
 
 pub(crate) mod context;
 mod counters;
-#[cfg(target_os = "linux")]
-pub(crate) mod epoll;
 mod local;
 pub(crate) mod op;
 pub(crate) mod park_token;
+pub(crate) mod readiness;
 mod request_queue;
 mod select;
 pub(crate) mod shared;
@@ -30,6 +30,7 @@ pub(crate) use shared::{DriverShared, Unparker};
 
 pub(crate) use context::current_time_driver;
 pub use counters::IoCounters;
+pub(crate) use readiness::poll_now;
 
 use crate::time::driver::TimeDriver;
 
@@ -43,32 +44,76 @@ pub(crate) fn timespec(t: std::time::Duration) -> libc::timespec {
     }
 }
 
-/// Which I/O driver a runtime should use; see `Builder::driver`.
+/// Which I/O driver a runtime should use; see `Builder::driver`. A platform offers
+/// only the drivers it has: io_uring and epoll on Linux, kqueue on macOS, iOS and
+/// the BSDs, poll(2) on every Unix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Driver {
-    /// io_uring where the kernel allows it, epoll otherwise (the default).
+    /// The platform's best (the default): on Linux io_uring where the kernel allows
+    /// it, else epoll, else poll; kqueue on macOS and the BSDs, else poll.
     #[default]
     Auto,
-    /// io_uring only: building the runtime fails if a ring cannot be set up.
+    /// io_uring only (Linux): building the runtime fails if a ring cannot be set up.
+    #[cfg(target_os = "linux")]
     IoUring,
-    /// epoll, even where io_uring is available.
+    /// epoll (Linux), even where io_uring is available.
+    #[cfg(target_os = "linux")]
     Epoll,
+    /// kqueue (macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly).
+    #[cfg(kqueue)]
+    Kqueue,
+    /// poll(2), on any Unix: the fallback, whose waits cost more the more
+    /// descriptors wait (it has no `FD_SETSIZE` limit).
+    #[cfg(unix)]
+    Poll,
 }
 
 /// The I/O driver a runtime ended up with; see `Runtime::driver_kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DriverKind {
-    /// One io_uring ring per worker.
+    /// One io_uring ring per worker (Linux).
+    #[cfg(target_os = "linux")]
     IoUring,
-    /// One epoll instance per worker.
+    /// One epoll instance per worker (Linux).
+    #[cfg(target_os = "linux")]
     Epoll,
+    /// One kqueue per worker (macOS, iOS, the BSDs).
+    #[cfg(kqueue)]
+    Kqueue,
+    /// poll(2) per worker (any Unix).
+    #[cfg(unix)]
+    Poll,
+}
+
+impl DriverKind {
+    /// Whether operations run as system calls in their task once the driver reports
+    /// their descriptor ready (epoll, kqueue, poll), rather than in the kernel
+    /// (io_uring).
+    pub(crate) fn is_readiness(self) -> bool {
+        match self {
+            #[cfg(target_os = "linux")]
+            DriverKind::IoUring => false,
+            #[cfg(target_os = "linux")]
+            DriverKind::Epoll => true,
+            #[cfg(kqueue)]
+            DriverKind::Kqueue => true,
+            #[cfg(unix)]
+            DriverKind::Poll => true,
+        }
+    }
 }
 
 impl fmt::Display for DriverKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            #[cfg(target_os = "linux")]
             DriverKind::IoUring => "io_uring",
+            #[cfg(target_os = "linux")]
             DriverKind::Epoll => "epoll",
+            #[cfg(kqueue)]
+            DriverKind::Kqueue => "kqueue",
+            #[cfg(unix)]
+            DriverKind::Poll => "poll",
         })
     }
 }

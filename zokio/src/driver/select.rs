@@ -1,11 +1,13 @@
-//! Choosing and building a runtime's drivers: io_uring or epoll, from the builder's
-//! choice, else `ZOKIO_DRIVER`, else automatically.
+//! Choosing and building a runtime's drivers, from the builder's choice, else
+//! `ZOKIO_DRIVER`, else automatically.
 //!
-//! Auto tries io_uring first and falls back to epoll when a ring cannot be set up
-//! (ENOSYS: no io_uring in this kernel; EPERM: a seccomp filter or the
-//! `kernel.io_uring_disabled` sysctl; ENOMEM: the locked-memory limit), logging one
-//! debug line with the reason. A forced io_uring that cannot be set up is an error
-//! that says why and how to choose epoll. Nothing here may start a thread.
+//! Auto, on Linux, tries io_uring first and falls back to epoll when a ring cannot be
+//! set up (ENOSYS: no io_uring in this kernel; EPERM: a seccomp filter or the
+//! `kernel.io_uring_disabled` sysctl; ENOMEM: the locked-memory limit), and to poll(2)
+//! when epoll cannot be set up either, logging one debug line with each reason. On
+//! macOS and the BSDs it tries kqueue, then poll. A forced driver that cannot be set
+//! up is an error that says why and what to choose instead; a driver this platform
+//! does not have is an error naming the ones it has. Nothing here may start a thread.
 
 use std::io;
 use std::sync::atomic::AtomicUsize;
@@ -26,47 +28,81 @@ pub(crate) struct DriverOptions {
     /// Test hook: ring set-up fails with this OS error, as on a machine without
     /// io_uring.
     pub(crate) simulate_uring_failure: Option<i32>,
+    /// Test hook: epoll set-up fails with this OS error too.
+    pub(crate) simulate_epoll_failure: Option<i32>,
 }
 
 /// The environment variable that picks a driver when the builder does not.
 pub(crate) const ENV: &str = "ZOKIO_DRIVER";
 
+/// The `ZOKIO_DRIVER` values this platform takes, and the driver each names.
+const PLATFORM_DRIVERS: &[(&str, Driver)] = &[
+    ("auto", Driver::Auto),
+    #[cfg(target_os = "linux")]
+    ("io_uring", Driver::IoUring),
+    #[cfg(target_os = "linux")]
+    ("epoll", Driver::Epoll),
+    #[cfg(kqueue)]
+    ("kqueue", Driver::Kqueue),
+    #[cfg(unix)]
+    ("poll", Driver::Poll),
+];
+
+/// "`auto`, `io_uring`, `epoll` or `poll`": what a user may write here.
+fn platform_driver_names() -> String {
+    let names: Vec<String> = PLATFORM_DRIVERS
+        .iter()
+        .map(|(name, _)| format!("`{name}`"))
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 fn env_choice() -> io::Result<Option<Driver>> {
     let Some(value) = std::env::var_os(ENV) else {
         return Ok(None);
     };
-    match value.to_str().map(str::trim) {
-        Some("auto") | Some("") => Ok(Some(Driver::Auto)),
-        Some("io_uring") | Some("io-uring") | Some("uring") => Ok(Some(Driver::IoUring)),
-        Some("epoll") => Ok(Some(Driver::Epoll)),
-        other => {
-            let message = match other.and_then(other_platform_driver) {
-                Some(what) => format!(
-                    "{ENV}={value:?} names {what}, which this platform ({}) does not have: \
-                     use `auto`, `io_uring` or `epoll` (or unset it for auto)",
-                    std::env::consts::OS
-                ),
-                None => format!(
-                    "{ENV}={value:?} is not a driver: use `auto`, `io_uring` or `epoll` \
-                     (or unset it for auto)"
-                ),
-            };
-            Err(io::Error::new(io::ErrorKind::InvalidInput, message))
-        }
+    let name = match value.to_str().map(str::trim) {
+        Some("") => "auto",
+        Some("io-uring") | Some("uring") => "io_uring",
+        Some(name) => name,
+        None => "",
+    };
+    if let Some((_, driver)) = PLATFORM_DRIVERS.iter().find(|(n, _)| *n == name) {
+        return Ok(Some(*driver));
     }
+    let message = match other_platform_driver(name) {
+        Some(what) => format!(
+            "{ENV}={value:?} names {what}, which this platform ({}) does not have: use {} \
+             (or unset it for auto)",
+            std::env::consts::OS,
+            platform_driver_names()
+        ),
+        None => format!(
+            "{ENV}={value:?} is not a driver: use {} (or unset it for auto)",
+            platform_driver_names()
+        ),
+    };
+    Err(io::Error::new(io::ErrorKind::InvalidInput, message))
 }
 
 /// What a driver name that other platforms use stands for, so that the error can say
 /// it is the platform, not the spelling, that lacks it.
 fn other_platform_driver(name: &str) -> Option<&'static str> {
     match name {
+        "io_uring" | "epoll" => Some("a driver of Linux"),
         "kqueue" => Some("kqueue, the driver of macOS and the BSDs"),
         "iocp" | "IOCP" => Some("IOCP, the driver of Windows"),
+        "poll" => Some("poll(2), the driver of Unix systems"),
         _ => None,
     }
 }
 
 /// Why a ring could not be set up, in words a user can act on.
+#[cfg(target_os = "linux")]
 fn explain(err: &io::Error) -> &'static str {
     match err.raw_os_error() {
         Some(libc::ENOSYS) => "this kernel has no io_uring (Linux 5.11 or later is needed)",
@@ -94,7 +130,9 @@ pub(crate) fn build_drivers(
     };
     let clock = Clock::new(options.start_paused);
     let io = match choice {
-        Driver::Epoll => build_epoll(workers)?,
+        #[cfg(target_os = "linux")]
+        Driver::Epoll => build_readiness(DriverKind::Epoll, workers)?,
+        #[cfg(target_os = "linux")]
         Driver::IoUring => build_uring(options, workers, single_issuer).map_err(|e| {
             io::Error::new(
                 e.kind(),
@@ -106,16 +144,19 @@ pub(crate) fn build_drivers(
                 ),
             )
         })?,
-        Driver::Auto => match build_uring(options, workers, single_issuer) {
-            Ok(drivers) => drivers,
-            Err(e) => {
-                log::debug!(
-                    "zokio: io_uring unavailable ({e}: {}); using the epoll driver",
-                    explain(&e)
-                );
-                build_epoll(workers)?
-            }
-        },
+        #[cfg(kqueue)]
+        Driver::Kqueue => build_readiness(DriverKind::Kqueue, workers).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "the kqueue driver could not be set up: {e}. Choose the poll driver \
+                     instead with `Builder::driver(Driver::Poll)` or {ENV}=poll"
+                ),
+            )
+        })?,
+        #[cfg(unix)]
+        Driver::Poll => build_readiness(DriverKind::Poll, workers)?,
+        Driver::Auto => build_auto(options, workers, single_issuer)?,
     };
     let kind = io[0].1.kind;
     let mut locals = Vec::with_capacity(workers);
@@ -134,6 +175,39 @@ pub(crate) fn build_drivers(
         next: AtomicUsize::new(0),
     });
     Ok((drivers, locals))
+}
+
+/// The platform's best driver that can be set up, falling back one by one.
+fn build_auto(
+    options: &DriverOptions,
+    workers: usize,
+    single_issuer: bool,
+) -> io::Result<Vec<(IoDriver, Arc<DriverShared>)>> {
+    #[cfg(target_os = "linux")]
+    match build_uring(options, workers, single_issuer) {
+        Ok(drivers) => return Ok(drivers),
+        Err(e) => log::debug!(
+            "zokio: io_uring unavailable ({e}: {}); trying the epoll driver",
+            explain(&e)
+        ),
+    }
+    #[cfg(target_os = "linux")]
+    let epoll = match options.simulate_epoll_failure {
+        Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+        None => build_readiness(DriverKind::Epoll, workers),
+    };
+    #[cfg(target_os = "linux")]
+    match epoll {
+        Ok(drivers) => return Ok(drivers),
+        Err(e) => log::debug!("zokio: epoll unavailable ({e}); using the poll driver"),
+    }
+    #[cfg(kqueue)]
+    match build_readiness(DriverKind::Kqueue, workers) {
+        Ok(drivers) => return Ok(drivers),
+        Err(e) => log::debug!("zokio: kqueue unavailable ({e}); using the poll driver"),
+    }
+    let _ = (options, single_issuer);
+    build_readiness(DriverKind::Poll, workers)
 }
 
 #[cfg(target_os = "linux")]
@@ -156,20 +230,31 @@ fn build_uring(
     Ok(drivers)
 }
 
-#[cfg(target_os = "linux")]
-fn build_epoll(workers: usize) -> io::Result<Vec<(IoDriver, Arc<DriverShared>)>> {
+/// One readiness driver (epoll, kqueue or poll) per worker.
+fn build_readiness(
+    kind: DriverKind,
+    workers: usize,
+) -> io::Result<Vec<(IoDriver, Arc<DriverShared>)>> {
     let mut drivers = Vec::with_capacity(workers);
     for _ in 0..workers {
-        let shared = DriverShared::new(DriverKind::Epoll)?;
-        let driver = super::epoll::EpollDriver::new(&shared)?;
-        drivers.push((IoDriver::Epoll(driver), shared));
+        let shared = DriverShared::new(kind)?;
+        let driver = super::readiness::ReadinessDriver::new(&shared)?;
+        drivers.push((IoDriver::Readiness(driver), shared));
     }
     Ok(drivers)
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_names_offered_are_the_platforms_drivers() {
+        assert_eq!(
+            platform_driver_names(),
+            "`auto`, `io_uring`, `epoll` or `poll`"
+        );
+    }
 
     #[test]
     fn explanations_name_the_cause() {

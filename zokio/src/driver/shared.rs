@@ -1,16 +1,17 @@
-//! The part of a driver other threads may touch: its park token and wake-up eventfd
+//! The part of a driver other threads may touch: its park token and wake-up source
 //! (`Unparker`), and the queue through which other threads hand it operations to
 //! submit or cancel.
 //!
 //! A wake-up is a token (`park_token.rs`): only a driver that is parked inside the
-//! kernel costs an eventfd write, and only one parked quietly (nothing in flight, so
-//! asleep on a futex rather than in its driver) a futex wake. The queue
+//! kernel costs a write to its wake-up source (an eventfd on Linux, `EVFILT_USER` on
+//! kqueue, a pipe for poll elsewhere), and only one parked quietly (Linux: nothing in
+//! flight, so asleep on a futex rather than in its driver) a futex wake. The queue
 //! (`request_queue.rs`) is bounded, and closed when the driver drains at shutdown; a
 //! request that arrives later is refused so it is never forgotten. Nothing here may
 //! submit to a ring: only the owner does.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,36 +34,143 @@ unsafe impl Send for Request {}
 
 pub(crate) struct DriverShared {
     token: ParkToken,
-    wake_fd: OwnedFd,
+    wake: WakeSource,
     requests: RequestQueue<Request>,
     pub(crate) kind: DriverKind,
     /// Shared with the I/O driver, which counts its own work here.
     pub(crate) counters: Arc<DriverCounters>,
 }
 
+/// What ends the owner's kernel wait when another thread writes to it.
+enum WakeSource {
+    /// An eventfd (Linux): the ring, epoll and poll all wait on it.
+    #[cfg(target_os = "linux")]
+    EventFd(OwnedFd),
+    /// A non-blocking pipe (poll, off Linux): a byte in it means "wake up".
+    #[cfg(all(unix, not(target_os = "linux")))]
+    Pipe { read: OwnedFd, write: OwnedFd },
+    /// kqueue: the queue itself, whose notification is an `EVFILT_USER` event.
+    #[cfg(kqueue)]
+    Kqueue(Arc<polling::Poller>),
+}
+
+impl WakeSource {
+    fn new(kind: DriverKind) -> io::Result<WakeSource> {
+        #[cfg(kqueue)]
+        if kind == DriverKind::Kqueue {
+            let poller = polling::Poller::new().map_err(|err| {
+                io::Error::new(err.kind(), format!("creating a kqueue failed: {err}"))
+            })?;
+            return Ok(WakeSource::Kqueue(Arc::new(poller)));
+        }
+        let _ = kind;
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: plain system call; the result is checked before use.
+            let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+            if fd < 0 {
+                let err = io::Error::last_os_error();
+                return Err(io::Error::new(
+                    err.kind(),
+                    format!("creating the driver's wake-up eventfd failed: {err}"),
+                ));
+            }
+            // SAFETY: `fd` is a fresh descriptor nobody else owns.
+            Ok(WakeSource::EventFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+        }
+        #[cfg(all(unix, not(target_os = "linux")))]
+        {
+            let (read, write) = nonblocking_pipe().map_err(|err| {
+                io::Error::new(
+                    err.kind(),
+                    format!("creating the driver's wake-up pipe failed: {err}"),
+                )
+            })?;
+            Ok(WakeSource::Pipe { read, write })
+        }
+    }
+}
+
+/// A pipe whose two ends are non-blocking and closed on exec.
+#[cfg(all(unix, not(target_os = "linux")))]
+fn nonblocking_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: two fresh descriptors nobody else owns.
+    let ends = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    for fd in [fds[0], fds[1]] {
+        // SAFETY: fcntl on a descriptor we own; the results are checked.
+        let ok = unsafe {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) == 0
+                && libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) == 0
+        };
+        if !ok {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(ends)
+}
+
 impl DriverShared {
     pub(crate) fn new(kind: DriverKind) -> io::Result<Arc<DriverShared>> {
-        // SAFETY: plain system call; the result is checked before use.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        if fd < 0 {
-            let err = io::Error::last_os_error();
-            return Err(io::Error::new(
-                err.kind(),
-                format!("creating the driver's wake-up eventfd failed: {err}"),
-            ));
-        }
         Ok(Arc::new(DriverShared {
             token: ParkToken::new(),
-            // SAFETY: `fd` is a fresh descriptor nobody else owns.
-            wake_fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            wake: WakeSource::new(kind)?,
             requests: RequestQueue::new(),
             kind,
             counters: Arc::default(),
         }))
     }
 
-    pub(crate) fn wake_fd(&self) -> std::os::fd::RawFd {
-        self.wake_fd.as_raw_fd()
+    /// The descriptor a driver waits on for wake-ups (not kqueue's, which is woken
+    /// through its queue).
+    pub(crate) fn wake_fd(&self) -> RawFd {
+        match &self.wake {
+            #[cfg(target_os = "linux")]
+            WakeSource::EventFd(fd) => fd.as_raw_fd(),
+            #[cfg(all(unix, not(target_os = "linux")))]
+            WakeSource::Pipe { read, .. } => read.as_raw_fd(),
+            #[cfg(kqueue)]
+            WakeSource::Kqueue(_) => unreachable!("a kqueue driver has no wake-up descriptor"),
+        }
+    }
+
+    /// The kqueue this driver waits in, which its wake-ups are posted to.
+    #[cfg(kqueue)]
+    pub(crate) fn poller(&self) -> &Arc<polling::Poller> {
+        match &self.wake {
+            WakeSource::Kqueue(poller) => poller,
+            _ => unreachable!("only a kqueue driver has a poller"),
+        }
+    }
+
+    /// End the owner's kernel wait.
+    fn write_wake(&self) {
+        match &self.wake {
+            #[cfg(target_os = "linux")]
+            WakeSource::EventFd(fd) => {
+                let one: u64 = 1;
+                // SAFETY: writes 8 bytes from a live u64 to our own eventfd. It can
+                // only fail when the counter is about to overflow, and then a wake-up
+                // is pending anyway.
+                unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+            }
+            #[cfg(all(unix, not(target_os = "linux")))]
+            WakeSource::Pipe { write, .. } => {
+                // SAFETY: writes one byte from a live u8 to our own non-blocking pipe.
+                // It fails only when the pipe is full, and then a wake-up is pending.
+                unsafe { libc::write(write.as_raw_fd(), (&1u8 as *const u8).cast(), 1) };
+            }
+            #[cfg(kqueue)]
+            WakeSource::Kqueue(poller) => {
+                if let Err(err) = poller.notify() {
+                    log::error!("waking a kqueue driver failed: {err}");
+                }
+            }
+        }
     }
 
     /// Whether the driver drained at shutdown and takes no more operations.
@@ -90,12 +198,11 @@ impl DriverShared {
             Wake::Nothing => {}
             Wake::KernelWait => {
                 self.counters.wake_write();
-                let one: u64 = 1;
-                // SAFETY: writes 8 bytes from a live u64 to our own eventfd. It can
-                // only fail when the counter is about to overflow, and then a wake-up
-                // is pending anyway.
-                unsafe { libc::write(self.wake_fd(), (&one as *const u64).cast(), 8) };
+                self.write_wake();
             }
+            #[cfg(not(target_os = "linux"))]
+            Wake::Futex => unreachable!("quiet parks are Linux-only"),
+            #[cfg(target_os = "linux")]
             Wake::Futex => {
                 self.counters.wake_write();
                 let (word, _) = self.token.futex_word();
@@ -120,6 +227,7 @@ impl DriverShared {
     /// sleep to be woken from (a kernel wait is woken through its eventfd, its
     /// readiness and, on io_uring, a completion). Returns early on a signal, which
     /// is harmless: the caller looks for work and parks again.
+    #[cfg(target_os = "linux")]
     pub(crate) fn park_quiet(&self, timeout: Option<Duration>) {
         if !self.token.begin_park_quiet() {
             return;
@@ -146,11 +254,25 @@ impl DriverShared {
         self.token.end_park();
     }
 
-    /// Empty the eventfd's counter (epoll: the fd is level-triggered).
+    /// Empty the wake-up descriptor (epoll and poll wait on it level-triggered).
     pub(crate) fn drain_wake_fd(&self) {
-        let mut value: u64 = 0;
-        // SAFETY: reads 8 bytes into a live u64; the fd is non-blocking.
-        unsafe { libc::read(self.wake_fd(), (&mut value as *mut u64).cast(), 8) };
+        match &self.wake {
+            #[cfg(target_os = "linux")]
+            WakeSource::EventFd(fd) => {
+                let mut value: u64 = 0;
+                // SAFETY: reads 8 bytes into a live u64; the fd is non-blocking.
+                unsafe { libc::read(fd.as_raw_fd(), (&mut value as *mut u64).cast(), 8) };
+            }
+            #[cfg(all(unix, not(target_os = "linux")))]
+            WakeSource::Pipe { read, .. } => {
+                let mut sink = [0u8; 64];
+                // SAFETY: reads into a live buffer of its length; the pipe is
+                // non-blocking, so the loop ends once it is empty.
+                while unsafe { libc::read(read.as_raw_fd(), sink.as_mut_ptr().cast(), 64) } > 0 {}
+            }
+            #[cfg(kqueue)]
+            WakeSource::Kqueue(_) => {}
+        }
     }
 
     /// Hand the owner a request, and wake it. A submission from a thread that may
@@ -216,7 +338,7 @@ impl Unparker {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(loom), target_os = "linux"))]
 mod tests {
     use std::thread;
     use std::time::{Duration, Instant};

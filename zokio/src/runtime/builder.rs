@@ -154,10 +154,14 @@ impl Builder {
         self
     }
 
-    /// Which I/O driver to use: `Auto` (io_uring, falling back to epoll where a ring
-    /// cannot be set up), `IoUring` (fail to build without it) or `Epoll`. Without
-    /// this call the `ZOKIO_DRIVER` environment variable (`auto`, `io_uring`, `epoll`)
-    /// decides, and Auto when it is unset.
+    /// Which I/O driver to use: `Auto` (the platform's best: on Linux io_uring,
+    /// falling back to epoll where a ring cannot be set up, and to poll where epoll
+    /// cannot be either; kqueue, else poll, on macOS and the BSDs), or one driver
+    /// forced: `IoUring` (fail to build without it), `Epoll`, `Kqueue` or `Poll`, as
+    /// the platform has them. Without this call the `ZOKIO_DRIVER` environment
+    /// variable (`auto`, `io_uring`, `epoll`, `kqueue`, `poll`) decides, and Auto when
+    /// it is unset; a value naming a driver this platform lacks is an error at
+    /// `build()` that lists the ones it has.
     pub fn driver(&mut self, driver: Driver) -> &mut Self {
         self.drivers.choice = Some(driver);
         self
@@ -176,6 +180,15 @@ impl Builder {
     #[doc(hidden)]
     pub fn simulate_io_uring_setup_failure(&mut self, errno: i32) -> &mut Self {
         self.drivers.simulate_uring_failure = Some(errno);
+        self
+    }
+
+    /// Test hook: make epoll set-up fail with `errno` as well (Auto then falls back to
+    /// poll).
+    #[doc(hidden)]
+    #[cfg(target_os = "linux")]
+    pub fn simulate_epoll_setup_failure(&mut self, errno: i32) -> &mut Self {
+        self.drivers.simulate_epoll_failure = Some(errno);
         self
     }
 

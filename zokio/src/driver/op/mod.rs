@@ -5,7 +5,8 @@
 //!
 //! On io_uring an operation is a submission entry: its data moves into a heap cell
 //! (`cell.rs`) that the driver keeps until the completion arrives, even if the future
-//! is dropped first. On epoll the same operation runs as a system call in the task,
+//! is dropped first. On a readiness driver (epoll, kqueue, poll; "epoll" in the names
+//! below, the first of them) the same operation runs as a system call in the task,
 //! after the driver reported the descriptor ready. A kind only describes itself (its
 //! entry, its readiness, its system call, its result); it must never decide which
 //! driver runs it.
@@ -215,13 +216,13 @@ impl<K: OpKind> Future for Op<K> {
                             return Poll::Ready(kind.complete(Err(err)));
                         }
                     };
-                    if driver == DriverKind::Epoll {
+                    if driver.is_readiness() {
                         if let Some(result) = try_now(&mut kind) {
                             restore.made_progress();
                             return Poll::Ready(kind.complete(result));
                         }
                     }
-                    let eager = driver == DriverKind::IoUring
+                    let eager = !driver.is_readiness()
                         && kind.eager()
                         && !crate::scheduler::others_waiting_here();
                     let cell = if eager {
@@ -281,11 +282,11 @@ impl<K: OpKind> Future for Op<K> {
                         this.state = State::Idle(kind);
                         continue;
                     }
-                    if driver == DriverKind::Epoll && result >= 0 && result & ALWAYS_READY != 0 {
+                    if driver.is_readiness() && result >= 0 && result & ALWAYS_READY != 0 {
                         kind.may_block();
                     }
                     let result = from_raw(result);
-                    if driver == DriverKind::Epoll {
+                    if driver.is_readiness() {
                         if let EpollWait::Fd { then_run: true, .. } = kind.epoll_wait() {
                             if result.is_ok() {
                                 match run_retrying(&mut kind) {
@@ -322,7 +323,7 @@ fn try_now<K: OpKind>(kind: &mut K) -> Option<io::Result<usize>> {
             events,
             then_run,
         } => {
-            let revents = super::epoll::poll_now(fd, events)?;
+            let revents = super::poll_now(fd, events)?;
             if !then_run {
                 return Some(Ok(revents as usize));
             }
