@@ -14,7 +14,8 @@
 
 #[cfg(target_os = "linux")]
 pub(crate) mod epoll;
-#[cfg(kqueue)]
+// On Linux only its unit tests build it, over `polling`'s epoll backend.
+#[cfg(any(kqueue, all(test, target_os = "linux", not(loom))))]
 pub(crate) mod kqueue;
 pub(crate) mod poll;
 
