@@ -449,7 +449,9 @@ impl Env {
         if who != POLL {
             return Ok(&self.zokio);
         }
-        self.zokio_poll.as_ref().map_err(|e| io::Error::other(e.clone()))
+        self.zokio_poll
+            .as_ref()
+            .map_err(|e| io::Error::other(e.clone()))
     }
 }
 
@@ -858,7 +860,11 @@ pub fn table(r: &FsResult) -> String {
     for row in &r.rows {
         for (i, e) in row.errors.iter().enumerate() {
             if let Some(e) = e {
-                failed.push(format!("- fs {} on {}: {e}", row.case, label(CONTENDERS[i])));
+                failed.push(format!(
+                    "- fs {} on {}: {e}",
+                    row.case,
+                    label(CONTENDERS[i])
+                ));
             }
         }
     }
