@@ -1,7 +1,9 @@
 //! The `fs` group: Zokio's `zokio::fs` against `tokio::fs` and `std::fs` on
 //! plain threads, on the same files: 4 KiB random reads at queue depth 1 and
 //! 64, 1 MiB sequential reads and writes, and creating and removing many
-//! small files.
+//! small files. Zokio runs twice: on its default driver, and forced onto its
+//! poll(2) driver (`zokio-poll`, the fallback), the same code on both; the
+//! poll column is informational, in no ratio and under no target.
 //!
 //! The files are made once per run in the system's temporary directory,
 //! written with pseudo-random bytes and read once so every read afterwards
@@ -21,12 +23,17 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
+use crate::net::{label, POLL};
 use crate::report::samples_json;
 use crate::stats::{ratio, Summary};
 use crate::{panic_message, Plan, Watchdog};
 
 pub const NAME: &str = "fs";
-const CONTENDERS: [&str; 3] = ["zokio", "tokio", "std"];
+const CONTENDERS: [&str; 4] = ["zokio", POLL, "tokio", "std"];
+/// Indices into `CONTENDERS` (and each row's samples and errors).
+const POLL_AT: usize = 1;
+const TOKIO_AT: usize = 2;
+const STD_AT: usize = 3;
 const WORKERS: usize = 2;
 const BLOCK: usize = 4096;
 const CHUNK: usize = 1 << 20;
@@ -209,7 +216,8 @@ impl FsRow {
         Summary::of(&self.samples[i]).map(|s| s.median)
     }
 
-    /// Zokio's rate over contender `i`'s, the median of the rounds' ratios.
+    /// Zokio's rate (on its default driver) over contender `i`'s, the median
+    /// of the rounds' ratios.
     fn ratio(&self, i: usize) -> Option<f64> {
         let (z, p) = (&self.samples[0], &self.samples[i]);
         if z.len() != p.len() || self.errors[0].is_some() || self.errors[i].is_some() {
@@ -237,6 +245,9 @@ pub fn plan(quick: bool) -> Plan {
 
 struct Env {
     zokio: zokio::runtime::Runtime,
+    /// The same runtime on the poll driver, or why it could not be built
+    /// (that contender then fails every case, the others run on).
+    zokio_poll: Result<zokio::runtime::Runtime, String>,
     tokio: tokio::runtime::Runtime,
     dir: PathBuf,
     rand_path: PathBuf,
@@ -286,6 +297,12 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
             .worker_threads(WORKERS)
             .thread_name("zokio-bench-fs")
             .build()?;
+        let zokio_poll = zokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKERS)
+            .thread_name("zokio-bench-fs-poll")
+            .driver(zokio::runtime::Driver::Poll)
+            .build()
+            .map_err(|e| format!("building Zokio on the poll driver: {e}"));
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(WORKERS)
             .thread_name("tokio-bench-fs")
@@ -293,6 +310,7 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
             .build()?;
         Ok(Env {
             zokio,
+            zokio_poll,
             tokio,
             dir: dir.clone(),
             rand_path,
@@ -314,8 +332,8 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
                     .map(|c| FsRow {
                         case: c.label(&sizes),
                         unit: c.unit(),
-                        samples: vec![Vec::new(); 3],
-                        errors: vec![Some(msg.clone()); 3],
+                        samples: vec![Vec::new(); CONTENDERS.len()],
+                        errors: vec![Some(msg.clone()); CONTENDERS.len()],
                     })
                     .collect(),
                 notes,
@@ -323,13 +341,21 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
         }
     };
     let driver = env.zokio.driver_kind();
+    let poll_driver = match &env.zokio_poll {
+        Ok(rt) => rt.driver_kind().to_string(),
+        Err(e) => e.clone(),
+    };
     let mut rows: Vec<FsRow> = CASES
         .iter()
-        .map(|c| FsRow {
-            case: c.label(&sizes),
-            unit: c.unit(),
-            samples: vec![Vec::new(); 3],
-            errors: vec![None; 3],
+        .map(|c| {
+            let mut errors = vec![None; CONTENDERS.len()];
+            errors[POLL_AT] = env.zokio_poll.as_ref().err().cloned();
+            FsRow {
+                case: c.label(&sizes),
+                unit: c.unit(),
+                samples: vec![Vec::new(); CONTENDERS.len()],
+                errors,
+            }
         })
         .collect();
     for round in 0..plan.warmup + plan.runs {
@@ -369,7 +395,9 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
         format!(
             "zokio: multi_thread runtime, {WORKERS} workers, default driver: {driver}; \
              tokio::fs: multi_thread runtime, {WORKERS} workers (tokio::fs runs every call on \
-             its blocking pool); std::fs: plain threads"
+             its blocking pool); std::fs: plain threads; zokio (poll): the same runtime and the \
+             same operations, forced onto Zokio's poll(2) driver (Driver::Poll, the fallback; \
+             driver: {poll_driver}), for information only: no target, no zokio/peer ratio"
         ),
         format!(
             "files in {} written with pseudo-random bytes and read once before measuring: every \
@@ -404,7 +432,7 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
             SMALL_FILE.len()
         ),
         "targets (issue 5): random reads at depth 64 at least 3x tokio::fs; sequential \
-         throughput at least std::fs"
+         throughput at least std::fs (zokio on its default driver; none for zokio (poll))"
             .into(),
     ]);
     FsResult {
@@ -412,6 +440,18 @@ pub fn run(quick: bool, dog: &Watchdog) -> FsResult {
         runs: plan.runs,
         rows,
         notes,
+    }
+}
+
+impl Env {
+    /// The Zokio runtime contender `who` runs on.
+    fn zokio(&self, who: &str) -> io::Result<&zokio::runtime::Runtime> {
+        if who != POLL {
+            return Ok(&self.zokio);
+        }
+        self.zokio_poll
+            .as_ref()
+            .map_err(|e| io::Error::other(e.clone()))
     }
 }
 
@@ -456,7 +496,7 @@ fn rand_read(env: &Env, who: &str, depth: usize, per_task: usize) -> io::Result<
     let len = env.sizes.rand_file;
     let path = env.rand_path.clone();
     match who {
-        "zokio" => env.zokio.block_on(async move {
+        "zokio" | POLL => env.zokio(who)?.block_on(async move {
             let file = Arc::new(zokio::fs::File::open(&path).await?);
             let tasks: Vec<_> = (0..depth)
                 .map(|t| {
@@ -541,7 +581,7 @@ fn seq(env: &Env, who: &str, write: bool) -> io::Result<()> {
     match who {
         // Both async contenders run the pass in a spawned task, on a worker, as an
         // application would (a `block_on` thread is not a worker).
-        "zokio" => env.zokio.block_on(async move {
+        "zokio" | POLL => env.zokio(who)?.block_on(async move {
             let pass = zokio::spawn(async move {
                 let file = zokio::fs::OpenOptions::new()
                     .read(true)
@@ -683,9 +723,9 @@ fn check_small(got: Vec<u8>) -> io::Result<()> {
 fn read_whole(env: &Env, who: &str, tasks: usize) -> io::Result<()> {
     let (files, dir) = (env.sizes.files, env.small_dir.as_path());
     match who {
-        "zokio" => {
+        "zokio" | POLL => {
             read_whole_tasks!(
-                env.zokio,
+                env.zokio(who)?,
                 dir,
                 (files, tasks),
                 zokio::spawn,
@@ -727,8 +767,8 @@ fn create_remove(env: &Env, who: &str, dir: &Path) -> io::Result<()> {
     let files = env.sizes.files;
     let name = small_name;
     match who {
-        "zokio" => create_remove_tasks!(
-            env.zokio,
+        "zokio" | POLL => create_remove_tasks!(
+            env.zokio(who)?,
             (dir, files, name),
             zokio::spawn,
             zokio::fs::write,
@@ -778,23 +818,28 @@ fn fmt_rate(v: Option<f64>, unit: &str) -> String {
 
 pub fn table(r: &FsResult) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "fs (zokio::fs vs tokio::fs vs std::fs on threads)\n");
     let _ = writeln!(
         out,
-        "| case | zokio | tokio::fs | std::fs | zokio/tokio | zokio/std |"
+        "fs (zokio::fs, also on its poll driver, vs tokio::fs vs std::fs on threads)\n"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| case | zokio | {} | tokio::fs | std::fs | zokio/tokio | zokio/std |",
+        label(POLL)
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
     for row in &r.rows {
         let cell = |x: Option<f64>| x.map_or("n/a".into(), |x| format!("{x:.2}"));
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             row.case,
             fmt_rate(row.median(0), row.unit),
-            fmt_rate(row.median(1), row.unit),
-            fmt_rate(row.median(2), row.unit),
-            cell(row.ratio(1)),
-            cell(row.ratio(2)),
+            fmt_rate(row.median(POLL_AT), row.unit),
+            fmt_rate(row.median(TOKIO_AT), row.unit),
+            fmt_rate(row.median(STD_AT), row.unit),
+            cell(row.ratio(TOKIO_AT)),
+            cell(row.ratio(STD_AT)),
         );
     }
     out.push_str("\nnotes:\n");
@@ -805,14 +850,21 @@ pub fn table(r: &FsResult) -> String {
         out,
         "- fs: medians of {} measured run(s) after {} warm-up round(s) per contender, a case's \
          contenders back to back, the first rotating from round to round; zokio/peer is the \
-         median of the rounds' ratios, above 1 means Zokio was faster",
-        r.runs, r.warmup
+         median of the rounds' ratios, above 1 means Zokio was faster; the {} column is \
+         informational: in no ratio, under no target",
+        r.runs,
+        r.warmup,
+        label(POLL)
     );
     let mut failed = Vec::new();
     for row in &r.rows {
         for (i, e) in row.errors.iter().enumerate() {
             if let Some(e) = e {
-                failed.push(format!("- fs {} on {}: {e}", row.case, CONTENDERS[i]));
+                failed.push(format!(
+                    "- fs {} on {}: {e}",
+                    row.case,
+                    label(CONTENDERS[i])
+                ));
             }
         }
     }
@@ -832,18 +884,19 @@ pub fn json(r: &FsResult) -> Value {
         .map(|row| {
             let mut runtimes = serde_json::Map::new();
             for (i, c) in CONTENDERS.iter().enumerate() {
-                runtimes.insert(
-                    (*c).into(),
-                    Value::Object(samples_json(&row.samples[i], row.errors[i].as_deref())),
-                );
+                let mut entry = samples_json(&row.samples[i], row.errors[i].as_deref());
+                if i == POLL_AT {
+                    entry.insert("informational".into(), json!(true));
+                }
+                runtimes.insert((*c).into(), Value::Object(entry));
             }
             json!({
                 "case": row.case,
                 "unit": row.unit,
                 "runtimes": runtimes,
                 "ratios": {
-                    "zokio_over_tokio": row.ratio(1),
-                    "zokio_over_std": row.ratio(2),
+                    "zokio_over_tokio": row.ratio(TOKIO_AT),
+                    "zokio_over_std": row.ratio(STD_AT),
                 },
             })
         })
@@ -905,19 +958,34 @@ mod tests {
             rows: vec![FsRow {
                 case: "c".into(),
                 unit: "reads/s",
-                samples: vec![vec![300e3, 100e3], vec![100e3, 100e3], vec![]],
-                errors: vec![None, None, Some("boom".into())],
+                samples: vec![
+                    vec![300e3, 100e3],
+                    vec![150e3, 150e3],
+                    vec![100e3, 100e3],
+                    vec![],
+                ],
+                errors: vec![None, None, None, Some("boom".into())],
             }],
             notes: vec!["a note".into()],
         };
-        assert_eq!(r.rows[0].ratio(1), Some(2.0));
-        assert_eq!(r.rows[0].ratio(2), None);
+        assert_eq!(r.rows[0].ratio(TOKIO_AT), Some(2.0));
+        assert_eq!(r.rows[0].ratio(STD_AT), None);
         let t = table(&r);
-        assert!(t.contains("| c | 200.0 k reads/s | 100.0 k reads/s | n/a | 2.00 | n/a |"));
+        assert!(t.contains(
+            "| case | zokio | zokio (poll) | tokio::fs | std::fs | zokio/tokio | zokio/std |"
+        ));
+        assert!(t.contains(
+            "| c | 200.0 k reads/s | 150.0 k reads/s | 100.0 k reads/s | n/a | 2.00 | n/a |"
+        ));
         assert!(t.contains("- fs: a note"));
         assert!(t.contains("- fs c on std: boom"));
         let v = json(&r);
         assert_eq!(v["rows"][0]["ratios"]["zokio_over_tokio"], json!(2.0));
+        // The poll column is kept, marked, and in no ratio.
+        let poll = &v["rows"][0]["runtimes"][POLL];
+        assert_eq!(poll["median"], json!(150e3));
+        assert_eq!(poll["informational"], json!(true));
+        assert_eq!(v["rows"][0]["ratios"].as_object().unwrap().len(), 2);
     }
 
     #[test]

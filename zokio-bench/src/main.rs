@@ -12,7 +12,8 @@
 //! groups (`net`: TCP echo against tokio and monoio, HTTP against hyper on
 //! tokio) after those, with their servers' worker counts set apart by
 //! `--net-workers`. The file system group (`fs_bench`: zokio::fs against
-//! tokio::fs and std::fs) runs last. The memory group (`memory`: Zokio's
+//! tokio::fs and std::fs) runs last. Echo and fs also run Zokio forced onto
+//! its poll driver, as an informational column. The memory group (`memory`: Zokio's
 //! memory strategies against tokio, smol and Zokio under mimalloc) runs only
 //! when `--only` names it. The process's global allocator is
 //! `alloc_switch`'s: the system's unless the memory group started this
@@ -80,11 +81,13 @@ groups:    nop_rate, timeout_create, sleep_lateness, cross_thread_wake,
            zokio::sync vs bare tokio::sync on zokio vs tokio), process
            (spawn-and-wait of /bin/true: zokio::process vs tokio::process)
            (timers = timeout_create,sleep_lateness)
-network:   echo (TCP ping-pong: zokio vs tokio vs monoio),
+network:   echo (TCP ping-pong: zokio vs tokio vs monoio; zokio (poll),
+           the same server on Zokio's poll driver, for information),
            http (hyper hello world: zokio vs tokio, driven by wrk)
            (net = echo,http)
 file system: fs (random reads, sequential reads and writes, creating and
-           removing files: zokio::fs vs tokio::fs vs std::fs on threads)
+           removing files: zokio::fs vs tokio::fs vs std::fs on threads;
+           zokio (poll), zokio::fs on Zokio's poll driver, for information)
 memory:    memory (only when --only names it: it takes a few minutes of its
            own, under a minute with --quick): Zokio under each memory strategy
            (zokio-system, -pooled, -numa, -adaptive) vs tokio vs smol vs

@@ -1,6 +1,8 @@
 //! The network groups: `echo` (TCP ping-pong against tokio and monoio) and
 //! `http` (hyper's hello world against hyper on tokio), each server started
-//! in a runtime of its own for every run and shut down after it.
+//! in a runtime of its own for every run and shut down after it. Echo also
+//! runs Zokio's server forced onto its poll(2) driver (`zokio-poll`, the
+//! fallback): an informational row, in no ratio and under no target.
 //!
 //! Every contender (one case, one worker count, one server runtime) runs
 //! once per round, the runtimes of a case back to back in an order that
@@ -78,14 +80,49 @@ impl NetGroup {
         Plan { warmup, runs }
     }
 
-    /// The server runtimes compared, Zokio first; `floor` (the runtime-less
-    /// one-thread io_uring server of `net_floor`) last, as the kernel's cost.
+    /// The server runtimes compared, Zokio first (echo: then Zokio on its
+    /// poll driver); `floor` (the runtime-less one-thread io_uring server of
+    /// `net_floor`) last, as the kernel's cost.
     pub fn runtimes(self) -> &'static [&'static str] {
         match self {
-            NetGroup::Echo => &["zokio", "tokio", "monoio", "floor"],
+            NetGroup::Echo => &["zokio", POLL, "tokio", "monoio", "floor"],
             NetGroup::Http => &["zokio", "tokio", "floor"],
         }
     }
+
+    /// The runtimes Zokio's throughput is set against (the zokio/peer
+    /// ratios): every one but Zokio itself and its informational rows.
+    pub fn peers(self) -> Vec<&'static str> {
+        self.runtimes()[1..]
+            .iter()
+            .copied()
+            .filter(|rt| !informational(rt))
+            .collect()
+    }
+}
+
+/// Zokio's echo server forced onto the poll(2) driver (`Driver::Poll`), the
+/// fallback where neither io_uring nor epoll can be set up.
+pub const POLL: &str = "zokio-poll";
+
+/// A runtime shown for information only: no target is set for it and no
+/// ratio is taken against it, so a reader never mistakes the fallback's
+/// figures for the headline.
+pub fn informational(runtime: &str) -> bool {
+    runtime == POLL
+}
+
+/// How a runtime is named in the tables and notes.
+pub fn label(runtime: &str) -> &str {
+    match runtime {
+        POLL => "zokio (poll)",
+        other => other,
+    }
+}
+
+/// Whether a runtime is Zokio's, so keeps I/O counters of its own.
+fn counts_io(runtime: &str) -> bool {
+    runtime == "zokio" || runtime == POLL
 }
 
 /// Parses `1,2,2p`: positive worker counts, each optionally followed by `p`
@@ -343,7 +380,10 @@ impl Drivers {
 
     pub fn note(&self) -> String {
         let seen = self.0.borrow();
-        let parts: Vec<String> = seen.iter().map(|(r, d)| format!("{r} on {d}")).collect();
+        let parts: Vec<String> = seen
+            .iter()
+            .map(|(r, d)| format!("{} on {d}", label(r)))
+            .collect();
         format!(
             "drivers the servers ran on: {}",
             if parts.is_empty() {
@@ -441,10 +481,12 @@ fn echo(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
          each its own runtime (FusionDriver: io_uring, else its legacy epoll driver) with its own \
          SO_REUSEPORT listener on the shared port, owned-buffer read + write_all; zokio: \
          multi_thread(N) runtime, one accept loop, zokio::spawn per connection, read_owned + \
-         write_all_owned reusing one 4 KiB Vec; floor: no runtime, one thread (whatever the \
-         worker count), a raw io_uring loop (accept, recv, send, batched submit-and-wait) echoing \
-         from a 4 KiB buffer per connection, what the kernel alone costs; every server sets \
-         TCP_NODELAY, as the client does"
+         write_all_owned reusing one 4 KiB Vec; zokio (poll): that same server and client, \
+         the runtime forced onto Zokio's poll(2) driver (Driver::Poll, the fallback), for \
+         information only: no target, no zokio/peer ratio; floor: no runtime, one thread \
+         (whatever the worker count), a raw io_uring loop (accept, recv, send, batched \
+         submit-and-wait) echoing from a 4 KiB buffer per connection, what the kernel alone \
+         costs; every server sets TCP_NODELAY, as the client does"
             .into(),
         drivers.note(),
         placement.note(),
@@ -457,7 +499,7 @@ fn echo(workers: &[Placement], quick: bool, dog: &Watchdog) -> NetResult {
          Zokio's own count of its drivers' system calls (io_uring_enter; epoll_wait and \
          epoll_ctl on epoll; futex waits of a driver with nothing in flight), and of its \
          eventfd writes and futex wakes to wake a sleeping worker, over the window, per \
-         round trip"
+         round trip (zokio's row; zokio (poll)'s are in the JSON)"
             .into(),
         format!(
             "workers = the server's worker threads (monoio: threads; floor: always 1), `(1 CPU)`: \
@@ -619,7 +661,7 @@ pub fn table(results: &[NetResult]) -> String {
             out.push('\n');
         }
         let runtimes = g.group.runtimes();
-        let peers = &runtimes[1..];
+        let peers = g.group.peers();
         let what = match g.group {
             NetGroup::Echo => "rt/s",
             NetGroup::Http => "req/s",
@@ -627,12 +669,16 @@ pub fn table(results: &[NetResult]) -> String {
         let _ = writeln!(out, "{} ({})\n", g.group.name(), g.load);
         let mut head = "| case | workers |".to_string();
         for rt in runtimes {
-            let _ = write!(head, " {rt} {what} |");
+            let _ = write!(head, " {} {what} |", label(rt));
         }
-        for p in peers {
+        for p in &peers {
             let _ = write!(head, " zokio/{p} |");
         }
-        let names = runtimes.join(" / ");
+        let names = runtimes
+            .iter()
+            .map(|rt| label(rt))
+            .collect::<Vec<_>>()
+            .join(" / ");
         let per = match g.group {
             NetGroup::Echo => "rt",
             NetGroup::Http => "req",
@@ -660,7 +706,7 @@ pub fn table(results: &[NetResult]) -> String {
             for rt in runtimes {
                 let _ = write!(line, " {} |", fmt_rate(r.median(rt, RATE), what));
             }
-            for p in peers {
+            for p in &peers {
                 let cell = r.ratio(p).map_or("n/a".into(), |x| format!("{x:.2}"));
                 let _ = write!(line, " {cell} |");
             }
@@ -697,10 +743,15 @@ pub fn table(results: &[NetResult]) -> String {
             out,
             "- {}: medians of {} measured run(s) after {} warm-up round(s) per contender, \
              a case's runtimes back to back, the first of them rotating from round to round; \
-             zokio/peer is the median of the rounds' ratios, above 1 means Zokio served more",
+             zokio/peer is the median of the rounds' ratios, above 1 means Zokio served more{}",
             g.group.name(),
             g.runs,
-            g.warmup
+            g.warmup,
+            if g.group.runtimes().iter().any(|rt| informational(rt)) {
+                "; the zokio (poll) column is informational: in no ratio, under no target"
+            } else {
+                ""
+            }
         );
         let mut errors: Vec<String> = Vec::new();
         for r in &g.rows {
@@ -711,7 +762,7 @@ pub fn table(results: &[NetResult]) -> String {
                         g.group.name(),
                         r.case,
                         r.workers.label(),
-                        c.runtime
+                        label(c.runtime)
                     ));
                 }
             }
@@ -747,7 +798,10 @@ pub fn json(results: &[NetResult]) -> Value {
                             "server_cpu_ns_per_exchange": figure(SERVER_CPU),
                             "server_context_switches_per_exchange": figure(SERVER_SWITCHES),
                         });
-                        if c.runtime == "zokio" {
+                        if informational(c.runtime) {
+                            entry["informational"] = json!(true);
+                        }
+                        if counts_io(c.runtime) {
                             entry["driver_calls_per_exchange"] = figure(SERVER_ENTERS);
                             entry["wake_writes_per_exchange"] = figure(SERVER_WAKES);
                         }
@@ -757,7 +811,7 @@ pub fn json(results: &[NetResult]) -> Value {
                         runtimes.insert(c.runtime.into(), entry);
                     }
                     let mut ratios = Map::new();
-                    for p in &g.group.runtimes()[1..] {
+                    for p in &g.group.peers() {
                         ratios.insert(format!("zokio_over_{p}"), json!(r.ratio(p)));
                     }
                     json!({
@@ -796,8 +850,8 @@ mod tests {
                 vec![4e3; rate.len()],
                 vec![0.5; rate.len()],
                 vec![0.25; rate.len()],
-                vec![if runtime == "zokio" { 1.5 } else { f64::NAN }; rate.len()],
-                vec![if runtime == "zokio" { 0.125 } else { f64::NAN }; rate.len()],
+                vec![if counts_io(runtime) { 1.5 } else { f64::NAN }; rate.len()],
+                vec![if counts_io(runtime) { 0.125 } else { f64::NAN }; rate.len()],
             ],
             error: None,
         }
@@ -814,6 +868,7 @@ mod tests {
                 workers: Placement::spread(2),
                 contenders: vec![
                     contender("zokio", &[90e3, 100e3, 110e3], 20e3, 50e3),
+                    contender(POLL, &[80e3, 80e3, 80e3], 30e3, 60e3),
                     contender("tokio", &[50e3, 50e3, 50e3], 40e3, 90e3),
                     Contender {
                         runtime: "monoio",
@@ -835,7 +890,14 @@ mod tests {
                 assert!(g.plan(quick).runs >= 3);
             }
             assert_eq!(g.runtimes()[0], "zokio");
+            assert!(!g.peers().contains(&"zokio"));
+            assert!(!g.peers().contains(&POLL));
         }
+        // The poll row comes right after Zokio's own, its label saying which driver.
+        assert_eq!(NetGroup::Echo.runtimes()[1], POLL);
+        assert_eq!(NetGroup::Echo.peers(), ["tokio", "monoio", "floor"]);
+        assert_eq!(label(POLL), "zokio (poll)");
+        assert_eq!(label("tokio"), "tokio");
         assert_eq!(NetGroup::expand("net"), NetGroup::ALL.to_vec());
         assert!(NetGroup::expand("nope").is_empty());
     }
@@ -860,21 +922,27 @@ mod tests {
     fn table_shows_rates_ratios_latencies_and_failures() {
         let t = table(&[result()]);
         assert!(t.contains("echo (client: test)"));
+        // The poll row sits beside zokio's, with no ratio of its own.
         assert!(t.contains(
-            "| case | workers | zokio rt/s | tokio rt/s | monoio rt/s | floor rt/s | \
-             zokio/tokio | zokio/monoio | zokio/floor | \
-             p50 zokio / tokio / monoio / floor | p99 zokio / tokio / monoio / floor | \
-             server CPU/rt zokio / tokio / monoio / floor | \
-             server cs/rt zokio / tokio / monoio / floor | \
-             client CPU zokio / tokio / monoio / floor | \
+            "| case | workers | zokio rt/s | zokio (poll) rt/s | tokio rt/s | monoio rt/s | \
+             floor rt/s | zokio/tokio | zokio/monoio | zokio/floor | \
+             p50 zokio / zokio (poll) / tokio / monoio / floor | \
+             p99 zokio / zokio (poll) / tokio / monoio / floor | \
+             server CPU/rt zokio / zokio (poll) / tokio / monoio / floor | \
+             server cs/rt zokio / zokio (poll) / tokio / monoio / floor | \
+             client CPU zokio / zokio (poll) / tokio / monoio / floor | \
              zokio driver calls / wake writes per rt |"
         ));
         assert!(t.contains(
-            "| 1 KiB x 8 conn | 2 | 100.0 k rt/s | 50.0 k rt/s | n/a | 200.0 k rt/s | 2.00 | \
-             n/a | 0.50 | 20.0 µs / 40.0 µs / n/a / 10.0 µs | 50.0 µs / 90.0 µs / n/a / 20.0 µs | \
-             4.0 µs / 4.0 µs / n/a / 4.0 µs | 0.250 / 0.250 / n/a / 0.250 | \
-             50% / 50% / n/a / 50% | 1.500 / 0.125 |"
+            "| 1 KiB x 8 conn | 2 | 100.0 k rt/s | 80.0 k rt/s | 50.0 k rt/s | n/a | \
+             200.0 k rt/s | 2.00 | n/a | 0.50 | \
+             20.0 µs / 30.0 µs / 40.0 µs / n/a / 10.0 µs | \
+             50.0 µs / 60.0 µs / 90.0 µs / n/a / 20.0 µs | \
+             4.0 µs / 4.0 µs / 4.0 µs / n/a / 4.0 µs | 0.250 / 0.250 / 0.250 / n/a / 0.250 | \
+             50% / 50% / 50% / n/a / 50% | 1.500 / 0.125 |"
         ));
+        assert!(!t.contains("zokio/zokio"));
+        assert!(t.contains("the zokio (poll) column is informational"));
         assert!(t.contains("- echo: a note"));
         assert!(t.contains("- echo 1 KiB x 8 conn at 2 worker(s) on monoio: no ring"));
     }
@@ -907,6 +975,13 @@ mod tests {
         assert_eq!(row["ratios"]["zokio_over_tokio"], json!(2.0));
         assert_eq!(row["ratios"]["zokio_over_monoio"], Value::Null);
         assert_eq!(row["ratios"]["zokio_over_floor"], json!(0.5));
+        assert!(row["ratios"].get("zokio_over_zokio-poll").is_none());
+        assert_eq!(row["runtimes"][POLL]["informational"], json!(true));
+        assert_eq!(
+            row["runtimes"][POLL]["driver_calls_per_exchange"]["median"],
+            json!(1.5)
+        );
+        assert!(row["runtimes"]["zokio"].get("informational").is_none());
         assert_eq!(
             row["runtimes"]["zokio"]["driver_calls_per_exchange"]["median"],
             json!(1.5)

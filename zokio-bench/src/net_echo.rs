@@ -2,7 +2,8 @@
 //! one: tokio, and smol (async-io's `Async<TcpStream>`), with
 //! `AsyncReadExt::read` and `write_all` through a 4 KiB buffer, monoio and
 //! Zokio with owned buffers (one 4 KiB `Vec` per
-//! connection, lent to each read and write and handed back). Each accept
+//! connection, lent to each read and write and handed back; the very same
+//! server runs on Zokio's poll driver as `zokio-poll`). Each accept
 //! loop sets `TCP_NODELAY` on what it accepts, as the client does.
 //!
 //! Workload code only: the cases and the table are in `net`.
@@ -11,12 +12,16 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use zokio::runtime::Driver;
+
+use crate::net::POLL;
 use crate::net_servers::{self, Server};
 use crate::{alloc_switch, runtimes};
 
 const BUF: usize = 4096;
 
-/// The echo server of `runtime` (`zokio`, `tokio`, `smol` or `monoio`) on
+/// The echo server of `runtime` (`zokio`, `zokio-poll`: the same server on
+/// Zokio's poll driver, `tokio`, `smol` or `monoio`) on
 /// `workers` workers (threads, for smol and monoio), or the runtime-less `floor` (one thread,
 /// whatever `workers` says). The memory group's names work too:
 /// `zokio-<strategy>`, and `zokio-system+mimalloc` in a process that runs
@@ -39,6 +44,7 @@ pub fn start(runtime: &str, workers: usize) -> io::Result<Server> {
     }
     match base {
         "zokio" => net_servers::zokio(workers, zokio_accept),
+        POLL => net_servers::zokio_with_driver(workers, Driver::Poll, zokio_accept),
         "tokio" => net_servers::tokio(workers, tokio_accept),
         "monoio" => net_servers::monoio(workers, monoio_accept),
         "smol" => net_servers::smol(workers, smol_accept),
@@ -192,6 +198,14 @@ mod tests {
         drop(conn);
         server.stop().unwrap();
         assert!(TcpStream::connect(addr).is_err(), "{runtime} still listens");
+    }
+
+    #[test]
+    fn zokio_echo_server_on_the_poll_driver() {
+        let server = start(POLL, 2).unwrap();
+        assert_eq!(server.driver, "poll");
+        drop(server);
+        echoes_then_closes(POLL);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Starting and stopping the servers of the network groups, each in a
 //! runtime of its own that lives for one run only.
 //!
-//! The shapes: tokio's and Zokio's multi-thread runtimes, and smol's
+//! The shapes: tokio's and Zokio's multi-thread runtimes (Zokio's on its
+//! default driver, or forced onto one), and smol's
 //! executor on N threads, with one accept loop whose connections are spawned
 //! onto the workers; monoio's
 //! thread per core, one runtime per thread, each with its own
@@ -140,7 +141,7 @@ where
     F: FnOnce(zokio::net::TcpListener) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    zokio_with_memory(workers, None, serve)
+    zokio_on(workers, None, None, serve)
 }
 
 /// [`zokio`] on the given memory strategy (`None`: `ZOKIO_MEMORY` decides,
@@ -154,10 +155,42 @@ where
     F: FnOnce(zokio::net::TcpListener) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    zokio_on(workers, None, memory, serve)
+}
+
+/// [`zokio`] forced onto one I/O driver, whatever `ZOKIO_DRIVER` says: the
+/// echo group's `zokio-poll` contender.
+pub fn zokio_with_driver<F, Fut>(
+    workers: usize,
+    driver: zokio::runtime::Driver,
+    serve: F,
+) -> io::Result<Server>
+where
+    F: FnOnce(zokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    zokio_on(workers, Some(driver), None, serve)
+}
+
+/// Every Zokio server: `driver` and `memory` left `None` follow the
+/// environment, as an application's runtime would.
+fn zokio_on<F, Fut>(
+    workers: usize,
+    driver: Option<zokio::runtime::Driver>,
+    memory: Option<zokio::runtime::MemoryStrategy>,
+    serve: F,
+) -> io::Result<Server>
+where
+    F: FnOnce(zokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let std_listener = listener(0, false)?;
     let addr = std_listener.local_addr()?;
     let mut builder = zokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(workers).thread_name("zokio-net");
+    if let Some(driver) = driver {
+        builder.driver(driver);
+    }
     if let Some(strategy) = memory {
         builder.memory(strategy);
     }
