@@ -38,7 +38,7 @@ pub use always_ready::{empty, repeat, sink, Empty, Repeat, Sink};
 pub use buf::{IoBuf, IoBufMut};
 pub use copy::{copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf};
 pub use interest::Interest;
-pub(crate) use interest::InterestExt;
+pub(crate) use interest::{InterestExt, POLLRDHUP};
 pub use mem::{duplex, simplex, DuplexStream, SimplexStream};
 pub use ready::Ready;
 pub(crate) use ready::ReadyExt;
@@ -52,3 +52,30 @@ pub use tokio::io::{
 
 /// An operation's result together with the buffer it used.
 pub type BufResult<T, B> = (std::io::Result<T>, B);
+
+/// One zero-timeout `poll(2)` of `fd` for `events` (poll bits): what it reported,
+/// or `None` when nothing (or the call failed, which the next real operation on the
+/// descriptor reports properly). Never waits.
+pub(crate) fn poll_now(fd: std::os::fd::RawFd, events: u32) -> Option<u32> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: events as i16,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd on this stack frame, a zero timeout.
+    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+    if n > 0 {
+        Some(pfd.revents as u16 as u32)
+    } else {
+        None
+    }
+}
+
+/// The most buffers one vectored system call takes (`readv`, `writev`,
+/// `sendmsg`...): `UIO_MAXIOV` on Linux, `IOV_MAX` from `<limits.h>` elsewhere
+/// (1024 on macOS and FreeBSD too, but `libc` does not name it there).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) const IOV_MAX: usize = libc::UIO_MAXIOV as usize;
+/// See the Linux definition.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) const IOV_MAX: usize = 1024;

@@ -160,7 +160,7 @@ impl IoSocket {
         let open = (interest.is_readable() && !cached.is_read_closed())
             || (interest.is_writable() && !cached.is_write_closed());
         if open {
-            if let Some(bits) = crate::driver::epoll::poll_now(self.raw(), interest.poll_events()) {
+            if let Some(bits) = crate::io::poll_now(self.raw(), interest.poll_events()) {
                 self.cache().set(Ready::from_poll_events(bits));
             }
         }

@@ -10,13 +10,14 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
 use bytes::BufMut;
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socket2::{Domain, Protocol, SockAddr, Type};
 use tokio::io::ReadBuf;
 
 use super::addr::{addr_error, resolve, try_each, ToSocketAddrs};
 use super::borrowed::{as_uninit, fill_buf_mut, fill_read_buf, Take};
 use super::io_socket::IoSocket;
 use super::readiness::Direction;
+use super::sys;
 use super::tcp::inet;
 use crate::driver::op::addr::RawAddr;
 use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
@@ -36,8 +37,7 @@ impl UdpSocket {
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
         let addrs = resolve(&addr).await?;
         try_each(addrs, |addr| async move {
-            let ty = Type::DGRAM.nonblocking().cloexec();
-            let socket = Socket::new(Domain::for_address(addr), ty, Some(Protocol::UDP))?;
+            let socket = sys::socket(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
             socket
                 .bind(&addr.into())
                 .map_err(|e| addr_error(e, "bind to", addr))?;

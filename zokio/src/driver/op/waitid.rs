@@ -81,7 +81,7 @@ impl OpKind for WaitExit {
     fn epoll_wait(&self) -> EpollWait {
         EpollWait::Fd {
             fd: self.pidfd.as_raw_fd(),
-            events: libc::EPOLLIN as u32,
+            events: libc::POLLIN as u32,
             then_run: false,
         }
     }

@@ -13,6 +13,7 @@ use super::{TcpListener, TcpStream};
 use crate::driver::op::addr::RawAddr;
 use crate::net::addr::addr_error;
 use crate::net::io_socket::IoSocket;
+use crate::net::sys;
 
 /// A TCP socket that has not yet become a listener or a stream.
 #[derive(Debug)]
@@ -37,8 +38,7 @@ impl TcpSocket {
     }
 
     fn new(domain: Domain, what: &str) -> io::Result<TcpSocket> {
-        let ty = Type::STREAM.nonblocking().cloexec();
-        let inner = Socket::new(domain, ty, Some(Protocol::TCP)).map_err(|e| {
+        let inner = sys::socket(domain, Type::STREAM, Some(Protocol::TCP)).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!(

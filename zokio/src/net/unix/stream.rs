@@ -20,6 +20,7 @@ use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
 use crate::net::addr::addr_error;
 use crate::net::borrowed::{as_uninit, fill_buf_mut, Take};
 use crate::net::io_socket::IoSocket;
+use crate::net::sys;
 use crate::net::readiness::Direction;
 use crate::net::split::{self, sealed::Stream};
 
@@ -30,7 +31,7 @@ pub struct UnixStream {
 
 /// A non-blocking, close-on-exec Unix socket of type `ty`.
 pub(crate) fn unix_socket(ty: Type) -> io::Result<Socket> {
-    Socket::new(Domain::UNIX, ty.nonblocking().cloexec(), None)
+    sys::socket(Domain::UNIX, ty, None)
 }
 
 impl UnixStream {
@@ -57,7 +58,7 @@ impl UnixStream {
     /// A connected pair of streams. Both start writable without a readiness wait,
     /// as in tokio.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        let (a, b) = sys::pair(Domain::UNIX, Type::STREAM)?;
         let end = |s: Socket| {
             UnixStream::from_socket(
                 IoSocket::from_nonblocking(s.into()).assume_ready(&[Direction::Write]),
