@@ -305,6 +305,9 @@ impl UdpSocket {
     }
 
     /// The network interface the socket is bound to (`SO_BINDTODEVICE`), if any.
+    ///
+    /// Linux and Android only: other systems have no `SO_BINDTODEVICE`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
         self.io.sock().device()
     }
@@ -312,6 +315,9 @@ impl UdpSocket {
     /// Bind the socket to the network interface `interface` (its name, such as
     /// `b"eth0"`), or unbind it with `None`: only packets of that interface are
     /// then sent and received. Needs `CAP_NET_RAW` to bind.
+    ///
+    /// Linux and Android only: other systems have no `SO_BINDTODEVICE`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
         self.io.sock().bind_device(interface)
     }

@@ -172,12 +172,18 @@ impl TcpSocket {
     }
 
     /// The network interface the socket is bound to (`SO_BINDTODEVICE`), if any.
+    ///
+    /// Linux and Android only: other systems have no `SO_BINDTODEVICE`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
         self.inner.device()
     }
 
     /// Bind the socket to the network interface `interface` (its name, such as
     /// `b"eth0"`), or unbind it with `None`. Needs `CAP_NET_RAW` to bind.
+    ///
+    /// Linux and Android only: other systems have no `SO_BINDTODEVICE`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
         self.inner.bind_device(interface)
     }
