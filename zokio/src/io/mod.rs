@@ -32,7 +32,10 @@ mod tail;
 #[cfg(unix)]
 pub mod unix;
 
-pub(crate) use tail::{until_done, Tail};
+pub(crate) use tail::until_done;
+// Named outside this module only by the ring's whole-file reads (Linux).
+#[cfg(target_os = "linux")]
+pub(crate) use tail::Tail;
 
 pub use always_ready::{empty, repeat, sink, Empty, Repeat, Sink};
 pub use buf::{IoBuf, IoBufMut};

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::{handler, mask, reader, signalfd};
+#[cfg(target_os = "linux")]
+use super::signalfd;
+use super::{handler, mask, reader};
 use crate::runtime::{Handle, Id};
 use crate::task::AbortHandle;
 
@@ -112,8 +114,12 @@ pub(super) fn register(signum: usize, handle: &Handle) -> io::Result<Listener> {
     if registry.slots[signum].listeners == 0 {
         // Both descriptors exist before anything can write to them.
         handler::event_fd()?;
+        #[cfg(target_os = "linux")]
         signalfd::fd()?;
         let saved = handler::install(signum)?;
+        // Without signalfd (not Linux), no signal goes through one: the handler
+        // takes every delivery, and no runtime thread blocks anything.
+        #[cfg(target_os = "linux")]
         if !saved.chains() {
             let through_fd = registry.through_fd | bit(signum);
             if let Err(err) = signalfd::set_mask(through_fd) {
@@ -258,6 +264,7 @@ impl Drop for Listener {
             slot.listeners -= 1;
             if slot.listeners == 0 {
                 let saved = slot.saved.take();
+                #[cfg(target_os = "linux")]
                 if registry.through_fd & bit(signum) != 0 {
                     let through_fd = registry.through_fd & !bit(signum);
                     registry.through_fd = through_fd;

@@ -8,6 +8,9 @@
 //! after its future was dropped never consumes an exit status nobody reads, and
 //! must never be changed to reap.
 
+// Linux only: pidfds (and the ring's `waitid`) exist only there.
+#![cfg(target_os = "linux")]
+
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;

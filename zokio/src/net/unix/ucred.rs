@@ -129,7 +129,7 @@ fn peer_pid(fd: RawFd) -> io::Result<Option<pid_t>> {
     Ok((len as usize == size).then_some(pid))
 }
 
-#[cfg(not(target_vendor = "apple"))]
+#[cfg(not(any(target_vendor = "apple", target_os = "linux", target_os = "android")))]
 fn peer_pid(_fd: RawFd) -> io::Result<Option<pid_t>> {
     Ok(None)
 }
