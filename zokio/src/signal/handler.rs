@@ -33,7 +33,9 @@ static CHAINED_FLAGS: [AtomicI32; MAX_SIGNAL + 1] = [const { AtomicI32::new(0) }
 pub(super) struct Saved(libc::sigaction);
 
 impl Saved {
-    /// Whether the replaced disposition was a function our handler calls on.
+    /// Whether the replaced disposition was a function our handler calls on (which
+    /// decides whether the signalfd takes the signal: Linux only).
+    #[cfg(target_os = "linux")]
     pub(super) fn chains(&self) -> bool {
         self.0.sa_sigaction != libc::SIG_DFL && self.0.sa_sigaction != libc::SIG_IGN
     }
