@@ -75,8 +75,14 @@ pub trait DriverChoice: sealed::Sealed + 'static {
 /// may still force one.
 pub struct AutoDriver;
 /// io_uring only: building fails where a ring cannot be set up.
+///
+/// Linux only: io_uring exists nowhere else.
+#[cfg(target_os = "linux")]
 pub struct IoUring;
 /// epoll only.
+///
+/// Linux only: epoll exists nowhere else.
+#[cfg(target_os = "linux")]
 pub struct Epoll;
 
 impl sealed::Sealed for AutoDriver {}
@@ -85,13 +91,17 @@ impl DriverChoice for AutoDriver {
     const CHOICE: Option<crate::runtime::Driver> = None;
 }
 
+#[cfg(target_os = "linux")]
 impl sealed::Sealed for IoUring {}
+#[cfg(target_os = "linux")]
 impl DriverChoice for IoUring {
     const NAME: &'static str = "io_uring";
     const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::IoUring);
 }
 
+#[cfg(target_os = "linux")]
 impl sealed::Sealed for Epoll {}
+#[cfg(target_os = "linux")]
 impl DriverChoice for Epoll {
     const NAME: &'static str = "epoll";
     const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::Epoll);

@@ -90,7 +90,11 @@ pub(super) fn event_fd() -> io::Result<RawFd> {
 /// Make `fd` non-blocking and close-on-exec; the errno on failure.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn set_nonblocking_cloexec(fd: RawFd) -> Result<(), i32> {
-    let errno = || io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+    let errno = || {
+        io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO)
+    };
     // SAFETY: fcntl on a descriptor we own only reads or sets its flags.
     unsafe {
         let status = libc::fcntl(fd, libc::F_GETFL);

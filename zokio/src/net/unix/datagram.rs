@@ -21,8 +21,8 @@ use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
 use crate::net::addr::addr_error;
 use crate::net::borrowed::{as_uninit, fill_buf_mut, fill_read_buf, Take};
 use crate::net::io_socket::IoSocket;
-use crate::net::sys;
 use crate::net::readiness::Direction;
+use crate::net::sys;
 
 /// A Unix datagram socket.
 pub struct UnixDatagram {

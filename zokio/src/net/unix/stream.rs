@@ -20,9 +20,9 @@ use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
 use crate::net::addr::addr_error;
 use crate::net::borrowed::{as_uninit, fill_buf_mut, Take};
 use crate::net::io_socket::IoSocket;
-use crate::net::sys;
 use crate::net::readiness::Direction;
 use crate::net::split::{self, sealed::Stream};
+use crate::net::sys;
 
 /// A connected Unix stream socket.
 pub struct UnixStream {
