@@ -105,7 +105,8 @@ impl UnixStream {
     }
 
     /// The credentials of the peer process, as the kernel recorded them when the
-    /// connection was made (`SO_PEERCRED`).
+    /// connection was made (`SO_PEERCRED` on Linux; `getpeereid` elsewhere, with the
+    /// process ID from `LOCAL_PEERPID` on macOS and unknown on the other BSDs).
     pub fn peer_cred(&self) -> io::Result<UCred> {
         super::ucred::peer_cred(self.io.raw())
     }
