@@ -10,6 +10,12 @@ fn main() {
         .build()
         .expect("a runtime with the automatic driver");
     println!("auto driver: {}", auto.driver_kind());
+    #[cfg(not(target_os = "linux"))]
+    {
+        println!("io_uring: unavailable: it exists only on Linux");
+        std::process::exit(3);
+    }
+    #[cfg(target_os = "linux")]
     match Builder::new_current_thread()
         .driver(Driver::IoUring)
         .build()

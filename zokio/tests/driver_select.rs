@@ -8,6 +8,9 @@
 //! does (it follows the environment). They hold one lock so the descriptor count of
 //! the process is stable for the leak check.
 
+// io_uring and epoll, the drivers chosen between here, are Linux only.
+#![cfg(target_os = "linux")]
+
 mod common;
 mod io_common;
 

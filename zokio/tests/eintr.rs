@@ -3,6 +3,9 @@
 //! reader parked on an empty pipe keeps waiting through a storm of signals and gets
 //! its data once it is written.
 
+// The storm targets one thread by its kernel id (`tgkill`, `gettid`): Linux only.
+#![cfg(target_os = "linux")]
+
 mod common;
 mod io_common;
 

@@ -12,6 +12,7 @@ mod net_common;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
+#[cfg(target_os = "linux")]
 use std::os::linux::net::SocketAddrExt;
 use std::pin::pin;
 use std::task::Poll;
@@ -20,8 +21,11 @@ use common::{flavors_named, run_with_timeout, BODY_GUARD};
 use futures::poll;
 use net_common::*;
 use tokio::io::ReadBuf;
+#[cfg(target_os = "linux")]
 use zokio::net::unix::SocketAddr as UnixAddr;
-use zokio::net::{UdpSocket, UnixDatagram, UnixListener, UnixStream};
+#[cfg(target_os = "linux")]
+use zokio::net::UnixListener;
+use zokio::net::{UdpSocket, UnixDatagram, UnixStream};
 use zokio::runtime::Runtime;
 
 fn each_flavor(body: fn(&'static str, &Runtime)) {
@@ -177,6 +181,27 @@ fn unix_datagram_senders_paths_and_unnamed() {
     });
 }
 
+/// The peer's credentials on every system: a pair of streams in this process.
+#[test]
+fn unix_peer_credentials() {
+    each_flavor(|flavor, rt| {
+        rt.block_on(async {
+            let (a, b) = UnixStream::pair().unwrap();
+            let cred = a.peer_cred().unwrap();
+            // SAFETY: `getuid`/`getgid` only read the process's credentials.
+            let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+            assert_eq!((cred.uid(), cred.gid()), (uid, gid), "{flavor}");
+            // Linux and macOS say the process; the other BSDs do not.
+            if cfg!(any(target_os = "linux", target_vendor = "apple")) {
+                assert_eq!(cred.pid(), Some(std::process::id() as i32), "{flavor}");
+            }
+            assert_eq!(b.peer_cred().unwrap(), cred, "{flavor}");
+        });
+    });
+}
+
+// Linux's abstract namespace exists nowhere else.
+#[cfg(target_os = "linux")]
 #[test]
 fn unix_abstract_names_and_peer_credentials() {
     each_flavor(|flavor, rt| {
@@ -321,6 +346,8 @@ fn udp_option_getters_follow_their_setters() {
             assert_eq!(socket.multicast_ttl_v4().unwrap(), 7);
             socket.set_tos_v4(0x10).unwrap();
             assert_eq!(socket.tos_v4().unwrap(), 0x10);
+            // `SO_BINDTODEVICE` is Linux's.
+            #[cfg(target_os = "linux")]
             assert_eq!(socket.device().unwrap(), None);
             let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
             let wrapped = UdpSocket::try_from(std_socket).unwrap();

@@ -4,6 +4,9 @@
 //! `Adaptive` deciding on the node count. The nodes are made of CPUs this process may
 //! really use, so the pins are real.
 
+// Pinning and sysfs NUMA nodes are Linux only (elsewhere one node, no pinning).
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::path::{Path, PathBuf};

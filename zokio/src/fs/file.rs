@@ -18,10 +18,14 @@ use std::time::SystemTime;
 
 use super::blocking::asyncify;
 use super::file_poll::Inner;
-use super::native::{native, on_file};
+#[cfg(target_os = "linux")]
+use super::native::native;
+use super::native::on_file;
 use super::OpenOptions;
 use crate::driver::context;
+#[cfg(target_os = "linux")]
 use crate::driver::op::fsync::Fsync;
+#[cfg(target_os = "linux")]
 use crate::driver::op::ftruncate::Ftruncate;
 use crate::driver::op::read::{no_room, Read, MAX_RW};
 use crate::driver::op::write::{nothing_to_write, Write};
@@ -160,6 +164,7 @@ impl File {
     async fn sync(&self, data_only: bool) -> io::Result<()> {
         self.wait_idle().await?;
         let std = self.std.clone();
+        #[cfg(target_os = "linux")]
         if native(io_uring::opcode::Fsync::CODE) {
             let fd = std.as_raw_fd();
             return on_file(Fsync { fd, data_only }, std).await;
@@ -182,6 +187,7 @@ impl File {
         self.settle().await;
         self.lock().rewind_read_ahead(&self.std)?;
         let std = self.std.clone();
+        #[cfg(target_os = "linux")]
         if native(io_uring::opcode::Ftruncate::CODE) {
             let fd = std.as_raw_fd();
             return on_file(Ftruncate { fd, len: size }, std).await;

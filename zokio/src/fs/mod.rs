@@ -14,6 +14,8 @@ mod file_poll;
 mod native;
 mod open_options;
 mod paths;
+// Whole-file reads on the ring: Linux only, as rings are.
+#[cfg(target_os = "linux")]
 mod whole;
 
 pub use dir::{read_dir, DirEntry, ReadDir};

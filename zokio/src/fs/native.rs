@@ -1,7 +1,8 @@
 //! The io_uring side of `fs`: where the worker's driver is a ring and the kernel
 //! has the opcode (probed once, `driver/uring/probe.rs`), an operation runs as a
 //! ring operation; otherwise it falls back to the blocking pool (`native_or` does
-//! both for the path operations). Every descriptor an operation uses is kept open
+//! both for the path operations). Rings exist only on Linux: elsewhere nothing here
+//! is native, and every operation goes to the blocking pool. Every descriptor an operation uses is kept open
 //! by a share of its owner until the operation is over. Must never decide anything
 //! but "native or not".
 
@@ -12,18 +13,26 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::blocking::{asyncify, path_error, paths_error};
-use crate::driver::context;
 use crate::driver::op::keep_fd::KeepFd;
-use crate::driver::op::path::{c_path, PathCall, PathOp};
+use crate::driver::op::path::PathOp;
+#[cfg(target_os = "linux")]
+use crate::driver::op::path::{c_path, PathCall};
 use crate::driver::op::{Op, OpKind};
-use crate::driver::uring::probe;
 
 /// Whether this thread's driver is a ring that has `opcode`.
+#[cfg(target_os = "linux")]
 pub(crate) fn native(opcode: u8) -> bool {
-    context::on_ring() && probe::supports(opcode)
+    crate::driver::context::on_ring() && crate::driver::uring::probe::supports(opcode)
+}
+
+/// Without io_uring nothing is native: the path operations go to the blocking pool.
+#[cfg(not(target_os = "linux"))]
+pub(crate) async fn path_call(_path: &Path, _op: PathOp) -> Option<io::Result<Option<OwnedFd>>> {
+    None
 }
 
 /// Run a path operation on the ring; `None` when it must go to the blocking pool.
+#[cfg(target_os = "linux")]
 pub(crate) async fn path_call(path: &Path, op: PathOp) -> Option<io::Result<Option<OwnedFd>>> {
     if !native(PathCall::opcode(&op)) {
         return None;

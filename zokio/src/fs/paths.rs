@@ -12,7 +12,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::blocking::{asyncify, path_error, paths_error};
-use super::native::{native, native_or};
+#[cfg(target_os = "linux")]
+use super::native::native;
+use super::native::native_or;
+#[cfg(target_os = "linux")]
 use super::whole;
 use super::DirBuilder;
 use crate::driver::op::path::{c_path, PathOp};
@@ -31,6 +34,7 @@ macro_rules! one_path {
 /// it has them).
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let path = path.as_ref();
+    #[cfg(target_os = "linux")]
     if whole::native_whole_files() {
         return whole::read(path)
             .await
@@ -43,6 +47,7 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 /// The whole contents of a file as UTF-8 (`InvalidData` if it is not).
 pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
     let path = path.as_ref();
+    #[cfg(target_os = "linux")]
     if whole::native_whole_files() {
         let bytes = whole::read(path)
             .await
@@ -85,6 +90,7 @@ one_path!(
 /// told (permissions). A ring `statx` where the ring has it.
 pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
     let path = path.as_ref();
+    #[cfg(target_os = "linux")]
     if native(io_uring::opcode::Statx::CODE) {
         return whole::try_exists(path)
             .await

@@ -16,20 +16,30 @@ pub(crate) trait InterestExt: Sized {
     fn poll_events(self) -> u32;
 }
 
-/// Each interest on its own, with whether a set holds it.
-fn each(interest: Interest) -> [(bool, Interest); 4] {
+/// The `POLLRDHUP` bit where the kernel has it (Linux, Android): a peer's half close.
+/// Other systems report it through `POLLHUP` or not at all, so nothing is asked.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) const POLLRDHUP: i16 = libc::POLLRDHUP;
+/// See the Linux definition.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) const POLLRDHUP: i16 = 0;
+
+/// Each interest on its own, with whether a set holds it. `PRIORITY` exists only
+/// where tokio has it (Linux, Android: out-of-band data through `POLLPRI`).
+fn each(interest: Interest) -> impl Iterator<Item = (bool, Interest)> {
     [
         (interest.is_readable(), Interest::READABLE),
         (interest.is_writable(), Interest::WRITABLE),
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         (interest.is_priority(), Interest::PRIORITY),
         (interest.is_error(), Interest::ERROR),
     ]
+    .into_iter()
 }
 
 impl InterestExt for Interest {
     fn common_with(self, other: Interest) -> Option<Interest> {
         each(self)
-            .into_iter()
             .zip(each(other))
             .filter(|((mine, _), (theirs, _))| *mine && *theirs)
             .map(|((_, one), _)| one)
@@ -39,15 +49,16 @@ impl InterestExt for Interest {
     fn poll_events(self) -> u32 {
         let mut bits = 0;
         if self.is_readable() {
-            bits |= libc::POLLIN | libc::POLLRDHUP;
+            bits |= libc::POLLIN | POLLRDHUP;
         }
         if self.is_writable() {
             bits |= libc::POLLOUT;
         }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         if self.is_priority() {
             bits |= libc::POLLPRI;
         }
-        bits as u32
+        bits as u16 as u32
     }
 }
 
@@ -72,9 +83,12 @@ mod tests {
         assert!(both.is_readable() && both.is_writable() && !both.is_error());
         assert_eq!(both.remove(Interest::READABLE), Some(Interest::WRITABLE));
         assert_eq!(Interest::READABLE.remove(Interest::READABLE), None);
-        let mut all = Interest::PRIORITY;
-        all |= Interest::ERROR;
-        assert!(all.is_priority() && all.is_error() && !all.is_readable());
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let mut all = Interest::PRIORITY;
+            all |= Interest::ERROR;
+            assert!(all.is_priority() && all.is_error() && !all.is_readable());
+        }
         assert_eq!(format!("{both:?}"), "READABLE | WRITABLE");
         assert_eq!(format!("{:?}", Interest::ERROR), "ERROR");
     }
@@ -82,8 +96,9 @@ mod tests {
     #[test]
     fn miri_poll_bits_ask_for_what_the_kernel_does_not_always_report() {
         let read = Interest::READABLE.poll_events();
-        assert_eq!(read, (libc::POLLIN | libc::POLLRDHUP) as u32);
+        assert_eq!(read, (libc::POLLIN | POLLRDHUP) as u32);
         assert_eq!(Interest::ERROR.poll_events(), 0);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         assert_eq!(
             (Interest::WRITABLE | Interest::PRIORITY).poll_events(),
             (libc::POLLOUT | libc::POLLPRI) as u32

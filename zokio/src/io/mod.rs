@@ -32,13 +32,16 @@ mod tail;
 #[cfg(unix)]
 pub mod unix;
 
-pub(crate) use tail::{until_done, Tail};
+pub(crate) use tail::until_done;
+// Named outside this module only by the ring's whole-file reads (Linux).
+#[cfg(target_os = "linux")]
+pub(crate) use tail::Tail;
 
 pub use always_ready::{empty, repeat, sink, Empty, Repeat, Sink};
 pub use buf::{IoBuf, IoBufMut};
 pub use copy::{copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf};
 pub use interest::Interest;
-pub(crate) use interest::InterestExt;
+pub(crate) use interest::{InterestExt, POLLRDHUP};
 pub use mem::{duplex, simplex, DuplexStream, SimplexStream};
 pub use ready::Ready;
 pub(crate) use ready::ReadyExt;
@@ -52,3 +55,12 @@ pub use tokio::io::{
 
 /// An operation's result together with the buffer it used.
 pub type BufResult<T, B> = (std::io::Result<T>, B);
+
+/// The most buffers one vectored system call takes (`readv`, `writev`,
+/// `sendmsg`...): `UIO_MAXIOV` on Linux, `IOV_MAX` from `<limits.h>` elsewhere
+/// (1024 on macOS and FreeBSD too, but `libc` does not name it there).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) const IOV_MAX: usize = libc::UIO_MAXIOV as usize;
+/// See the Linux definition.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) const IOV_MAX: usize = 1024;

@@ -3,7 +3,7 @@
 //! event bits that both drivers report, read as tokio reads epoll's, and a compact
 //! form for atomic caches. Must never know how a driver waits.
 
-use super::interest::Interest;
+use super::interest::{Interest, POLLRDHUP};
 
 pub use tokio::io::Ready;
 
@@ -21,13 +21,17 @@ pub(crate) trait ReadyExt: Sized {
     fn from_bits(bits: usize) -> Ready;
 }
 
-/// Each readiness, in the bit order of the compact form.
+/// Each readiness, in the bit order of the compact form. `PRIORITY` exists only
+/// where tokio has it (Linux, Android); elsewhere its bit stays unused.
 const EACH: [Ready; 6] = [
     Ready::READABLE,
     Ready::WRITABLE,
     Ready::READ_CLOSED,
     Ready::WRITE_CLOSED,
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     Ready::PRIORITY,
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    Ready::EMPTY,
     Ready::ERROR,
 ];
 
@@ -40,6 +44,7 @@ impl ReadyExt for Ready {
         if interest.is_writable() {
             ready |= Ready::WRITABLE | Ready::WRITE_CLOSED;
         }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         if interest.is_priority() {
             ready |= Ready::PRIORITY | Ready::READ_CLOSED;
         }
@@ -62,7 +67,7 @@ impl ReadyExt for Ready {
         if has(libc::POLLOUT) {
             ready |= Ready::WRITABLE;
         }
-        if has(libc::POLLHUP) || (has(libc::POLLIN) && has(libc::POLLRDHUP)) {
+        if has(libc::POLLHUP) || (has(libc::POLLIN) && has(POLLRDHUP)) {
             ready |= Ready::READ_CLOSED;
         }
         let error_only = bits == libc::POLLERR as u32;
@@ -72,6 +77,7 @@ impl ReadyExt for Ready {
         if has(libc::POLLERR) {
             ready |= Ready::ERROR;
         }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         if has(libc::POLLPRI) {
             ready |= Ready::PRIORITY;
         }
@@ -81,7 +87,7 @@ impl ReadyExt for Ready {
     fn to_bits(self) -> usize {
         EACH.iter()
             .enumerate()
-            .filter(|(_, one)| self & **one == **one)
+            .filter(|(_, one)| !one.is_empty() && self & **one == **one)
             .fold(0, |bits, (at, _)| bits | 1 << at)
     }
 
@@ -105,12 +111,15 @@ mod tests {
     fn miri_poll_results_read_as_tokio_reads_epoll() {
         assert_eq!(from(libc::POLLIN), Ready::READABLE);
         assert_eq!(from(libc::POLLOUT), Ready::WRITABLE);
-        assert_eq!(from(libc::POLLPRI), Ready::READABLE | Ready::PRIORITY);
-        assert_eq!(
-            from(libc::POLLIN | libc::POLLRDHUP),
-            Ready::READABLE | Ready::READ_CLOSED
-        );
-        assert_eq!(from(libc::POLLRDHUP), Ready::EMPTY);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            assert_eq!(from(libc::POLLPRI), Ready::READABLE | Ready::PRIORITY);
+            assert_eq!(
+                from(libc::POLLIN | libc::POLLRDHUP),
+                Ready::READABLE | Ready::READ_CLOSED
+            );
+            assert_eq!(from(libc::POLLRDHUP), Ready::EMPTY);
+        }
         assert_eq!(
             from(libc::POLLHUP),
             Ready::READ_CLOSED | Ready::WRITE_CLOSED
@@ -134,6 +143,7 @@ mod tests {
             Ready::ALL.answering(Interest::READABLE),
             Ready::READABLE | Ready::READ_CLOSED
         );
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         assert_eq!(
             Ready::ALL.answering(Interest::PRIORITY),
             Ready::PRIORITY | Ready::READ_CLOSED
@@ -145,6 +155,7 @@ mod tests {
         }
         assert_eq!(Ready::from_bits(Ready::ALL.to_bits()), Ready::ALL);
         assert!(Ready::EMPTY < Ready::READABLE && Ready::READABLE < Ready::ERROR);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         assert_eq!(
             format!("{:?}", Ready::READABLE),
             "Ready { is_readable: true, is_writable: false, is_read_closed: false, \

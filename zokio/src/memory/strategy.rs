@@ -38,6 +38,10 @@ pub enum MemoryStrategy {
     /// `Pooled`, plus NUMA placement: workers are spread over the machine's nodes and
     /// pinned to their node's CPUs, pools are filled on their worker's node, and an
     /// idle worker steals from its own node before it crosses to another.
+    ///
+    /// Placement needs Linux (sysfs, `sched_setaffinity`, `mbind`). Elsewhere the
+    /// machine counts as one node, threads are not pinned and memory is not bound:
+    /// this strategy then behaves as `Pooled`.
     NumaAware,
     /// `NumaAware` on a machine with more than one NUMA node; otherwise `Pooled`.
     ///

@@ -92,7 +92,7 @@ impl IoSocket {
         let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
         // `IoSliceMut` has the layout of `iovec` on Unix (std guarantees it).
         msg.msg_iov = bufs.as_mut_ptr().cast::<libc::iovec>();
-        msg.msg_iovlen = bufs.len().min(libc::UIO_MAXIOV as usize) as _;
+        msg.msg_iovlen = bufs.len().min(crate::io::IOV_MAX) as _;
         // SAFETY: the header points at `bufs`, valid for writes for this call.
         let n = unsafe { libc::recvmsg(self.raw(), &mut msg, take.flags()) };
         crate::driver::op::cvt(n)
@@ -105,7 +105,7 @@ impl IoSocket {
 
     /// `sendmsg(2)` of several buffers.
     pub(crate) fn sys_send_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let bufs = &bufs[..bufs.len().min(libc::UIO_MAXIOV as usize)];
+        let bufs = &bufs[..bufs.len().min(crate::io::IOV_MAX)];
         self.sock().send_vectored_with_flags(bufs, SEND_FLAGS)
     }
 

@@ -196,6 +196,7 @@ mod poll_traits;
 mod read_ahead;
 mod readiness;
 mod split;
+pub(crate) mod sys;
 pub mod tcp;
 mod udp;
 pub mod unix;

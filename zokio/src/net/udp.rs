@@ -10,13 +10,14 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
 use bytes::BufMut;
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socket2::{Domain, Protocol, SockAddr, Type};
 use tokio::io::ReadBuf;
 
 use super::addr::{addr_error, resolve, try_each, ToSocketAddrs};
 use super::borrowed::{as_uninit, fill_buf_mut, fill_read_buf, Take};
 use super::io_socket::IoSocket;
 use super::readiness::Direction;
+use super::sys;
 use super::tcp::inet;
 use crate::driver::op::addr::RawAddr;
 use crate::io::{BufResult, Interest, IoBuf, IoBufMut, Ready};
@@ -36,8 +37,7 @@ impl UdpSocket {
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
         let addrs = resolve(&addr).await?;
         try_each(addrs, |addr| async move {
-            let ty = Type::DGRAM.nonblocking().cloexec();
-            let socket = Socket::new(Domain::for_address(addr), ty, Some(Protocol::UDP))?;
+            let socket = sys::socket(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
             socket
                 .bind(&addr.into())
                 .map_err(|e| addr_error(e, "bind to", addr))?;
@@ -305,6 +305,9 @@ impl UdpSocket {
     }
 
     /// The network interface the socket is bound to (`SO_BINDTODEVICE`), if any.
+    ///
+    /// Linux and Android only: other systems have no `SO_BINDTODEVICE`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
         self.io.sock().device()
     }
@@ -312,6 +315,9 @@ impl UdpSocket {
     /// Bind the socket to the network interface `interface` (its name, such as
     /// `b"eth0"`), or unbind it with `None`: only packets of that interface are
     /// then sent and received. Needs `CAP_NET_RAW` to bind.
+    ///
+    /// Linux and Android only: other systems have no `SO_BINDTODEVICE`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
         self.io.sock().bind_device(interface)
     }

@@ -8,8 +8,9 @@
 //! worker that waits: io_uring's `IORING_OP_WAITID` where the kernel has it (Linux
 //! 6.7+), else the pidfd's readiness (io_uring's `POLL_ADD`, or epoll). A child
 //! whose [`Child`] is dropped before it was reaped is still reaped (see
-//! [`Child`]). Only where the kernel has no pidfds (before Linux 5.3) is a child
-//! waited for through `SIGCHLD` (with `zokio::signal`, reaping that child alone).
+//! [`Child`]). Only where the kernel has no pidfds (before Linux 5.3, and on every
+//! system but Linux: macOS, the BSDs) is a child waited for through `SIGCHLD` (with
+//! `zokio::signal`, reaping that child alone with a non-blocking `waitpid`).
 //!
 //! Files: this one is the [`Command`] builder; `child.rs` the [`Child`] handle;
 //! `stdio.rs` the pipes; `wait.rs` the pidfd and the reap; `sigchld.rs` the wait

@@ -1,7 +1,8 @@
-//! Waiting for a child where the kernel has no pidfd (before Linux 5.3): listen for
-//! `SIGCHLD` with `zokio::signal` and, on each delivery, try a non-blocking
-//! `waitpid` of this one child. Used only where `pidfd_open` does not exist (or
-//! where a test pretends so, through [`pretend_no_pidfd`]).
+//! Waiting for a child where the kernel has no pidfd (before Linux 5.3, and every
+//! system but Linux): listen for `SIGCHLD` with `zokio::signal` and, on each
+//! delivery, try a non-blocking `waitpid` of this one child. Used only where
+//! `pidfd_open` does not exist (or where a test pretends so, through
+//! [`pretend_no_pidfd`]).
 //!
 //! The listener is made before the first look, so an exit between the look and
 //! the wait still wakes it. `SIGCHLD` deliveries coalesce and every listener hears
@@ -27,6 +28,7 @@ pub fn pretend_no_pidfd(on: bool) {
     PRETEND.store(on, Ordering::Relaxed);
 }
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(super) fn pretending() -> bool {
     PRETEND.load(Ordering::Relaxed)
 }

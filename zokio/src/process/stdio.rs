@@ -204,7 +204,7 @@ impl Pipe {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let fd = self.raw();
-        let count = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
+        let count = bufs.len().min(crate::io::IOV_MAX) as libc::c_int;
         loop {
             let mut guard = ready!(self.fd.poll_write_ready(cx))?;
             let attempt = guard.try_io(|_| {

@@ -7,23 +7,30 @@
 //! non-blocking `waitid` made here, under a lock, by whoever asks. So a wait whose
 //! future is dropped consumes nothing, two reapers (a `wait` and the orphan sweep)
 //! can never both reap, and a pid is never used after its child was reaped (the
-//! pidfd names the process itself). Only a kernel without pidfds waits through
-//! `SIGCHLD` (`sigchld.rs`). Nothing here may call `waitpid(-1)`, which would steal
-//! other code's children.
+//! pidfd names the process itself). Only a kernel without pidfds (before Linux 5.3,
+//! and every system but Linux) waits through `SIGCHLD` (`sigchld.rs`), reaping with
+//! a non-blocking `waitpid` of the child's own pid. Nothing here may call
+//! `waitpid(-1)`, which would steal other code's children.
 
 use std::io;
+#[cfg(target_os = "linux")]
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
-use std::sync::{Arc, Mutex, PoisonError};
+#[cfg(target_os = "linux")]
+use std::sync::Arc;
+use std::sync::{Mutex, PoisonError};
 
+#[cfg(target_os = "linux")]
 use crate::driver::op::waitid::WaitExit;
+#[cfg(target_os = "linux")]
 use crate::driver::op::Op;
 
 /// One spawned child, until and after it is reaped.
 pub(crate) struct Process {
     pid: u32,
     /// `None` only where the kernel has no pidfds (before Linux 5.3).
+    #[cfg(target_os = "linux")]
     pidfd: Option<Arc<OwnedFd>>,
     /// The exit status, once reaped. Locked for the whole reap, so that exactly one
     /// caller reaps and the others read what it found.
@@ -31,8 +38,19 @@ pub(crate) struct Process {
 }
 
 impl Process {
+    /// Take charge of the child `pid`, which nobody else waits for. Without pidfds
+    /// (every system but Linux) waiting goes through `SIGCHLD`.
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) fn open(pid: u32) -> io::Result<Process> {
+        Ok(Process {
+            pid,
+            status: Mutex::new(None),
+        })
+    }
+
     /// Take charge of the child `pid`, which nobody else waits for. Opens its
     /// pidfd, if the kernel has pidfds (else waiting goes through `SIGCHLD`).
+    #[cfg(target_os = "linux")]
     pub(crate) fn open(pid: u32) -> io::Result<Process> {
         if super::sigchld::pretending() {
             return Ok(Process {
@@ -79,7 +97,32 @@ impl Process {
         Ok(*status)
     }
 
+    /// One `waitpid(pid, WNOHANG)` on this child: systems without pidfds, where
+    /// `waitpid` is the one wait every Unix has alike (macOS's `waitid` has not
+    /// always filled `si_pid`, which tells an exit from "still running").
+    #[cfg(not(target_os = "linux"))]
+    fn waitid_now(&self) -> io::Result<Option<ExitStatus>> {
+        loop {
+            let mut raw: libc::c_int = 0;
+            // SAFETY: `raw` is a valid `int` to write, alive for the call.
+            let rc = unsafe { libc::waitpid(self.pid as libc::pid_t, &mut raw, libc::WNOHANG) };
+            if rc > 0 {
+                return Ok(Some(ExitStatus::from_raw(raw)));
+            }
+            if rc == 0 {
+                return Ok(None);
+            }
+            let err = io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::ECHILD) => return Err(reaped_elsewhere(self.pid, err)),
+                _ => return Err(err),
+            }
+        }
+    }
+
     /// One `waitid(WEXITED | WNOHANG)` on this child, by pidfd where there is one.
+    #[cfg(target_os = "linux")]
     fn waitid_now(&self) -> io::Result<Option<ExitStatus>> {
         let (idtype, id) = match &self.pidfd {
             Some(fd) => (libc::P_PIDFD, fd.as_raw_fd() as libc::id_t),
@@ -96,26 +139,24 @@ impl Process {
             let err = io::Error::last_os_error();
             match err.raw_os_error() {
                 Some(libc::EINTR) => continue,
-                Some(libc::ECHILD) => {
-                    return Err(io::Error::new(
-                        err.kind(),
-                        format!(
-                            "child process {} was reaped by someone else (a `waitpid(-1)` \
-                             or `SIGCHLD` set to be ignored in this program), so its exit \
-                             status is lost: {err}",
-                            self.pid
-                        ),
-                    ))
-                }
+                Some(libc::ECHILD) => return Err(reaped_elsewhere(self.pid, err)),
                 _ => return Err(err),
             }
         }
+    }
+
+    /// Wait until the child exits, then reap it, through `SIGCHLD` (`sigchld.rs`):
+    /// systems without pidfds.
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) async fn wait(&self) -> io::Result<ExitStatus> {
+        super::sigchld::wait(self).await
     }
 
     /// Wait until the child exits, then reap it. Waiting is an operation on the
     /// current worker's driver (io_uring's `waitid` or the pidfd's readiness), so
     /// no thread blocks and no signal is involved; only without a pidfd is it
     /// `SIGCHLD` (`sigchld.rs`).
+    #[cfg(target_os = "linux")]
     pub(crate) async fn wait(&self) -> io::Result<ExitStatus> {
         let Some(pidfd) = &self.pidfd else {
             return super::sigchld::wait(self).await;
@@ -135,6 +176,11 @@ impl Process {
         if status.is_some() {
             return Ok(());
         }
+        #[cfg(not(target_os = "linux"))]
+        // SAFETY: `kill` takes a pid and a signal. The pid is still this child's: it
+        // is not reaped (checked above, under the lock every reaper takes).
+        let rc = unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGKILL) };
+        #[cfg(target_os = "linux")]
         let rc = match &self.pidfd {
             // SAFETY: `pidfd_send_signal` takes a descriptor, a signal, a null
             // `siginfo` (the kernel fills a default one) and flags.
@@ -164,8 +210,20 @@ impl Process {
     }
 }
 
+/// The error for a child whose status someone else took.
+fn reaped_elsewhere(pid: u32, err: io::Error) -> io::Error {
+    io::Error::new(
+        err.kind(),
+        format!(
+            "child process {pid} was reaped by someone else (a `waitpid(-1)` or `SIGCHLD` \
+             set to be ignored in this program), so its exit status is lost: {err}"
+        ),
+    )
+}
+
 /// The status a `waitid` reported, as `std` represents it (the raw `wait` status):
 /// `None` when no child had exited (a `WNOHANG` call, `si_pid` left 0).
+#[cfg(target_os = "linux")]
 fn exit_status(info: &libc::siginfo_t) -> Option<ExitStatus> {
     // SAFETY: for a `waitid` result these fields are the `SIGCHLD` member of the
     // union, which the kernel filled (or left zeroed).
@@ -184,7 +242,8 @@ fn exit_status(info: &libc::siginfo_t) -> Option<ExitStatus> {
     Some(ExitStatus::from_raw(raw))
 }
 
-#[cfg(test)]
+// The tests build Linux's `siginfo_t` and use io_uring: Linux only.
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 

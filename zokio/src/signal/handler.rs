@@ -1,6 +1,6 @@
 //! The `sigaction` safety net: while a signal has a listener, a handler of ours marks it
-//! pending in a static bitset and writes to one process-wide eventfd, which the readers
-//! watch; the disposition it replaced is kept and put back exactly when the last
+//! pending in a static bitset and writes to one process-wide eventfd (a non-blocking
+//! self-pipe on systems without eventfd), which the readers watch; the disposition it replaced is kept and put back exactly when the last
 //! listener goes.
 //!
 //! The kernel hands a process-directed signal to any thread that does not block it
@@ -20,7 +20,8 @@ use super::registry::{bit, MAX_SIGNAL};
 /// Signals the handler saw and no reader has counted yet: bit `n - 1` for signal `n`.
 static PENDING: AtomicU64 = AtomicU64::new(0);
 
-/// The eventfd the handler writes to; -1 until the first listener creates it.
+/// The eventfd (or the self-pipe's write end) the handler writes to; -1 until the
+/// first listener creates it.
 static EVENT_FD: AtomicI32 = AtomicI32::new(-1);
 
 /// The handler each of our handlers replaced, for chaining, readable from signal
@@ -32,7 +33,9 @@ static CHAINED_FLAGS: [AtomicI32; MAX_SIGNAL + 1] = [const { AtomicI32::new(0) }
 pub(super) struct Saved(libc::sigaction);
 
 impl Saved {
-    /// Whether the replaced disposition was a function our handler calls on.
+    /// Whether the replaced disposition was a function our handler calls on (which
+    /// decides whether the signalfd takes the signal: Linux only).
+    #[cfg(target_os = "linux")]
     pub(super) fn chains(&self) -> bool {
         self.0.sa_sigaction != libc::SIG_DFL && self.0.sa_sigaction != libc::SIG_IGN
     }
@@ -44,6 +47,7 @@ unsafe impl Send for Saved {}
 
 /// The process-wide eventfd (non-blocking, close-on-exec), made on first use and
 /// never closed: readers in any runtime may be waiting on it at any time.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub(super) fn event_fd() -> io::Result<RawFd> {
     static FD: OnceLock<Result<RawFd, i32>> = OnceLock::new();
     super::descriptor_made_once(&FD, "eventfd", || {
@@ -56,6 +60,69 @@ pub(super) fn event_fd() -> io::Result<RawFd> {
     })
 }
 
+/// Without eventfd (macOS, the BSDs): the read end of a process-wide pipe, both ends
+/// non-blocking and close-on-exec, made on first use and never closed. The handler
+/// writes to the other end; a full pipe means the readers are due to wake anyway.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(super) fn event_fd() -> io::Result<RawFd> {
+    static FD: OnceLock<Result<RawFd, i32>> = OnceLock::new();
+    super::descriptor_made_once(&FD, "self-pipe", || {
+        let mut ends = [-1 as RawFd; 2];
+        // SAFETY: `ends` has room for the two descriptors `pipe` writes.
+        if unsafe { libc::pipe(ends.as_mut_ptr()) } != 0 {
+            return -1;
+        }
+        if let Err(code) = ends.iter().try_for_each(|&fd| set_nonblocking_cloexec(fd)) {
+            for fd in ends {
+                // SAFETY: both ends are ours, made just above and shared with nobody.
+                unsafe { libc::close(fd) };
+            }
+            // SAFETY: this thread's errno, always valid to write; the caller reads
+            // the failure from it.
+            unsafe { *errno_location() = code };
+            return -1;
+        }
+        EVENT_FD.store(ends[1], Ordering::Release);
+        ends[0]
+    })
+}
+
+/// Make `fd` non-blocking and close-on-exec; the errno on failure.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn set_nonblocking_cloexec(fd: RawFd) -> Result<(), i32> {
+    let errno = || {
+        io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO)
+    };
+    // SAFETY: fcntl on a descriptor we own only reads or sets its flags.
+    unsafe {
+        let status = libc::fcntl(fd, libc::F_GETFL);
+        if status < 0 || libc::fcntl(fd, libc::F_SETFL, status | libc::O_NONBLOCK) < 0 {
+            return Err(errno());
+        }
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) < 0 {
+            return Err(errno());
+        }
+    }
+    Ok(())
+}
+
+/// This thread's `errno`. Async-signal-safe: it only returns an address.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: no preconditions; the address is this thread's errno.
+    unsafe { libc::__errno_location() }
+}
+
+/// This thread's `errno`. Async-signal-safe: it only returns an address.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: no preconditions; the address is this thread's errno.
+    unsafe { libc::__error() }
+}
+
 /// Mark `bits` pending and wake a reader, as the handler does: for signals taken off a
 /// thread outside any handler, counted by a reader later instead of here, so that no
 /// task is woken from inside a worker's park.
@@ -64,8 +131,8 @@ pub(super) fn note_pending(bits: u64) {
     notify_readers();
 }
 
-/// Write to the eventfd (async-signal-safe). A full counter (EAGAIN) is fine: the
-/// readers are due to wake anyway.
+/// Write to the eventfd or the self-pipe (async-signal-safe). A full counter or pipe
+/// (EAGAIN) is fine: the readers are due to wake anyway.
 fn notify_readers() {
     let fd = EVENT_FD.load(Ordering::Acquire);
     if fd >= 0 {
@@ -154,8 +221,8 @@ extern "C" fn on_signal(
     info: *mut libc::siginfo_t,
     context: *mut libc::c_void,
 ) {
-    // SAFETY: `__errno_location` returns this thread's errno, always valid to read.
-    let errno = unsafe { *libc::__errno_location() };
+    // SAFETY: `errno_location` returns this thread's errno, always valid to read.
+    let errno = unsafe { *errno_location() };
     if signum > 0 && signum as usize <= MAX_SIGNAL {
         let signum = signum as usize;
         PENDING.fetch_or(bit(signum), Ordering::AcqRel);
@@ -177,5 +244,5 @@ extern "C" fn on_signal(
         }
     }
     // SAFETY: as above; putting errno back hides our `write` from interrupted code.
-    unsafe { *libc::__errno_location() = errno };
+    unsafe { *errno_location() = errno };
 }

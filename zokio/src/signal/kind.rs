@@ -13,8 +13,8 @@ use std::io;
 pub struct SignalKind(libc::c_int);
 
 impl SignalKind {
-    /// The signal with number `signum`, for signals without a constructor here (the
-    /// real-time ones, `libc::SIGRTMIN() + n`).
+    /// The signal with number `signum`, for signals without a constructor here (on
+    /// Linux, the real-time ones, `libc::SIGRTMIN() + n`).
     pub const fn from_raw(signum: std::os::raw::c_int) -> Self {
         SignalKind(signum as libc::c_int)
     }
@@ -83,7 +83,7 @@ impl SignalKind {
     /// The number, if a listener may have it; else an error that says why not.
     pub(super) fn listenable(self) -> io::Result<usize> {
         let signum = self.0;
-        let max = libc::SIGRTMAX();
+        let max = highest();
         if signum <= 0 || signum > max || signum as usize > super::registry::MAX_SIGNAL {
             return Err(refuse(format!(
                 "signal number {signum} is out of range: signals on this system are numbered \
@@ -104,6 +104,7 @@ impl SignalKind {
                 name(signum)
             )));
         }
+        #[cfg(target_os = "linux")]
         if signum < libc::SIGRTMIN() && signum > libc::SIGSYS {
             return Err(refuse(format!(
                 "signal {signum} is reserved for the C library's threads; real-time signals \
@@ -113,6 +114,20 @@ impl SignalKind {
         }
         Ok(signum as usize)
     }
+}
+
+/// The highest signal number of this system: `SIGRTMAX` on Linux.
+#[cfg(target_os = "linux")]
+fn highest() -> libc::c_int {
+    libc::SIGRTMAX()
+}
+
+/// The highest signal number a listener may have here: 31. macOS has no more
+/// signals; FreeBSD keeps 32 and 33 for its C library's threads and numbers its
+/// real-time signals from 65, beyond the 64 a signal set of this module holds.
+#[cfg(not(target_os = "linux"))]
+fn highest() -> libc::c_int {
+    31
 }
 
 fn refuse(message: String) -> io::Error {

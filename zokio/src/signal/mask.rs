@@ -48,8 +48,9 @@ pub(super) fn sigset(bits: u64) -> libc::sigset_t {
     set
 }
 
-/// Publish a new set of listened signals. Runtime threads pick it up on their own;
+/// Publish a new set of listened signals (only where signalfd takes them: Linux). Runtime threads pick it up on their own;
 /// the caller runs `resync` for its own thread once it holds no lock.
+#[cfg(target_os = "linux")]
 pub(super) fn set_wanted(bits: u64) {
     WANTED.store(bits, Ordering::SeqCst);
     EPOCH.fetch_add(1, Ordering::SeqCst);
@@ -121,6 +122,7 @@ fn sync_now() {
 /// set, so that unblocking them (or restoring their disposition) does not hand a
 /// signal that arrived while it was listened for to the disposition it had before.
 /// Returns which ones were pending.
+#[cfg(target_os = "linux")]
 pub(super) fn take_pending(bits: u64) -> u64 {
     let set = sigset(bits);
     let zero = libc::timespec {
@@ -136,6 +138,14 @@ pub(super) fn take_pending(bits: u64) -> u64 {
         }
         taken |= bit(signum as usize);
     }
+}
+
+/// Without signalfd no runtime thread blocks a listened signal (`WANTED` stays
+/// empty), so none of ours waits in a pending set: nothing to take. (macOS has no
+/// `sigtimedwait` either.)
+#[cfg(not(target_os = "linux"))]
+pub(super) fn take_pending(_bits: u64) -> u64 {
+    0
 }
 
 fn bits_of(set: &libc::sigset_t) -> u64 {

@@ -7,7 +7,9 @@
 //! (`mask.rs`) so that what is sent to them waits in a signalfd (`signalfd.rs`). In
 //! each runtime with a listener, a reader task (`reader.rs`) waits for both through the
 //! runtime's driver, reads them, and counts the deliveries in the process-wide
-//! dispatcher (`registry.rs`), which wakes every listener in every runtime. This module
+//! dispatcher (`registry.rs`), which wakes every listener in every runtime. Systems
+//! without signalfd (macOS, the BSDs) take the handler's path alone: the handler
+//! writes to a self-pipe instead of an eventfd, and no thread's mask is changed. This module
 //! must never change the mask of a thread no runtime started, and its handler must
 //! never do anything that is not async-signal-safe.
 
@@ -16,6 +18,8 @@ mod kind;
 mod mask;
 mod reader;
 mod registry;
+// signalfd is Linux's: elsewhere every delivery arrives through the handler.
+#[cfg(target_os = "linux")]
 mod signalfd;
 pub mod unix;
 

@@ -9,13 +9,16 @@ use std::io;
 use std::os::fd::RawFd;
 use std::sync::Arc;
 
+use super::handler;
 use super::registry::{self, ReaderState};
-use super::{handler, signalfd};
+#[cfg(target_os = "linux")]
+use super::signalfd;
 use crate::driver::op::poll::PollReady;
 use crate::driver::op::Op;
 use crate::io::Interest;
 
 /// Records taken per read of the signalfd.
+#[cfg(target_os = "linux")]
 const RECORDS_PER_READ: usize = 16;
 
 /// The reader task for one runtime. It ends when aborted (its runtime's last listener
@@ -25,18 +28,28 @@ pub(super) fn run(state: Arc<ReaderState>) -> impl Future<Output = ()> + Send + 
     let gone = Gone(state);
     async move {
         let _gone = gone;
-        let (Ok(signal_fd), Ok(event_fd)) = (signalfd::fd(), handler::event_fd()) else {
-            // `register` made both before spawning this task.
+        let Ok(event_fd) = handler::event_fd() else {
+            // `register` made it before spawning this task.
             return;
         };
-        let records = watch(
-            signal_fd,
-            signalfd::RECORD * RECORDS_PER_READ,
-            signalfd::signals_in,
-        );
         // What the eventfd says is only "look at the pending set".
         let handled = watch(event_fd, 8, |_| handler::take_pending());
-        futures_util::future::join(records, handled).await;
+        #[cfg(target_os = "linux")]
+        {
+            let Ok(signal_fd) = signalfd::fd() else {
+                // `register` made it before spawning this task.
+                return;
+            };
+            let records = watch(
+                signal_fd,
+                signalfd::RECORD * RECORDS_PER_READ,
+                signalfd::signals_in,
+            );
+            futures_util::future::join(records, handled).await;
+        }
+        // Without signalfd, the handler's path is the only one.
+        #[cfg(not(target_os = "linux"))]
+        handled.await;
     }
 }
 

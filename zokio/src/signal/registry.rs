@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::{handler, mask, reader, signalfd};
+#[cfg(target_os = "linux")]
+use super::signalfd;
+use super::{handler, mask, reader};
 use crate::runtime::{Handle, Id};
 use crate::task::AbortHandle;
 
@@ -49,7 +51,9 @@ struct Registry {
     /// but the ones whose replaced disposition is a function. The signalfd would take some
     /// deliveries of those before any handler runs (it takes any pending signal of its
     /// mask, also one the kernel meant for another thread), and the program's own
-    /// handler would miss them; so they only ever arrive through our handler.
+    /// handler would miss them; so they only ever arrive through our handler. Always
+    /// empty without signalfd (not Linux).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     through_fd: u64,
     next_id: u64,
 }
@@ -112,8 +116,12 @@ pub(super) fn register(signum: usize, handle: &Handle) -> io::Result<Listener> {
     if registry.slots[signum].listeners == 0 {
         // Both descriptors exist before anything can write to them.
         handler::event_fd()?;
+        #[cfg(target_os = "linux")]
         signalfd::fd()?;
         let saved = handler::install(signum)?;
+        // Without signalfd (not Linux), no signal goes through one: the handler
+        // takes every delivery, and no runtime thread blocks anything.
+        #[cfg(target_os = "linux")]
         if !saved.chains() {
             let through_fd = registry.through_fd | bit(signum);
             if let Err(err) = signalfd::set_mask(through_fd) {
@@ -258,6 +266,7 @@ impl Drop for Listener {
             slot.listeners -= 1;
             if slot.listeners == 0 {
                 let saved = slot.saved.take();
+                #[cfg(target_os = "linux")]
                 if registry.through_fd & bit(signum) != 0 {
                     let through_fd = registry.through_fd & !bit(signum);
                     registry.through_fd = through_fd;

@@ -49,12 +49,17 @@ pub struct Signal {
 ///   process started with `std::process::Command` does not (the standard library
 ///   clears the mask in the child).
 ///
+/// Masks and the signalfd are Linux's. On other systems (macOS, the BSDs) no
+/// thread's mask is changed: every delivery runs Zokio's handler on whatever thread
+/// the kernel picks, and reaches every listener from there.
+///
 /// # Errors
 /// - Outside a Zokio runtime (tokio panics there instead): call it from a task, from
 ///   `Runtime::block_on`, or after `Runtime::enter`.
 /// - A signal no listener can have: `SIGKILL` and `SIGSTOP` (never caught), `SIGILL`,
 ///   `SIGFPE` and `SIGSEGV` (faults of the thread itself), a number out of range
-///   (at most 0, or above `SIGRTMAX`), or one the C library keeps for its threads.
+///   (at most 0, or above `SIGRTMAX` on Linux and 31 elsewhere), or one the C library
+///   keeps for its threads.
 /// - The OS refusing a descriptor or a `sigaction` (for example, no file descriptor
 ///   left).
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {

@@ -53,7 +53,8 @@ pub fn socketpair() -> (OwnedFd, OwnedFd) {
     ends
 }
 
-/// A non-blocking eventfd.
+/// A non-blocking eventfd (macOS has none).
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
 pub fn eventfd() -> OwnedFd {
     // SAFETY: plain system call; the result is checked.
     let fd = check(unsafe { libc::eventfd(0, 0) }, "eventfd");
@@ -77,8 +78,20 @@ pub fn pty() -> Option<(OwnedFd, OwnedFd)> {
             return None;
         }
         let mut name = [0 as libc::c_char; 128];
+        #[cfg(not(target_vendor = "apple"))]
         if libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) != 0 {
             return None;
+        }
+        // `libc` offers no `ptsname_r` for macOS: the static buffer of `ptsname`,
+        // copied at once (the tests that open terminals do not race on it).
+        #[cfg(target_vendor = "apple")]
+        {
+            let shared = libc::ptsname(master.as_raw_fd());
+            if shared.is_null() {
+                return None;
+            }
+            let len = libc::strlen(shared).min(name.len() - 1);
+            std::ptr::copy_nonoverlapping(shared, name.as_mut_ptr(), len);
         }
         let slave = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
         if slave < 0 {

@@ -21,6 +21,7 @@ pub fn blocking_pipe() -> (OwnedFd, OwnedFd) {
     pipe_with(libc::O_CLOEXEC)
 }
 
+#[cfg(target_os = "linux")]
 fn pipe_with(flags: i32) -> (OwnedFd, OwnedFd) {
     let mut fds = [0 as RawFd; 2];
     // SAFETY: `fds` has room for the two descriptors pipe2 writes.
@@ -28,6 +29,31 @@ fn pipe_with(flags: i32) -> (OwnedFd, OwnedFd) {
     assert_eq!(rc, 0, "pipe2 failed: {}", std::io::Error::last_os_error());
     // SAFETY: pipe2 succeeded, so both descriptors are fresh and owned by nobody else.
     unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+/// Without `pipe2` (macOS): `pipe`, then the flags one by one. The tests spawn no
+/// process between the two steps, so close-on-exec set late loses nothing.
+#[cfg(not(target_os = "linux"))]
+fn pipe_with(flags: i32) -> (OwnedFd, OwnedFd) {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe writes.
+    let rc = unsafe { libc::pipe(fds.as_mut_ptr()) };
+    assert_eq!(rc, 0, "pipe failed: {}", std::io::Error::last_os_error());
+    // SAFETY: pipe succeeded, so both descriptors are fresh and owned by nobody else.
+    let ends = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    for fd in fds {
+        // SAFETY: fcntl on descriptors owned by `ends`, alive for these calls.
+        unsafe {
+            if flags & libc::O_CLOEXEC != 0 {
+                assert_eq!(libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC), 0);
+            }
+            if flags & libc::O_NONBLOCK != 0 {
+                let status = libc::fcntl(fd, libc::F_GETFL);
+                assert_eq!(libc::fcntl(fd, libc::F_SETFL, status | libc::O_NONBLOCK), 0);
+            }
+        }
+    }
+    ends
 }
 
 /// Write all of `data` to `fd` with plain system calls (a non-runtime writer).

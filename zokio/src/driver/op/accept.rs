@@ -4,6 +4,8 @@
 //! never touch the listener's own flags.
 
 use std::io;
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+use std::os::fd::{AsRawFd, IntoRawFd};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -34,17 +36,40 @@ impl Accept {
     }
 }
 
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
 const FLAGS: libc::c_int = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
 
-/// Accept a connection that is already waiting, with one non-blocking `accept4(2)`
+/// One `accept4(2)` that makes the new descriptor non-blocking and close-on-exec
+/// in the same call. Returns the new descriptor.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn accept_raw(fd: RawFd, peer: &mut RawAddr) -> io::Result<usize> {
+    // SAFETY: the address storage and its length are borrowed from `peer` for the
+    // whole call.
+    cvt(unsafe { libc::accept4(fd, peer.storage_mut(), &mut peer.len, FLAGS) } as isize)
+}
+
+/// Without `accept4(2)` (macOS): a plain `accept(2)`, then the flags are set on the
+/// new descriptor. A `fork` in another thread between the two calls could inherit
+/// it; the flags are set before anyone else can see the descriptor, so nothing else
+/// in this process ever sees it blocking.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn accept_raw(fd: RawFd, peer: &mut RawAddr) -> io::Result<usize> {
+    // SAFETY: the address storage and its length are borrowed from `peer` for the
+    // whole call.
+    let new = cvt(unsafe { libc::accept(fd, peer.storage_mut(), &mut peer.len) } as isize)?;
+    // SAFETY: a successful accept returns a new descriptor that nothing owns yet;
+    // owning it here closes it if setting its flags fails.
+    let owned = unsafe { OwnedFd::from_raw_fd(new as RawFd) };
+    crate::net::sys::set_nonblocking_cloexec(owned.as_raw_fd())?;
+    Ok(owned.into_raw_fd() as usize)
+}
+
+/// Accept a connection that is already waiting, with one non-blocking accept
 /// (`WouldBlock` when none is). The listener drains a burst of connections this
 /// way instead of paying a ring round trip for each; it waits on the ring.
 pub(crate) fn accept_now(fd: RawFd) -> io::Result<(OwnedFd, RawAddr)> {
     let mut peer = RawAddr::empty();
-    // SAFETY: the address storage and its length live on this stack frame for the
-    // whole call.
-    let result =
-        cvt(unsafe { libc::accept4(fd, peer.storage_mut(), &mut peer.len, FLAGS) } as isize);
+    let result = accept_raw(fd, &mut peer);
     match result {
         // SAFETY: a successful accept returns a new descriptor that nothing owns yet.
         Ok(new) => Ok((unsafe { OwnedFd::from_raw_fd(new as RawFd) }, peer)),
@@ -70,17 +95,13 @@ impl OpKind for Accept {
     fn epoll_wait(&self) -> EpollWait {
         EpollWait::Fd {
             fd: self.fd,
-            events: libc::EPOLLIN as u32,
+            events: libc::POLLIN as u32,
             then_run: true,
         }
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {
-        // SAFETY: the address storage and its length live in `self`.
-        cvt(
-            unsafe { libc::accept4(self.fd, self.peer.storage_mut(), &mut self.peer.len, FLAGS) }
-                as isize,
-        )
+        accept_raw(self.fd, &mut self.peer)
     }
 
     fn complete(self, result: io::Result<usize>) -> Self::Output {

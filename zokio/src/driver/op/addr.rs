@@ -31,29 +31,49 @@ impl RawAddr {
         let mut raw = RawAddr::empty();
         match addr {
             SocketAddr::V4(v4) => {
-                let sin = libc::sockaddr_in {
-                    sin_family: libc::AF_INET as libc::sa_family_t,
-                    sin_port: v4.port().to_be(),
-                    sin_addr: libc::in_addr {
-                        s_addr: u32::from_ne_bytes(v4.ip().octets()),
-                    },
-                    sin_zero: [0; 8],
+                // SAFETY: `sockaddr_in` is plain integers; all zeroes is a value (and
+                // what `sin_zero` must hold).
+                let mut sin: libc::sockaddr_in = unsafe { mem::zeroed() };
+                sin.sin_family = libc::AF_INET as libc::sa_family_t;
+                sin.sin_port = v4.port().to_be();
+                sin.sin_addr = libc::in_addr {
+                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
                 };
+                #[cfg(any(
+                    target_vendor = "apple",
+                    target_os = "freebsd",
+                    target_os = "dragonfly",
+                    target_os = "netbsd",
+                    target_os = "openbsd"
+                ))]
+                {
+                    sin.sin_len = mem::size_of::<libc::sockaddr_in>() as u8;
+                }
                 // SAFETY: `sockaddr_storage` is larger than and aligned for any
                 // address type, so a `sockaddr_in` fits at its start.
                 unsafe { std::ptr::write(raw.storage_mut().cast(), sin) };
                 raw.len = mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
             }
             SocketAddr::V6(v6) => {
-                let sin6 = libc::sockaddr_in6 {
-                    sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                    sin6_port: v6.port().to_be(),
-                    sin6_flowinfo: v6.flowinfo(),
-                    sin6_addr: libc::in6_addr {
-                        s6_addr: v6.ip().octets(),
-                    },
-                    sin6_scope_id: v6.scope_id(),
+                // SAFETY: as above, for `sockaddr_in6`.
+                let mut sin6: libc::sockaddr_in6 = unsafe { mem::zeroed() };
+                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sin6.sin6_port = v6.port().to_be();
+                sin6.sin6_flowinfo = v6.flowinfo();
+                sin6.sin6_addr = libc::in6_addr {
+                    s6_addr: v6.ip().octets(),
                 };
+                sin6.sin6_scope_id = v6.scope_id();
+                #[cfg(any(
+                    target_vendor = "apple",
+                    target_os = "freebsd",
+                    target_os = "dragonfly",
+                    target_os = "netbsd",
+                    target_os = "openbsd"
+                ))]
+                {
+                    sin6.sin6_len = mem::size_of::<libc::sockaddr_in6>() as u8;
+                }
                 // SAFETY: as above, for `sockaddr_in6`.
                 unsafe { std::ptr::write(raw.storage_mut().cast(), sin6) };
                 raw.len = mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
@@ -65,10 +85,10 @@ impl RawAddr {
     /// A Unix socket path; fails when it does not fit `sun_path` with its NUL.
     pub(crate) fn from_unix_path(path: &Path) -> io::Result<RawAddr> {
         let bytes = path.as_os_str().as_bytes();
-        let mut sun = libc::sockaddr_un {
-            sun_family: libc::AF_UNIX as libc::sa_family_t,
-            sun_path: [0; 108],
-        };
+        // SAFETY: `sockaddr_un` is plain integers; all zeroes is a value, and the
+        // path's terminating NUL.
+        let mut sun: libc::sockaddr_un = unsafe { mem::zeroed() };
+        sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
         if bytes.len() >= sun.sun_path.len() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -83,11 +103,22 @@ impl RawAddr {
         for (dst, src) in sun.sun_path.iter_mut().zip(bytes) {
             *dst = *src as libc::c_char;
         }
+        // The path starts after the family (and, on the BSDs, the length byte).
+        let len = mem::offset_of!(libc::sockaddr_un, sun_path) + bytes.len() + 1;
+        #[cfg(any(
+            target_vendor = "apple",
+            target_os = "freebsd",
+            target_os = "dragonfly",
+            target_os = "netbsd",
+            target_os = "openbsd"
+        ))]
+        {
+            sun.sun_len = len as u8;
+        }
         let mut raw = RawAddr::empty();
         // SAFETY: `sockaddr_storage` is larger than and aligned for `sockaddr_un`.
         unsafe { std::ptr::write(raw.storage_mut().cast(), sun) };
-        let path_offset = mem::size_of::<libc::sa_family_t>();
-        raw.len = (path_offset + bytes.len() + 1) as libc::socklen_t;
+        raw.len = len as libc::socklen_t;
         Ok(raw)
     }
 

@@ -3,6 +3,9 @@
 //! instead, so the system call here is only for completeness. Must never be the
 //! fallback path on a worker.
 
+// Linux only: `fs` runs it only on a ring, and rings exist only on Linux.
+#![cfg(target_os = "linux")]
+
 use std::io;
 use std::os::fd::RawFd;
 

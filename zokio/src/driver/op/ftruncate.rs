@@ -2,6 +2,9 @@
 //! has the opcode (Linux 6.9); `fs` uses the blocking pool elsewhere, so the
 //! system call here is only for completeness and must never be the fallback path.
 
+// Linux only: `fs` runs it only on a ring, and rings exist only on Linux.
+#![cfg(target_os = "linux")]
+
 use std::io;
 use std::os::fd::RawFd;
 

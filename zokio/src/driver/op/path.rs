@@ -1,4 +1,5 @@
-//! The path operations on io_uring: `openat`, `unlinkat`, `mkdirat`, `renameat`,
+//! The path operations on io_uring (the operations are Linux only; `c_path` and
+//! `PathOp` are everywhere): `openat`, `unlinkat`, `mkdirat`, `renameat`,
 //! each relative to the current directory. The paths live, NUL-terminated, in the
 //! operation's heap cell, so the kernel may read them after the future is gone.
 //! These kinds are only submitted where the ring has the opcode (see
@@ -7,10 +8,12 @@
 
 use std::ffi::CString;
 use std::io;
+#[cfg(target_os = "linux")]
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+#[cfg(target_os = "linux")]
 use super::{cvt, EpollWait, OpKind};
 
 /// A path as the kernel wants it; a NUL inside is `InvalidInput`.
@@ -24,6 +27,9 @@ pub(crate) fn c_path(path: &Path) -> io::Result<CString> {
 }
 
 /// Which path operation, with its arguments.
+// Only a ring reads the arguments (Linux); elsewhere `fs` builds the operation and
+// runs `std`'s call on the blocking pool instead.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) enum PathOp {
     Open { flags: i32, mode: u32 },
     Unlink { dir: bool },
@@ -31,11 +37,13 @@ pub(crate) enum PathOp {
     Rename { to: CString },
 }
 
+#[cfg(target_os = "linux")]
 pub(crate) struct PathCall {
     path: CString,
     op: PathOp,
 }
 
+#[cfg(target_os = "linux")]
 impl PathCall {
     pub(crate) fn new(path: CString, op: PathOp) -> PathCall {
         PathCall { path, op }
@@ -54,8 +62,10 @@ impl PathCall {
     }
 }
 
+#[cfg(target_os = "linux")]
 const CWD: io_uring::types::Fd = io_uring::types::Fd(libc::AT_FDCWD);
 
+#[cfg(target_os = "linux")]
 impl OpKind for PathCall {
     /// The new descriptor for `Open`, else nothing.
     type Output = io::Result<Option<OwnedFd>>;

@@ -38,7 +38,7 @@ impl OpKind for PollReady {
                     // A file epoll cannot wait on: ready for what was asked, but no
                     // peer can have shut it down (io_uring never reports `POLLRDHUP`
                     // for one either).
-                    bits &= !(super::ALWAYS_READY as u32 | libc::POLLRDHUP as u32);
+                    bits &= !(super::ALWAYS_READY as u32 | crate::io::POLLRDHUP as u16 as u32);
                 }
                 if bits & libc::POLLNVAL as u32 != 0 {
                     return Err(with_context(

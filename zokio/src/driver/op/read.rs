@@ -77,7 +77,7 @@ impl<B: IoBufMut> OpKind for Read<B> {
     fn epoll_wait(&self) -> EpollWait {
         EpollWait::Fd {
             fd: self.fd,
-            events: libc::EPOLLIN as u32,
+            events: libc::POLLIN as u32,
             then_run: true,
         }
     }

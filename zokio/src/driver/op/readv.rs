@@ -63,7 +63,7 @@ impl<B: IoBufMut> OpKind for Readv<B> {
     fn epoll_wait(&self) -> EpollWait {
         EpollWait::Fd {
             fd: self.fd,
-            events: libc::EPOLLIN as u32,
+            events: libc::POLLIN as u32,
             then_run: true,
         }
     }

@@ -6,6 +6,7 @@ use std::io;
 use std::os::fd::RawFd;
 
 use super::addr::RawAddr;
+#[cfg(target_os = "linux")]
 use super::msghdr::MsgHdr;
 use super::read::MAX_RW;
 use super::{cvt, with_context, EpollWait, OpKind};
@@ -15,6 +16,8 @@ pub(crate) struct SendTo<B> {
     fd: RawFd,
     buf: B,
     to: RawAddr,
+    /// io_uring's `sendmsg` reads it (Linux only).
+    #[cfg(target_os = "linux")]
     header: MsgHdr,
 }
 
@@ -24,6 +27,7 @@ impl<B> SendTo<B> {
             fd,
             buf,
             to,
+            #[cfg(target_os = "linux")]
             header: MsgHdr::new(),
         }
     }
@@ -50,7 +54,7 @@ impl<B: IoBuf> OpKind for SendTo<B> {
     fn epoll_wait(&self) -> EpollWait {
         EpollWait::Fd {
             fd: self.fd,
-            events: libc::EPOLLOUT as u32,
+            events: libc::POLLOUT as u32,
             then_run: true,
         }
     }

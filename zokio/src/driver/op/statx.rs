@@ -6,6 +6,9 @@
 //! be the fallback path on a worker. It answers only what `fs` asks (existence,
 //! size): `std::fs::Metadata` cannot be built from it.
 
+// Linux only: `statx(2)` and its ring opcode exist only on Linux.
+#![cfg(target_os = "linux")]
+
 use std::ffi::CString;
 use std::io;
 use std::os::fd::RawFd;

@@ -7,6 +7,15 @@ use std::time::Duration;
 
 use super::{EpollWait, OpKind};
 
+/// The positive errno with which an expired `timeout` operation completes: io_uring
+/// reports `ETIME`, and the epoll driver says the same; systems without `ETIME`
+/// (FreeBSD) use `ETIMEDOUT`, which drivers there complete timers with.
+#[cfg(target_os = "linux")]
+pub(crate) const EXPIRED: i32 = libc::ETIME;
+/// See the Linux definition.
+#[cfg(not(target_os = "linux"))]
+pub(crate) const EXPIRED: i32 = libc::ETIMEDOUT;
+
 pub(crate) struct Timeout {
     pub(crate) after: Duration,
     #[cfg(target_os = "linux")]
@@ -42,8 +51,8 @@ impl OpKind for Timeout {
 
     fn complete(self, result: io::Result<usize>) -> io::Result<()> {
         match result {
-            // The kernel reports an expired timer as ETIME: that is success here.
-            Err(e) if e.raw_os_error() == Some(libc::ETIME) => Ok(()),
+            // The driver reports an expired timer as `EXPIRED`: that is success here.
+            Err(e) if e.raw_os_error() == Some(EXPIRED) => Ok(()),
             Ok(_) => Ok(()),
             Err(e) => Err(io::Error::new(
                 e.kind(),

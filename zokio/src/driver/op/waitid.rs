@@ -8,6 +8,9 @@
 //! after its future was dropped never consumes an exit status nobody reads, and
 //! must never be changed to reap.
 
+// Linux only: pidfds (and the ring's `waitid`) exist only there.
+#![cfg(target_os = "linux")]
+
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
@@ -81,7 +84,7 @@ impl OpKind for WaitExit {
     fn epoll_wait(&self) -> EpollWait {
         EpollWait::Fd {
             fd: self.pidfd.as_raw_fd(),
-            events: libc::EPOLLIN as u32,
+            events: libc::POLLIN as u32,
             then_run: false,
         }
     }

@@ -60,7 +60,7 @@ impl<B: IoBuf> OpKind for Write<B> {
     fn epoll_wait(&self) -> EpollWait {
         EpollWait::Fd {
             fd: self.fd,
-            events: libc::EPOLLOUT as u32,
+            events: libc::POLLOUT as u32,
             then_run: true,
         }
     }

@@ -263,7 +263,7 @@ impl ReadinessDriver {
             }
             self.timers.pop();
             if let Some(header) = NonNull::new(ptr as *mut OpHeader) {
-                self.finish(header, -libc::ETIME);
+                self.finish(header, -super::op::timeout::EXPIRED);
                 fired += 1;
             }
         }

@@ -275,18 +275,10 @@ impl Registration {
 /// What `fd` is ready for right now, among `interest` (and errors and hang-ups),
 /// without waiting. A descriptor `poll(2)` rejects is ready for nothing.
 fn poll_now(fd: RawFd, interest: Interest) -> Ready {
-    let mut pollfd = libc::pollfd {
-        fd,
-        events: interest.poll_events() as i16,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, and a zero timeout: the call never waits.
-    let found = unsafe { libc::poll(&mut pollfd, 1, 0) };
-    let bits = pollfd.revents as u16 as u32;
-    if found <= 0 || bits & libc::POLLNVAL as u32 != 0 {
-        return Ready::EMPTY;
+    match crate::driver::poll_now(fd, interest.poll_events()) {
+        Some(bits) if bits & libc::POLLNVAL as u32 == 0 => Ready::from_poll_events(bits),
+        _ => Ready::EMPTY,
     }
-    Ready::from_poll_events(bits)
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@ mod placement;
 mod sys;
 mod topology;
 
-#[cfg(all(test, not(loom), not(miri)))]
+// The tests read sysfs and the kernel's memory policies: Linux only.
+#[cfg(all(test, not(loom), not(miri), target_os = "linux"))]
 mod tests;
 
 use std::cell::Cell;

@@ -4,28 +4,36 @@
 //!
 //! Every call reports failure as an `io::Error` and none may panic: a kernel without
 //! NUMA support or a sandbox that forbids these calls is an ordinary case.
+//!
+//! All of this is Linux only. Elsewhere the kernel says nothing about the allowed
+//! CPUs (so the machine is one node), pinning does nothing and no memory is bound.
 
 // Under Miri and loom the pool takes its segments from the global allocator and
 // binds nothing (`pool/pages.rs`).
 #![cfg_attr(any(miri, loom), allow(dead_code))]
 
 use std::io;
+#[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
+#[cfg(target_os = "linux")]
 /// `MPOL_PREFERRED` from `<linux/mempolicy.h>`: allocate on the given node when it
 /// has free memory, elsewhere otherwise (never an allocation failure).
 const MPOL_PREFERRED: libc::c_int = 1;
 /// `get_mempolicy` flags: return a node number, for the page at the given address.
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 const MPOL_F_NODE: libc::c_ulong = 1 << 0;
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 const MPOL_F_ADDR: libc::c_ulong = 1 << 1;
 
+#[cfg(target_os = "linux")]
 /// Node masks passed to the kernel hold this many bits (the kernel's usual
 /// `MAX_NUMNODES` ceiling); nodes beyond are not bound.
 const MASK_BITS: usize = 1024;
+#[cfg(target_os = "linux")]
 const WORD_BITS: usize = libc::c_ulong::BITS as usize;
 
+#[cfg(target_os = "linux")]
 /// The CPUs the calling thread may run on, ascending; `None` if the kernel does not
 /// say.
 pub(crate) fn allowed_cpus() -> Option<Vec<usize>> {
@@ -43,6 +51,7 @@ pub(crate) fn allowed_cpus() -> Option<Vec<usize>> {
     Some(cpus)
 }
 
+#[cfg(target_os = "linux")]
 /// Pins the calling thread to `cpus` (those the kernel's set type can hold).
 pub(crate) fn pin_current_thread(cpus: &[usize]) -> io::Result<()> {
     // SAFETY: all zeroes is an empty set.
@@ -67,9 +76,11 @@ pub(crate) fn pin_current_thread(cpus: &[usize]) -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
 /// Whether a refused `mbind` was already logged (once per process is enough).
 static BIND_REFUSAL_LOGGED: AtomicBool = AtomicBool::new(false);
 
+#[cfg(target_os = "linux")]
 /// Asks the kernel to place the pages of `[addr, addr + len)`, not yet touched, on
 /// `node` when it can (`MPOL_PREFERRED`). A refusal (no NUMA support, a sandbox, a
 /// node the kernel does not know) is logged once at debug level and otherwise
@@ -108,8 +119,30 @@ pub(crate) unsafe fn bind_segment(addr: *mut u8, len: usize, node: usize) -> boo
     rc == 0
 }
 
+/// Without Linux's affinity calls the allowed CPUs are not known.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn allowed_cpus() -> Option<Vec<usize>> {
+    None
+}
+
+/// Without Linux's affinity calls threads are not pinned: nothing to do, and
+/// nothing to report (the machine counts as one node, whose CPUs are all of them).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn pin_current_thread(_cpus: &[usize]) -> io::Result<()> {
+    Ok(())
+}
+
+/// Without `mbind` the pages follow first touch, as after a refusal on Linux.
+///
+/// # Safety
+/// As on Linux (nothing is done here).
+#[cfg(not(target_os = "linux"))]
+pub(crate) unsafe fn bind_segment(_addr: *mut u8, _len: usize, _node: usize) -> bool {
+    false
+}
+
 /// The policy mode (`MPOL_*`) of the mapping holding `addr`.
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 pub(crate) fn policy_of_address(addr: *const u8) -> io::Result<libc::c_int> {
     let mut mode: libc::c_int = -1;
     // SAFETY: `mode` is live and writable; no mask is passed (null, 0); the kernel
@@ -131,11 +164,11 @@ pub(crate) fn policy_of_address(addr: *const u8) -> io::Result<libc::c_int> {
 }
 
 /// `MPOL_PREFERRED`, for tests that read a policy back.
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 pub(crate) const PREFERRED: libc::c_int = MPOL_PREFERRED;
 
 /// The node that holds the page at `addr` (faulting it in if needed).
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 pub(crate) fn node_of_address(addr: *const u8) -> io::Result<usize> {
     let mut node: libc::c_int = -1;
     // SAFETY: `node` is live and writable; no mask is passed (null, 0); the kernel

@@ -13,6 +13,7 @@ use super::{TcpListener, TcpStream};
 use crate::driver::op::addr::RawAddr;
 use crate::net::addr::addr_error;
 use crate::net::io_socket::IoSocket;
+use crate::net::sys;
 
 /// A TCP socket that has not yet become a listener or a stream.
 #[derive(Debug)]
@@ -37,8 +38,7 @@ impl TcpSocket {
     }
 
     fn new(domain: Domain, what: &str) -> io::Result<TcpSocket> {
-        let ty = Type::STREAM.nonblocking().cloexec();
-        let inner = Socket::new(domain, ty, Some(Protocol::TCP)).map_err(|e| {
+        let inner = sys::socket(domain, Type::STREAM, Some(Protocol::TCP)).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!(
@@ -172,12 +172,18 @@ impl TcpSocket {
     }
 
     /// The network interface the socket is bound to (`SO_BINDTODEVICE`), if any.
+    ///
+    /// Linux and Android only: other systems have no `SO_BINDTODEVICE`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
         self.inner.device()
     }
 
     /// Bind the socket to the network interface `interface` (its name, such as
     /// `b"eth0"`), or unbind it with `None`. Needs `CAP_NET_RAW` to bind.
+    ///
+    /// Linux and Android only: other systems have no `SO_BINDTODEVICE`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
         self.inner.bind_device(interface)
     }

@@ -110,11 +110,17 @@ impl TcpStream {
 
     /// Whether `TCP_QUICKACK` is on: acknowledgements go out at once instead of
     /// being delayed. Linux turns it off again on its own; see `tcp(7)`.
+    ///
+    /// Linux and Android only: other systems have no `TCP_QUICKACK`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn quickack(&self) -> io::Result<bool> {
         self.io.sock().tcp_quickack()
     }
 
     /// Set `TCP_QUICKACK` (see [`quickack`](Self::quickack)).
+    ///
+    /// Linux and Android only: other systems have no `TCP_QUICKACK`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn set_quickack(&self, quickack: bool) -> io::Result<()> {
         self.io.sock().set_tcp_quickack(quickack)
     }

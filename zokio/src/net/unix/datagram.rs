@@ -22,6 +22,7 @@ use crate::net::addr::addr_error;
 use crate::net::borrowed::{as_uninit, fill_buf_mut, fill_read_buf, Take};
 use crate::net::io_socket::IoSocket;
 use crate::net::readiness::Direction;
+use crate::net::sys;
 
 /// A Unix datagram socket.
 pub struct UnixDatagram {
@@ -47,7 +48,7 @@ impl UnixDatagram {
     /// A connected pair of sockets. Both start writable without a readiness wait,
     /// as in tokio.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        let (a, b) = Socket::pair(Domain::UNIX, Type::DGRAM.nonblocking().cloexec(), None)?;
+        let (a, b) = sys::pair(Domain::UNIX, Type::DGRAM)?;
         let end = |s: Socket| UnixDatagram {
             io: IoSocket::from_nonblocking(s.into()).assume_ready(&[Direction::Write]),
         };

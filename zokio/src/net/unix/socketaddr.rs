@@ -3,9 +3,11 @@
 //! The conversions into the layouts `socket2` and the driver take live here too.
 //! Must never touch the file system.
 
+#[cfg(target_os = "linux")]
 use std::ffi::OsStr;
 use std::fmt;
 use std::io;
+#[cfg(target_os = "linux")]
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -32,6 +34,9 @@ impl SocketAddr {
     }
 
     /// The name, for an address in Linux's abstract namespace (no file exists).
+    ///
+    /// Linux only: other systems have no abstract namespace.
+    #[cfg(target_os = "linux")]
     pub fn as_abstract_name(&self) -> Option<&[u8]> {
         self.0.as_abstract_name()
     }
@@ -62,6 +67,7 @@ pub(crate) fn sock_addr(addr: &SocketAddr) -> io::Result<SockAddr> {
     if let Some(path) = addr.as_pathname() {
         return SockAddr::unix(path);
     }
+    #[cfg(target_os = "linux")]
     if let Some(name) = addr.as_abstract_name() {
         let mut bytes = Vec::with_capacity(name.len() + 1);
         bytes.push(0);
@@ -111,6 +117,7 @@ pub(crate) fn from_sock_addr(addr: &SockAddr) -> io::Result<SocketAddr> {
     if let Some(path) = addr.as_pathname() {
         return StdAddr::from_pathname(path).map(SocketAddr);
     }
+    #[cfg(target_os = "linux")]
     if let Some(name) = addr.as_abstract_namespace() {
         return StdAddr::from_abstract_name(name).map(SocketAddr);
     }

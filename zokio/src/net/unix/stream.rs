@@ -22,6 +22,7 @@ use crate::net::borrowed::{as_uninit, fill_buf_mut, Take};
 use crate::net::io_socket::IoSocket;
 use crate::net::readiness::Direction;
 use crate::net::split::{self, sealed::Stream};
+use crate::net::sys;
 
 /// A connected Unix stream socket.
 pub struct UnixStream {
@@ -30,7 +31,7 @@ pub struct UnixStream {
 
 /// A non-blocking, close-on-exec Unix socket of type `ty`.
 pub(crate) fn unix_socket(ty: Type) -> io::Result<Socket> {
-    Socket::new(Domain::UNIX, ty.nonblocking().cloexec(), None)
+    sys::socket(Domain::UNIX, ty, None)
 }
 
 impl UnixStream {
@@ -57,7 +58,7 @@ impl UnixStream {
     /// A connected pair of streams. Both start writable without a readiness wait,
     /// as in tokio.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        let (a, b) = sys::pair(Domain::UNIX, Type::STREAM)?;
         let end = |s: Socket| {
             UnixStream::from_socket(
                 IoSocket::from_nonblocking(s.into()).assume_ready(&[Direction::Write]),
@@ -104,7 +105,8 @@ impl UnixStream {
     }
 
     /// The credentials of the peer process, as the kernel recorded them when the
-    /// connection was made (`SO_PEERCRED`).
+    /// connection was made (`SO_PEERCRED` on Linux; `getpeereid` elsewhere, with the
+    /// process ID from `LOCAL_PEERPID` on macOS and unknown on the other BSDs).
     pub fn peer_cred(&self) -> io::Result<UCred> {
         super::ucred::peer_cred(self.io.raw())
     }
