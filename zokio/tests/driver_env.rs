@@ -3,6 +3,9 @@
 //! it changes the process environment, which no other test in this binary may race
 //! with. The original value is restored even if an assertion fails.
 
+// The drivers it chooses between (io_uring, epoll) are Linux's.
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::io;

@@ -37,6 +37,10 @@ use crate::time::driver::TimeDriver;
 /// A wait's timeout as the kernel takes it (`epoll_pwait2`, `io_uring_enter`'s
 /// extended argument, a futex wait); a duration past what a `timespec` holds waits
 /// "forever", which it is.
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "android", target_os = "freebsd")),
+    allow(dead_code)
+)]
 pub(crate) fn timespec(t: std::time::Duration) -> libc::timespec {
     libc::timespec {
         tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,

@@ -52,6 +52,7 @@ impl ParkToken {
     /// About to sleep on the token itself (the caller's futex wait on `futex_word`,
     /// while the word says PARKED_QUIET). False if a wake-up came first (it is
     /// consumed).
+    #[cfg(target_os = "linux")]
     pub(crate) fn begin_park_quiet(&self) -> bool {
         self.begin(PARKED_QUIET)
     }
@@ -68,13 +69,13 @@ impl ParkToken {
 
     /// Whether the owner still sleeps on the token: no wake-up has come since
     /// `begin_park_quiet` (what a futex wait checks, for the loom model and tests).
-    #[cfg(test)]
+    #[cfg(all(test, target_os = "linux"))]
     pub(crate) fn is_parked_quiet(&self) -> bool {
         self.0.load(SeqCst) == PARKED_QUIET
     }
 
     /// The word a quiet park waits on, and the value it waits while the word holds.
-    #[cfg(not(loom))]
+    #[cfg(all(not(loom), target_os = "linux"))]
     pub(crate) fn futex_word(&self) -> (*const u32, u32) {
         (self.0.as_ptr().cast_const(), PARKED_QUIET)
     }

@@ -29,6 +29,7 @@ pub(crate) struct DriverOptions {
     /// io_uring.
     pub(crate) simulate_uring_failure: Option<i32>,
     /// Test hook: epoll set-up fails with this OS error too.
+    #[cfg(target_os = "linux")]
     pub(crate) simulate_epoll_failure: Option<i32>,
 }
 

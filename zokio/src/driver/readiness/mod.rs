@@ -313,6 +313,7 @@ pub(crate) fn errno() -> i32 {
 
 /// A kernel wait's timeout in whole milliseconds, rounded up (waking before a
 /// deadline would only mean waiting again); -1 for no limit.
+#[cfg_attr(any(target_os = "android", target_os = "freebsd"), allow(dead_code))]
 pub(crate) fn timeout_millis(timeout: Option<Duration>) -> i32 {
     match timeout {
         None => -1,
