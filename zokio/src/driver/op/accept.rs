@@ -10,7 +10,7 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::addr::RawAddr;
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::{cvt, with_context, OpKind, ReadinessWait};
 
 /// Connections accepted for futures that were dropped, kept for the next `accept`.
 pub(crate) type Stash = Arc<Mutex<Vec<(OwnedFd, RawAddr)>>>;
@@ -92,8 +92,8 @@ impl OpKind for Accept {
         .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.fd,
             events: libc::POLLIN as u32,
             then_run: true,

@@ -54,7 +54,7 @@ struct Vtable {
     drop_all: unsafe fn(NonNull<OpHeader>),
     #[cfg(target_os = "linux")]
     uring_entry: unsafe fn(NonNull<OpHeader>) -> io_uring::squeue::Entry,
-    epoll_wait: unsafe fn(NonNull<OpHeader>) -> super::EpollWait,
+    readiness_wait: unsafe fn(NonNull<OpHeader>) -> super::ReadinessWait,
 }
 
 // SAFETY: the header is shared between the future's thread and the driver's thread.
@@ -108,7 +108,7 @@ impl<K: OpKind> OwnedCell<K> {
                     drop_all: drop_all::<K>,
                     #[cfg(target_os = "linux")]
                     uring_entry: uring_entry_of::<K>,
-                    epoll_wait: epoll_wait_of::<K>,
+                    readiness_wait: readiness_wait_of::<K>,
                 },
             },
             kind: UnsafeCell::new(ManuallyDrop::new(kind)),
@@ -289,9 +289,9 @@ pub(crate) unsafe fn uring_entry(header: NonNull<OpHeader>) -> io_uring::squeue:
 
 /// # Safety
 /// As for `uring_entry`.
-pub(crate) unsafe fn epoll_wait(header: NonNull<OpHeader>) -> super::EpollWait {
+pub(crate) unsafe fn readiness_wait(header: NonNull<OpHeader>) -> super::ReadinessWait {
     // SAFETY: caller's contract.
-    unsafe { (header.as_ref().vtable.epoll_wait)(header) }
+    unsafe { (header.as_ref().vtable.readiness_wait)(header) }
 }
 
 unsafe fn drop_all<K: OpKind>(header: NonNull<OpHeader>) {
@@ -338,8 +338,8 @@ unsafe fn uring_entry_of<K: OpKind>(header: NonNull<OpHeader>) -> io_uring::sque
     }
 }
 
-unsafe fn epoll_wait_of<K: OpKind>(header: NonNull<OpHeader>) -> super::EpollWait {
+unsafe fn readiness_wait_of<K: OpKind>(header: NonNull<OpHeader>) -> super::ReadinessWait {
     let cell = header.cast::<OpCell<K>>();
     // SAFETY: as in `uring_entry`; this only reads plain values (fd, interest).
-    unsafe { (*cell.as_ptr()).kind.with(|kind| (**kind).epoll_wait()) }
+    unsafe { (*cell.as_ptr()).kind.with(|kind| (**kind).readiness_wait()) }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Wake, Waker};
 
 use super::cell::{self, OpHeader, OwnedCell};
-use super::{EpollWait, OpKind};
+use super::{OpKind, ReadinessWait};
 
 /// An operation whose data counts its drops, so a leak or a double drop shows.
 struct Counted {
@@ -32,8 +32,8 @@ impl OpKind for Counted {
         io_uring::opcode::Nop::new().build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Never
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Never
     }
 
     fn complete(mut self, result: io::Result<usize>) -> Self::Output {

@@ -6,7 +6,7 @@
 use std::io;
 use std::os::fd::RawFd;
 
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::{cvt, with_context, OpKind, ReadinessWait};
 
 pub(crate) struct Close {
     /// Owned: taken out of an `OwnedFd` with `into_raw_fd`.
@@ -49,8 +49,8 @@ impl OpKind for Close {
         io_uring::opcode::Close::new(io_uring::types::Fd(self.fd)).build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Never
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Never
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {

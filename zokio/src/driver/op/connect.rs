@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::RawFd;
 
 use super::addr::RawAddr;
-use super::{cvt, EpollWait, OpKind};
+use super::{cvt, OpKind, ReadinessWait};
 
 pub(crate) struct Connect {
     fd: RawFd,
@@ -32,8 +32,8 @@ impl OpKind for Connect {
         .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Never
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Never
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {

@@ -9,7 +9,7 @@
 use std::io;
 use std::os::fd::RawFd;
 
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::{cvt, with_context, OpKind, ReadinessWait};
 
 pub(crate) struct Fsync {
     pub(crate) fd: RawFd,
@@ -28,8 +28,8 @@ impl OpKind for Fsync {
         entry.build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Never
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Never
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {

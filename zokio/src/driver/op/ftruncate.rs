@@ -8,7 +8,7 @@
 use std::io;
 use std::os::fd::RawFd;
 
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::{cvt, with_context, OpKind, ReadinessWait};
 
 pub(crate) struct Ftruncate {
     pub(crate) fd: RawFd,
@@ -23,8 +23,8 @@ impl OpKind for Ftruncate {
         io_uring::opcode::Ftruncate::new(io_uring::types::Fd(self.fd), self.len).build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Never
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Never
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {

@@ -9,7 +9,7 @@ use std::any::Any;
 use std::io;
 use std::sync::Arc;
 
-use super::{EpollWait, OpKind};
+use super::{OpKind, ReadinessWait};
 
 pub(crate) struct KeepFd<K> {
     pub(crate) kind: K,
@@ -31,8 +31,8 @@ impl<K: OpKind> OpKind for KeepFd<K> {
         self.kind.uring_entry()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        self.kind.epoll_wait()
+    fn readiness_wait(&self) -> ReadinessWait {
+        self.kind.readiness_wait()
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {

@@ -11,7 +11,7 @@ use std::task::{Wake, Waker};
 use loom::thread;
 
 use super::cell::{self, OpHeader, OwnedCell};
-use super::{EpollWait, OpKind};
+use super::{OpKind, ReadinessWait};
 
 struct Counted(std::sync::Arc<AtomicUsize>);
 
@@ -29,8 +29,8 @@ impl OpKind for Counted {
         io_uring::opcode::Nop::new().build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Never
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Never
     }
 
     fn complete(self, _result: io::Result<usize>) {}

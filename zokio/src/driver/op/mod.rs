@@ -5,9 +5,8 @@
 //!
 //! On io_uring an operation is a submission entry: its data moves into a heap cell
 //! (`cell.rs`) that the driver keeps until the completion arrives, even if the future
-//! is dropped first. On a readiness driver (epoll, kqueue, poll; "epoll" in the names
-//! below, the first of them) the same operation runs as a system call in the task,
-//! after the driver reported the descriptor ready. A kind only describes itself (its
+//! is dropped first. On a readiness driver (epoll, kqueue, poll) the same operation
+//! runs as a system call in the task, after the driver reported the descriptor ready. A kind only describes itself (its
 //! entry, its readiness, its system call, its result); it must never decide which
 //! driver runs it.
 
@@ -53,13 +52,13 @@ use cell::OwnedCell;
 use super::{context, DriverKind, DriverShared};
 use crate::task::coop;
 
-/// Set in an epoll readiness result when epoll cannot wait on the descriptor at all
+/// Set in a readiness result when the driver cannot wait on the descriptor at all
 /// (a regular file): it is always ready, and its system calls may block.
 pub(crate) const ALWAYS_READY: i32 = 1 << 30;
 
-/// What an operation needs from the epoll driver.
+/// What an operation needs from a readiness driver (epoll, kqueue, poll).
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum EpollWait {
+pub(crate) enum ReadinessWait {
     /// Nothing: run the system call right away (nop, close, regular files).
     Never,
     /// Wait until `fd` is ready for `events` (`EPOLLIN`/`EPOLLOUT` bits). With `then_run`
@@ -87,10 +86,10 @@ pub(crate) trait OpKind: Send + 'static {
     #[cfg(target_os = "linux")]
     fn uring_entry(&mut self) -> io_uring::squeue::Entry;
 
-    /// How the epoll driver serves this kind.
-    fn epoll_wait(&self) -> EpollWait;
+    /// How a readiness driver serves this kind.
+    fn readiness_wait(&self) -> ReadinessWait;
 
-    /// The system call, for the epoll driver, once ready. Returns the kernel's count.
+    /// The system call, for a readiness driver, once ready. Returns the kernel's count.
     fn run_ready(&mut self) -> io::Result<usize> {
         Ok(0)
     }
@@ -103,7 +102,7 @@ pub(crate) trait OpKind: Send + 'static {
     /// kernel may or may not have consumed (a descriptor to close) look here.
     fn abandoned(&mut self, _result: i32) {}
 
-    /// Epoll driver: the descriptor cannot be waited on (a regular file, which epoll
+    /// Readiness drivers: the descriptor cannot be waited on (a regular file, which epoll
     /// refuses), so the system call must be allowed to block.
     fn may_block(&mut self) {}
 
@@ -287,7 +286,7 @@ impl<K: OpKind> Future for Op<K> {
                     }
                     let result = from_raw(result);
                     if driver.is_readiness() {
-                        if let EpollWait::Fd { then_run: true, .. } = kind.epoll_wait() {
+                        if let ReadinessWait::Fd { then_run: true, .. } = kind.readiness_wait() {
                             if result.is_ok() {
                                 match run_retrying(&mut kind) {
                                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -312,13 +311,13 @@ impl<K: OpKind> Future for Op<K> {
     }
 }
 
-/// The epoll path's first try: run the system call now when nothing needs waiting
+/// The readiness path's first try: run the system call now when nothing needs waiting
 /// for, or when the descriptor is already ready. `None` means: wait in the driver.
 fn try_now<K: OpKind>(kind: &mut K) -> Option<io::Result<usize>> {
-    match kind.epoll_wait() {
-        EpollWait::Never => Some(run_retrying(kind)),
-        EpollWait::Timer { .. } => None,
-        EpollWait::Fd {
+    match kind.readiness_wait() {
+        ReadinessWait::Never => Some(run_retrying(kind)),
+        ReadinessWait::Timer { .. } => None,
+        ReadinessWait::Fd {
             fd,
             events,
             then_run,

@@ -3,7 +3,7 @@
 
 use std::io;
 
-use super::{EpollWait, OpKind};
+use super::{OpKind, ReadinessWait};
 
 pub(crate) struct Nop;
 
@@ -15,8 +15,8 @@ impl OpKind for Nop {
         io_uring::opcode::Nop::new().build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Never
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Never
     }
 
     fn complete(self, result: io::Result<usize>) -> io::Result<()> {

@@ -14,7 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 #[cfg(target_os = "linux")]
-use super::{cvt, EpollWait, OpKind};
+use super::{cvt, OpKind, ReadinessWait};
 
 /// A path as the kernel wants it; a NUL inside is `InvalidInput`.
 pub(crate) fn c_path(path: &Path) -> io::Result<CString> {
@@ -87,8 +87,8 @@ impl OpKind for PathCall {
         }
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Never
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Never
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {

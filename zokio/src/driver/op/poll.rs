@@ -5,7 +5,7 @@ use crate::io::{InterestExt as _, ReadyExt as _};
 use std::io;
 use std::os::fd::RawFd;
 
-use super::{with_context, EpollWait, OpKind};
+use super::{with_context, OpKind, ReadinessWait};
 use crate::io::{Interest, Ready};
 
 pub(crate) struct PollReady {
@@ -22,8 +22,8 @@ impl OpKind for PollReady {
             .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.fd,
             events: self.interest.poll_events(),
             then_run: false,

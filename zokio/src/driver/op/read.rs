@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::RawFd;
 
 use super::rw::{self, Direction};
-use super::{with_context, EpollWait, OpKind};
+use super::{with_context, OpKind, ReadinessWait};
 use crate::io::IoBufMut;
 
 /// `offset` of `u64::MAX` means "the current position" (pipes, sockets, cursors).
@@ -74,8 +74,8 @@ impl<B: IoBufMut> OpKind for Read<B> {
             .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.fd,
             events: libc::POLLIN as u32,
             then_run: true,

@@ -7,7 +7,7 @@ use std::os::fd::RawFd;
 
 use super::read::no_room;
 use super::rw::{self, Direction};
-use super::{with_context, EpollWait, OpKind};
+use super::{with_context, OpKind, ReadinessWait};
 use crate::io::IoBufMut;
 
 pub(crate) struct Readv<B> {
@@ -60,8 +60,8 @@ impl<B: IoBufMut> OpKind for Readv<B> {
         .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.fd,
             events: libc::POLLIN as u32,
             then_run: true,

@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::RawFd;
 
 use super::read::{no_room, MAX_RW};
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::{cvt, with_context, OpKind, ReadinessWait};
 use crate::io::IoBufMut;
 
 pub(crate) struct Recv<B> {
@@ -67,8 +67,8 @@ impl<B: IoBufMut> OpKind for Recv<B> {
             .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.fd,
             events: libc::POLLIN as u32,
             then_run: true,

@@ -8,7 +8,7 @@ use std::os::fd::RawFd;
 use super::addr::RawAddr;
 use super::msghdr::MsgHdr;
 use super::read::{no_room, MAX_RW};
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::{cvt, with_context, OpKind, ReadinessWait};
 use crate::io::IoBufMut;
 
 pub(crate) struct RecvFrom<B> {
@@ -52,8 +52,8 @@ impl<B: IoBufMut> OpKind for RecvFrom<B> {
         io_uring::opcode::RecvMsg::new(io_uring::types::Fd(self.fd), msg).build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.fd,
             events: libc::POLLIN as u32,
             then_run: true,

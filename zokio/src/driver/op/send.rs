@@ -7,7 +7,7 @@ use std::os::fd::RawFd;
 
 use super::read::MAX_RW;
 use super::write::nothing_to_write;
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::{cvt, with_context, OpKind, ReadinessWait};
 use crate::io::IoBuf;
 
 pub(crate) struct Send<B> {
@@ -46,8 +46,8 @@ impl<B: IoBuf> OpKind for Send<B> {
             .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.fd,
             events: libc::POLLOUT as u32,
             then_run: true,

@@ -9,7 +9,7 @@ use super::addr::RawAddr;
 #[cfg(target_os = "linux")]
 use super::msghdr::MsgHdr;
 use super::read::MAX_RW;
-use super::{cvt, with_context, EpollWait, OpKind};
+use super::{cvt, with_context, OpKind, ReadinessWait};
 use crate::io::IoBuf;
 
 pub(crate) struct SendTo<B> {
@@ -51,8 +51,8 @@ impl<B: IoBuf> OpKind for SendTo<B> {
             .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.fd,
             events: libc::POLLOUT as u32,
             then_run: true,

@@ -13,7 +13,7 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::RawFd;
 
-use super::{cvt, EpollWait, OpKind};
+use super::{cvt, OpKind, ReadinessWait};
 
 /// What `fs` needs from a `statx` answer.
 #[derive(Clone, Copy, Debug)]
@@ -69,8 +69,8 @@ impl OpKind for Statx {
             .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Never
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Never
     }
 
     fn run_ready(&mut self) -> io::Result<usize> {

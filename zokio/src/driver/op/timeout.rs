@@ -5,7 +5,7 @@
 use std::io;
 use std::time::Duration;
 
-use super::{EpollWait, OpKind};
+use super::{OpKind, ReadinessWait};
 
 /// The positive errno with which an expired `timeout` operation completes: io_uring
 /// reports `ETIME`, and the epoll driver says the same; systems without `ETIME`
@@ -45,8 +45,8 @@ impl OpKind for Timeout {
         io_uring::opcode::Timeout::new(&self.timespec).build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Timer { after: self.after }
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Timer { after: self.after }
     }
 
     fn complete(self, result: io::Result<usize>) -> io::Result<()> {

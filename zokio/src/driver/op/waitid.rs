@@ -15,7 +15,7 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 
-use super::{with_context, EpollWait, OpKind};
+use super::{with_context, OpKind, ReadinessWait};
 
 /// Set by this crate's tests to take the `POLL_ADD` path on a kernel that has
 /// `IORING_OP_WAITID`, so that both paths are tested on one machine.
@@ -81,8 +81,8 @@ impl OpKind for WaitExit {
         }
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.pidfd.as_raw_fd(),
             events: libc::POLLIN as u32,
             then_run: false,

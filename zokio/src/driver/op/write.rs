@@ -7,7 +7,7 @@ use std::os::fd::RawFd;
 
 use super::read::MAX_RW;
 use super::rw::{self, Direction};
-use super::{with_context, EpollWait, OpKind};
+use super::{with_context, OpKind, ReadinessWait};
 use crate::io::IoBuf;
 
 /// `offset` of `u64::MAX` means "the current position" (pipes, sockets, cursors).
@@ -57,8 +57,8 @@ impl<B: IoBuf> OpKind for Write<B> {
             .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.fd,
             events: libc::POLLOUT as u32,
             then_run: true,

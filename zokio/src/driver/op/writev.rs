@@ -7,7 +7,7 @@ use std::os::fd::RawFd;
 
 use super::rw::{self, Direction};
 use super::write::nothing_to_write;
-use super::{with_context, EpollWait, OpKind};
+use super::{with_context, OpKind, ReadinessWait};
 use crate::io::IoBuf;
 
 pub(crate) struct Writev<B> {
@@ -60,8 +60,8 @@ impl<B: IoBuf> OpKind for Writev<B> {
         .build()
     }
 
-    fn epoll_wait(&self) -> EpollWait {
-        EpollWait::Fd {
+    fn readiness_wait(&self) -> ReadinessWait {
+        ReadinessWait::Fd {
             fd: self.fd,
             events: libc::POLLOUT as u32,
             then_run: true,

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use super::counters::DriverCounters;
 use super::op::cell::{self, OpHeader};
-use super::op::EpollWait;
+use super::op::ReadinessWait;
 use super::shared::DriverShared;
 use super::DriverKind;
 
@@ -149,14 +149,14 @@ impl ReadinessDriver {
     pub(crate) fn submit(&mut self, header: NonNull<OpHeader>) {
         self.waiting += 1;
         // SAFETY: the cell was just handed to this driver and is not complete.
-        match unsafe { cell::epoll_wait(header) } {
-            EpollWait::Never => self.finish(header, 0),
-            EpollWait::Timer { after } => {
+        match unsafe { cell::readiness_wait(header) } {
+            ReadinessWait::Never => self.finish(header, 0),
+            ReadinessWait::Timer { after } => {
                 let deadline = Instant::now() + after;
                 self.timers
                     .push(Reverse((deadline, header.as_ptr() as usize)));
             }
-            EpollWait::Fd { fd, events, .. } => {
+            ReadinessWait::Fd { fd, events, .. } => {
                 self.fds.entry(fd).or_default().list.push((header, events));
                 self.arm(fd);
             }
