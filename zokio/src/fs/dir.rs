@@ -12,6 +12,7 @@ use std::ffi::OsString;
 use std::fs::{FileType, Metadata};
 use std::future::Future;
 use std::io;
+#[cfg(unix)]
 use std::os::unix::fs::DirEntryExt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -65,7 +66,9 @@ enum State {
 #[derive(Debug)]
 struct Batch {
     entries: VecDeque<io::Result<DirEntry>>,
-    std: std::fs::ReadDir,
+    /// Boxed: on Windows a `ReadDir` holds a whole find record (over 600 bytes),
+    /// which would make every `ReadDir` of ours as large.
+    std: Box<std::fs::ReadDir>,
     dir: Arc<Path>,
     more: bool,
 }
@@ -74,7 +77,7 @@ impl Batch {
     fn first(std: std::fs::ReadDir, dir: Arc<Path>) -> Batch {
         let mut batch = Batch {
             entries: VecDeque::with_capacity(CHUNK),
-            std,
+            std: Box::new(std),
             dir,
             more: true,
         };
@@ -207,7 +210,8 @@ impl DirEntry {
         self.std.file_name()
     }
 
-    /// The inode number from the directory entry.
+    /// The inode number from the directory entry (Unix, as in `std` and tokio).
+    #[cfg(unix)]
     pub fn ino(&self) -> u64 {
         self.std.ino()
     }

@@ -1,6 +1,6 @@
 //! `File`: an open file, as in `tokio::fs::File`, plus positioned I/O with owned
 //! buffers (`read_at`, `write_at`, `read_exact_at`, `write_all_at`) that are ring
-//! operations on io_uring and blocking-pool calls on epoll. `sync_all`/`sync_data`
+//! operations on io_uring and blocking-pool calls elsewhere (`positioned.rs`). `sync_all`/`sync_data`
 //! are ring `fsync`s and `set_len` a ring `ftruncate` where the ring has them; the
 //! rest (metadata, clone) runs on the blocking pool. The poll-based
 //! `AsyncRead`/`AsyncWrite`/`AsyncSeek` live in `file_poll.rs`. Must never block a
@@ -10,8 +10,8 @@
 use std::fmt;
 use std::fs::{FileTimes, Metadata, Permissions};
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
@@ -19,16 +19,12 @@ use std::time::SystemTime;
 use super::blocking::asyncify;
 use super::file_poll::Inner;
 #[cfg(target_os = "linux")]
-use super::native::native;
-use super::native::on_file;
-use super::OpenOptions;
+use super::native::{native, on_file};
+use super::{positioned, OpenOptions};
+#[cfg(target_os = "linux")]
 use crate::driver::context;
 #[cfg(target_os = "linux")]
-use crate::driver::op::fsync::Fsync;
-#[cfg(target_os = "linux")]
-use crate::driver::op::ftruncate::Ftruncate;
-use crate::driver::op::read::{no_room, Read, MAX_RW};
-use crate::driver::op::write::{nothing_to_write, Write};
+use crate::driver::op::{fsync::Fsync, ftruncate::Ftruncate, read::Read, write::Write};
 use crate::io::{until_done, BufResult, IoBuf, IoBufMut};
 
 /// An open file.
@@ -242,35 +238,21 @@ impl File {
             return (Err(e), buf);
         }
         self.settle().await;
+        #[cfg(target_os = "linux")]
         if context::on_ring() {
             let read = Read::from_file(self.std.as_raw_fd(), buf, offset);
             return on_file(read, self.std.clone()).await;
         }
         if buf.bytes_total() == 0 {
-            return (Err(no_room("read_at", self.std.as_raw_fd())), buf);
+            return (Err(positioned::no_room("read_at", &self.std)), buf);
         }
         let std = self.std.clone();
         asyncify_buf(buf, move |buf| {
-            let room = buf.bytes_total().min(MAX_RW);
-            // The room may be uninitialised (`Vec::with_capacity`), so it is handed to
-            // the kernel as a pointer, never as a Rust slice.
-            let at = libc::off_t::try_from(offset).map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("read_at: offset {offset} does not fit this platform's off_t"),
-                )
-            })?;
-            let n = loop {
-                // SAFETY: `stable_mut_ptr` is valid for writes of `bytes_total >= room`
-                // bytes while this call holds the buffer; a plain system call otherwise.
-                let rc =
-                    unsafe { libc::pread(std.as_raw_fd(), buf.stable_mut_ptr().cast(), room, at) };
-                match crate::driver::op::cvt(rc) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    result => break result?,
-                }
-            };
-            // SAFETY: the kernel wrote the first `n` bytes.
+            let room = buf.bytes_total();
+            // SAFETY: `stable_mut_ptr` is valid for writes of `bytes_total` bytes
+            // while this call holds the buffer.
+            let n = unsafe { positioned::read_at(&std, buf.stable_mut_ptr(), room, offset)? };
+            // SAFETY: the system wrote the first `n` bytes.
             unsafe { buf.set_init(n) };
             Ok(n)
         })
@@ -287,19 +269,22 @@ impl File {
             return (Err(e), buf);
         }
         self.settle().await;
+        #[cfg(target_os = "linux")]
         if context::on_ring() {
             let write = Write::new(self.std.as_raw_fd(), buf, offset);
             return on_file(write, self.std.clone()).await;
         }
         if buf.bytes_init() == 0 {
-            return (Err(nothing_to_write("write_at", self.std.as_raw_fd())), buf);
+            return (
+                Err(positioned::nothing_to_write("write_at", &self.std)),
+                buf,
+            );
         }
         let std = self.std.clone();
         asyncify_buf(buf, move |buf| {
-            let len = buf.bytes_init().min(MAX_RW);
             // SAFETY: the buffer holds `bytes_init` initialised bytes.
-            let src = unsafe { std::slice::from_raw_parts(buf.stable_ptr(), len) };
-            std.write_at(src, offset)
+            let src = unsafe { std::slice::from_raw_parts(buf.stable_ptr(), buf.bytes_init()) };
+            positioned::write_at(&std, src, offset)
         })
         .await
     }
@@ -396,30 +381,65 @@ impl fmt::Debug for File {
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for File {
     fn as_raw_fd(&self) -> RawFd {
         self.std.as_raw_fd()
     }
 }
 
+#[cfg(unix)]
 impl AsFd for File {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.std.as_fd()
     }
 }
 
+#[cfg(unix)]
 impl From<std::os::fd::OwnedFd> for File {
     fn from(fd: std::os::fd::OwnedFd) -> File {
         File::from_std(std::fs::File::from(fd))
     }
 }
 
+#[cfg(unix)]
 impl std::os::fd::FromRawFd for File {
     /// # Safety
     /// `fd` must be an open file descriptor that nothing else owns or closes.
     unsafe fn from_raw_fd(fd: RawFd) -> File {
         // SAFETY: the caller's contract is `std::fs::File::from_raw_fd`'s.
         File::from_std(unsafe { std::fs::File::from_raw_fd(fd) })
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawHandle for File {
+    fn as_raw_handle(&self) -> std::os::windows::io::RawHandle {
+        self.std.as_raw_handle()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsHandle for File {
+    fn as_handle(&self) -> std::os::windows::io::BorrowedHandle<'_> {
+        self.std.as_handle()
+    }
+}
+
+#[cfg(windows)]
+impl From<std::os::windows::io::OwnedHandle> for File {
+    fn from(handle: std::os::windows::io::OwnedHandle) -> File {
+        File::from_std(std::fs::File::from(handle))
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::FromRawHandle for File {
+    /// # Safety
+    /// `handle` must be an open file handle that nothing else owns or closes.
+    unsafe fn from_raw_handle(handle: std::os::windows::io::RawHandle) -> File {
+        // SAFETY: the caller's contract is `std::fs::File::from_raw_handle`'s.
+        File::from_std(unsafe { std::fs::File::from_raw_handle(handle) })
     }
 }
 

@@ -4,27 +4,34 @@
 //! error names the path either way. Must never open on a worker thread.
 
 use std::io;
+#[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
+#[cfg(windows)]
+use std::os::windows::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::blocking::{asyncify, path_error};
-use super::native::path_call;
+#[cfg(unix)]
+use super::native::{path_call, PathOp};
 use super::File;
-use crate::driver::op::path::PathOp;
 
 /// Options for opening a file; see `std::fs::OpenOptions`.
 #[derive(Clone, Debug)]
 pub struct OpenOptions {
     /// For the blocking-pool path.
     std: std::fs::OpenOptions,
-    /// The same choices, for the `openat` flags.
+    /// The same choices, for the `openat` flags. Kept on every system so that the
+    /// setters stay one code; read only where a ring may open the file (Unix).
+    #[cfg_attr(not(unix), allow(dead_code))]
     flags: Flags,
     /// Made from a `std::fs::OpenOptions`, whose choices cannot be read back:
     /// `flags` is then incomplete, and opening always goes through `std`.
+    #[cfg_attr(not(unix), allow(dead_code))]
     from_std: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(unix), allow(dead_code))]
 struct Flags {
     read: bool,
     write: bool,
@@ -36,6 +43,7 @@ struct Flags {
     custom: i32,
 }
 
+#[cfg(unix)]
 impl Flags {
     /// The `open(2)` flags, as `std` computes them; `None` for a combination `std`
     /// refuses (the blocking path then gives `std`'s own error).
@@ -126,14 +134,16 @@ impl OpenOptions {
         self
     }
 
-    /// The permission bits a created file gets (before the umask).
+    /// The permission bits a created file gets (before the umask). Unix only.
+    #[cfg(unix)]
     pub fn mode(&mut self, mode: u32) -> &mut OpenOptions {
         self.std.mode(mode);
         self.flags.mode = mode;
         self
     }
 
-    /// Extra `open(2)` flags, such as `O_DIRECT` or `O_NOATIME`.
+    /// Extra `open(2)` flags, such as `O_DIRECT` or `O_NOATIME`. Unix only.
+    #[cfg(unix)]
     pub fn custom_flags(&mut self, flags: i32) -> &mut OpenOptions {
         self.std.custom_flags(flags);
         self.flags.custom = flags;
@@ -143,6 +153,7 @@ impl OpenOptions {
     /// Open `path` with these options.
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref().to_owned();
+        #[cfg(unix)]
         if let Some(flags) = self.flags.open_flags().filter(|_| !self.from_std) {
             let op = PathOp::Open {
                 flags,
@@ -164,6 +175,41 @@ impl OpenOptions {
         })
         .await?;
         Ok(File::from_std(std))
+    }
+}
+
+/// Windows' own choices, as `std::os::windows::fs::OpenOptionsExt` and tokio have
+/// them; opening always goes through `std` there.
+#[cfg(windows)]
+impl OpenOptions {
+    /// The `dwDesiredAccess` of `CreateFileW`, in place of read/write/append.
+    pub fn access_mode(&mut self, access: u32) -> &mut OpenOptions {
+        self.std.access_mode(access);
+        self
+    }
+
+    /// The `dwShareMode` of `CreateFileW`: what other openers may do meanwhile.
+    pub fn share_mode(&mut self, share: u32) -> &mut OpenOptions {
+        self.std.share_mode(share);
+        self
+    }
+
+    /// Extra `dwFlagsAndAttributes` flags of `CreateFileW`.
+    pub fn custom_flags(&mut self, flags: u32) -> &mut OpenOptions {
+        self.std.custom_flags(flags);
+        self
+    }
+
+    /// The file attributes of `CreateFileW` (for a file it creates).
+    pub fn attributes(&mut self, attributes: u32) -> &mut OpenOptions {
+        self.std.attributes(attributes);
+        self
+    }
+
+    /// The security quality of service flags of `CreateFileW`.
+    pub fn security_qos_flags(&mut self, flags: u32) -> &mut OpenOptions {
+        self.std.security_qos_flags(flags);
+        self
     }
 }
 

@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 use super::blocking::{asyncify, path_error, paths_error};
 #[cfg(target_os = "linux")]
 use super::native::native;
-use super::native::native_or;
+use super::native::{native_or, path_op};
 #[cfg(target_os = "linux")]
 use super::whole;
 use super::DirBuilder;
+#[cfg(unix)]
 use crate::driver::op::path::{c_path, PathOp};
 
 macro_rules! one_path {
@@ -106,7 +107,7 @@ pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
 
 /// Remove a file (`unlinkat` on the ring where it has it).
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
-    let op = PathOp::Unlink { dir: false };
+    let op = path_op!(PathOp::Unlink { dir: false });
     native_or(path.as_ref(), None, "remove file", op, |p| {
         std::fs::remove_file(p)
     })
@@ -115,7 +116,7 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 
 /// Remove an empty directory (`unlinkat` on the ring where it has it).
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    let op = PathOp::Unlink { dir: true };
+    let op = path_op!(PathOp::Unlink { dir: true });
     native_or(path.as_ref(), None, "remove directory", op, |p| {
         std::fs::remove_dir(p)
     })
@@ -152,9 +153,9 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
 /// where it has it).
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
-    let op = PathOp::Rename {
+    let op = path_op!(PathOp::Rename {
         to: c_path(&to).map_err(|e| paths_error(e, "rename", &from, &to))?,
-    };
+    });
     let dest = to.clone();
     native_or(&from, Some(&to), "rename", op, move |from| {
         std::fs::rename(from, &dest)
@@ -171,11 +172,35 @@ pub async fn hard_link(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Resu
     .await
 }
 
-/// Make `dst` a symbolic link to `src`.
+/// Make `dst` a symbolic link to `src` (Unix; on Windows see [`symlink_file`] and
+/// [`symlink_dir`]).
+#[cfg(unix)]
 pub async fn symlink(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
     let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
     asyncify(move || {
         std::os::unix::fs::symlink(&src, &dst).map_err(|e| paths_error(e, "symlink", &src, &dst))
+    })
+    .await
+}
+
+/// Make `dst` a symbolic link to the file `src` (Windows).
+#[cfg(windows)]
+pub async fn symlink_file(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
+    let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
+    asyncify(move || {
+        std::os::windows::fs::symlink_file(&src, &dst)
+            .map_err(|e| paths_error(e, "symlink", &src, &dst))
+    })
+    .await
+}
+
+/// Make `dst` a symbolic link to the directory `src` (Windows).
+#[cfg(windows)]
+pub async fn symlink_dir(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
+    let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
+    asyncify(move || {
+        std::os::windows::fs::symlink_dir(&src, &dst)
+            .map_err(|e| paths_error(e, "symlink", &src, &dst))
     })
     .await
 }

@@ -1,10 +1,8 @@
-//! `Interest`: which readiness a caller wants to wait for. It is tokio's own type, so
-//! that code naming `tokio::io::Interest` and code naming `zokio::io::Interest` pass the
-//! same value to Zokio's sockets; this file adds its translation into the
-//! `poll(2)`/`epoll` event bits that both drivers take. Must never know how a driver
-//! waits.
+//! `Interest` (tokio's own type, see `mod.rs`) translated into the `poll(2)`/`epoll`
+//! event bits that the readiness drivers take (Unix: only descriptors have those).
+//! Must never know how a driver waits.
 
-pub use tokio::io::Interest;
+use tokio::io::Interest;
 
 /// What the drivers need from an `Interest` beyond tokio's API.
 pub(crate) trait InterestExt: Sized {

@@ -6,8 +6,8 @@
 //!   io_uring each is one submission entry, on epoll a system call made once the
 //!   descriptor is ready. Buffers are taken by value because the kernel may still
 //!   use one after its future is dropped; Zokio keeps it until the kernel is done.
-//! - [`Interest`] and [`Ready`]: readiness, as tokio's; [`unix::AsyncFd`] waits for
-//!   the readiness of any descriptor.
+//! - [`Interest`] and [`Ready`]: readiness, as tokio's; `unix::AsyncFd` waits for
+//!   the readiness of any descriptor (Unix; not yet available on Windows).
 //! - tokio's traits (`AsyncRead`, `AsyncWrite`, ...), extension traits, buffers
 //!   and adapters, re-exported: they do not depend on a runtime, so
 //!   `zokio::io::X` is `tokio::io::X`.
@@ -24,9 +24,12 @@ mod always_ready;
 mod buf;
 mod cooperative;
 mod copy;
+// The translations between readiness and `poll(2)` bits: only descriptors have those.
+#[cfg(unix)]
 mod interest;
 mod mem;
 pub mod ops;
+#[cfg(unix)]
 mod ready;
 mod tail;
 #[cfg(unix)]
@@ -40,11 +43,15 @@ pub(crate) use tail::Tail;
 pub use always_ready::{empty, repeat, sink, Empty, Repeat, Sink};
 pub use buf::{IoBuf, IoBufMut};
 pub use copy::{copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf};
-pub use interest::Interest;
+#[cfg(unix)]
 pub(crate) use interest::{InterestExt, POLLRDHUP};
 pub use mem::{duplex, simplex, DuplexStream, SimplexStream};
-pub use ready::Ready;
+#[cfg(unix)]
 pub(crate) use ready::ReadyExt;
+/// Which readiness a caller wants to wait for, and what a source turned out to be
+/// ready for: tokio's own types, so that code naming `tokio::io::Interest` and code
+/// naming `zokio::io::Interest` pass the same values to Zokio's sockets.
+pub use tokio::io::{Interest, Ready};
 
 pub use std::io::{Error, ErrorKind, Result, SeekFrom};
 pub use tokio::io::{
@@ -62,5 +69,5 @@ pub type BufResult<T, B> = (std::io::Result<T>, B);
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) const IOV_MAX: usize = libc::UIO_MAXIOV as usize;
 /// See the Linux definition.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 pub(crate) const IOV_MAX: usize = 1024;

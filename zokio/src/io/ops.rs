@@ -19,16 +19,24 @@
 //! On a descriptor that cannot seek (a pipe, a socket, a terminal) an offset is
 //! ignored and the descriptor's own position is used, as io_uring does; the epoll
 //! driver behaves the same, so code does not change meaning with the driver.
+//!
+//! The operations on descriptors are Unix's for now. Not yet available on Windows:
+//! only [`nop`] and [`timeout`] exist there.
 
 use std::future::Future;
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 use std::time::Duration;
 
+#[cfg(unix)]
 use super::{BufResult, Interest, IoBuf, IoBufMut, Ready};
-use crate::driver::op::{close, nop, poll, read, readv, timeout, write, writev, Op, OpKind};
+#[cfg(unix)]
+use crate::driver::op::{close, poll, read, readv, write, writev};
+use crate::driver::op::{nop, timeout, Op, OpKind};
 
 /// The current position of the descriptor, for pipes, sockets and cursor I/O.
+#[cfg(unix)]
 const CURRENT_POSITION: u64 = u64::MAX;
 
 /// Run `kind`, keeping the borrow of its descriptor alive as long as the future.
@@ -44,6 +52,7 @@ pub fn nop() -> impl Future<Output = io::Result<()>> + Send + 'static {
     operation(nop::Nop)
 }
 
+#[cfg(unix)]
 /// Read into `buf` from `fd` at `offset` (a file position; for pipes and sockets use
 /// [`read`]). Reads at most `buf`'s capacity; on success the buffer holds exactly the
 /// bytes read.
@@ -55,6 +64,7 @@ pub fn read_at<B: IoBufMut>(
     operation(read::Read::new(fd.as_raw_fd(), buf, offset))
 }
 
+#[cfg(unix)]
 /// Read into `buf` from `fd` at its current position.
 pub fn read<B: IoBufMut>(
     fd: BorrowedFd<'_>,
@@ -63,6 +73,7 @@ pub fn read<B: IoBufMut>(
     read_at(fd, buf, CURRENT_POSITION)
 }
 
+#[cfg(unix)]
 /// Write `buf`'s bytes to `fd` at `offset`. Returns how many were written, which may
 /// be fewer than all of them.
 pub fn write_at<B: IoBuf>(
@@ -73,6 +84,7 @@ pub fn write_at<B: IoBuf>(
     operation(write::Write::new(fd.as_raw_fd(), buf, offset))
 }
 
+#[cfg(unix)]
 /// Write `buf`'s bytes to `fd` at its current position.
 pub fn write<B: IoBuf>(
     fd: BorrowedFd<'_>,
@@ -81,6 +93,7 @@ pub fn write<B: IoBuf>(
     write_at(fd, buf, CURRENT_POSITION)
 }
 
+#[cfg(unix)]
 /// Read into several buffers in order, at `offset` (`u64::MAX`: the current position).
 pub fn readv_at<B: IoBufMut>(
     fd: BorrowedFd<'_>,
@@ -90,6 +103,7 @@ pub fn readv_at<B: IoBufMut>(
     operation(readv::Readv::new(fd.as_raw_fd(), bufs, offset))
 }
 
+#[cfg(unix)]
 /// Write several buffers in order, at `offset` (`u64::MAX`: the current position).
 pub fn writev_at<B: IoBuf>(
     fd: BorrowedFd<'_>,
@@ -99,6 +113,7 @@ pub fn writev_at<B: IoBuf>(
     operation(writev::Writev::new(fd.as_raw_fd(), bufs, offset))
 }
 
+#[cfg(unix)]
 /// Wait until `fd` is ready for `interest`.
 pub fn poll_ready(
     fd: BorrowedFd<'_>,
@@ -118,6 +133,7 @@ pub fn timeout(duration: Duration) -> impl Future<Output = io::Result<()>> + Sen
     operation(timeout::Timeout::new(duration))
 }
 
+#[cfg(unix)]
 /// Close `fd`. The descriptor is released even when an error is reported.
 pub fn close(fd: OwnedFd) -> impl Future<Output = io::Result<()>> + Send + 'static {
     operation(close::Close::new(fd.into_raw_fd()))

@@ -1,11 +1,10 @@
-//! `Ready`: what a descriptor turned out to be ready for. It is tokio's own type (see
-//! `interest.rs` for why); this file adds its translation from the `poll(2)`/`epoll`
-//! event bits that both drivers report, read as tokio reads epoll's, and a compact
-//! form for atomic caches. Must never know how a driver waits.
+//! `Ready` (tokio's own type, see `mod.rs`) read from the `poll(2)`/`epoll` event
+//! bits that the readiness drivers report, as tokio reads epoll's, and a compact form
+//! for atomic caches (Unix: only descriptors have those). Must never know how a
+//! driver waits.
 
-use super::interest::{Interest, POLLRDHUP};
-
-pub use tokio::io::Ready;
+use super::interest::POLLRDHUP;
+use tokio::io::{Interest, Ready};
 
 /// What the drivers and readiness caches need from a `Ready` beyond tokio's API.
 pub(crate) trait ReadyExt: Sized {

@@ -110,32 +110,18 @@ fn maps(layout: Layout) -> bool {
 
 #[cfg(not(any(miri, loom)))]
 fn map(layout: Layout) -> NonNull<u8> {
-    // SAFETY: an anonymous private mapping at an address of the kernel's choosing
-    // touches no existing memory.
-    let raw = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            layout.size(),
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if raw == libc::MAP_FAILED {
-        global::handle_alloc_error(layout);
-    }
-    // SAFETY: a successful mapping never starts at address zero.
-    unsafe { NonNull::new_unchecked(raw.cast()) }
+    let len = layout.size().next_multiple_of(4096);
+    super::mapping::map(len, layout.align()).unwrap_or_else(|| global::handle_alloc_error(layout))
 }
 
 /// # Safety
 /// `memory` came from [`map`] with this `layout`, and nothing touches it afterwards.
 #[cfg(not(any(miri, loom)))]
 unsafe fn unmap(memory: NonNull<u8>, layout: Layout) {
-    // SAFETY: the caller's promise: this is exactly one whole mapping of ours.
-    let result = unsafe { libc::munmap(memory.as_ptr().cast(), layout.size()) };
-    debug_assert_eq!(result, 0, "unmapping a run queue's buffer failed");
+    let len = layout.size().next_multiple_of(4096);
+    // SAFETY: the caller's promise: this is exactly one whole mapping of ours, of
+    // the length `map` asked for.
+    unsafe { super::mapping::unmap(memory, len) };
 }
 
 #[cfg(any(miri, loom))]

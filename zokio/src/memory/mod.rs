@@ -11,10 +11,15 @@
 //! - `burst_buf.rs` is the storage of the runtime's structures that grow with the
 //!   load (the run queues), mapped from the kernel so that a burst's peak is given
 //!   back whole, whatever the strategy.
+//! - `mapping.rs` is where that memory, and the pools' segments, come from: `mmap`
+//!   on Unix, `VirtualAlloc` on Windows.
 //!
 //! Nothing here may poll a task or call user code.
 
 mod burst_buf;
+// Miri and loom model the global allocator but not mappings: there, nothing maps.
+#[cfg(not(any(miri, loom)))]
+mod mapping;
 pub(crate) mod numa;
 pub(crate) mod pool;
 mod strategy;

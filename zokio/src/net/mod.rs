@@ -1,5 +1,8 @@
 //! Networking: TCP, UDP and Unix sockets, with tokio's names and signatures.
 //!
+//! Not yet available on Windows: the sockets wait through the readiness and ring
+//! drivers, and their IOCP version is still to be written.
+//!
 //! Every socket offers two I/O interfaces:
 //!
 //! - **native, with owned buffers**: `read_owned`, `read_exact_owned`,

@@ -3,6 +3,9 @@
 //! [`ChildStdout`] and [`ChildStderr`] are the parent's ends of the piped standard
 //! streams.
 //!
+//! Not yet available on Windows: waiting for a child, and its pipes, go through
+//! descriptors, and their IOCP version is still to be written.
+//!
 //! Waiting is native and needs no process-wide `SIGCHLD` handler: each child gets a
 //! pidfd as it is spawned, and waiting for it is an operation on the driver of the
 //! worker that waits: io_uring's `IORING_OP_WAITID` where the kernel has it (Linux

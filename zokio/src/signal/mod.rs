@@ -1,6 +1,9 @@
 //! Asynchronous signal handling, with tokio's `tokio::signal` API: [`ctrl_c`] and, in
 //! [`unix`], a listener for any signal.
 //!
+//! Not yet available on Windows: Ctrl-C there arrives through a console handler, not
+//! a signal, and that version is still to be written.
+//!
 //! How a delivery reaches a listener: while a signal has a listener, a `sigaction`
 //! handler (`handler.rs`) marks it pending and writes to an eventfd, and (unless the
 //! handler it replaced was the program's own) the threads the runtime started block it

@@ -1,11 +1,12 @@
-//! Where segments' memory comes from: anonymous mappings straight from the kernel.
+//! Where segments' memory comes from: anonymous mappings straight from the kernel
+//! (`memory/mapping.rs`: `mmap` on Unix, `VirtualAlloc` on Windows).
 //!
 //! A segment is mapped on its own, not taken from the global allocator, for two
 //! reasons: unmapping it gives its pages back to the system at once (a 64 KiB
 //! block aligned to 64 KiB from the C allocator cost about 72 KiB of resident memory
 //! each and stayed resident in the allocator's heap after being freed), and a pool
-//! that fills up calls no global allocator at all. Alignment comes from mapping twice
-//! the size and unmapping the unaligned ends.
+//! that fills up calls no global allocator at all. `mapping.rs` says how each system
+//! meets the alignment.
 //!
 //! On a worker of a `NumaAware` runtime a fresh segment is bound to the worker's node
 //! (`mbind`, before anything touches it), so that its pages land there even if the
@@ -32,44 +33,14 @@ pub(super) const SEGMENT_LAYOUT: Layout = match Layout::from_size_align(SEGMENT_
 /// through `handle_alloc_error` if the system has no memory for it, as `Box` does.
 #[cfg(not(any(miri, loom)))]
 pub(super) fn map_segment() -> NonNull<u8> {
-    let span = 2 * SEGMENT_SIZE;
-    // SAFETY: an anonymous private mapping at an address of the kernel's choosing
-    // touches no existing memory.
-    let raw = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            span,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if raw == libc::MAP_FAILED {
-        std::alloc::handle_alloc_error(SEGMENT_LAYOUT);
-    }
-    let start = raw as usize;
-    let aligned = start.next_multiple_of(SEGMENT_SIZE);
-    let head = aligned - start;
-    let tail = span - head - SEGMENT_SIZE;
-    // SAFETY: both ranges lie inside the mapping just made and outside the aligned
-    // segment kept; nothing else refers to them. A failure would only leave them
-    // mapped (a leak of address space, not a fault), so the results are not checked.
-    unsafe {
-        if head > 0 {
-            libc::munmap(raw, head);
-        }
-        if tail > 0 {
-            libc::munmap((aligned + SEGMENT_SIZE) as *mut libc::c_void, tail);
-        }
-    }
+    let segment = crate::memory::mapping::map(SEGMENT_SIZE, SEGMENT_SIZE)
+        .unwrap_or_else(|| std::alloc::handle_alloc_error(SEGMENT_LAYOUT));
     if let Some(node) = crate::memory::numa::current_node() {
         // SAFETY: the segment is our own fresh mapping, aligned to SEGMENT_SIZE (a
         // multiple of the page size), and nothing has touched it yet.
-        unsafe { crate::memory::numa::bind_segment(aligned as *mut u8, SEGMENT_SIZE, node) };
+        unsafe { crate::memory::numa::bind_segment(segment.as_ptr(), SEGMENT_SIZE, node) };
     }
-    // SAFETY: `aligned` lies inside a successful mapping, so it is not null.
-    unsafe { NonNull::new_unchecked(aligned as *mut u8) }
+    segment
 }
 
 /// Gives a segment's memory back to the system.
@@ -79,8 +50,7 @@ pub(super) fn map_segment() -> NonNull<u8> {
 #[cfg(not(any(miri, loom)))]
 pub(super) unsafe fn unmap_segment(segment: NonNull<u8>) {
     // SAFETY: the caller's promise: this is exactly one mapped, aligned segment.
-    let result = unsafe { libc::munmap(segment.as_ptr().cast(), SEGMENT_SIZE) };
-    debug_assert_eq!(result, 0, "unmapping a segment failed");
+    unsafe { crate::memory::mapping::unmap(segment, SEGMENT_SIZE) };
 }
 
 #[cfg(any(miri, loom))]
