@@ -15,20 +15,31 @@
 //!
 //! `serve` is the reusable part: the tests (`zokio/tests/net_examples.rs`) include
 //! this file and run it on an ephemeral port.
+//!
+//! Not yet available on Windows, which does not have `zokio::net` yet:
+//! there `main` only says so.
 
+#[cfg(unix)]
 use std::io;
+#[cfg(unix)]
 use std::net::SocketAddr;
 
+#[cfg(unix)]
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+#[cfg(unix)]
 use zokio::net::{TcpListener, TcpStream};
+#[cfg(unix)]
 use zokio::sync::broadcast;
 
 /// The address listened on when none is given.
+#[cfg(unix)]
 const DEFAULT_ADDR: &str = "127.0.0.1:8082";
 
 /// Lines kept for a client that falls behind before it misses some.
+#[cfg(unix)]
 const BACKLOG: usize = 1024;
 
+#[cfg(unix)]
 #[zokio::main]
 async fn main() -> io::Result<()> {
     let addr = std::env::args()
@@ -40,6 +51,7 @@ async fn main() -> io::Result<()> {
 }
 
 /// Accept clients forever, each in its own task. Returns only if accepting fails.
+#[cfg(unix)]
 pub async fn serve(listener: TcpListener) -> io::Result<()> {
     let (tx, _) = broadcast::channel::<(SocketAddr, String)>(BACKLOG);
     loop {
@@ -56,6 +68,7 @@ pub async fn serve(listener: TcpListener) -> io::Result<()> {
 }
 
 /// Serve one client until it leaves.
+#[cfg(unix)]
 async fn client(
     stream: TcpStream,
     peer: SocketAddr,
@@ -85,4 +98,9 @@ async fn client(
             },
         }
     }
+}
+
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("chat: this example needs zokio::net, which is not yet available on Windows");
 }

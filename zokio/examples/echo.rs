@@ -9,17 +9,25 @@
 //!
 //! `serve` is the reusable part: the tests (`zokio/tests/net_examples.rs`) include
 //! this file and run it on an ephemeral port.
+//!
+//! Not yet available on Windows, which does not have `zokio::net` yet:
+//! there `main` only says so.
 
+#[cfg(unix)]
 use std::io;
 
+#[cfg(unix)]
 use zokio::net::{TcpListener, TcpStream};
 
 /// The address listened on when none is given.
+#[cfg(unix)]
 const DEFAULT_ADDR: &str = "127.0.0.1:8081";
 
 /// How much one read may take at most.
+#[cfg(unix)]
 const BUF_SIZE: usize = 16 * 1024;
 
+#[cfg(unix)]
 #[zokio::main]
 async fn main() -> io::Result<()> {
     let addr = std::env::args()
@@ -32,6 +40,7 @@ async fn main() -> io::Result<()> {
 
 /// Accept connections forever, echoing each one in its own task. Returns only if
 /// accepting fails (the listener already rides out running short of descriptors).
+#[cfg(unix)]
 pub async fn serve(listener: TcpListener) -> io::Result<()> {
     loop {
         let (stream, peer) = listener.accept().await?;
@@ -44,6 +53,7 @@ pub async fn serve(listener: TcpListener) -> io::Result<()> {
 }
 
 /// Echo until the peer closes its side; returns how many bytes went back.
+#[cfg(unix)]
 pub async fn echo(stream: &TcpStream) -> io::Result<u64> {
     let mut total = 0;
     let mut buf = Vec::with_capacity(BUF_SIZE);
@@ -61,4 +71,9 @@ pub async fn echo(stream: &TcpStream) -> io::Result<u64> {
         buf = written;
         buf.clear();
     }
+}
+
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("echo: this example needs zokio::net, which is not yet available on Windows");
 }

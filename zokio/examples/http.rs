@@ -10,34 +10,55 @@
 //!
 //! `serve` is the reusable part: the tests (`zokio/tests/hyper_http.rs`) include this
 //! file and run it on an ephemeral port.
+//!
+//! Not yet available on Windows, which does not have `zokio::net` yet:
+//! there `main` only says so.
 
+#[cfg(unix)]
 use std::convert::Infallible;
+#[cfg(unix)]
 use std::io;
+#[cfg(unix)]
 use std::pin::Pin;
+#[cfg(unix)]
 use std::task::{Context, Poll};
+#[cfg(unix)]
 use std::time::Duration;
 
+#[cfg(unix)]
 use bytes::Bytes;
+#[cfg(unix)]
 use http_body_util::Full;
+#[cfg(unix)]
 use hyper::body::Incoming;
+#[cfg(unix)]
 use hyper::server::conn::{http1, http2};
+#[cfg(unix)]
 use hyper::service::service_fn;
+#[cfg(unix)]
 use hyper::{Request, Response};
+#[cfg(unix)]
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+#[cfg(unix)]
 use zokio::hyper::{ZokioExecutor, ZokioIo, ZokioTimer};
+#[cfg(unix)]
 use zokio::net::{TcpListener, TcpStream};
 
 /// What every response carries.
+#[cfg(unix)]
 pub const BODY: &str = "Hello, World!";
 
 /// The first bytes of every HTTP/2 connection.
+#[cfg(unix)]
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// How long a new connection may stay silent: hyper's own header-read timeout (30 s
 /// by default, with a timer) only starts once the protocol is known.
+#[cfg(unix)]
 const FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The service: `200 Hello, World!` whatever the request.
+#[cfg(unix)]
 pub async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(
         BODY.as_bytes(),
@@ -47,6 +68,7 @@ pub async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infall
 /// Accept connections on `listener` forever, one task each. Neither a failed
 /// connection nor a failed accept ends the server: both are printed and serving goes
 /// on.
+#[cfg(unix)]
 pub async fn serve(listener: TcpListener) -> io::Result<()> {
     loop {
         match listener.accept().await {
@@ -70,6 +92,7 @@ pub async fn serve(listener: TcpListener) -> io::Result<()> {
 }
 
 /// Serve one connection as HTTP/2 if it opens with the preface, else HTTP/1.1.
+#[cfg(unix)]
 async fn serve_connection(
     stream: TcpStream,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -98,6 +121,7 @@ async fn serve_connection(
 
 /// Read until the bytes either hold the HTTP/2 preface or cannot be its start (for an
 /// HTTP/1 client: its first read, usually its whole first request), or end of stream.
+#[cfg(unix)]
 async fn first_bytes(stream: &TcpStream) -> io::Result<Vec<u8>> {
     let mut first = Vec::new();
     while first.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(&first) {
@@ -111,12 +135,14 @@ async fn first_bytes(stream: &TcpStream) -> io::Result<Vec<u8>> {
 }
 
 /// The stream with the bytes already read put back in front.
+#[cfg(unix)]
 struct Rewind {
     first: Vec<u8>,
     pos: usize,
     stream: TcpStream,
 }
 
+#[cfg(unix)]
 impl AsyncRead for Rewind {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -138,6 +164,7 @@ impl AsyncRead for Rewind {
     }
 }
 
+#[cfg(unix)]
 impl AsyncWrite for Rewind {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -168,6 +195,7 @@ impl AsyncWrite for Rewind {
     }
 }
 
+#[cfg(unix)]
 #[zokio::main]
 async fn main() -> io::Result<()> {
     let addr = std::env::args()
@@ -176,4 +204,9 @@ async fn main() -> io::Result<()> {
     let listener = TcpListener::bind(addr.as_str()).await?;
     println!("listening on http://{}", listener.local_addr()?);
     serve(listener).await
+}
+
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("http: this example needs zokio::net, which is not yet available on Windows");
 }

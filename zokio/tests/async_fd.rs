@@ -7,6 +7,9 @@
 //! seeing `WouldBlock` clears it; waits are cancelled when their future or the
 //! `AsyncFd` is dropped.
 
+// Tests `io::unix` (AsyncFd), which Windows does not have yet.
+#![cfg(unix)]
+
 mod async_fd_common;
 mod common;
 

@@ -5,12 +5,14 @@
 
 mod common;
 
+#[cfg(unix)]
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::Duration;
 
 use common::{panic_message, quiet_panics_with, timed, HANG_GUARD};
+#[cfg(unix)]
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zokio::runtime::{Builder, Handle};
 use zokio::task::block_in_place;
@@ -22,6 +24,7 @@ fn one_worker() -> zokio::runtime::Runtime {
     common::multi_thread(1)
 }
 
+#[cfg(unix)]
 #[test]
 fn io_in_flight_and_timers_keep_completing_while_the_only_worker_blocks() {
     timed(|| {

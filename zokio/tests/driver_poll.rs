@@ -4,6 +4,9 @@
 //! `Driver::Poll` on every flavour. (The rest of poll's behaviour is the whole
 //! suite, which CI runs once more with `ZOKIO_DRIVER=poll`.)
 
+// Tests sockets (`net`) and descriptors, which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 
 use std::io::{Read, Write};

@@ -3,6 +3,9 @@
 //! tmpfs, which needs privileges; where mounting is not allowed it says so loudly
 //! and does nothing. Its own binary, since it mounts a file system.
 
+// Needs a tmpfs mount and `ENOSPC` (Unix); a Windows version is still to be written.
+#![cfg(unix)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -417,7 +417,7 @@ fn a_dropped_positioned_write_leaves_a_prefix_and_frees_nothing_early() {
 /// does not complete during its submission and must wait for its completion.
 #[test]
 fn reads_of_pages_not_in_the_cache() {
-    #[cfg(not(target_vendor = "apple"))]
+    #[cfg(all(unix, not(target_vendor = "apple")))]
     use std::os::fd::AsRawFd;
     for (flavor, rt) in multi_and_current() {
         // In a spawned task, so that on either flavour the reads run on a worker,
@@ -428,8 +428,8 @@ fn reads_of_pages_not_in_the_cache() {
             std::fs::write(&path, &data).unwrap();
             let std = std::fs::File::open(&path).unwrap();
             std.sync_all().unwrap();
-            // macOS has no `posix_fadvise`: there the pages may stay cached.
-            #[cfg(not(target_vendor = "apple"))]
+            // macOS and Windows have no `posix_fadvise`: there the pages may stay cached.
+            #[cfg(all(unix, not(target_vendor = "apple")))]
             {
                 // SAFETY: a plain system call on an open descriptor.
                 let rc = unsafe {

@@ -18,7 +18,9 @@ mod common;
 
 use std::future::Future;
 use std::io::{ErrorKind, IoSlice, SeekFrom};
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -80,11 +82,14 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        // The tests that take permissions away are Unix's.
+        #[cfg(unix)]
         give_back_permissions(&self.path);
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 
+#[cfg(unix)]
 fn give_back_permissions(dir: &Path) {
     let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
     if let Ok(entries) = std::fs::read_dir(dir) {
@@ -96,6 +101,7 @@ fn give_back_permissions(dir: &Path) {
     }
 }
 
+#[cfg(unix)]
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
@@ -103,6 +109,7 @@ fn is_root() -> bool {
 
 /// This process's umask, read without changing it (`umask(2)` would race with the
 /// other tests).
+#[cfg(unix)]
 fn umask() -> u32 {
     let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
     let line = status
@@ -112,6 +119,7 @@ fn umask() -> u32 {
     u32::from_str_radix(line.trim(), 8).expect("an octal umask")
 }
 
+#[cfg(unix)]
 fn mode_of(path: &Path) -> u32 {
     std::fs::symlink_metadata(path)
         .expect("metadata of a test path")
@@ -122,6 +130,7 @@ fn mode_of(path: &Path) -> u32 {
 
 /// The OS error code, whether the error is the OS error itself or carries it as
 /// its source.
+#[cfg(unix)]
 fn errno(e: &std::io::Error) -> Option<i32> {
     e.raw_os_error().or_else(|| {
         e.get_ref()?
@@ -757,6 +766,7 @@ async fn file_from_std_reads() {
     assert_eq!(read_to_end(&mut file).await, HELLO);
 }
 
+#[cfg(unix)]
 #[zokio::test]
 async fn raw_descriptors_round_trip() {
     let dir = TempDir::new();
@@ -778,6 +788,7 @@ async fn raw_descriptors_round_trip() {
 }
 
 /// A `File` made from an `OwnedFd` reads what the descriptor has.
+#[cfg(unix)]
 #[zokio::test]
 async fn file_from_an_owned_descriptor() {
     let dir = TempDir::new();
@@ -819,10 +830,14 @@ async fn file_metadata_and_permissions() {
     let meta = file.metadata().await.unwrap();
     assert!(meta.is_file());
     assert_eq!(meta.len(), HELLO.len() as u64);
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .await
-        .unwrap();
-    assert_eq!(mode_of(&path), 0o600);
+    // Permission bits are Unix's.
+    #[cfg(unix)]
+    {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .await
+            .unwrap();
+        assert_eq!(mode_of(&path), 0o600);
+    }
 }
 
 // ----------------------------------------------------------- OpenOptions
@@ -938,6 +953,7 @@ async fn file_create_new_is_readable_and_writable() {
     assert_eq!(back, HELLO);
 }
 
+#[cfg(unix)]
 #[zokio::test]
 async fn open_options_mode_sets_the_permissions_of_a_new_file() {
     let dir = TempDir::new();
@@ -969,6 +985,7 @@ async fn open_options_mode_sets_the_permissions_of_a_new_file() {
     assert_eq!(mode_of(&path), 0o600 & !mask);
 }
 
+#[cfg(unix)]
 #[zokio::test]
 async fn open_options_custom_flags_reach_open() {
     let dir = TempDir::new();
@@ -1000,6 +1017,7 @@ async fn open_options_custom_flags_reach_open() {
 
 /// Options built with `std` and converted keep every choice, including after
 /// more choices are added on the converted value.
+#[cfg(unix)]
 #[zokio::test]
 async fn open_options_from_std() {
     let dir = TempDir::new();
@@ -1099,6 +1117,7 @@ async fn dir_builder_recursive_or_not() {
     assert!(dir.join("plain").is_dir());
 }
 
+#[cfg(unix)]
 #[zokio::test]
 async fn dir_builder_mode() {
     let dir = TempDir::new();
@@ -1179,8 +1198,11 @@ async fn read_dir_entry_details() {
     assert!(meta.is_file());
     assert_eq!(meta.len(), 11);
     assert!(entry.file_type().await.unwrap().is_file());
-    assert_eq!(entry.ino(), meta.ino());
-    assert_eq!(entry.ino(), std::fs::metadata(&file_path).unwrap().ino());
+    #[cfg(unix)]
+    {
+        assert_eq!(entry.ino(), meta.ino());
+        assert_eq!(entry.ino(), std::fs::metadata(&file_path).unwrap().ino());
+    }
     assert!(entries.next_entry().await.unwrap().is_none());
 }
 
@@ -1248,6 +1270,7 @@ async fn hard_link_shares_contents_and_is_not_a_symlink() {
     fs::read_link(&dst).await.unwrap_err();
 }
 
+#[cfg(unix)]
 #[zokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn symlink_follows_and_reads_back() {
     use std::io::Write as _;
@@ -1280,10 +1303,13 @@ async fn metadata_agrees_with_std() {
         (Err(_), Err(_)) => {}
         (a, b) => panic!("created(): zokio {a:?}, std {b:?}"),
     }
-    assert_eq!(got.size(), expected.size());
-    assert_eq!(got.uid(), expected.uid());
-    assert_eq!(got.ino(), expected.ino());
-    assert_eq!(got.mode(), expected.mode());
+    #[cfg(unix)]
+    {
+        assert_eq!(got.size(), expected.size());
+        assert_eq!(got.uid(), expected.uid());
+        assert_eq!(got.ino(), expected.ino());
+        assert_eq!(got.mode(), expected.mode());
+    }
 }
 
 #[zokio::test]
@@ -1312,6 +1338,14 @@ async fn try_exists_yes_no_and_permission_denied() {
     let large = dir.file("large", &pattern(1, 5000));
     assert!(fs::try_exists(&large).await.unwrap());
 
+    // Permission bits are Unix's.
+    #[cfg(unix)]
+    try_exists_without_permission(&dir).await;
+}
+
+/// `try_exists` under a directory without search permission: `PermissionDenied`.
+#[cfg(unix)]
+async fn try_exists_without_permission(dir: &TempDir) {
     if is_root() {
         eprintln!(
             "SKIPPED: try_exists without search permission (running as root, which \
@@ -1338,6 +1372,7 @@ async fn try_exists_yes_no_and_permission_denied() {
 /// error is the OS's `ELOOP`. One deliberate difference
 /// from tokio: Zokio's file-system errors name the path in their message, so the
 /// OS error is their `source()` and `raw_os_error()` on the outer error is `None`.
+#[cfg(unix)]
 #[zokio::test]
 async fn try_exists_of_a_symlink_loop_is_eloop() {
     let dir = TempDir::new();
@@ -1351,6 +1386,7 @@ async fn try_exists_of_a_symlink_loop_is_eloop() {
     }
 }
 
+#[cfg(unix)]
 #[zokio::test]
 async fn try_exists_of_a_path_over_path_max_is_an_invalid_filename() {
     let dir = TempDir::new();

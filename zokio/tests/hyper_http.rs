@@ -2,6 +2,9 @@
 //! (`examples/http.rs`) driven by hyper clients over HTTP/1.1 keep-alive and HTTP/2,
 //! `ZokioTimer` at work in hyper's timeouts and pings, and curl against the example.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 #[path = "../examples/http.rs"]
 #[allow(dead_code)]
 mod http_example;

@@ -12,6 +12,9 @@
 //! pipe is found either in the cancelled buffer (as a prefix) or in the next read,
 //! never lost silently and never anywhere else.
 
+// Tests the descriptor operations of `io::ops`, which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod io_common;
 

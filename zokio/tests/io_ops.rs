@@ -6,6 +6,9 @@
 //! larger than the submission queue, operations from threads that are not workers,
 //! and operations outside any runtime).
 
+// Tests the descriptor operations of `io::ops`, which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod io_common;
 

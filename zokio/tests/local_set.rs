@@ -3,12 +3,16 @@
 
 mod common;
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
+#[cfg(unix)]
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use common::{flavors_named, panic_message, quiet_panics_with, timed, HANG_GUARD};
+#[cfg(unix)]
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+#[cfg(unix)]
 use zokio::net::{TcpListener, TcpStream};
 use zokio::runtime::{Builder, LocalOptions, LocalRuntime};
 use zokio::task::{self, LocalSet};
@@ -69,6 +73,7 @@ fn spawn_local_outside_a_local_context_panics_with_tokios_message() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn local_tasks_wait_on_timers_io_and_wakes_from_other_threads() {
     timed(|| {

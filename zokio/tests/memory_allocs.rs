@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use common::{flavors_with_memory, run_with_timeout, BODY_GUARD};
+#[cfg(unix)]
 use zokio::net::{TcpListener, TcpStream, UdpSocket};
 use zokio::runtime::{MemoryStrategy, Runtime};
 
@@ -156,6 +157,7 @@ fn system_spawns_do_allocate() {
 
 /// A TCP connection and a connected UDP pair, with owned buffers made before any
 /// window and handed back by every operation.
+#[cfg(unix)]
 struct Peers {
     client: TcpStream,
     server: TcpStream,
@@ -166,6 +168,7 @@ struct Peers {
     datagram: Vec<u8>,
 }
 
+#[cfg(unix)]
 impl Peers {
     async fn new() -> Peers {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -221,15 +224,18 @@ impl Peers {
     }
 }
 
+#[cfg(unix)]
 const EXCHANGES: usize = 500;
 
 /// Two rounds of exchanges; the global-allocator calls of the second.
+#[cfg(unix)]
 async fn io_rounds() -> usize {
     let mut peers = Peers::new().await;
     peers.exchange(EXCHANGES).await;
     calls_during(peers.exchange(EXCHANGES)).await
 }
 
+#[cfg(unix)]
 #[test]
 fn pooled_io_operations_make_no_global_allocation_in_steady_state() {
     run_with_timeout(BODY_GUARD, || {

@@ -7,6 +7,9 @@
 //! One test in its own binary: resident memory is the whole process's, so nothing
 //! else may run beside it.
 
+// Needs the process's memory as `/proc` shows it (Unix); a Windows version is still to be written.
+#![cfg(unix)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -6,6 +6,9 @@
 //! and owned TCP read halves; `set_zero_linger` resetting the connection (the peer's
 //! read fails with `ConnectionReset`); and the `TcpSocket` option calls.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

@@ -6,6 +6,9 @@
 //! `tokio_util::codec::Framed` with `LinesCodec`; and `read`/`write` stay cancel-safe
 //! as tokio promises. On every flavour, with whichever driver `ZOKIO_DRIVER` picks.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

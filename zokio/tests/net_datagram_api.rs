@@ -6,6 +6,9 @@
 //! addresses (paths, unnamed senders, Linux's abstract names with
 //! `bind_addr`/`connect_addr`); peer credentials; UDP's `peek` family and options.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

@@ -7,6 +7,9 @@
 //! `RLIMIT_NOFILE`, which no other test may share. Runs with whichever driver
 //! `ZOKIO_DRIVER` picks, on a 2-worker runtime.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

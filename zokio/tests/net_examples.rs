@@ -4,6 +4,9 @@
 //! the sender), and a client leaving does not disturb the rest. With whichever driver
 //! `ZOKIO_DRIVER` picks.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

@@ -8,6 +8,9 @@
 //! touches the socket that reuses the descriptor number. (Writing to a closed peer
 //! without `SIGPIPE` is `net_sigpipe.rs`, which needs a process of its own.)
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

@@ -3,6 +3,9 @@
 //! `read`, `read_exact`, `read_to_end`, `write_all`, `flush`, `close`, `futures::io::copy`
 //! and `AsyncBufReadExt::lines`, on `TcpStream`, its halves and `UnixStream`, on every
 //! flavour. Run with `cargo test -p zokio --features futures-io --test net_futures_io`.
+
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
 #![cfg(feature = "futures-io")]
 
 mod common;

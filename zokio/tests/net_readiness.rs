@@ -7,6 +7,9 @@
 //! other reader, and reach readiness waiters even when the read that took them was
 //! dropped.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

@@ -15,6 +15,9 @@
 //! cargo test --release -p zokio --test net_scale -- --ignored --nocapture
 //! ```
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

@@ -6,6 +6,9 @@
 //! halves, TCP and Unix, on every flavour and whichever driver `ZOKIO_DRIVER` picks.
 //! A control test shows that a plain `write(2)` in this set-up really is killed.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

@@ -6,6 +6,9 @@
 //! lookups, `from_std`/`into_std`, the readiness and `try_*` calls, and `accept`
 //! staying cancel-safe (as tokio promises) when it is dropped after one poll.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

@@ -5,6 +5,9 @@
 //! other senders, IPv6, options, `try_*` calls and `from_std`/`into_std`. Each step
 //! is a ping-pong on loopback, so no datagram can be dropped for lack of room.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

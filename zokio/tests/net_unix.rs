@@ -5,6 +5,9 @@
 //! buffers, empty and truncated datagrams), addresses, `from_std`/`into_std`, and the
 //! errors for a taken or missing path.
 
+// Tests sockets (`net`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod net_common;
 

@@ -29,6 +29,7 @@ fn a_sleep_made_outside_a_runtime_works_inside_one_and_panics_clearly_outside() 
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_listener_wrapped_outside_a_runtime_accepts_inside_one_and_errs_clearly_outside() {
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -4,6 +4,9 @@
 //! a missing program, a child that exits before `wait`, cancel-safe waits, exit
 //! codes and signals, a pipeline, and bad input. Run under each `ZOKIO_DRIVER`.
 
+// Tests child processes (`process`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod process_common;
 

@@ -3,6 +3,9 @@
 //! come back whole through `read_to_end` on its stdout, while stderr (written by the
 //! shell) is read with `read_to_string`, on every flavour. Run with
 //! `cargo test -p zokio --features futures-io --test process_futures_io`.
+
+// Tests child processes (`process`), which Windows does not have yet.
+#![cfg(unix)]
 #![cfg(feature = "futures-io")]
 
 mod common;

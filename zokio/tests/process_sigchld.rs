@@ -4,6 +4,9 @@
 //! child-process scenario of `process_common` on every runtime flavour, then
 //! counts the zombies left. Run under each `ZOKIO_DRIVER`.
 
+// Tests child processes (`process`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod process_common;
 

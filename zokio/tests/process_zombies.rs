@@ -4,6 +4,9 @@
 //! so that no test running beside it has children of its own in flight. Run under
 //! each `ZOKIO_DRIVER`.
 
+// Tests child processes (`process`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 mod process_common;
 

@@ -362,6 +362,12 @@ fn join_handle_cycles_do_not_leak() {
 }
 
 #[test]
+// windows-gnu: clippy's false positive on an already `const` initializer
+// (rust-clippy#17566).
+#[cfg_attr(
+    all(windows, target_env = "gnu"),
+    allow(clippy::missing_const_for_thread_local)
+)]
 fn a_runtime_dropped_by_a_thread_local_destructor_shuts_down_quietly() {
     use std::cell::RefCell;
     thread_local! {

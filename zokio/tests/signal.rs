@@ -7,6 +7,9 @@
 //! deliveries never land in another's listeners. The disposition restore is checked
 //! in `signal_restore.rs`, a binary where nothing else listens.
 
+// Tests signals (`signal`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 
 use std::future::Future;

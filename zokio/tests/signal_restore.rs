@@ -3,6 +3,9 @@
 //! while Zokio listens). Nothing else in this binary listens, so the dispositions
 //! seen here are only this test's doing; the tests take `SERIAL` for the same reason.
 
+// Tests signals (`signal`), which Windows does not have yet.
+#![cfg(unix)]
+
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
