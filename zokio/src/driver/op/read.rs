@@ -32,7 +32,8 @@ impl<B> Read<B> {
     }
 
     /// A read from a regular file, which the page cache usually answers during the
-    /// submission: see `OpKind::eager`.
+    /// submission: see `OpKind::eager` (rings only, hence Linux only).
+    #[cfg(target_os = "linux")]
     pub(crate) fn from_file(fd: RawFd, buf: B, offset: u64) -> Read<B> {
         Read {
             eager: true,
