@@ -182,3 +182,34 @@ impl IocpDriver {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::driver::DriverKind;
+
+    #[test]
+    fn a_posted_wake_up_ends_an_unlimited_wait() {
+        let shared = DriverShared::new(DriverKind::Iocp).unwrap();
+        let mut driver = IocpDriver::new(&shared);
+        let port = shared.completion_port().clone();
+        let waker = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            port.wake();
+        });
+        assert_eq!(driver.park(None), 0, "a wake-up completes no operation");
+        waker.join().unwrap();
+        let counts = shared.counters.snapshot();
+        assert_eq!((counts.kernel_calls, counts.completed), (1, 1));
+    }
+
+    #[test]
+    fn a_timed_wait_returns_after_its_timeout() {
+        let shared = DriverShared::new(DriverKind::Iocp).unwrap();
+        let mut driver = IocpDriver::new(&shared);
+        let start = Instant::now();
+        assert_eq!(driver.park(Some(Duration::from_millis(30))), 0);
+        assert!(start.elapsed() >= Duration::from_millis(25));
+        assert!(!driver.is_busy());
+    }
+}
