@@ -77,7 +77,10 @@ fn shutting_down() -> io::Error {
 /// Whether operations from this thread go to an io_uring ring (false outside a
 /// runtime: callers then take their portable path, which reports the error).
 pub(crate) fn on_ring() -> bool {
-    matches!(current_kind(), Ok(kind) if !kind.is_readiness())
+    #[cfg(target_os = "linux")]
+    return matches!(current_kind(), Ok(DriverKind::IoUring));
+    #[cfg(not(target_os = "linux"))]
+    false
 }
 
 /// The driver kind operations on this thread are served by. A runtime that shut

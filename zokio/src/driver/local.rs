@@ -23,7 +23,10 @@ pub(crate) enum IoDriver {
     #[cfg(target_os = "linux")]
     Uring(super::uring::UringDriver),
     /// epoll, kqueue or poll(2).
+    #[cfg(unix)]
     Readiness(super::readiness::ReadinessDriver),
+    #[cfg(windows)]
+    Iocp(super::iocp::IocpDriver),
 }
 
 pub(crate) struct LocalDriver {
@@ -88,7 +91,10 @@ impl IoDriver {
         match self {
             #[cfg(target_os = "linux")]
             IoDriver::Uring(d) => d.submit(header),
+            #[cfg(unix)]
             IoDriver::Readiness(d) => d.submit(header),
+            #[cfg(windows)]
+            IoDriver::Iocp(d) => d.submit(header),
         }
     }
 
@@ -96,7 +102,10 @@ impl IoDriver {
         match self {
             #[cfg(target_os = "linux")]
             IoDriver::Uring(d) => d.cancel(header),
+            #[cfg(unix)]
             IoDriver::Readiness(d) => d.cancel(header),
+            #[cfg(windows)]
+            IoDriver::Iocp(d) => d.cancel(header),
         }
     }
 
@@ -124,7 +133,13 @@ impl IoDriver {
                     d.park(timeout)
                 }
             }
+            #[cfg(unix)]
             IoDriver::Readiness(d) => d.park(shared, timeout),
+            #[cfg(windows)]
+            IoDriver::Iocp(d) => {
+                let _ = shared;
+                d.park(timeout)
+            }
         }
     }
 
@@ -132,7 +147,10 @@ impl IoDriver {
         match self {
             #[cfg(target_os = "linux")]
             IoDriver::Uring(d) => d.is_busy(),
+            #[cfg(unix)]
             IoDriver::Readiness(d) => d.is_busy(),
+            #[cfg(windows)]
+            IoDriver::Iocp(d) => d.is_busy(),
         }
     }
 
@@ -143,14 +161,17 @@ impl IoDriver {
             match request {
                 // Never reached the driver: complete it as cancelled.
                 // SAFETY: the cell was handed to this driver and never completed.
-                Request::Submit(header) => unsafe { cell::complete(header, -libc::ECANCELED) },
+                Request::Submit(header) => unsafe { cell::complete(header, -super::op::CANCELED) },
                 cancel => self.handle(cancel),
             }
         }
         match self {
             #[cfg(target_os = "linux")]
             IoDriver::Uring(d) => d.drain(),
+            #[cfg(unix)]
             IoDriver::Readiness(d) => d.drain(),
+            #[cfg(windows)]
+            IoDriver::Iocp(d) => d.drain(),
         }
     }
 }
@@ -347,9 +368,15 @@ impl LocalDriver {
                 old.retire();
                 IoDriver::Uring(new)
             }
+            #[cfg(unix)]
             IoDriver::Readiness(_) => {
                 let idle = super::readiness::ReadinessDriver::new(&self.shared)?;
                 std::mem::replace(&mut *io, IoDriver::Readiness(idle))
+            }
+            #[cfg(windows)]
+            IoDriver::Iocp(_) => {
+                let idle = super::iocp::IocpDriver::new(&self.shared);
+                std::mem::replace(&mut *io, IoDriver::Iocp(idle))
             }
         };
         Ok(LocalDriver::new(

@@ -10,9 +10,13 @@
 
 pub(crate) mod context;
 mod counters;
+mod deadlines;
+#[cfg(windows)]
+pub(crate) mod iocp;
 mod local;
 pub(crate) mod op;
 pub(crate) mod park_token;
+#[cfg(unix)]
 pub(crate) mod readiness;
 mod request_queue;
 mod select;
@@ -30,6 +34,7 @@ pub(crate) use shared::{DriverShared, Unparker};
 
 pub(crate) use context::current_time_driver;
 pub use counters::IoCounters;
+#[cfg(unix)]
 pub(crate) use readiness::poll_now;
 
 use crate::time::driver::TimeDriver;
@@ -37,6 +42,7 @@ use crate::time::driver::TimeDriver;
 /// A wait's timeout as the kernel takes it (`epoll_pwait2`, `io_uring_enter`'s
 /// extended argument, a futex wait); a duration past what a `timespec` holds waits
 /// "forever", which it is.
+#[cfg(unix)]
 #[cfg_attr(
     not(any(target_os = "linux", target_os = "android", target_os = "freebsd")),
     allow(dead_code)
@@ -50,11 +56,12 @@ pub(crate) fn timespec(t: std::time::Duration) -> libc::timespec {
 
 /// Which I/O driver a runtime should use; see `Builder::driver`. A platform offers
 /// only the drivers it has: io_uring and epoll on Linux, kqueue on macOS, iOS and
-/// the BSDs, poll(2) on every Unix.
+/// the BSDs, poll(2) on every Unix, IOCP on Windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Driver {
     /// The platform's best (the default): on Linux io_uring where the kernel allows
-    /// it, else epoll, else poll; kqueue on macOS and the BSDs, else poll.
+    /// it, else epoll, else poll; kqueue on macOS and the BSDs, else poll; IOCP on
+    /// Windows.
     #[default]
     Auto,
     /// io_uring only (Linux): building the runtime fails if a ring cannot be set up.
@@ -70,6 +77,9 @@ pub enum Driver {
     /// descriptors wait (it has no `FD_SETSIZE` limit).
     #[cfg(unix)]
     Poll,
+    /// An I/O completion port per worker (Windows).
+    #[cfg(windows)]
+    Iocp,
 }
 
 /// The I/O driver a runtime ended up with; see `Runtime::driver_kind`.
@@ -87,6 +97,9 @@ pub enum DriverKind {
     /// poll(2) per worker (any Unix).
     #[cfg(unix)]
     Poll,
+    /// An I/O completion port per worker (Windows).
+    #[cfg(windows)]
+    Iocp,
 }
 
 impl DriverKind {
@@ -103,6 +116,8 @@ impl DriverKind {
             DriverKind::Kqueue => true,
             #[cfg(unix)]
             DriverKind::Poll => true,
+            #[cfg(windows)]
+            DriverKind::Iocp => false,
         }
     }
 }
@@ -118,6 +133,8 @@ impl fmt::Display for DriverKind {
             DriverKind::Kqueue => "kqueue",
             #[cfg(unix)]
             DriverKind::Poll => "poll",
+            #[cfg(windows)]
+            DriverKind::Iocp => "iocp",
         })
     }
 }

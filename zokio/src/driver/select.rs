@@ -47,6 +47,8 @@ const PLATFORM_DRIVERS: &[(&str, Driver)] = &[
     ("kqueue", Driver::Kqueue),
     #[cfg(unix)]
     ("poll", Driver::Poll),
+    #[cfg(windows)]
+    ("iocp", Driver::Iocp),
 ];
 
 /// "`auto`, `io_uring`, `epoll` or `poll`": what a user may write here.
@@ -157,6 +159,8 @@ pub(crate) fn build_drivers(
         })?,
         #[cfg(unix)]
         Driver::Poll => build_readiness(DriverKind::Poll, workers)?,
+        #[cfg(windows)]
+        Driver::Iocp => build_iocp(workers)?,
         Driver::Auto => build_auto(options, workers, single_issuer)?,
     };
     let kind = io[0].1.kind;
@@ -208,7 +212,22 @@ fn build_auto(
         Err(e) => log::debug!("zokio: kqueue unavailable ({e}); using the poll driver"),
     }
     let _ = (options, single_issuer);
-    build_readiness(DriverKind::Poll, workers)
+    #[cfg(unix)]
+    return build_readiness(DriverKind::Poll, workers);
+    #[cfg(windows)]
+    return build_iocp(workers);
+}
+
+/// One completion port per worker.
+#[cfg(windows)]
+fn build_iocp(workers: usize) -> io::Result<Vec<(IoDriver, Arc<DriverShared>)>> {
+    let mut drivers = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let shared = DriverShared::new(DriverKind::Iocp)?;
+        let driver = super::iocp::IocpDriver::new(&shared);
+        drivers.push((IoDriver::Iocp(driver), shared));
+    }
+    Ok(drivers)
 }
 
 #[cfg(target_os = "linux")]
@@ -232,6 +251,7 @@ fn build_uring(
 }
 
 /// One readiness driver (epoll, kqueue or poll) per worker.
+#[cfg(unix)]
 fn build_readiness(
     kind: DriverKind,
     workers: usize,

@@ -11,6 +11,7 @@
 //! submit to a ring: only the owner does.
 
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -53,6 +54,9 @@ enum WakeSource {
     /// kqueue: the queue itself, whose notification is an `EVFILT_USER` event.
     #[cfg(kqueue)]
     Kqueue(Arc<polling::Poller>),
+    /// IOCP: the completion port itself, which a wake-up posts a packet to.
+    #[cfg(windows)]
+    Iocp(Arc<super::iocp::CompletionPort>),
 }
 
 impl WakeSource {
@@ -65,6 +69,10 @@ impl WakeSource {
             return Ok(WakeSource::Kqueue(Arc::new(poller)));
         }
         let _ = kind;
+        #[cfg(windows)]
+        return Ok(WakeSource::Iocp(Arc::new(
+            super::iocp::CompletionPort::new()?,
+        )));
         #[cfg(target_os = "linux")]
         {
             // SAFETY: plain system call; the result is checked before use.
@@ -128,6 +136,7 @@ impl DriverShared {
 
     /// The descriptor a driver waits on for wake-ups (not kqueue's, which is woken
     /// through its queue).
+    #[cfg(unix)]
     pub(crate) fn wake_fd(&self) -> RawFd {
         match &self.wake {
             #[cfg(target_os = "linux")]
@@ -137,6 +146,13 @@ impl DriverShared {
             #[cfg(kqueue)]
             WakeSource::Kqueue(_) => unreachable!("a kqueue driver has no wake-up descriptor"),
         }
+    }
+
+    /// The completion port this driver waits in, which its wake-ups are posted to.
+    #[cfg(windows)]
+    pub(crate) fn completion_port(&self) -> &Arc<super::iocp::CompletionPort> {
+        let WakeSource::Iocp(port) = &self.wake;
+        port
     }
 
     /// The kqueue this driver waits in, which its wake-ups are posted to.
@@ -171,6 +187,8 @@ impl DriverShared {
                     log::error!("waking a kqueue driver failed: {err}");
                 }
             }
+            #[cfg(windows)]
+            WakeSource::Iocp(port) => port.wake(),
         }
     }
 
@@ -256,6 +274,7 @@ impl DriverShared {
     }
 
     /// Empty the wake-up descriptor (epoll and poll wait on it level-triggered).
+    #[cfg(unix)]
     pub(crate) fn drain_wake_fd(&self) {
         match &self.wake {
             #[cfg(target_os = "linux")]

@@ -10,37 +10,59 @@
 //! entry, its readiness, its system call, its result); it must never decide which
 //! driver runs it.
 
+#[cfg(unix)]
 pub(crate) mod accept;
+#[cfg(unix)]
 pub(crate) mod addr;
 pub(crate) mod cell;
 #[cfg(all(test, not(loom)))]
 mod cell_tests;
+#[cfg(unix)]
 pub(crate) mod close;
+#[cfg(unix)]
 pub(crate) mod connect;
+#[cfg(unix)]
 pub(crate) mod fsync;
+#[cfg(unix)]
 pub(crate) mod ftruncate;
+#[cfg(unix)]
 pub(crate) mod keep_fd;
 #[cfg(all(test, loom))]
 mod loom_cell;
+#[cfg(unix)]
 mod msghdr;
 pub(crate) mod nop;
+#[cfg(unix)]
 pub(crate) mod path;
+#[cfg(unix)]
 pub(crate) mod poll;
+#[cfg(unix)]
 pub(crate) mod read;
+#[cfg(unix)]
 pub(crate) mod readv;
+#[cfg(unix)]
 pub(crate) mod recv;
+#[cfg(unix)]
 pub(crate) mod recv_from;
+#[cfg(unix)]
 mod rw;
+#[cfg(unix)]
 pub(crate) mod send;
+#[cfg(unix)]
 pub(crate) mod send_to;
+#[cfg(unix)]
 pub(crate) mod statx;
 pub(crate) mod timeout;
+#[cfg(unix)]
 pub(crate) mod waitid;
+#[cfg(unix)]
 pub(crate) mod write;
+#[cfg(unix)]
 pub(crate) mod writev;
 
 use std::future::Future;
 use std::io;
+#[cfg(unix)]
 use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -63,12 +85,13 @@ pub(crate) enum ReadinessWait {
     Never,
     /// Wait until `fd` is ready for `events` (`EPOLLIN`/`EPOLLOUT` bits). With `then_run`
     /// the system call runs after that; without it, the readiness is the result.
+    #[cfg(unix)]
     Fd {
         fd: RawFd,
         events: u32,
         then_run: bool,
     },
-    /// Complete with `-ETIME` once `after` has passed since submission.
+    /// Complete with `-timeout::EXPIRED` once `after` has passed since submission.
     Timer { after: Duration },
 }
 
@@ -115,6 +138,15 @@ pub(crate) trait OpKind: Send + 'static {
     }
 }
 
+/// The positive error code of an operation cancelled before it ran (or while it
+/// waited), as the platform's own errors say it: `ECANCELED` on Unix (what io_uring
+/// reports too), `ERROR_OPERATION_ABORTED` on Windows (what IOCP reports).
+#[cfg(unix)]
+pub(crate) const CANCELED: i32 = libc::ECANCELED;
+/// See the Unix definition.
+#[cfg(windows)]
+pub(crate) const CANCELED: i32 = windows_sys::Win32::Foundation::ERROR_OPERATION_ABORTED as i32;
+
 /// The result a driver gives an operation it cancelled only to hand its worker's
 /// driver to another thread (`block_in_place`): the kernel did nothing, and the
 /// future submits the operation again, wherever it is polled next. No errno is this
@@ -156,6 +188,7 @@ pub(crate) fn from_raw(result: i32) -> io::Result<usize> {
     }
 }
 
+#[cfg(unix)]
 /// Add which operation on which descriptor failed to an OS error, keeping its kind;
 /// the OS error itself (with its `raw_os_error`) stays reachable as the `source()`.
 /// Errors of our own making already say what failed and pass through unchanged.
@@ -176,6 +209,7 @@ pub(crate) fn os_code(err: &io::Error) -> Option<i32> {
 }
 
 /// An OS error with the operation and descriptor it came from.
+#[cfg(unix)]
 #[derive(Debug)]
 pub(crate) struct OpError {
     op: &'static str,
@@ -183,12 +217,14 @@ pub(crate) struct OpError {
     os: io::Error,
 }
 
+#[cfg(unix)]
 impl std::fmt::Display for OpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} on fd {} failed: {}", self.op, self.fd, self.os)
     }
 }
 
+#[cfg(unix)]
 impl std::error::Error for OpError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.os)
@@ -286,6 +322,7 @@ impl<K: OpKind> Future for Op<K> {
                     }
                     let result = from_raw(result);
                     if driver.is_readiness() {
+                        #[cfg(unix)]
                         if let ReadinessWait::Fd { then_run: true, .. } = kind.readiness_wait() {
                             if result.is_ok() {
                                 match run_retrying(&mut kind) {
@@ -317,6 +354,7 @@ fn try_now<K: OpKind>(kind: &mut K) -> Option<io::Result<usize>> {
     match kind.readiness_wait() {
         ReadinessWait::Never => Some(run_retrying(kind)),
         ReadinessWait::Timer { .. } => None,
+        #[cfg(unix)]
         ReadinessWait::Fd {
             fd,
             events,

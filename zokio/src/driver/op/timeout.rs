@@ -1,5 +1,5 @@
 //! `timeout`: an operation that completes after a duration, served by the kernel's
-//! timer on io_uring and by the driver's own deadline list on epoll. Must never be
+//! timer on io_uring and by the driver's own deadline list elsewhere. Must never be
 //! used for `zokio::time`, whose timer wheel is far cheaper per timer.
 
 use std::io;
@@ -13,8 +13,11 @@ use super::{OpKind, ReadinessWait};
 #[cfg(target_os = "linux")]
 pub(crate) const EXPIRED: i32 = libc::ETIME;
 /// See the Linux definition.
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 pub(crate) const EXPIRED: i32 = libc::ETIMEDOUT;
+/// Windows: the IOCP driver completes timers with `ERROR_TIMEOUT`.
+#[cfg(windows)]
+pub(crate) const EXPIRED: i32 = windows_sys::Win32::Foundation::ERROR_TIMEOUT as i32;
 
 pub(crate) struct Timeout {
     pub(crate) after: Duration,

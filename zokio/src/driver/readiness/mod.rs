@@ -19,8 +19,7 @@ pub(crate) mod epoll;
 pub(crate) mod kqueue;
 pub(crate) mod poll;
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
@@ -28,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::counters::DriverCounters;
+use super::deadlines::Deadlines;
 use super::op::cell::{self, OpHeader};
 use super::op::ReadinessWait;
 use super::shared::DriverShared;
@@ -99,7 +99,7 @@ impl Backend {
 pub(crate) struct ReadinessDriver {
     backend: Backend,
     fds: HashMap<RawFd, Waiters>,
-    timers: BinaryHeap<Reverse<(Instant, usize)>>,
+    timers: Deadlines,
     ready: Vec<(RawFd, u32)>,
     waiting: usize,
     counters: Arc<DriverCounters>,
@@ -139,7 +139,7 @@ impl ReadinessDriver {
         Ok(ReadinessDriver {
             backend: Backend::new(shared)?,
             fds: HashMap::new(),
-            timers: BinaryHeap::new(),
+            timers: Deadlines::default(),
             ready: Vec::new(),
             waiting: 0,
             counters: shared.counters.clone(),
@@ -151,11 +151,7 @@ impl ReadinessDriver {
         // SAFETY: the cell was just handed to this driver and is not complete.
         match unsafe { cell::readiness_wait(header) } {
             ReadinessWait::Never => self.finish(header, 0),
-            ReadinessWait::Timer { after } => {
-                let deadline = Instant::now() + after;
-                self.timers
-                    .push(Reverse((deadline, header.as_ptr() as usize)));
-            }
+            ReadinessWait::Timer { after } => self.timers.push(after, header),
             ReadinessWait::Fd { fd, events, .. } => {
                 self.fds.entry(fd).or_default().list.push((header, events));
                 self.arm(fd);
@@ -215,13 +211,7 @@ impl ReadinessDriver {
     /// Wait up to `timeout` (`None`: no limit) for readiness or a wake-up. Returns how
     /// many operations completed.
     pub(crate) fn park(&mut self, shared: &DriverShared, timeout: Option<Duration>) -> usize {
-        let timeout = match (timeout, self.timers.peek()) {
-            (t, Some(Reverse((deadline, _)))) => {
-                let until = deadline.saturating_duration_since(Instant::now());
-                Some(t.map_or(until, |t| t.min(until)))
-            }
-            (t, None) => t,
-        };
+        let timeout = self.timers.limit(timeout);
         self.counters.kernel_call();
         let mut ready = std::mem::take(&mut self.ready);
         let reported = self.backend.selector().wait(shared, timeout, &mut ready);
@@ -257,15 +247,9 @@ impl ReadinessDriver {
     fn fire_timers(&mut self) -> usize {
         let now = Instant::now();
         let mut fired = 0;
-        while let Some(Reverse((deadline, ptr))) = self.timers.peek().copied() {
-            if deadline > now {
-                break;
-            }
-            self.timers.pop();
-            if let Some(header) = NonNull::new(ptr as *mut OpHeader) {
-                self.finish(header, -super::op::timeout::EXPIRED);
-                fired += 1;
-            }
+        while let Some(header) = self.timers.pop_due(now) {
+            self.finish(header, -super::op::timeout::EXPIRED);
+            fired += 1;
         }
         fired
     }
@@ -275,15 +259,12 @@ impl ReadinessDriver {
         for waiters in self.fds.values_mut() {
             if let Some(at) = waiters.list.iter().position(|(h, _)| *h == header) {
                 waiters.list.swap_remove(at);
-                self.finish(header, -libc::ECANCELED);
+                self.finish(header, -super::op::CANCELED);
                 return;
             }
         }
-        let before = self.timers.len();
-        let target = header.as_ptr() as usize;
-        self.timers.retain(|Reverse((_, ptr))| *ptr != target);
-        if self.timers.len() < before {
-            self.finish(header, -libc::ECANCELED);
+        if self.timers.remove(header) {
+            self.finish(header, -super::op::CANCELED);
         }
     }
 
@@ -296,12 +277,10 @@ impl ReadinessDriver {
             .flat_map(|(_, w)| w.list.into_iter().map(|(h, _)| h))
             .collect();
         for header in waiters {
-            self.finish(header, -libc::ECANCELED);
+            self.finish(header, -super::op::CANCELED);
         }
-        while let Some(Reverse((_, ptr))) = self.timers.pop() {
-            if let Some(header) = NonNull::new(ptr as *mut OpHeader) {
-                self.finish(header, -libc::ECANCELED);
-            }
+        while let Some(header) = self.timers.pop_any() {
+            self.finish(header, -super::op::CANCELED);
         }
     }
 }
