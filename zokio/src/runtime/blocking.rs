@@ -299,7 +299,6 @@ fn run_thread(inner: Arc<Inner>) {
         if state.shutdown {
             break;
         }
-        #[cfg(unix)]
         if crate::signal::runtime_thread_mask_stale() {
             // Brought up to date without the pool's lock: it may wake tasks.
             drop(state);

@@ -55,7 +55,6 @@ impl ThreadSpec {
         builder
             .spawn(move || {
                 // A runtime thread blocks the signals `zokio::signal` listens for.
-                #[cfg(unix)]
                 crate::signal::runtime_thread_started();
                 match (prepare, &prepare_each) {
                     (Some(prepare), _) => prepare(),
