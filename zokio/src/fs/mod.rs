@@ -10,8 +10,7 @@
 //! What differs by system is what `std` and tokio make differ: `symlink`,
 //! `DirBuilder::mode`, `OpenOptions::mode`/`custom_flags` and `DirEntry::ino` are
 //! Unix's; Windows has `symlink_file`, `symlink_dir` and its own `OpenOptions`
-//! choices. On Windows `File::read_at`/`write_at` move the file's cursor
-//! (`positioned.rs` says why).
+//! choices.
 
 mod blocking;
 mod dir;

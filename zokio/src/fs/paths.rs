@@ -11,6 +11,8 @@ use std::fs::{Metadata, Permissions};
 use std::io;
 use std::path::{Path, PathBuf};
 
+#[cfg(target_os = "linux")]
+use super::blocking::Quoted;
 use super::blocking::{asyncify, path_error, paths_error};
 #[cfg(target_os = "linux")]
 use super::native::native;
@@ -57,9 +59,9 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
-                    "read {:?}: the file is not valid UTF-8 ({e}); read it with `fs::read` \
+                    "read {}: the file is not valid UTF-8 ({e}); read it with `fs::read` \
                      for its bytes",
-                    path.display().to_string()
+                    Quoted(&path.display().to_string())
                 ),
             )
         });

@@ -3,9 +3,13 @@
 //! for a buffer that could only ever transfer 0 bytes. Runs on a blocking-pool
 //! thread only; must never decide whether an operation goes to the ring.
 //!
-//! Windows has no positioned call that leaves the cursor alone: a synchronous
-//! handle's cursor ends up after the bytes read or written (as `std` documents for
-//! `seek_read`), so on Windows `read_at` and `write_at` move it.
+//! Windows has no positioned call that leaves the cursor alone: on a synchronous
+//! handle the cursor ends up after the bytes read or written (as `std` documents for
+//! `seek_read`), which would move the cursor the poll-based reads and writes go on
+//! from. So each positioned call there goes through a second file object on the
+//! same file (`ReOpenFile`), whose cursor is nobody's. Only when that open is refused
+//! (the file was opened with a share mode that admits no second opener) does the
+//! call use the file's own handle, and then its cursor moves.
 
 #[cfg(unix)]
 pub(super) use unix::{no_room, nothing_to_write, read_at, write_at};
@@ -70,7 +74,13 @@ mod windows {
     use std::fs::File;
     use std::io;
     use std::os::windows::fs::FileExt;
-    use std::os::windows::io::AsRawHandle;
+    use std::os::windows::io::{AsRawHandle, FromRawHandle};
+
+    use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
+    use windows_sys::Win32::Storage::FileSystem::{
+        ReOpenFile, FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_SHARE_DELETE, FILE_SHARE_READ,
+        FILE_SHARE_WRITE,
+    };
 
     /// The most one call transfers, as on Unix (Windows takes a 32-bit length).
     pub(crate) const MAX_RW: usize = 0x7fff_f000;
@@ -117,6 +127,8 @@ mod windows {
             dst.write_bytes(0, len);
             std::slice::from_raw_parts_mut(dst, len)
         };
+        let own = own_cursor(file, FILE_GENERIC_READ);
+        let file = own.as_ref().unwrap_or(file);
         loop {
             match file.seek_read(room, offset) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -127,6 +139,24 @@ mod windows {
 
     /// Write the first bytes of `src` at `offset`; how many were written.
     pub(crate) fn write_at(file: &File, src: &[u8], offset: u64) -> io::Result<usize> {
+        let own = own_cursor(file, FILE_GENERIC_WRITE);
+        let file = own.as_ref().unwrap_or(file);
         file.seek_write(&src[..src.len().min(MAX_RW)], offset)
+    }
+
+    /// A second file object on `file`'s file, with `access`, whose cursor a
+    /// positioned call may move; `None` when the system refuses it (a share mode
+    /// that admits no second opener), and the caller then uses `file` itself.
+    fn own_cursor(file: &File, access: u32) -> Option<File> {
+        let share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+        // SAFETY: `file`'s handle is open for the whole call; ReOpenFile only reads it
+        // and returns a new handle or INVALID_HANDLE_VALUE. Flags 0: synchronous I/O,
+        // as `std`'s own handles.
+        let handle = unsafe { ReOpenFile(file.as_raw_handle(), access, share, 0) };
+        if handle == INVALID_HANDLE_VALUE || handle.is_null() {
+            return None;
+        }
+        // SAFETY: a fresh handle that nothing else owns; the `File` closes it.
+        Some(unsafe { File::from_raw_handle(handle) })
     }
 }
