@@ -174,8 +174,8 @@ pub async fn hard_link(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Resu
     .await
 }
 
-/// Make `dst` a symbolic link to `src` (Unix; on Windows see [`symlink_file`] and
-/// [`symlink_dir`]).
+/// Make `dst` a symbolic link to `src` (Unix; on Windows see `symlink_file` and
+/// `symlink_dir`).
 #[cfg(unix)]
 pub async fn symlink(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
     let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
