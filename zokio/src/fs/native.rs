@@ -3,9 +3,9 @@
 //! ring operation; otherwise it falls back to the blocking pool (`native_or` does
 //! both for the path operations). Rings exist only on Linux: elsewhere nothing here
 //! is native, and every operation goes to the blocking pool; on Windows the ring's
-//! descriptions of path operations are not even compiled (`path_op!`). Every descriptor an operation uses is kept open
-//! by a share of its owner until the operation is over. Must never decide anything
-//! but "native or not".
+//! descriptions of path operations are not even compiled (`path_op!`). Every
+//! descriptor an operation uses is kept open by a share of its owner until the
+//! operation is over. Must never decide anything but "native or not".
 
 #[cfg(target_os = "linux")]
 use std::any::Any;

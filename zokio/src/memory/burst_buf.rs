@@ -108,20 +108,25 @@ fn maps(layout: Layout) -> bool {
     cfg!(not(any(miri, loom))) && layout.size() >= MAP_FROM_BYTES && layout.align() <= 4096
 }
 
+/// What a mapping of `layout` takes: whole pages.
+#[cfg(not(any(miri, loom)))]
+fn mapped_len(layout: Layout) -> usize {
+    layout.size().next_multiple_of(4096)
+}
+
 #[cfg(not(any(miri, loom)))]
 fn map(layout: Layout) -> NonNull<u8> {
-    let len = layout.size().next_multiple_of(4096);
-    super::mapping::map(len, layout.align()).unwrap_or_else(|| global::handle_alloc_error(layout))
+    super::mapping::map(mapped_len(layout), layout.align())
+        .unwrap_or_else(|| global::handle_alloc_error(layout))
 }
 
 /// # Safety
 /// `memory` came from [`map`] with this `layout`, and nothing touches it afterwards.
 #[cfg(not(any(miri, loom)))]
 unsafe fn unmap(memory: NonNull<u8>, layout: Layout) {
-    let len = layout.size().next_multiple_of(4096);
     // SAFETY: the caller's promise: this is exactly one whole mapping of ours, of
     // the length `map` asked for.
-    unsafe { super::mapping::unmap(memory, len) };
+    unsafe { super::mapping::unmap(memory, mapped_len(layout)) };
 }
 
 #[cfg(any(miri, loom))]

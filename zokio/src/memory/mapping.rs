@@ -9,7 +9,9 @@
 //! reservation, so it reserves `len + align`, commits only the aligned part, and
 //! `unmap` releases the whole reservation, which it finds again from the address.
 //! Windows reservations are already aligned to its allocation granularity (64 KiB),
-//! so for the segments (64 KiB) the first try is aligned and nothing is wasted.
+//! so for the segments (64 KiB) the first try is aligned and nothing is wasted; a
+//! smaller mapping (a run queue's buffer) still reserves 64 KiB of address space
+//! there, though only its own pages are committed.
 //!
 //! This file hands out memory only: it never decides what lives in it, nor when.
 
