@@ -76,6 +76,7 @@ fn shutting_down() -> io::Error {
 
 /// Whether operations from this thread go to an io_uring ring (false outside a
 /// runtime: callers then take their portable path, which reports the error).
+#[cfg(unix)]
 pub(crate) fn on_ring() -> bool {
     #[cfg(target_os = "linux")]
     return matches!(current_kind(), Ok(DriverKind::IoUring));

@@ -394,6 +394,7 @@ impl<K: OpKind> Drop for Op<K> {
 }
 
 /// The result of a system call made through libc: the count, or the OS error.
+#[cfg(unix)]
 pub(crate) fn cvt(result: isize) -> io::Result<usize> {
     if result < 0 {
         Err(io::Error::last_os_error())
