@@ -72,8 +72,8 @@ pub trait DriverChoice: sealed::Sealed + 'static {
 }
 
 /// The platform's best driver (on Linux io_uring where the kernel allows it, else
-/// epoll, else poll; kqueue on macOS and the BSDs); the `Builder` and
-/// `ZOKIO_DRIVER` may still force one.
+/// epoll, else poll; kqueue on macOS and the BSDs, else poll; IOCP on Windows); the
+/// `Builder` and `ZOKIO_DRIVER` may still force one.
 pub struct AutoDriver;
 /// io_uring only (Linux): building fails where a ring cannot be set up.
 #[cfg(target_os = "linux")]
@@ -87,13 +87,20 @@ pub struct Kqueue;
 /// poll(2) only (any Unix).
 #[cfg(unix)]
 pub struct Poll;
+/// IOCP only (Windows).
+#[cfg(windows)]
+pub struct Iocp;
 
 impl sealed::Sealed for AutoDriver {}
 impl DriverChoice for AutoDriver {
     const NAME: &'static str = if cfg!(target_os = "linux") {
         "auto (io_uring, else epoll, else poll)"
-    } else {
+    } else if cfg!(windows) {
+        "auto (IOCP)"
+    } else if cfg!(kqueue) {
         "auto (kqueue, else poll)"
+    } else {
+        "auto (poll)"
     };
     const CHOICE: Option<crate::runtime::Driver> = None;
 }
@@ -120,6 +127,14 @@ impl sealed::Sealed for Kqueue {}
 impl DriverChoice for Kqueue {
     const NAME: &'static str = "kqueue";
     const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::Kqueue);
+}
+
+#[cfg(windows)]
+impl sealed::Sealed for Iocp {}
+#[cfg(windows)]
+impl DriverChoice for Iocp {
+    const NAME: &'static str = "iocp";
+    const CHOICE: Option<crate::runtime::Driver> = Some(crate::runtime::Driver::Iocp);
 }
 
 #[cfg(unix)]
