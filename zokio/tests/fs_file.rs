@@ -417,7 +417,7 @@ fn a_dropped_positioned_write_leaves_a_prefix_and_frees_nothing_early() {
 /// does not complete during its submission and must wait for its completion.
 #[test]
 fn reads_of_pages_not_in_the_cache() {
-    #[cfg(all(unix, not(target_vendor = "apple")))]
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
     use std::os::fd::AsRawFd;
     for (flavor, rt) in multi_and_current() {
         // In a spawned task, so that on either flavour the reads run on a worker,
@@ -430,8 +430,9 @@ fn reads_of_pages_not_in_the_cache() {
             // Windows refuses to flush a handle opened only for reading (access denied).
             #[cfg(unix)]
             std.sync_all().unwrap();
-            // macOS and Windows have no `posix_fadvise`: there the pages may stay cached.
-            #[cfg(all(unix, not(target_vendor = "apple")))]
+            // Elsewhere (macOS, Windows; NetBSD and OpenBSD as `libc` has them) there is
+            // no `posix_fadvise` to call: there the pages may stay cached.
+            #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
             {
                 // SAFETY: a plain system call on an open descriptor.
                 let rc = unsafe {

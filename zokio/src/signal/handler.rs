@@ -117,7 +117,19 @@ fn errno_location() -> *mut libc::c_int {
 }
 
 /// This thread's `errno`. Async-signal-safe: it only returns an address.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: no preconditions; the address is this thread's errno.
+    unsafe { libc::__errno() }
+}
+
+/// This thread's `errno`. Async-signal-safe: it only returns an address.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "netbsd",
+    target_os = "openbsd"
+)))]
 fn errno_location() -> *mut libc::c_int {
     // SAFETY: no preconditions; the address is this thread's errno.
     unsafe { libc::__error() }

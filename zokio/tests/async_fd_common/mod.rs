@@ -78,13 +78,13 @@ pub fn pty() -> Option<(OwnedFd, OwnedFd)> {
             return None;
         }
         let mut name = [0 as libc::c_char; 128];
-        #[cfg(not(target_vendor = "apple"))]
+        #[cfg(not(any(target_vendor = "apple", target_os = "openbsd")))]
         if libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) != 0 {
             return None;
         }
-        // `libc` offers no `ptsname_r` for macOS: the static buffer of `ptsname`,
-        // copied at once (the tests that open terminals do not race on it).
-        #[cfg(target_vendor = "apple")]
+        // `libc` offers no `ptsname_r` for macOS or OpenBSD: the static buffer of
+        // `ptsname`, copied at once (the tests that open terminals do not race on it).
+        #[cfg(any(target_vendor = "apple", target_os = "openbsd"))]
         {
             let shared = libc::ptsname(master.as_raw_fd());
             if shared.is_null() {
