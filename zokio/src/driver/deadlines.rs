@@ -1,14 +1,15 @@
 //! The deadline list of `timeout` operations, for the drivers whose kernel keeps no
 //! timers for them (the readiness drivers and IOCP; io_uring's kernel times its own):
-//! a min-heap of (deadline, cell), earliest first. It only orders cells; the driver
-//! completes them. Never used for `zokio::time`, whose wheel is far cheaper per timer.
+//! a min-heap of (deadline, cell), earliest first. A cell in it is the list's to
+//! complete: expired, or cancelled; the driver only counts what left. Never used for
+//! `zokio::time`, whose wheel is far cheaper per timer.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
-use super::op::cell::OpHeader;
+use super::op::cell::{self, OpHeader};
 
 #[derive(Default)]
 pub(crate) struct Deadlines {
@@ -34,8 +35,42 @@ impl Deadlines {
         }
     }
 
+    /// Complete every cell whose deadline has passed as expired; how many.
+    pub(crate) fn expire_due(&mut self) -> usize {
+        let now = Instant::now();
+        let mut expired = 0;
+        while let Some(header) = self.pop_due(now) {
+            // SAFETY: the cell was handed to this list's driver and is completed once:
+            // it has just left the list, which held it only while it was pending.
+            unsafe { cell::complete(header, -super::op::timeout::EXPIRED) };
+            expired += 1;
+        }
+        expired
+    }
+
+    /// Complete `header` as cancelled if it waits here; whether it did.
+    pub(crate) fn cancel(&mut self, header: NonNull<OpHeader>) -> bool {
+        let found = self.remove(header);
+        if found {
+            // SAFETY: as in `expire_due`: it has just left the list.
+            unsafe { cell::complete(header, -super::op::CANCELED) };
+        }
+        found
+    }
+
+    /// Shutdown: complete every cell as cancelled, due or not; how many.
+    pub(crate) fn cancel_all(&mut self) -> usize {
+        let mut cancelled = 0;
+        while let Some(header) = self.pop_any() {
+            // SAFETY: as in `expire_due`: it has just left the list.
+            unsafe { cell::complete(header, -super::op::CANCELED) };
+            cancelled += 1;
+        }
+        cancelled
+    }
+
     /// Take one cell whose deadline has passed by `now`, earliest first.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<NonNull<OpHeader>> {
+    fn pop_due(&mut self, now: Instant) -> Option<NonNull<OpHeader>> {
         let Reverse((deadline, ptr)) = *self.heap.peek()?;
         if deadline > now {
             return None;
@@ -45,7 +80,7 @@ impl Deadlines {
     }
 
     /// Take `header` out, wherever it is; false if it is not here.
-    pub(crate) fn remove(&mut self, header: NonNull<OpHeader>) -> bool {
+    fn remove(&mut self, header: NonNull<OpHeader>) -> bool {
         let before = self.heap.len();
         let target = header.as_ptr() as usize;
         self.heap.retain(|Reverse((_, ptr))| *ptr != target);
@@ -53,7 +88,7 @@ impl Deadlines {
     }
 
     /// Take any cell, due or not (shutdown).
-    pub(crate) fn pop_any(&mut self) -> Option<NonNull<OpHeader>> {
+    fn pop_any(&mut self) -> Option<NonNull<OpHeader>> {
         let Reverse((_, ptr)) = self.heap.pop()?;
         NonNull::new(ptr as *mut OpHeader)
     }

@@ -221,11 +221,21 @@ fn build_auto(
 /// One completion port per worker.
 #[cfg(windows)]
 fn build_iocp(workers: usize) -> io::Result<Vec<(IoDriver, Arc<DriverShared>)>> {
+    build_each(DriverKind::Iocp, workers, |shared| {
+        Ok(IoDriver::Iocp(super::iocp::IocpDriver::new(shared)))
+    })
+}
+
+/// `workers` drivers of `kind`, each built by `make` around its own shared part.
+fn build_each(
+    kind: DriverKind,
+    workers: usize,
+    make: impl Fn(&DriverShared) -> io::Result<IoDriver>,
+) -> io::Result<Vec<(IoDriver, Arc<DriverShared>)>> {
     let mut drivers = Vec::with_capacity(workers);
     for _ in 0..workers {
-        let shared = DriverShared::new(DriverKind::Iocp)?;
-        let driver = super::iocp::IocpDriver::new(&shared);
-        drivers.push((IoDriver::Iocp(driver), shared));
+        let shared = DriverShared::new(kind)?;
+        drivers.push((make(&shared)?, shared));
     }
     Ok(drivers)
 }
@@ -256,13 +266,11 @@ fn build_readiness(
     kind: DriverKind,
     workers: usize,
 ) -> io::Result<Vec<(IoDriver, Arc<DriverShared>)>> {
-    let mut drivers = Vec::with_capacity(workers);
-    for _ in 0..workers {
-        let shared = DriverShared::new(kind)?;
-        let driver = super::readiness::ReadinessDriver::new(&shared)?;
-        drivers.push((IoDriver::Readiness(driver), shared));
-    }
-    Ok(drivers)
+    build_each(kind, workers, |shared| {
+        Ok(IoDriver::Readiness(super::readiness::ReadinessDriver::new(
+            shared,
+        )?))
+    })
 }
 
 #[cfg(all(test, target_os = "linux"))]

@@ -12,7 +12,7 @@
 use std::io;
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE, WAIT_TIMEOUT};
 use windows_sys::Win32::System::IO::{
@@ -137,8 +137,8 @@ impl IocpDriver {
 
     fn finish(&mut self, header: NonNull<OpHeader>, result: i32) {
         self.waiting -= 1;
-        // SAFETY: the cell was submitted here and is completed exactly once: it has
-        // just been taken out of the deadline list (or never entered it).
+        // SAFETY: the cell was submitted here and is completed exactly once: a `nop`,
+        // which never enters the deadline list.
         unsafe { cell::complete(header, result) };
     }
 
@@ -159,32 +159,28 @@ impl IocpDriver {
         debug_assert!(self.entries[..arrived]
             .iter()
             .all(|entry| entry.lpCompletionKey == WAKE_KEY));
-        let now = Instant::now();
-        let mut fired = 0;
-        while let Some(header) = self.timers.pop_due(now) {
-            self.finish(header, -super::op::timeout::EXPIRED);
-            fired += 1;
-        }
-        fired
+        let expired = self.timers.expire_due();
+        self.waiting -= expired;
+        expired
     }
 
     /// Stop waiting for an operation whose future is gone.
     pub(crate) fn cancel(&mut self, header: NonNull<OpHeader>) {
-        if self.timers.remove(header) {
-            self.finish(header, -super::op::CANCELED);
+        if self.timers.cancel(header) {
+            self.waiting -= 1;
         }
     }
 
     /// Shutdown: complete every waiting operation as cancelled.
     pub(crate) fn drain(&mut self) {
-        while let Some(header) = self.timers.pop_any() {
-            self.finish(header, -super::op::CANCELED);
-        }
+        self.waiting -= self.timers.cancel_all();
     }
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use std::time::Instant;
+
     use super::*;
     use crate::driver::DriverKind;
 

@@ -25,7 +25,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::counters::DriverCounters;
 use super::deadlines::Deadlines;
@@ -200,7 +200,7 @@ impl ReadinessDriver {
     fn finish(&mut self, header: NonNull<OpHeader>, result: i32) {
         self.waiting -= 1;
         // SAFETY: the cell was submitted here and is completed exactly once: it has
-        // just been taken out of the wait list or the timer heap.
+        // just been taken out of its wait list (or never entered one).
         unsafe { cell::complete(header, result) };
     }
 
@@ -225,7 +225,9 @@ impl ReadinessDriver {
         }
         ready.clear();
         self.ready = ready;
-        completed + self.fire_timers()
+        let expired = self.timers.expire_due();
+        self.waiting -= expired;
+        completed + expired
     }
 
     /// `fd` is ready: complete the waiters it satisfies, re-arm for the rest.
@@ -245,16 +247,6 @@ impl ReadinessDriver {
         count
     }
 
-    fn fire_timers(&mut self) -> usize {
-        let now = Instant::now();
-        let mut fired = 0;
-        while let Some(header) = self.timers.pop_due(now) {
-            self.finish(header, -super::op::timeout::EXPIRED);
-            fired += 1;
-        }
-        fired
-    }
-
     /// Stop waiting for an operation whose future is gone.
     pub(crate) fn cancel(&mut self, header: NonNull<OpHeader>) {
         for waiters in self.fds.values_mut() {
@@ -264,8 +256,8 @@ impl ReadinessDriver {
                 return;
             }
         }
-        if self.timers.remove(header) {
-            self.finish(header, -super::op::CANCELED);
+        if self.timers.cancel(header) {
+            self.waiting -= 1;
         }
     }
 
@@ -280,9 +272,7 @@ impl ReadinessDriver {
         for header in waiters {
             self.finish(header, -super::op::CANCELED);
         }
-        while let Some(header) = self.timers.pop_any() {
-            self.finish(header, -super::op::CANCELED);
-        }
+        self.waiting -= self.timers.cancel_all();
     }
 }
 
