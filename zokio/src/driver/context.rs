@@ -126,6 +126,42 @@ pub(crate) fn submit(header: NonNull<OpHeader>) -> io::Result<Arc<DriverShared>>
     }
 }
 
+/// Hand a fresh cell to the driver `target` in particular (on Windows, the one whose
+/// completion port the operation's handle reports to): directly when this thread owns
+/// it and it is free, through its request queue otherwise. On error the cell was not
+/// handed over.
+#[cfg(windows)]
+pub(crate) fn submit_to(target: &Arc<DriverShared>, header: NonNull<OpHeader>) -> io::Result<()> {
+    let here = with_local(|d| {
+        Arc::ptr_eq(&d.shared, target)
+            && match d.io.try_borrow_mut() {
+                Ok(mut io) => {
+                    io.submit(header);
+                    true
+                }
+                Err(_) => false,
+            }
+    });
+    if here == Some(true) {
+        return Ok(());
+    }
+    // As in `submit`: only a thread that is not a worker may wait for room.
+    let may_block = here.is_none();
+    target
+        .push(Request::Submit(header), may_block)
+        .map_err(|_| shutting_down())
+}
+
+/// The driver that operations from this thread are handed to: this worker's own, or
+/// one of the runtime's for any other thread inside it.
+#[cfg(windows)]
+pub(crate) fn current_driver() -> io::Result<Arc<DriverShared>> {
+    if let Some(shared) = with_local(|d| d.shared.clone()) {
+        return Ok(shared);
+    }
+    crate::runtime::context::with_current(|h| h.drivers.remote_target()).map_err(|_| no_runtime())
+}
+
 /// On the thread that owns the ring `owner`: submit and reap without waiting,
 /// with a full turn now and then (`LocalDriver::poll_eager`). Anywhere else:
 /// nothing.

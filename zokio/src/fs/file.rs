@@ -1,6 +1,7 @@
 //! `File`: an open file, as in `tokio::fs::File`, plus positioned I/O with owned
 //! buffers (`read_at`, `write_at`, `read_exact_at`, `write_all_at`) that are ring
-//! operations on io_uring and blocking-pool calls elsewhere (`positioned.rs`).
+//! operations on io_uring, overlapped calls on IOCP (`overlapped.rs`) and
+//! blocking-pool calls elsewhere (`positioned.rs`).
 //! `sync_all`/`sync_data` are ring `fsync`s and `set_len` a ring `ftruncate` where
 //! the ring has them; the rest (metadata, clone) runs on the blocking pool. The poll-based
 //! `AsyncRead`/`AsyncWrite`/`AsyncSeek` live in `file_poll.rs`. Must never block a
@@ -31,6 +32,10 @@ use crate::io::{until_done, BufResult, IoBuf, IoBufMut};
 pub struct File {
     pub(crate) std: Arc<std::fs::File>,
     pub(crate) inner: Mutex<Inner>,
+    /// Windows: the overlapped handles positioned I/O runs through on IOCP (boxed:
+    /// a `File` handed back by `try_into_std` stays small).
+    #[cfg(windows)]
+    overlapped: Box<super::overlapped::Overlapped>,
 }
 
 impl File {
@@ -70,6 +75,17 @@ impl File {
         File {
             std: Arc::new(std),
             inner: Mutex::new(Inner::new()),
+            #[cfg(windows)]
+            overlapped: Box::new(super::overlapped::Overlapped::unknown()),
+        }
+    }
+
+    /// A file `OpenOptions` opened, whose access it knows.
+    #[cfg(windows)]
+    pub(crate) fn opened_with(std: std::fs::File, read: bool, write: bool) -> File {
+        File {
+            overlapped: Box::new(super::overlapped::Overlapped::opened_with(read, write)),
+            ..File::from_std(std)
         }
     }
 
@@ -109,8 +125,18 @@ impl File {
         }
         // Given back whole (read-ahead bytes, a pending error, the buffer cap) when
         // a positioned operation dropped early still holds a share of the file.
-        let File { std, inner } = self;
-        Arc::try_unwrap(std).map_err(|std| File { std, inner })
+        let File {
+            std,
+            inner,
+            #[cfg(windows)]
+            overlapped,
+        } = self;
+        Arc::try_unwrap(std).map_err(|std| File {
+            std,
+            inner,
+            #[cfg(windows)]
+            overlapped,
+        })
     }
 
     /// Wait until no poll-based write is in flight, reporting its error.
@@ -205,6 +231,10 @@ impl File {
         let std = self.std.clone();
         let clone = asyncify(move || std.try_clone()).await?;
         let mut clone = File::from_std(clone);
+        #[cfg(windows)]
+        {
+            clone.overlapped = Box::new(self.overlapped.for_clone());
+        }
         clone.set_max_buf_size(self.max_buf_size());
         Ok(clone)
     }
@@ -246,6 +276,11 @@ impl File {
         if buf.bytes_total() == 0 {
             return (Err(positioned::no_room("read_at", &self.std)), buf);
         }
+        #[cfg(windows)]
+        let buf = match self.overlapped.read_at(&self.std, buf, offset).await {
+            Ok(done) => return done,
+            Err(buf) => buf,
+        };
         let std = self.std.clone();
         asyncify_buf(buf, move |buf| {
             let room = buf.bytes_total();
@@ -280,6 +315,11 @@ impl File {
                 buf,
             );
         }
+        #[cfg(windows)]
+        let buf = match self.overlapped.write_at(&self.std, buf, offset).await {
+            Ok(done) => return done,
+            Err(buf) => buf,
+        };
         let std = self.std.clone();
         asyncify_buf(buf, move |buf| {
             // SAFETY: the buffer holds `bytes_init` initialised bytes.

@@ -3,8 +3,9 @@
 //! On io_uring, opening, reading, writing, syncing and truncating files, whole-file
 //! `read`, `try_exists`, and creating, removing and renaming entries are
 //! ring operations wherever the kernel has the opcode (probed once per process).
-//! Everything else, and everything on the readiness drivers (epoll, kqueue, poll)
-//! and on Windows, runs on the blocking pool over `std::fs`. Errors name the
+//! On Windows (IOCP), `File::read_at` and `write_at` are overlapped `ReadFile` and
+//! `WriteFile` calls. Everything else, and everything on the readiness drivers
+//! (epoll, kqueue, poll), runs on the blocking pool over `std::fs`. Errors name the
 //! operation and the path.
 //!
 //! What differs by system is what `std` and tokio make differ: `symlink`,
@@ -19,6 +20,8 @@ mod file;
 mod file_poll;
 mod native;
 mod open_options;
+#[cfg(windows)]
+mod overlapped;
 mod paths;
 mod positioned;
 // Whole-file reads on the ring: Linux only, as rings are.

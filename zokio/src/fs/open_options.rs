@@ -28,6 +28,9 @@ pub struct OpenOptions {
     /// `flags` is then incomplete, and opening always goes through `std`.
     #[cfg_attr(not(unix), allow(dead_code))]
     from_std: bool,
+    /// Windows: `access_mode` replaced what read/write/append ask for.
+    #[cfg(windows)]
+    access_mode_set: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -89,6 +92,8 @@ impl OpenOptions {
                 custom: 0,
             },
             from_std: false,
+            #[cfg(windows)]
+            access_mode_set: false,
         }
     }
 
@@ -174,6 +179,18 @@ impl OpenOptions {
                 .map_err(|e| path_error(e, "open", &path))
         })
         .await?;
+        // What the handle may do, when these options say it: positioned I/O on IOCP
+        // needs to know (`overlapped.rs`).
+        #[cfg(windows)]
+        if !self.from_std && !self.access_mode_set {
+            let Flags {
+                read,
+                write,
+                append,
+                ..
+            } = self.flags;
+            return Ok(File::opened_with(std, read, write && !append));
+        }
         Ok(File::from_std(std))
     }
 }
@@ -185,6 +202,7 @@ impl OpenOptions {
     /// The `dwDesiredAccess` of `CreateFileW`, in place of read/write/append.
     pub fn access_mode(&mut self, access: u32) -> &mut OpenOptions {
         self.std.access_mode(access);
+        self.access_mode_set = true;
         self
     }
 

@@ -3,13 +3,15 @@
 //! for a buffer that could only ever transfer 0 bytes. Runs on a blocking-pool
 //! thread only; must never decide whether an operation goes to the ring.
 //!
-//! Windows has no positioned call that leaves the cursor alone: on a synchronous
-//! handle the cursor ends up after the bytes read or written (as `std` documents for
-//! `seek_read`), which would move the cursor the poll-based reads and writes go on
-//! from. So each positioned call there goes through a second file object on the
-//! same file (`ReOpenFile`), whose cursor is nobody's. Only when that open is refused
-//! (the file was opened with a share mode that admits no second opener) does the
-//! call use the file's own handle, and then its cursor moves.
+//! On Windows this half serves only files IOCP cannot (`overlapped.rs`: a share mode
+//! that admits no second handle, a handle of unknown access). Windows has no
+//! positioned call that leaves a synchronous handle's cursor alone (`std` documents
+//! that `seek_read` moves it), and the poll-based reads and writes go on from that
+//! cursor, so each call puts it back where it was, under a lock that keeps two
+//! positioned calls on one handle from putting back each other's positions. A second
+//! handle of our own (`ReOpenFile`) would leave the cursor alone, but the system
+//! checks the file's permissions for it, not the first handle's access: a file
+//! opened to read could be written through it.
 
 #[cfg(unix)]
 pub(super) use unix::{no_room, nothing_to_write, read_at, write_at};
@@ -73,14 +75,10 @@ mod unix {
 mod windows {
     use std::fs::File;
     use std::io;
+    use std::io::{Seek, SeekFrom};
     use std::os::windows::fs::FileExt;
-    use std::os::windows::io::{AsRawHandle, FromRawHandle};
-
-    use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
-    use windows_sys::Win32::Storage::FileSystem::{
-        ReOpenFile, FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_SHARE_DELETE, FILE_SHARE_READ,
-        FILE_SHARE_WRITE,
-    };
+    use std::os::windows::io::AsRawHandle;
+    use std::sync::{Mutex, PoisonError};
 
     /// The most one call transfers, as on Unix (Windows takes a 32-bit length).
     pub(crate) const MAX_RW: usize = 0x7fff_f000;
@@ -127,36 +125,45 @@ mod windows {
             dst.write_bytes(0, len);
             std::slice::from_raw_parts_mut(dst, len)
         };
-        let own = own_cursor(file, FILE_GENERIC_READ);
-        let file = own.as_ref().unwrap_or(file);
-        loop {
+        keeping_the_cursor(file, |file| loop {
             match file.seek_read(room, offset) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 result => return result,
             }
-        }
+        })
     }
 
     /// Write the first bytes of `src` at `offset`; how many were written.
     pub(crate) fn write_at(file: &File, src: &[u8], offset: u64) -> io::Result<usize> {
-        let own = own_cursor(file, FILE_GENERIC_WRITE);
-        let file = own.as_ref().unwrap_or(file);
-        file.seek_write(&src[..src.len().min(MAX_RW)], offset)
+        keeping_the_cursor(file, |file| {
+            file.seek_write(&src[..src.len().min(MAX_RW)], offset)
+        })
     }
 
-    /// A second file object on `file`'s file, with `access`, whose cursor a
-    /// positioned call may move; `None` when the system refuses it (a share mode
-    /// that admits no second opener), and the caller then uses `file` itself.
-    fn own_cursor(file: &File, access: u32) -> Option<File> {
-        let share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
-        // SAFETY: `file`'s handle is open for the whole call; ReOpenFile only reads it
-        // and returns a new handle or INVALID_HANDLE_VALUE. Flags 0: synchronous I/O,
-        // as `std`'s own handles.
-        let handle = unsafe { ReOpenFile(file.as_raw_handle(), access, share, 0) };
-        if handle == INVALID_HANDLE_VALUE || handle.is_null() {
-            return None;
+    /// Run a positioned call on `file`, then put its cursor back where it was.
+    fn keeping_the_cursor(
+        file: &File,
+        call: impl FnOnce(&File) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        // One lock per handle would need a table; a few shared ones, picked by the
+        // handle's value, only make unrelated files wait for each other now and then.
+        static LOCKS: [Mutex<()>; 16] = [const { Mutex::new(()) }; 16];
+        let handle = file.as_raw_handle() as usize;
+        let _held = LOCKS[(handle >> 2) % LOCKS.len()]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut cursor = file;
+        let at = cursor.stream_position()?;
+        let result = call(file);
+        if let Err(err) = cursor.seek(SeekFrom::Start(at)) {
+            // The bytes moved; only the cursor is off, which the caller must hear of.
+            return Err(io::Error::new(
+                err.kind(),
+                format!(
+                    "putting the file's cursor back at {at} after a positioned call failed: {err}"
+                ),
+            ));
         }
-        // SAFETY: a fresh handle that nothing else owns; the `File` closes it.
-        Some(unsafe { File::from_raw_handle(handle) })
+        result
     }
 }

@@ -1,112 +1,52 @@
-//! The IOCP driver (Windows): one I/O completion port per worker, which its owner
-//! sleeps in and other threads wake by posting a completion to
-//! (`PostQueuedCompletionStatus`).
+//! The IOCP driver (Windows): one I/O completion port per worker (`port.rs`), which
+//! its owner sleeps in and other threads wake by posting a packet to it.
 //!
-//! This is the completion-based driver of Windows, like io_uring on Linux: an
-//! operation's cell stays with the driver until its completion arrives. For now it
-//! serves wake-ups and the operations that need no handle (`nop`, `timeout`, the
-//! latter from the shared deadline list); sockets and files through overlapped
-//! calls, whose completions will arrive on this same port, are not built yet. This
-//! file must never run a task or an operation's system call.
+//! Completion-based, like io_uring: an operation on a handle (a file read or write)
+//! starts with the `OVERLAPPED` at the head of its heap cell, and the cell stays with
+//! the driver until the packet for that `OVERLAPPED` arrives, even when its future is
+//! dropped first (then `CancelIoEx` asks the system to hurry, and the packet frees the
+//! cell). Operations with no handle are served here too: `nop` at once, `timeout`
+//! from the shared deadline list. A handle reports to one port for life, so its
+//! operations come to this driver from wherever their task runs (`Op::on_port`).
+//! This file must never run a task, nor read a packet's fields the Win32
+//! documentation reserves: results come from `GetOverlappedResult`.
+
+mod port;
 
 use std::io;
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE, WAIT_TIMEOUT};
-use windows_sys::Win32::System::IO::{
-    CreateIoCompletionPort, GetQueuedCompletionStatusEx, PostQueuedCompletionStatus,
-    OVERLAPPED_ENTRY,
-};
+use windows_sys::Win32::Foundation::{ERROR_NOT_FOUND, FALSE};
+use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED_ENTRY};
+
+pub(crate) use port::CompletionPort;
+use port::WAKE_KEY;
 
 use super::counters::DriverCounters;
 use super::deadlines::Deadlines;
 use super::op::cell::{self, OpHeader};
-use super::op::ReadinessWait;
+use super::op::{IocpStart, ReadinessWait};
 use super::shared::DriverShared;
 
-/// The completion key of a wake-up (overlapped operations will carry their own).
-const WAKE_KEY: usize = usize::MAX;
 const ENTRIES_PER_WAIT: usize = 64;
-
-/// An I/O completion port, closed when dropped; any thread may post to it.
-pub(crate) struct CompletionPort(HANDLE);
-
-// SAFETY: a completion port handle may be used from any thread: posting and waiting
-// are thread-safe by the Win32 contract, and only `Drop` closes it, once.
-unsafe impl Send for CompletionPort {}
-// SAFETY: as above.
-unsafe impl Sync for CompletionPort {}
-
-impl CompletionPort {
-    pub(crate) fn new() -> io::Result<CompletionPort> {
-        // SAFETY: creating a port associated with no handle; the result is checked.
-        let port =
-            unsafe { CreateIoCompletionPort(INVALID_HANDLE_VALUE, std::ptr::null_mut(), 0, 1) };
-        if port.is_null() {
-            let err = io::Error::last_os_error();
-            return Err(io::Error::new(
-                err.kind(),
-                format!("creating an I/O completion port failed: {err}"),
-            ));
-        }
-        Ok(CompletionPort(port))
-    }
-
-    /// Post a wake-up: the owner's current or next wait returns.
-    pub(crate) fn wake(&self) {
-        // SAFETY: posting a packet with no OVERLAPPED to our own open port.
-        if unsafe { PostQueuedCompletionStatus(self.0, 0, WAKE_KEY, std::ptr::null()) } == 0 {
-            log::error!(
-                "waking an IOCP driver failed: {}",
-                io::Error::last_os_error()
-            );
-        }
-    }
-
-    /// Wait up to `timeout` for completions into `entries`; how many arrived.
-    fn wait(&self, entries: &mut [OVERLAPPED_ENTRY], timeout: Option<Duration>) -> usize {
-        let millis = match timeout {
-            None => windows_sys::Win32::System::Threading::INFINITE,
-            // Rounded up: waking before a deadline would only mean waiting again.
-            Some(t) => t.as_nanos().div_ceil(1_000_000).min(u32::MAX as u128 - 1) as u32,
-        };
-        let mut removed = 0u32;
-        // SAFETY: `entries` is a live, writable array of its length; `removed` is a
-        // live u32; the wait is not alertable.
-        let ok = unsafe {
-            GetQueuedCompletionStatusEx(
-                self.0,
-                entries.as_mut_ptr(),
-                entries.len() as u32,
-                &mut removed,
-                millis,
-                0,
-            )
-        };
-        if ok == 0 {
-            let err = io::Error::last_os_error();
-            if err.raw_os_error() != Some(WAIT_TIMEOUT as i32) {
-                log::error!("GetQueuedCompletionStatusEx failed: {err}");
-            }
-            return 0;
-        }
-        removed as usize
-    }
-}
-
-impl Drop for CompletionPort {
-    fn drop(&mut self) {
-        // SAFETY: the handle is ours and closed only here.
-        unsafe { CloseHandle(self.0) };
-    }
-}
+/// How long shutdown waits for the system to finish with cancelled operations'
+/// buffers before leaking them (never freeing memory the system may still write).
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+/// `OpHeader::slot` of a cell not in `started`.
+const NO_SLOT: u32 = u32::MAX;
 
 pub(crate) struct IocpDriver {
     port: Arc<CompletionPort>,
     timers: Deadlines,
     entries: Vec<OVERLAPPED_ENTRY>,
+    /// Handle operations started and not completed, at their cell's `slot`: what
+    /// shutdown must cancel and wait for.
+    started: Vec<Option<NonNull<OpHeader>>>,
+    free_slots: Vec<u32>,
+    started_count: usize,
+    /// Every operation this driver owns: started, timed or queued to finish.
     waiting: usize,
     counters: Arc<DriverCounters>,
 }
@@ -120,6 +60,9 @@ impl IocpDriver {
             port: shared.completion_port().clone(),
             timers: Deadlines::default(),
             entries: vec![OVERLAPPED_ENTRY::default(); ENTRIES_PER_WAIT],
+            started: Vec::new(),
+            free_slots: Vec::new(),
+            started_count: 0,
             waiting: 0,
             counters: shared.counters.clone(),
         }
@@ -129,16 +72,56 @@ impl IocpDriver {
         self.waiting += 1;
         self.counters.submitted(1);
         // SAFETY: the cell was just handed to this driver and is not complete.
-        match unsafe { cell::readiness_wait(header) } {
-            ReadinessWait::Never => self.finish(header, 0),
-            ReadinessWait::Timer { after } => self.timers.push(after, header),
+        match unsafe { cell::iocp_start(header) } {
+            IocpStart::Pending => {
+                self.counters.kernel_call();
+                self.track(header);
+            }
+            IocpStart::Failed(code) => {
+                self.counters.kernel_call();
+                self.finish(header, -(code.clamp(1, i32::MAX as u32) as i32));
+            }
+            // SAFETY: as above.
+            IocpStart::NoHandle => match unsafe { cell::readiness_wait(header) } {
+                ReadinessWait::Never => self.finish(header, 0),
+                ReadinessWait::Timer { after } => self.timers.push(after, header),
+            },
         }
     }
 
+    fn track(&mut self, header: NonNull<OpHeader>) {
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.started[slot as usize] = Some(header);
+                slot
+            }
+            None => {
+                self.started.push(Some(header));
+                (self.started.len() - 1) as u32
+            }
+        };
+        // SAFETY: the driver owns the cell until it completes; only its thread
+        // touches `slot`.
+        unsafe { header.as_ref() }.slot.set(slot);
+        self.started_count += 1;
+    }
+
+    fn untrack(&mut self, header: NonNull<OpHeader>) {
+        // SAFETY: as in `track`.
+        let slot = unsafe { header.as_ref() }.slot.replace(NO_SLOT);
+        if let Some(entry) = self.started.get_mut(slot as usize) {
+            if entry.take().is_some() {
+                self.free_slots.push(slot);
+                self.started_count -= 1;
+            }
+        }
+    }
+
+    /// Complete a cell this driver owns; its last touch of it.
     fn finish(&mut self, header: NonNull<OpHeader>, result: i32) {
         self.waiting -= 1;
-        // SAFETY: the cell was submitted here and is completed exactly once: a `nop`,
-        // which never enters the deadline list.
+        // SAFETY: the cell was submitted here and leaves the driver now, once: a
+        // started operation on its packet, anything else at its start.
         unsafe { cell::complete(header, result) };
     }
 
@@ -151,29 +134,105 @@ impl IocpDriver {
     pub(crate) fn park(&mut self, timeout: Option<Duration>) -> usize {
         let timeout = self.timers.limit(timeout);
         self.counters.kernel_call();
+        let done = self.take_packets(timeout);
+        let expired = self.timers.expire_due();
+        self.waiting -= expired;
+        done + expired
+    }
+
+    /// Wait up to `timeout` for packets and complete the operations they end.
+    fn take_packets(&mut self, timeout: Option<Duration>) -> usize {
         let arrived = self.port.wait(&mut self.entries, timeout);
         if arrived > 0 {
             self.counters.completed(arrived as u64);
         }
-        // Every packet so far is a wake-up, which has done its work by ending the wait.
-        debug_assert!(self.entries[..arrived]
-            .iter()
-            .all(|entry| entry.lpCompletionKey == WAKE_KEY));
-        let expired = self.timers.expire_due();
-        self.waiting -= expired;
-        expired
+        let mut done = 0;
+        for i in 0..arrived {
+            let entry = self.entries[i];
+            // A wake-up has done its work by ending the wait.
+            if entry.lpCompletionKey == WAKE_KEY {
+                continue;
+            }
+            let Some(header) = cell::header_of(entry.lpOverlapped) else {
+                continue;
+            };
+            let result = result_of(header);
+            self.untrack(header);
+            self.finish(header, result);
+            done += 1;
+        }
+        done
     }
 
-    /// Stop waiting for an operation whose future is gone.
+    /// Stop waiting for an operation whose future is gone. A started one is
+    /// cancelled; its packet (cancelled, or done after all) then frees the cell.
     pub(crate) fn cancel(&mut self, header: NonNull<OpHeader>) {
         if self.timers.cancel(header) {
             self.waiting -= 1;
+            return;
+        }
+        // SAFETY: as in `track`.
+        let slot = unsafe { header.as_ref() }.slot.get();
+        if self.started.get(slot as usize).copied().flatten() == Some(header) {
+            cancel_started(header);
         }
     }
 
-    /// Shutdown: complete every waiting operation as cancelled.
+    /// Shutdown: cancel everything and wait for the system to give every buffer
+    /// back. What does not come back within the limit is leaked, never freed.
     pub(crate) fn drain(&mut self) {
         self.waiting -= self.timers.cancel_all();
+        for header in self.started.iter().flatten() {
+            cancel_started(*header);
+        }
+        let deadline = Instant::now() + DRAIN_LIMIT;
+        while self.started_count > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                log::error!(
+                    "shutdown: {} IOCP operations did not finish within {DRAIN_LIMIT:?}; \
+                     their buffers are leaked rather than freed while the system may use them",
+                    self.started_count
+                );
+                return;
+            }
+            self.take_packets(Some((deadline - now).min(Duration::from_millis(100))));
+        }
+    }
+}
+
+/// What the system says of a finished operation: its count, or `-error`. Asked with
+/// `GetOverlappedResult`, which (not waiting) reads what the packet reported.
+fn result_of(header: NonNull<OpHeader>) -> i32 {
+    // SAFETY: the packet says the operation ended: the cell is still the driver's.
+    let Some(handle) = (unsafe { cell::iocp_handle(header) }) else {
+        return -(windows_sys::Win32::Foundation::ERROR_INVALID_HANDLE as i32);
+    };
+    let mut count = 0u32;
+    // SAFETY: the handle is kept open by the cell's data; the `OVERLAPPED` is the
+    // cell's, finished, so nothing writes it any more; `count` is a live u32.
+    let ok = unsafe { GetOverlappedResult(handle, cell::overlapped_of(header), &mut count, FALSE) };
+    if ok == 0 {
+        let code = io::Error::last_os_error().raw_os_error().unwrap_or(1);
+        return -code.max(1);
+    }
+    count.min(i32::MAX as u32) as i32
+}
+
+/// Ask the system to end a started operation soon. Not finding it is fine: it has
+/// finished and its packet is on the way.
+fn cancel_started(header: NonNull<OpHeader>) {
+    // SAFETY: the cell is the driver's until its packet, which has not come.
+    let Some(handle) = (unsafe { cell::iocp_handle(header) }) else {
+        return;
+    };
+    // SAFETY: the handle is kept open by the cell's data; the `OVERLAPPED` is the
+    // one the operation was started with.
+    if unsafe { CancelIoEx(handle, cell::overlapped_of(header)) } == 0 {
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(ERROR_NOT_FOUND as i32) {
+            log::error!("CancelIoEx failed: {err}; the operation runs to its end");
+        }
     }
 }
 

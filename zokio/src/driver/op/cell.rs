@@ -37,6 +37,11 @@ const REGISTERING: u8 = 32;
 /// The type-erased part of a cell, which drivers hold as `NonNull<OpHeader>`.
 #[repr(C)]
 pub(crate) struct OpHeader {
+    /// Windows: the `OVERLAPPED` an IOCP operation is started with, first in the cell,
+    /// so that the pointer a completion packet carries back is the header's own. The
+    /// system writes it while the operation runs; only the driver hands it out.
+    #[cfg(windows)]
+    overlapped: std::cell::UnsafeCell<windows_sys::Win32::System::IO::OVERLAPPED>,
     state: AtomicU8,
     /// The allocator the cell came from, which takes it back.
     memory: CellMemory,
@@ -55,13 +60,19 @@ struct Vtable {
     #[cfg(target_os = "linux")]
     uring_entry: unsafe fn(NonNull<OpHeader>) -> io_uring::squeue::Entry,
     readiness_wait: unsafe fn(NonNull<OpHeader>) -> super::ReadinessWait,
+    #[cfg(windows)]
+    iocp_start: unsafe fn(NonNull<OpHeader>) -> super::IocpStart,
+    #[cfg(windows)]
+    iocp_handle: unsafe fn(NonNull<OpHeader>) -> Option<super::RawIocpHandle>,
 }
 
 // SAFETY: the header is shared between the future's thread and the driver's thread.
 // `state` is atomic; `result` is written only by the driver before the Release of
 // COMPLETE and read only after an Acquire of it; `waker` is handed between the two
 // sides by the REGISTERING and WAKING bits (see `register` and `complete`); `slot` is
-// touched only by the submitting driver's thread. The data behind the header is `Send` (`OpKind: Send`).
+// touched only by the submitting driver's thread, and `overlapped` only by that driver
+// and the system, between the start of an operation and its completion packet. The
+// data behind the header is `Send` (`OpKind: Send`).
 unsafe impl Send for OpHeader {}
 // SAFETY: as above.
 unsafe impl Sync for OpHeader {}
@@ -99,6 +110,10 @@ impl<K: OpKind> OwnedCell<K> {
         let ptr = alloc_cell::<OpCell<K>>(memory);
         let cell = OpCell {
             header: OpHeader {
+                // SAFETY: `OVERLAPPED` is plain data, for which all zeroes is the
+                // documented starting state.
+                #[cfg(windows)]
+                overlapped: std::cell::UnsafeCell::new(unsafe { std::mem::zeroed() }),
                 state: AtomicU8::new(0),
                 memory,
                 result: UnsafeCell::new(0),
@@ -109,6 +124,10 @@ impl<K: OpKind> OwnedCell<K> {
                     #[cfg(target_os = "linux")]
                     uring_entry: uring_entry_of::<K>,
                     readiness_wait: readiness_wait_of::<K>,
+                    #[cfg(windows)]
+                    iocp_start: iocp_start_of::<K>,
+                    #[cfg(windows)]
+                    iocp_handle: iocp_handle_of::<K>,
                 },
             },
             kind: UnsafeCell::new(ManuallyDrop::new(kind)),
@@ -294,6 +313,42 @@ pub(crate) unsafe fn readiness_wait(header: NonNull<OpHeader>) -> super::Readine
     unsafe { (header.as_ref().vtable.readiness_wait)(header) }
 }
 
+/// Start the operation of `header` on IOCP, with the cell's own `OVERLAPPED`.
+///
+/// # Safety
+/// As for `uring_entry`; called once per submission.
+#[cfg(windows)]
+pub(crate) unsafe fn iocp_start(header: NonNull<OpHeader>) -> super::IocpStart {
+    // SAFETY: caller's contract.
+    unsafe { (header.as_ref().vtable.iocp_start)(header) }
+}
+
+/// The handle an IOCP operation of `header` runs on (what `CancelIoEx` needs).
+///
+/// # Safety
+/// As for `uring_entry`.
+#[cfg(windows)]
+pub(crate) unsafe fn iocp_handle(header: NonNull<OpHeader>) -> Option<super::RawIocpHandle> {
+    // SAFETY: caller's contract.
+    unsafe { (header.as_ref().vtable.iocp_handle)(header) }
+}
+
+/// The `OVERLAPPED` of `header`: the same address, since it is the header's first field.
+#[cfg(windows)]
+pub(crate) fn overlapped_of(
+    header: NonNull<OpHeader>,
+) -> *mut windows_sys::Win32::System::IO::OVERLAPPED {
+    header.as_ptr().cast()
+}
+
+/// The header a completion packet's `OVERLAPPED` belongs to.
+#[cfg(windows)]
+pub(crate) fn header_of(
+    overlapped: *mut windows_sys::Win32::System::IO::OVERLAPPED,
+) -> Option<NonNull<OpHeader>> {
+    NonNull::new(overlapped.cast())
+}
+
 unsafe fn drop_all<K: OpKind>(header: NonNull<OpHeader>) {
     let cell = header.cast::<OpCell<K>>().as_ptr();
     // SAFETY: the header is the first field of a `#[repr(C)] OpCell<K>` made by `new`;
@@ -342,4 +397,26 @@ unsafe fn readiness_wait_of<K: OpKind>(header: NonNull<OpHeader>) -> super::Read
     let cell = header.cast::<OpCell<K>>();
     // SAFETY: as in `uring_entry`; this only reads plain values (fd, interest).
     unsafe { (*cell.as_ptr()).kind.with(|kind| (**kind).readiness_wait()) }
+}
+
+#[cfg(windows)]
+unsafe fn iocp_start_of<K: OpKind>(header: NonNull<OpHeader>) -> super::IocpStart {
+    let cell = header.cast::<OpCell<K>>();
+    let overlapped = overlapped_of(header);
+    // SAFETY: as in `uring_entry`. The `OVERLAPPED` is reset for each start (a cell
+    // is started once per submission) and stays put in the heap cell until the
+    // completion packet, as the system requires.
+    unsafe {
+        overlapped.write(std::mem::zeroed());
+        (*cell.as_ptr())
+            .kind
+            .with_mut(|kind| (**kind).iocp_start(overlapped))
+    }
+}
+
+#[cfg(windows)]
+unsafe fn iocp_handle_of<K: OpKind>(header: NonNull<OpHeader>) -> Option<super::RawIocpHandle> {
+    let cell = header.cast::<OpCell<K>>();
+    // SAFETY: as in `readiness_wait_of`: a plain value is read.
+    unsafe { (*cell.as_ptr()).kind.with(|kind| (**kind).iocp_handle()) }
 }

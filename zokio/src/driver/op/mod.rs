@@ -1,14 +1,16 @@
-//! The operation layer both drivers serve: one `OpKind` per file (`nop`, `read`,
-//! `write`, `readv`, `writev`, `poll`, `timeout`, `close`, `waitid`, and for sockets `accept`,
-//! `connect`, `recv`, `send`, `recv_from`, `send_to`) and the one `Op` future that
-//! runs any of them.
+//! The operation layer every driver serves: one `OpKind` per file (`nop`, `read`,
+//! `write`, `readv`, `writev`, `poll`, `timeout`, `close`, `waitid`, for sockets `accept`,
+//! `connect`, `recv`, `send`, `recv_from`, `send_to`, and on Windows `read_file` and
+//! `write_file`) and the one `Op` future that runs any of them.
 //!
 //! On io_uring an operation is a submission entry: its data moves into a heap cell
 //! (`cell.rs`) that the driver keeps until the completion arrives, even if the future
 //! is dropped first. On a readiness driver (epoll, kqueue, poll) the same operation
-//! runs as a system call in the task, after the driver reported the descriptor ready. A kind only describes itself (its
-//! entry, its readiness, its system call, its result); it must never decide which
-//! driver runs it.
+//! runs as a system call in the task, after the driver reported the descriptor ready.
+//! On IOCP (Windows) the driver starts it with the `OVERLAPPED` at the head of its
+//! cell, and keeps the cell until the completion packet. A kind only describes itself
+//! (its entry, its readiness, its system call, its result); it must never decide
+//! which driver runs it.
 
 #[cfg(unix)]
 pub(crate) mod accept;
@@ -38,6 +40,8 @@ pub(crate) mod path;
 pub(crate) mod poll;
 #[cfg(unix)]
 pub(crate) mod read;
+#[cfg(windows)]
+pub(crate) mod read_file;
 #[cfg(unix)]
 pub(crate) mod readv;
 #[cfg(unix)]
@@ -57,6 +61,8 @@ pub(crate) mod timeout;
 pub(crate) mod waitid;
 #[cfg(unix)]
 pub(crate) mod write;
+#[cfg(windows)]
+pub(crate) mod write_file;
 #[cfg(unix)]
 pub(crate) mod writev;
 
@@ -95,6 +101,24 @@ pub(crate) enum ReadinessWait {
     Timer { after: Duration },
 }
 
+/// A Windows handle (file or socket) as the IOCP operations name it.
+#[cfg(windows)]
+pub(crate) type RawIocpHandle = windows_sys::Win32::Foundation::HANDLE;
+
+/// How an operation's start went on IOCP.
+#[cfg(windows)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum IocpStart {
+    /// Started: its completion packet will arrive on the handle's port, whether
+    /// the system finished it at once or not (Zokio never asks to skip the packet).
+    Pending,
+    /// Refused at once with this Win32 error: no packet will come.
+    Failed(u32),
+    /// Not a handle operation: the driver serves it as `readiness_wait` says (a
+    /// `nop` at once, a `timeout` from its deadline list).
+    NoHandle,
+}
+
 /// One kind of operation.
 pub(crate) trait OpKind: Send + 'static {
     type Output;
@@ -111,6 +135,23 @@ pub(crate) trait OpKind: Send + 'static {
 
     /// How a readiness driver serves this kind.
     fn readiness_wait(&self) -> ReadinessWait;
+
+    /// IOCP: start the operation with `overlapped` (zeroed, in the heap cell, where it
+    /// stays until the completion packet; the kind sets the offset of a file
+    /// operation). Pointers handed to the system must point into `self`'s owned data.
+    #[cfg(windows)]
+    fn iocp_start(
+        &mut self,
+        _overlapped: *mut windows_sys::Win32::System::IO::OVERLAPPED,
+    ) -> IocpStart {
+        IocpStart::NoHandle
+    }
+
+    /// IOCP: the handle the operation runs on, which `CancelIoEx` names.
+    #[cfg(windows)]
+    fn iocp_handle(&self) -> Option<RawIocpHandle> {
+        None
+    }
 
     /// The system call, for a readiness driver, once ready. Returns the kernel's count.
     fn run_ready(&mut self) -> io::Result<usize> {
@@ -156,6 +197,10 @@ pub(crate) const MIGRATED: i32 = i32::MIN;
 /// A running operation of kind `K`.
 pub(crate) struct Op<K: OpKind> {
     state: State<K>,
+    /// Windows: the driver whose completion port the operation's handle is tied to,
+    /// which must serve it wherever the future runs (a handle reports to one port).
+    #[cfg(windows)]
+    port: Option<Arc<DriverShared>>,
 }
 
 enum State<K: OpKind> {
@@ -172,7 +217,27 @@ impl<K: OpKind> Op<K> {
     pub(crate) fn new(kind: K) -> Op<K> {
         Op {
             state: State::Idle(kind),
+            #[cfg(windows)]
+            port: None,
         }
+    }
+
+    /// An operation on a handle tied to `port`'s completion port, served by that driver.
+    #[cfg(windows)]
+    pub(crate) fn on_port(kind: K, port: Arc<DriverShared>) -> Op<K> {
+        Op {
+            state: State::Idle(kind),
+            port: Some(port),
+        }
+    }
+
+    /// Hand a fresh cell to the driver that must serve it.
+    fn submit(&self, header: std::ptr::NonNull<cell::OpHeader>) -> io::Result<Arc<DriverShared>> {
+        #[cfg(windows)]
+        if let Some(port) = &self.port {
+            return context::submit_to(port, header).map(|()| port.clone());
+        }
+        context::submit(header)
     }
 }
 
@@ -265,7 +330,7 @@ impl<K: OpKind> Future for Op<K> {
                     } else {
                         OwnedCell::new(kind, cx.waker().clone())
                     };
-                    match context::submit(cell.header()) {
+                    match this.submit(cell.header()) {
                         Ok(owner) => {
                             if eager {
                                 // Submit now and reap what is done; the branch below
