@@ -44,10 +44,9 @@ pub mod hyper;
 pub mod io;
 mod loom;
 pub mod memory;
-// Sockets, child processes and signals wait on descriptors through the readiness and
-// ring drivers; their Windows versions (over IOCP) are still to be written.
-#[cfg(unix)]
 pub mod net;
+// Child processes and signals wait on descriptors through the readiness and ring
+// drivers; their Windows versions are still to be written.
 #[cfg(unix)]
 pub mod process;
 pub mod runtime;

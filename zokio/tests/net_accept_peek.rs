@@ -7,14 +7,16 @@
 //! read fails with `ConnectionReset`); and the `TcpSocket` option calls.
 
 // Tests sockets (`net`), which Windows does not have yet.
-#![cfg(unix)]
 
 mod common;
 mod net_common;
 
 use std::future::poll_fn;
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsRawSocket, FromRawSocket, IntoRawSocket};
 use std::pin::pin;
 use std::time::Duration;
 
@@ -22,7 +24,9 @@ use common::{flavors_named, run_with_timeout, BODY_GUARD};
 use futures::poll;
 use net_common::*;
 use tokio::io::{AsyncReadExt, ReadBuf};
-use zokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
+use zokio::net::{TcpListener, TcpSocket, TcpStream};
+#[cfg(unix)]
+use zokio::net::{UnixListener, UnixStream};
 use zokio::runtime::Runtime;
 
 fn each_flavor(body: fn(&'static str, &Runtime)) {
@@ -53,15 +57,18 @@ fn poll_accept_from_a_poll_fn_on_both_listeners() {
                 .unwrap();
             assert_eq!(peer, second.local_addr().unwrap());
 
-            let path = TempPath::new("poll-accept");
-            let listener = UnixListener::bind(path.path()).unwrap();
-            let mut accept = pin!(poll_fn(|cx| listener.poll_accept(cx)));
-            assert!(poll!(accept.as_mut()).is_pending(), "{flavor}");
-            let client = UnixStream::connect(path.path()).await.unwrap();
-            let (server, _) = within("unix poll_accept", accept).await.unwrap();
-            client.try_write(b"hi").unwrap();
-            within("readable", server.readable()).await.unwrap();
-            assert_eq!(server.try_read(&mut [0u8; 4]).unwrap(), 2);
+            #[cfg(unix)]
+            {
+                let path = TempPath::new("poll-accept");
+                let listener = UnixListener::bind(path.path()).unwrap();
+                let mut accept = pin!(poll_fn(|cx| listener.poll_accept(cx)));
+                assert!(poll!(accept.as_mut()).is_pending(), "{flavor}");
+                let client = UnixStream::connect(path.path()).await.unwrap();
+                let (server, _) = within("unix poll_accept", accept).await.unwrap();
+                client.try_write(b"hi").unwrap();
+                within("readable", server.readable()).await.unwrap();
+                assert_eq!(server.try_read(&mut [0u8; 4]).unwrap(), 2);
+            }
         });
     });
 }
@@ -91,6 +98,7 @@ fn accepts_dropped_after_a_connection_came_close_nothing_and_lose_nothing() {
                 assert_eq!(peer, client.local_addr().unwrap(), "{flavor}");
             }
             // Standard output and error are still open.
+            #[cfg(unix)]
             for fd in [1, 2] {
                 // SAFETY: `F_GETFD` only reads the descriptor's flags.
                 let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
@@ -215,13 +223,27 @@ fn tcp_socket_options_and_raw_descriptors() {
         assert_eq!(socket.device().unwrap(), None);
         assert!(socket.take_error().unwrap().is_none());
 
-        // Through a raw descriptor and back: the same socket, options kept.
-        let fd = socket.into_raw_fd();
-        // SAFETY: `fd` came from `into_raw_fd` just above and nothing else owns it.
-        let socket = unsafe { TcpSocket::from_raw_fd(fd) };
-        assert_eq!(socket.as_raw_fd(), fd);
-        assert!(socket.keepalive().unwrap());
+        // Through a raw descriptor (socket, on Windows) and back: the same socket,
+        // options kept.
+        #[cfg(unix)]
+        {
+            let fd = socket.into_raw_fd();
+            // SAFETY: `fd` came from `into_raw_fd` just above and nothing else owns it.
+            let socket = unsafe { TcpSocket::from_raw_fd(fd) };
+            assert_eq!(socket.as_raw_fd(), fd);
+            assert!(socket.keepalive().unwrap());
+        }
+        #[cfg(windows)]
+        {
+            let raw = socket.into_raw_socket();
+            // SAFETY: `raw` came from `into_raw_socket` just above and nothing else
+            // owns it.
+            let socket = unsafe { TcpSocket::from_raw_socket(raw) };
+            assert_eq!(socket.as_raw_socket(), raw);
+            assert!(socket.keepalive().unwrap());
+        }
 
+        #[cfg(unix)]
         if let Ok(v6) = TcpSocket::new_v6() {
             v6.set_tclass_v6(0x20).unwrap();
             assert_eq!(v6.tclass_v6().unwrap(), 0x20);

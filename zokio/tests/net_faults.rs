@@ -7,9 +7,10 @@
 //! `InvalidInput`; and an operation given up just before its stream is closed never
 //! touches the socket that reuses the descriptor number. (Writing to a closed peer
 //! without `SIGPIPE` is `net_sigpipe.rs`, which needs a process of its own.)
+// Some imports serve only the Unix-socket tests, which Windows does not build.
+#![cfg_attr(windows, allow(unused_imports))]
 
 // Tests sockets (`net`), which Windows does not have yet.
-#![cfg(unix)]
 
 mod common;
 mod net_common;
@@ -17,6 +18,7 @@ mod net_common;
 use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr};
+#[cfg(unix)]
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -28,7 +30,9 @@ use common::{
 };
 use net_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use zokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket, UnixStream};
+#[cfg(unix)]
+use zokio::net::UnixStream;
+use zokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use zokio::runtime::Runtime;
 use zokio::sync::mpsc;
 
@@ -266,7 +270,13 @@ fn taken_port_is_addr_in_use_naming_the_address() {
             let source = std::error::Error::source(err.get_ref().expect("a custom error"))
                 .and_then(|s| s.downcast_ref::<io::Error>())
                 .expect("the OS error as source");
+            #[cfg(unix)]
             assert_eq!(source.raw_os_error(), Some(libc::EADDRINUSE));
+            #[cfg(windows)]
+            assert_eq!(
+                source.raw_os_error(),
+                Some(windows_sys::Win32::Networking::WinSock::WSAEADDRINUSE)
+            );
             // The listener is unharmed.
             let _c = TcpStream::connect(addr).await.unwrap();
             within("accept", listener.accept()).await.unwrap();
@@ -392,9 +402,12 @@ fn zero_capacity_buffers_are_invalid_input() {
             r.unwrap();
             assert_eq!(got, b"ok");
 
-            let (u, _keep) = UnixStream::pair().unwrap();
-            let (r, _) = u.read_owned(Vec::new()).await;
-            invalid("UnixStream::read_owned", r);
+            #[cfg(unix)]
+            {
+                let (u, _keep) = UnixStream::pair().unwrap();
+                let (r, _) = u.read_owned(Vec::new()).await;
+                invalid("UnixStream::read_owned", r);
+            }
             let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let (r, _) = udp.recv_from_owned(Vec::new()).await;
             let err = r.expect_err("UdpSocket::recv_from_owned(Vec::new())");
@@ -412,6 +425,7 @@ fn zero_capacity_buffers_are_invalid_input() {
 /// its request queue; the worker is held busy meanwhile, so the write (and its cancel)
 /// are still queued when the descriptor is closed and reused.
 #[test]
+#[cfg(unix)]
 fn abandoned_write_never_lands_on_a_reused_descriptor() {
     let failures = run_with_timeout(BODY_GUARD, || {
         let mut failures = Vec::new();
@@ -493,6 +507,7 @@ fn abandoned_write_never_lands_on_a_reused_descriptor() {
 /// a worker, its stream then closed, must not take the bytes of the connection that
 /// reuses the descriptor number.
 #[test]
+#[cfg(unix)]
 fn abandoned_read_never_steals_from_a_reused_descriptor() {
     let failures = run_with_timeout(BODY_GUARD, || {
         let mut failures = Vec::new();

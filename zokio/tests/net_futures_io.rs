@@ -3,9 +3,9 @@
 //! `read`, `read_exact`, `read_to_end`, `write_all`, `flush`, `close`, `futures::io::copy`
 //! and `AsyncBufReadExt::lines`, on `TcpStream`, its halves and `UnixStream`, on every
 //! flavour. Run with `cargo test -p zokio --features futures-io --test net_futures_io`.
-
+// Some imports serve only the Unix-socket tests, which Windows does not build.
+#![cfg_attr(windows, allow(unused_imports))]
 // Tests sockets (`net`), which Windows does not have yet.
-#![cfg(unix)]
 #![cfg(feature = "futures-io")]
 
 mod common;
@@ -15,7 +15,9 @@ use common::{flavors_named, run_with_timeout, BODY_GUARD};
 use futures::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use futures::StreamExt;
 use net_common::{assert_bytes_eq, payload, within};
-use zokio::net::{TcpListener, TcpStream, UnixStream};
+#[cfg(unix)]
+use zokio::net::UnixStream;
+use zokio::net::{TcpListener, TcpStream};
 use zokio::runtime::Runtime;
 
 fn each_flavor(body: fn(&'static str, &Runtime)) {
@@ -103,6 +105,7 @@ fn futures_io_on_tcp_streams_and_halves() {
 }
 
 #[test]
+#[cfg(unix)]
 fn futures_io_on_unix_streams_copy_and_lines() {
     each_flavor(|_, rt| {
         rt.block_on(async {

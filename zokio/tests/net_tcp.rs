@@ -7,7 +7,6 @@
 //! staying cancel-safe (as tokio promises) when it is dropped after one poll.
 
 // Tests sockets (`net`), which Windows does not have yet.
-#![cfg(unix)]
 
 mod common;
 mod net_common;
@@ -377,8 +376,11 @@ fn tcp_socket_options_bind_listen_connect() {
             assert!(socket.reuseaddr().unwrap());
             socket.set_reuseaddr(false).unwrap();
             assert!(!socket.reuseaddr().unwrap());
-            socket.set_reuseport(true).unwrap();
-            assert!(socket.reuseport().unwrap());
+            #[cfg(unix)]
+            {
+                socket.set_reuseport(true).unwrap();
+                assert!(socket.reuseport().unwrap());
+            }
             socket.set_recv_buffer_size(64 * 1024).unwrap();
             assert!(socket.recv_buffer_size().unwrap() >= 64 * 1024);
             socket.set_send_buffer_size(64 * 1024).unwrap();
@@ -440,6 +442,7 @@ fn tcp_socket_options_bind_listen_connect() {
 }
 
 #[test]
+#[cfg(unix)]
 fn tcp_two_listeners_share_a_port_with_reuseport() {
     each_flavor(|_, rt| {
         rt.block_on(async {

@@ -6,7 +6,6 @@
 //! is a ping-pong on loopback, so no datagram can be dropped for lack of room.
 
 // Tests sockets (`net`), which Windows does not have yet.
-#![cfg(unix)]
 
 mod common;
 mod net_common;

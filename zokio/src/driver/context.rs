@@ -74,6 +74,17 @@ fn shutting_down() -> io::Error {
     )
 }
 
+/// Whether a socket's poll-based reads on this thread should read ahead into a
+/// buffer of the socket's own: on the completion drivers (io_uring, IOCP), where a
+/// receive waits in the kernel and costs no readiness round trip. False outside a
+/// runtime: callers then take their portable path, which reports the error.
+pub(crate) fn reads_ahead() -> bool {
+    #[cfg(windows)]
+    return current_kind().is_ok();
+    #[cfg(unix)]
+    on_ring()
+}
+
 /// Whether operations from this thread go to an io_uring ring (false outside a
 /// runtime: callers then take their portable path, which reports the error).
 #[cfg(unix)]

@@ -29,7 +29,6 @@ mod copy;
 mod interest;
 mod mem;
 pub mod ops;
-#[cfg(unix)]
 mod ready;
 mod tail;
 #[cfg(unix)]
@@ -46,7 +45,6 @@ pub use copy::{copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf
 #[cfg(unix)]
 pub(crate) use interest::{InterestExt, POLLRDHUP};
 pub use mem::{duplex, simplex, DuplexStream, SimplexStream};
-#[cfg(unix)]
 pub(crate) use ready::ReadyExt;
 /// Which readiness a caller wants to wait for, and what a source turned out to be
 /// ready for: tokio's own types, so that code naming `tokio::io::Interest` and code
@@ -69,5 +67,5 @@ pub type BufResult<T, B> = (std::io::Result<T>, B);
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) const IOV_MAX: usize = libc::UIO_MAXIOV as usize;
 /// See the Linux definition.
-#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub(crate) const IOV_MAX: usize = 1024;

@@ -1,8 +1,9 @@
-//! `Ready` (tokio's own type, see `mod.rs`) read from the `poll(2)`/`epoll` event
-//! bits that the readiness drivers report, as tokio reads epoll's, and a compact form
-//! for atomic caches (Unix: only descriptors have those). Must never know how a
-//! driver waits.
+//! `Ready` (tokio's own type, see `mod.rs`): the sets that answer an interest, a
+//! compact form for atomic caches, and on Unix the reading of the `poll(2)`/`epoll`
+//! event bits that the readiness drivers report, as tokio reads epoll's (only
+//! descriptors have those). Must never know how a driver waits.
 
+#[cfg(unix)]
 use super::interest::POLLRDHUP;
 use tokio::io::{Interest, Ready};
 
@@ -13,6 +14,7 @@ pub(crate) trait ReadyExt: Sized {
     /// The part of `self` that answers `interest`.
     fn answering(self, interest: Interest) -> Ready;
     /// What `poll(2)` reported, as tokio reads the same bits from epoll.
+    #[cfg(unix)]
     fn from_poll_events(bits: u32) -> Ready;
     /// A compact form, for an atomic word (`from_bits` reads it back).
     fn to_bits(self) -> usize;
@@ -57,6 +59,7 @@ impl ReadyExt for Ready {
         self & Ready::answering_set(interest)
     }
 
+    #[cfg(unix)]
     fn from_poll_events(bits: u32) -> Ready {
         let has = |flag: i16| bits & flag as u16 as u32 != 0;
         let mut ready = Ready::EMPTY;
@@ -98,7 +101,7 @@ impl ReadyExt for Ready {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -9,9 +9,9 @@
 //! a connection the kernel handed over: one accepted for a dropped future waits in
 //! the stash for the next caller.
 
+use crate::driver::op::OwnedSock as OwnedFd;
 use std::future::Future;
 use std::io;
-use std::os::fd::OwnedFd;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll, Wake, Waker};
@@ -26,6 +26,42 @@ use crate::driver::op::{os_code, Op};
 use crate::io::Interest;
 use crate::task::coop;
 use crate::time::Sleep;
+
+/// The errors accepting meets, as each system names them.
+#[cfg(unix)]
+mod errors {
+    /// The peer gave up on the connection before it was accepted.
+    pub(super) fn aborted(code: i32) -> bool {
+        code == libc::ECONNABORTED
+    }
+
+    /// Out of descriptors or memory.
+    pub(super) fn exhausted(code: i32) -> bool {
+        matches!(
+            code,
+            libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM
+        )
+    }
+}
+
+/// See the Unix definition.
+#[cfg(windows)]
+mod errors {
+    use windows_sys::Win32::Foundation::ERROR_NOT_ENOUGH_MEMORY;
+    use windows_sys::Win32::Networking::WinSock::{
+        WSAECONNABORTED, WSAECONNRESET, WSAEMFILE, WSAENOBUFS,
+    };
+
+    /// The peer gave up on the connection before it was accepted.
+    pub(super) fn aborted(code: i32) -> bool {
+        matches!(code, WSAECONNABORTED | WSAECONNRESET)
+    }
+
+    /// Out of sockets or memory.
+    pub(super) fn exhausted(code: i32) -> bool {
+        matches!(code, WSAEMFILE | WSAENOBUFS) || code == ERROR_NOT_ENOUGH_MEMORY as i32
+    }
+}
 
 /// The first pause after running out of descriptors, and the longest.
 const BACKOFF_START: Duration = Duration::from_millis(5);
@@ -148,16 +184,9 @@ fn next(result: io::Result<(OwnedFd, RawAddr)>) -> Next {
     match result {
         Ok((fd, peer)) => Next::Accepted(fd, peer),
         Err(e) if e.kind() == io::ErrorKind::Interrupted => Next::Again,
-        Err(e) if os_code(&e) == Some(libc::ECONNABORTED) => Next::Again,
+        Err(e) if os_code(&e).is_some_and(errors::aborted) => Next::Again,
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Next::Wait,
-        Err(e)
-            if matches!(
-                os_code(&e),
-                Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-            ) =>
-        {
-            Next::Pause(e)
-        }
+        Err(e) if os_code(&e).is_some_and(errors::exhausted) => Next::Pause(e),
         Err(e) => Next::Fail(e),
     }
 }

@@ -18,8 +18,19 @@ use super::read_ahead::copy_out;
 use super::readiness::would_block;
 use crate::io::Interest;
 
+#[cfg(unix)]
 const DONTWAIT: libc::c_int = libc::MSG_DONTWAIT;
+#[cfg(unix)]
 const SEND_FLAGS: libc::c_int = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+#[cfg(unix)]
+const PEEK: libc::c_int = libc::MSG_PEEK;
+// Windows' sockets are non-blocking by their mode alone, and raise no signal.
+#[cfg(windows)]
+const DONTWAIT: i32 = 0;
+#[cfg(windows)]
+const SEND_FLAGS: i32 = 0;
+#[cfg(windows)]
+const PEEK: i32 = windows_sys::Win32::Networking::WinSock::MSG_PEEK;
 
 /// Whether a receive only looks at the data (`MSG_PEEK`) or takes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,10 +40,10 @@ pub(crate) enum Take {
 }
 
 impl Take {
-    fn flags(self) -> libc::c_int {
+    fn flags(self) -> i32 {
         match self {
             Take::Consume => DONTWAIT,
-            Take::Peek => DONTWAIT | libc::MSG_PEEK,
+            Take::Peek => DONTWAIT | PEEK,
         }
     }
 }
@@ -83,6 +94,7 @@ impl IoSocket {
     }
 
     /// `recvmsg(2)` into several buffers.
+    #[cfg(unix)]
     pub(crate) fn sys_recv_vectored(
         &self,
         bufs: &mut [IoSliceMut<'_>],
@@ -96,6 +108,23 @@ impl IoSocket {
         // SAFETY: the header points at `bufs`, valid for writes for this call.
         let n = unsafe { libc::recvmsg(self.raw(), &mut msg, take.flags()) };
         crate::driver::op::cvt(n)
+    }
+
+    /// `WSARecv` into several buffers.
+    #[cfg(windows)]
+    pub(crate) fn sys_recv_vectored(
+        &self,
+        bufs: &mut [IoSliceMut<'_>],
+        take: Take,
+    ) -> io::Result<usize> {
+        // SAFETY: an `IoSliceMut` over initialised bytes is a `MaybeUninitSlice`
+        // over the same bytes (both are the system's `WSABUF`); `socket2` only
+        // writes into them.
+        let bufs = unsafe {
+            &mut *(bufs as *mut [IoSliceMut<'_>] as *mut [socket2::MaybeUninitSlice<'_>])
+        };
+        let (n, _) = self.sock().recv_vectored_with_flags(bufs, take.flags())?;
+        Ok(n)
     }
 
     /// `send(2)`.

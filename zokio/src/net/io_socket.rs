@@ -16,15 +16,19 @@
 
 use std::future::poll_fn;
 use std::io;
+#[cfg(unix)]
 use std::mem::ManuallyDrop;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+#[cfg(unix)]
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsRawSocket, AsSocket, BorrowedSocket};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{ready, Context, Poll};
 
 use crate::driver::op::addr::RawAddr;
 use crate::driver::op::keep_fd::KeepFd;
-use crate::driver::op::{connect, recv, recv_from, send, send_to, Op, OpKind};
+use crate::driver::op::{connect, recv, recv_from, send, send_to, Op, OpKind, OwnedSock, RawSock};
 use crate::io::{until_done, BufResult, Interest, IoBuf, IoBufMut};
 use crate::task::coop;
 
@@ -56,7 +60,15 @@ pub struct IoSocket {
     listener: OnceLock<Box<ListenerState>>,
     /// Shared with every operation on the socket, so the descriptor closes only
     /// when the last one is over (see `driver/op/keep_fd.rs`).
-    fd: Arc<OwnedFd>,
+    #[cfg(unix)]
+    fd: Arc<OwnedSock>,
+    /// The same on Windows, where closing also forgets which port it reports to.
+    #[cfg(windows)]
+    fd: Arc<super::tie::TiedSocket>,
+    /// Windows: the driver whose completion port the socket reports to, for life;
+    /// every operation on it goes there, from wherever its task runs.
+    #[cfg(windows)]
+    driver: Arc<crate::driver::DriverShared>,
     /// The last receive took less than it had room for, so it emptied the socket:
     /// the next ring receive waits for data before its first try (`Recv::poll_first`).
     /// A hint, so relaxed.
@@ -65,13 +77,33 @@ pub struct IoSocket {
 
 impl IoSocket {
     /// Take `fd`, switching it to non-blocking mode (the readiness path relies on it).
-    pub(crate) fn new(fd: OwnedFd) -> io::Result<IoSocket> {
+    pub(crate) fn new(fd: OwnedSock) -> io::Result<IoSocket> {
         socket2::SockRef::from(&fd).set_nonblocking(true)?;
-        Ok(IoSocket::from_nonblocking(fd))
+        IoSocket::from_nonblocking(fd)
     }
 
-    /// Take `fd`, which is already non-blocking (accepted or created so).
-    pub(crate) fn from_nonblocking(fd: OwnedFd) -> IoSocket {
+    /// Take `fd`, which is already non-blocking (accepted or created so). On
+    /// Windows this ties it to this thread's driver, so it needs a runtime there.
+    pub(crate) fn from_nonblocking(fd: OwnedSock) -> io::Result<IoSocket> {
+        #[cfg(unix)]
+        return Ok(IoSocket::from_nonblocking_fd(fd));
+        #[cfg(windows)]
+        let (fd, driver) = super::tie::TiedSocket::tie(fd)?;
+        #[cfg(windows)]
+        Ok(IoSocket {
+            read_side: Mutex::new(ReadSide::new()),
+            waits: OnceLock::new(),
+            cache: ReadinessCache::new(),
+            listener: OnceLock::new(),
+            fd: Arc::new(fd),
+            driver,
+            drained: AtomicBool::new(false),
+        })
+    }
+
+    /// `from_nonblocking` on Unix, where nothing can fail.
+    #[cfg(unix)]
+    pub(crate) fn from_nonblocking_fd(fd: OwnedSock) -> IoSocket {
         IoSocket {
             read_side: Mutex::new(ReadSide::new()),
             waits: OnceLock::new(),
@@ -122,8 +154,11 @@ impl IoSocket {
         }
     }
 
-    pub(crate) fn raw(&self) -> RawFd {
-        self.fd.as_raw_fd()
+    pub(crate) fn raw(&self) -> RawSock {
+        #[cfg(unix)]
+        return self.fd.as_raw_fd();
+        #[cfg(windows)]
+        self.fd.as_raw_socket()
     }
 
     /// The socket for `socket2`'s option setters and getters.
@@ -133,6 +168,7 @@ impl IoSocket {
 
     /// Run `f` on a `std` view of the descriptor (for what `socket2` lacks, such as
     /// Unix socket addresses). The view never closes the descriptor.
+    #[cfg(unix)]
     pub(crate) fn with_std<T: FromRawFd + IntoRawFd, R>(&self, f: impl FnOnce(&T) -> R) -> R {
         // SAFETY: the view borrows a descriptor that `self` keeps open for the whole
         // call, and `ManuallyDrop` keeps the view from closing it.
@@ -141,7 +177,7 @@ impl IoSocket {
     }
 
     /// Give the descriptor back, after cancelling any readiness wait.
-    pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
+    pub(crate) fn into_fd(self) -> io::Result<OwnedSock> {
         let IoSocket {
             read_side,
             waits,
@@ -149,19 +185,31 @@ impl IoSocket {
             fd,
             cache: _,
             drained: _,
+            #[cfg(windows)]
+                driver: _,
         } = self;
         drop((read_side, waits, listener));
         // An operation dropped early may still hold a share for a moment; then the
         // caller gets a duplicate of the same socket.
-        Arc::try_unwrap(fd).or_else(|shared| shared.try_clone())
+        #[cfg(unix)]
+        return Arc::try_unwrap(fd).or_else(|shared| shared.try_clone());
+        #[cfg(windows)]
+        match Arc::try_unwrap(fd) {
+            Ok(tied) => Ok(tied.into_inner()),
+            Err(shared) => shared.as_socket().try_clone_to_owned(),
+        }
     }
 
     /// An operation on this socket, holding the descriptor open until it is over.
     pub(crate) fn op<K: OpKind>(&self, kind: K) -> Op<KeepFd<K>> {
-        Op::new(KeepFd {
+        let kind = KeepFd {
             kind,
             _fd: self.fd.clone(),
-        })
+        };
+        #[cfg(windows)]
+        return Op::on_port(kind, self.driver.clone());
+        #[cfg(unix)]
+        Op::new(kind)
     }
 
     /// The poll-based read into possibly uninitialised memory (see `read_ahead.rs`).
@@ -226,7 +274,7 @@ impl IoSocket {
         &self,
         interest: Interest,
         buf: B,
-        make: impl Fn(RawFd, B) -> K,
+        make: impl Fn(RawSock, B) -> K,
     ) -> BufResult<T, B>
     where
         K: OpKind<Output = BufResult<T, B>>,
@@ -296,7 +344,15 @@ impl IoSocket {
         self.owned_op(Interest::WRITABLE, buf, make).await
     }
 
+    /// Connect to `addr`, waiting for the handshake to finish: `ConnectEx` on
+    /// Windows, which completes only then.
+    #[cfg(windows)]
+    pub(crate) async fn connect(&self, addr: RawAddr) -> io::Result<()> {
+        self.op(connect::Connect::new(self.raw(), addr)).await
+    }
+
     /// Connect to `addr`, waiting for the handshake to finish.
+    #[cfg(unix)]
     pub(crate) async fn connect(&self, addr: RawAddr) -> io::Result<()> {
         match self.op(connect::Connect::new(self.raw(), addr)).await {
             Ok(()) => Ok(()),
@@ -314,8 +370,16 @@ impl IoSocket {
     }
 }
 
+#[cfg(unix)]
 impl AsFd for IoSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl AsSocket for IoSocket {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.fd.as_socket()
     }
 }

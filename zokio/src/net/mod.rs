@@ -1,7 +1,15 @@
-//! Networking: TCP, UDP and Unix sockets, with tokio's names and signatures.
+//! Networking: TCP, UDP and (on Unix) Unix sockets, with tokio's names and
+//! signatures.
 //!
-//! Not yet available on Windows: the sockets wait through the readiness and ring
-//! drivers, and their IOCP version is still to be written.
+//! On Windows every native operation is an overlapped Winsock call on the worker's
+//! completion port (`AcceptEx`, `ConnectEx`, `WSARecv`, `WSASend`, `WSARecvFrom`,
+//! `WSASendTo`), and a readiness wait is one too (a one-byte `MSG_PEEK` receive for
+//! reading, an empty send for writing, which Winsock completes at once: see
+//! `driver/op/peek_ready.rs`). A socket reports to the completion port of the
+//! worker that made or adopted it, for life: its operations go to that worker's
+//! driver from wherever its task runs, and it needs a runtime when it is made
+//! (`from_std` too, as in tokio). Unix sockets (`zokio::net::unix`) exist only on
+//! Unix.
 //!
 //! Every socket offers two I/O interfaces:
 //!
@@ -188,6 +196,40 @@ macro_rules! stream_methods {
     };
 }
 
+/// The raw-handle traits for a socket type with an `io: IoSocket` field: `AsRawFd`
+/// and `AsFd` on Unix, `AsRawSocket` and `AsSocket` on Windows.
+macro_rules! socket_handle_impls {
+    ($ty:ty) => {
+        #[cfg(unix)]
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                self.io.raw()
+            }
+        }
+
+        #[cfg(unix)]
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&self.io)
+            }
+        }
+
+        #[cfg(windows)]
+        impl std::os::windows::io::AsRawSocket for $ty {
+            fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+                self.io.raw()
+            }
+        }
+
+        #[cfg(windows)]
+        impl std::os::windows::io::AsSocket for $ty {
+            fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+                std::os::windows::io::AsSocket::as_socket(&self.io)
+            }
+        }
+    };
+}
+
 #[macro_use]
 mod datagram;
 
@@ -201,10 +243,14 @@ mod readiness;
 mod split;
 pub(crate) mod sys;
 pub mod tcp;
+#[cfg(windows)]
+mod tie;
 mod udp;
+#[cfg(unix)]
 pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
+#[cfg(unix)]
 pub use unix::{UnixDatagram, UnixListener, UnixSocket, UnixStream};

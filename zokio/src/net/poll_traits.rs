@@ -191,11 +191,14 @@ macro_rules! poll_write_impls {
 use super::split::sealed::Stream;
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::tcp::TcpStream;
+#[cfg(unix)]
 use super::unix::UnixStream;
 
 poll_read_impls!([] TcpStream, |s| s.io());
 poll_write_impls!([] TcpStream, |s| s.io());
+#[cfg(unix)]
 poll_read_impls!([] UnixStream, |s| s.io());
+#[cfg(unix)]
 poll_write_impls!([] UnixStream, |s| s.io());
 poll_read_impls!(['a, S: Stream] ReadHalf<'a, S>, |s| s.stream().io());
 poll_write_impls!(['a, S: Stream] WriteHalf<'a, S>, |s| s.stream().io());

@@ -200,7 +200,7 @@ impl ReadSide {
                         self.state = ReadState::Idle { spare };
                         return Poll::Ready(Ok(0));
                     }
-                    if context::on_ring() {
+                    if context::reads_ahead() {
                         let mut buf = spare.unwrap_or_default();
                         buf.clear();
                         buf.reserve(dst.len().clamp(READ_AHEAD_MIN, READ_AHEAD_MAX));

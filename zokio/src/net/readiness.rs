@@ -13,7 +13,9 @@
 //!
 //! Must never move data: the caller's system calls do that.
 
-use crate::io::{InterestExt as _, ReadyExt as _};
+#[cfg(unix)]
+use crate::io::InterestExt as _;
+use crate::io::ReadyExt as _;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::Pin;
@@ -104,10 +106,7 @@ pub(crate) fn would_block<T>(result: &io::Result<T>) -> bool {
 impl IoSocket {
     /// A readiness wait for `interest`, as an operation to keep between polls.
     pub(crate) fn readiness(&self, interest: Interest) -> ReadinessOp {
-        self.op(PollReady {
-            fd: self.raw(),
-            interest,
-        })
+        self.op(PollReady::new(self.raw(), interest))
     }
 
     /// Poll a readiness wait; what it reports goes into the cache. The answer is
@@ -159,11 +158,16 @@ impl IoSocket {
         let cached = self.cache().get(interest)?;
         let open = (interest.is_readable() && !cached.is_read_closed())
             || (interest.is_writable() && !cached.is_write_closed());
+        // Windows has no `poll(2)` that answers at once for one socket without
+        // waiting (`WSAPoll` would do, but costs as much as the wait it saves).
+        #[cfg(unix)]
         if open {
             if let Some(bits) = crate::driver::poll_now(self.raw(), interest.poll_events()) {
                 self.cache().set(Ready::from_poll_events(bits));
             }
         }
+        #[cfg(windows)]
+        let _ = open;
         self.cache().get(interest)
     }
 

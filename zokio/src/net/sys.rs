@@ -5,6 +5,7 @@
 //! before the socket is handed to anyone. Nothing here may wait or do I/O.
 
 use std::io;
+#[cfg(unix)]
 use std::os::fd::RawFd;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -44,7 +45,8 @@ with_sock_flags! {
 without_sock_flags! {
     /// A new non-blocking, close-on-exec socket. `socket2` already sets
     /// close-on-exec (and on Apple systems `SO_NOSIGPIPE`) in `Socket::new`; the
-    /// non-blocking mode is set here.
+    /// non-blocking mode is set here. On Windows `socket2` makes it overlapped, as
+    /// IOCP needs, and not inherited by child processes.
     pub(crate) fn socket(domain: Domain, ty: Type, protocol: Option<Protocol>) -> io::Result<Socket> {
         let socket = Socket::new(domain, ty, protocol)?;
         socket.set_nonblocking(true)?;
@@ -52,6 +54,7 @@ without_sock_flags! {
     }
 
     /// A connected pair of non-blocking, close-on-exec sockets (flags as in `socket`).
+    #[cfg(unix)]
     pub(crate) fn pair(domain: Domain, ty: Type) -> io::Result<(Socket, Socket)> {
         let (a, b) = Socket::pair(domain, ty, None)?;
         a.set_nonblocking(true)?;
@@ -62,6 +65,7 @@ without_sock_flags! {
 
 /// Make `fd` non-blocking and close-on-exec, for a descriptor that a call without
 /// flags (`accept(2)` on macOS) just made.
+#[cfg(unix)]
 #[cfg_attr(
     any(target_os = "linux", target_os = "android", target_os = "freebsd"),
     allow(dead_code)

@@ -6,7 +6,6 @@
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
 use bytes::BufMut;
@@ -42,7 +41,7 @@ impl UdpSocket {
                 .bind(&addr.into())
                 .map_err(|e| addr_error(e, "bind to", addr))?;
             Ok(UdpSocket {
-                io: IoSocket::from_nonblocking(socket.into()),
+                io: IoSocket::from_nonblocking(socket.into())?,
             })
         })
         .await
@@ -266,12 +265,14 @@ impl UdpSocket {
         self.io.sock().multicast_ttl_v4()
     }
 
-    /// The IPv6 traffic class (`IPV6_TCLASS`).
+    /// The IPv6 traffic class (`IPV6_TCLASS`). Not on Windows.
+    #[cfg(unix)]
     pub fn tclass_v6(&self) -> io::Result<u32> {
         self.io.sock().tclass_v6()
     }
 
-    /// Set the IPv6 traffic class (`IPV6_TCLASS`).
+    /// Set the IPv6 traffic class (`IPV6_TCLASS`). Not on Windows.
+    #[cfg(unix)]
     pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
         self.io.sock().set_tclass_v6(tclass)
     }
@@ -350,14 +351,4 @@ impl TryFrom<std::net::UdpSocket> for UdpSocket {
     }
 }
 
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.raw()
-    }
-}
-
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
+socket_handle_impls!(UdpSocket);

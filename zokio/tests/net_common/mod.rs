@@ -12,7 +12,9 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use zokio::io::{BufResult, IoBuf, IoBufMut};
-use zokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use zokio::net::{TcpListener, TcpStream};
+#[cfg(unix)]
+use zokio::net::{UnixListener, UnixStream};
 
 /// The message sizes every stream round trip is run with: 1 B, 1 KiB, 64 KiB, 1 MiB.
 pub const SIZES: [usize; 4] = [1, 1024, 64 * 1024, 1 << 20];
@@ -153,7 +155,9 @@ macro_rules! native_impl {
     )*};
 }
 
-native_impl!(TcpStream, UnixStream);
+native_impl!(TcpStream);
+#[cfg(unix)]
+native_impl!(UnixStream);
 
 /// Send `msg` through an echo peer with `write_all_owned` while reading the echo
 /// back with `read_exact_owned` (at the same time: a megabyte does not fit in the
@@ -311,6 +315,7 @@ pub fn spawn_tcp_echo(listener: TcpListener, kind: Server) -> zokio::task::JoinH
 }
 
 /// The Unix-socket counterpart of [`spawn_tcp_echo`].
+#[cfg(unix)]
 pub fn spawn_unix_echo(listener: UnixListener, kind: Server) -> zokio::task::JoinHandle<()> {
     zokio::spawn(async move {
         let mut i = 0usize;
@@ -362,6 +367,7 @@ pub fn assert_kind(what: &str, err: &io::Error, kinds: &[io::ErrorKind]) {
 }
 
 /// The soft and hard `RLIMIT_NOFILE`.
+#[cfg(unix)]
 pub fn nofile_limit() -> (u64, u64) {
     // SAFETY: getrlimit writes into a live struct.
     unsafe {
@@ -372,6 +378,7 @@ pub fn nofile_limit() -> (u64, u64) {
 }
 
 /// Set the soft `RLIMIT_NOFILE`, keeping the hard one.
+#[cfg(unix)]
 pub fn set_nofile_soft(soft: u64) {
     let (_, hard) = nofile_limit();
     let rl = libc::rlimit {
@@ -390,6 +397,7 @@ pub fn set_nofile_soft(soft: u64) {
 
 /// The descriptor numbers open in this process (from `/proc/self/fd`, without the
 /// descriptor used to list them).
+#[cfg(unix)]
 pub fn open_fds() -> Vec<i32> {
     let dir = std::fs::read_dir("/proc/self/fd").expect("listing /proc/self/fd");
     let mut fds: Vec<i32> = dir
@@ -406,6 +414,7 @@ pub fn open_fds() -> Vec<i32> {
 }
 
 /// This process's resident set size in bytes (`/proc/self/statm`).
+#[cfg(unix)]
 pub fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("reading /proc/self/statm");
     let pages: u64 = statm
@@ -419,6 +428,7 @@ pub fn rss_bytes() -> u64 {
 }
 
 /// CPU time (user + system) this process has used so far.
+#[cfg(unix)]
 pub fn cpu_time() -> Duration {
     // SAFETY: getrusage writes into a live struct.
     let ru = unsafe {

@@ -9,7 +9,8 @@
 //! from the shared deadline list. A handle reports to one port for life, so its
 //! operations come to this driver from wherever their task runs (`Op::on_port`).
 //! This file must never run a task, nor read a packet's fields the Win32
-//! documentation reserves: results come from `GetOverlappedResult`.
+//! documentation reserves: results come from `GetOverlappedResult` (or its Winsock
+//! form), which each kind asks (`OpKind::iocp_result`).
 
 mod port;
 
@@ -18,8 +19,8 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::{ERROR_NOT_FOUND, FALSE};
-use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED_ENTRY};
+use windows_sys::Win32::Foundation::ERROR_NOT_FOUND;
+use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED_ENTRY};
 
 pub(crate) use port::CompletionPort;
 use port::WAKE_KEY;
@@ -201,22 +202,10 @@ impl IocpDriver {
     }
 }
 
-/// What the system says of a finished operation: its count, or `-error`. Asked with
-/// `GetOverlappedResult`, which (not waiting) reads what the packet reported.
+/// What the system says of a finished operation: its count, or `-error`.
 fn result_of(header: NonNull<OpHeader>) -> i32 {
     // SAFETY: the packet says the operation ended: the cell is still the driver's.
-    let Some(handle) = (unsafe { cell::iocp_handle(header) }) else {
-        return -(windows_sys::Win32::Foundation::ERROR_INVALID_HANDLE as i32);
-    };
-    let mut count = 0u32;
-    // SAFETY: the handle is kept open by the cell's data; the `OVERLAPPED` is the
-    // cell's, finished, so nothing writes it any more; `count` is a live u32.
-    let ok = unsafe { GetOverlappedResult(handle, cell::overlapped_of(header), &mut count, FALSE) };
-    if ok == 0 {
-        let code = io::Error::last_os_error().raw_os_error().unwrap_or(1);
-        return -code.max(1);
-    }
-    count.min(i32::MAX as u32) as i32
+    unsafe { cell::iocp_result(header) }
 }
 
 /// Ask the system to end a started operation soon. Not finding it is fine: it has

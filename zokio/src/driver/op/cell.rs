@@ -64,6 +64,8 @@ struct Vtable {
     iocp_start: unsafe fn(NonNull<OpHeader>) -> super::IocpStart,
     #[cfg(windows)]
     iocp_handle: unsafe fn(NonNull<OpHeader>) -> Option<super::RawIocpHandle>,
+    #[cfg(windows)]
+    iocp_result: unsafe fn(NonNull<OpHeader>) -> i32,
 }
 
 // SAFETY: the header is shared between the future's thread and the driver's thread.
@@ -128,6 +130,8 @@ impl<K: OpKind> OwnedCell<K> {
                     iocp_start: iocp_start_of::<K>,
                     #[cfg(windows)]
                     iocp_handle: iocp_handle_of::<K>,
+                    #[cfg(windows)]
+                    iocp_result: iocp_result_of::<K>,
                 },
             },
             kind: UnsafeCell::new(ManuallyDrop::new(kind)),
@@ -333,6 +337,16 @@ pub(crate) unsafe fn iocp_handle(header: NonNull<OpHeader>) -> Option<super::Raw
     unsafe { (header.as_ref().vtable.iocp_handle)(header) }
 }
 
+/// The result of the finished IOCP operation of `header`: its count or `-error`.
+///
+/// # Safety
+/// As for `uring_entry`; called once its completion packet arrived.
+#[cfg(windows)]
+pub(crate) unsafe fn iocp_result(header: NonNull<OpHeader>) -> i32 {
+    // SAFETY: caller's contract.
+    unsafe { (header.as_ref().vtable.iocp_result)(header) }
+}
+
 /// The `OVERLAPPED` of `header`: the same address, since it is the header's first field.
 #[cfg(windows)]
 pub(crate) fn overlapped_of(
@@ -419,4 +433,17 @@ unsafe fn iocp_handle_of<K: OpKind>(header: NonNull<OpHeader>) -> Option<super::
     let cell = header.cast::<OpCell<K>>();
     // SAFETY: as in `readiness_wait_of`: a plain value is read.
     unsafe { (*cell.as_ptr()).kind.with(|kind| (**kind).iocp_handle()) }
+}
+
+#[cfg(windows)]
+unsafe fn iocp_result_of<K: OpKind>(header: NonNull<OpHeader>) -> i32 {
+    let cell = header.cast::<OpCell<K>>();
+    let overlapped = overlapped_of(header);
+    // SAFETY: as in `readiness_wait_of`; the operation is over, so the system no
+    // longer writes the cell.
+    unsafe {
+        (*cell.as_ptr())
+            .kind
+            .with(|kind| (**kind).iocp_result(overlapped))
+    }
 }

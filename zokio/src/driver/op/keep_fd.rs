@@ -35,6 +35,24 @@ impl<K: OpKind> OpKind for KeepFd<K> {
         self.kind.readiness_wait()
     }
 
+    #[cfg(windows)]
+    fn iocp_start(
+        &mut self,
+        overlapped: *mut windows_sys::Win32::System::IO::OVERLAPPED,
+    ) -> super::IocpStart {
+        self.kind.iocp_start(overlapped)
+    }
+
+    #[cfg(windows)]
+    fn iocp_handle(&self) -> Option<super::RawIocpHandle> {
+        self.kind.iocp_handle()
+    }
+
+    #[cfg(windows)]
+    fn iocp_result(&self, overlapped: *mut windows_sys::Win32::System::IO::OVERLAPPED) -> i32 {
+        self.kind.iocp_result(overlapped)
+    }
+
     fn run_ready(&mut self) -> io::Result<usize> {
         self.kind.run_ready()
     }

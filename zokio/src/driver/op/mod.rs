@@ -1,7 +1,10 @@
 //! The operation layer every driver serves: one `OpKind` per file (`nop`, `read`,
 //! `write`, `readv`, `writev`, `poll`, `timeout`, `close`, `waitid`, for sockets `accept`,
 //! `connect`, `recv`, `send`, `recv_from`, `send_to`, and on Windows `read_file` and
-//! `write_file`) and the one `Op` future that runs any of them.
+//! `write_file`) and the one `Op` future that runs any of them. A socket kind has
+//! one file per system, under one module name: Windows' files are named after
+//! their Winsock calls (`wsa_recv.rs` is `recv` there, `accept_ex.rs` is `accept`,
+//! `peek_ready.rs` is `poll`), so the sockets above name one kind on both.
 //!
 //! On io_uring an operation is a submission entry: its data moves into a heap cell
 //! (`cell.rs`) that the driver keeps until the completion arrives, even if the future
@@ -14,7 +17,13 @@
 
 #[cfg(unix)]
 pub(crate) mod accept;
+#[cfg(windows)]
+#[path = "accept_ex.rs"]
+pub(crate) mod accept;
 #[cfg(unix)]
+pub(crate) mod addr;
+#[cfg(windows)]
+#[path = "addr_windows.rs"]
 pub(crate) mod addr;
 pub(crate) mod cell;
 #[cfg(all(test, not(loom)))]
@@ -23,11 +32,13 @@ mod cell_tests;
 pub(crate) mod close;
 #[cfg(unix)]
 pub(crate) mod connect;
+#[cfg(windows)]
+#[path = "connect_ex.rs"]
+pub(crate) mod connect;
 #[cfg(unix)]
 pub(crate) mod fsync;
 #[cfg(unix)]
 pub(crate) mod ftruncate;
-#[cfg(unix)]
 pub(crate) mod keep_fd;
 #[cfg(all(test, loom))]
 mod loom_cell;
@@ -38,6 +49,9 @@ pub(crate) mod nop;
 pub(crate) mod path;
 #[cfg(unix)]
 pub(crate) mod poll;
+#[cfg(windows)]
+#[path = "peek_ready.rs"]
+pub(crate) mod poll;
 #[cfg(unix)]
 pub(crate) mod read;
 #[cfg(windows)]
@@ -46,13 +60,25 @@ pub(crate) mod read_file;
 pub(crate) mod readv;
 #[cfg(unix)]
 pub(crate) mod recv;
+#[cfg(windows)]
+#[path = "wsa_recv.rs"]
+pub(crate) mod recv;
 #[cfg(unix)]
+pub(crate) mod recv_from;
+#[cfg(windows)]
+#[path = "wsa_recv_from.rs"]
 pub(crate) mod recv_from;
 #[cfg(unix)]
 mod rw;
 #[cfg(unix)]
 pub(crate) mod send;
+#[cfg(windows)]
+#[path = "wsa_send.rs"]
+pub(crate) mod send;
 #[cfg(unix)]
+pub(crate) mod send_to;
+#[cfg(windows)]
+#[path = "wsa_send_to.rs"]
 pub(crate) mod send_to;
 #[cfg(unix)]
 pub(crate) mod statx;
@@ -65,6 +91,8 @@ pub(crate) mod write;
 pub(crate) mod write_file;
 #[cfg(unix)]
 pub(crate) mod writev;
+#[cfg(windows)]
+mod wsa;
 
 use std::future::Future;
 use std::io;
@@ -100,6 +128,19 @@ pub(crate) enum ReadinessWait {
     /// Complete with `-timeout::EXPIRED` once `after` has passed since submission.
     Timer { after: Duration },
 }
+
+/// A socket as the operations name it: a descriptor on Unix, a `SOCKET` on Windows.
+#[cfg(unix)]
+pub(crate) type RawSock = RawFd;
+/// See the Unix definition.
+#[cfg(windows)]
+pub(crate) type RawSock = std::os::windows::io::RawSocket;
+/// An owned socket: an `OwnedFd` on Unix, an `OwnedSocket` on Windows.
+#[cfg(unix)]
+pub(crate) type OwnedSock = std::os::fd::OwnedFd;
+/// See the Unix definition.
+#[cfg(windows)]
+pub(crate) type OwnedSock = std::os::windows::io::OwnedSocket;
 
 /// A Windows handle (file or socket) as the IOCP operations name it.
 #[cfg(windows)]
@@ -153,6 +194,17 @@ pub(crate) trait OpKind: Send + 'static {
         None
     }
 
+    /// IOCP: once the packet for `overlapped` arrived, the count it moved or
+    /// `-error`. Files ask `GetOverlappedResult`; sockets override this with
+    /// `WSAGetOverlappedResult`, whose errors are Winsock's (`WSAECONNRESET`...).
+    #[cfg(windows)]
+    fn iocp_result(&self, overlapped: *mut windows_sys::Win32::System::IO::OVERLAPPED) -> i32 {
+        match self.iocp_handle() {
+            Some(handle) => overlapped_result(handle, overlapped),
+            None => -(windows_sys::Win32::Foundation::ERROR_INVALID_HANDLE as i32),
+        }
+    }
+
     /// The system call, for a readiness driver, once ready. Returns the kernel's count.
     fn run_ready(&mut self) -> io::Result<usize> {
         Ok(0)
@@ -177,6 +229,26 @@ pub(crate) trait OpKind: Send + 'static {
     fn eager(&self) -> bool {
         false
     }
+}
+
+/// What `GetOverlappedResult` says of a finished operation on a file handle: its
+/// count, or `-error` (never waiting: the packet said it is over).
+#[cfg(windows)]
+pub(crate) fn overlapped_result(
+    handle: RawIocpHandle,
+    overlapped: *mut windows_sys::Win32::System::IO::OVERLAPPED,
+) -> i32 {
+    let mut count = 0u32;
+    // SAFETY: the caller's operation keeps the handle open; the `OVERLAPPED` is
+    // finished, so nothing writes it any more; `count` is a live u32.
+    let ok = unsafe {
+        windows_sys::Win32::System::IO::GetOverlappedResult(handle, overlapped, &mut count, 0)
+    };
+    if ok == 0 {
+        let code = io::Error::last_os_error().raw_os_error().unwrap_or(1);
+        return -code.max(1);
+    }
+    count.min(i32::MAX as u32) as i32
 }
 
 /// The positive error code of an operation cancelled before it ran (or while it
@@ -253,11 +325,10 @@ pub(crate) fn from_raw(result: i32) -> io::Result<usize> {
     }
 }
 
-#[cfg(unix)]
 /// Add which operation on which descriptor failed to an OS error, keeping its kind;
 /// the OS error itself (with its `raw_os_error`) stays reachable as the `source()`.
 /// Errors of our own making already say what failed and pass through unchanged.
-pub(crate) fn with_context(err: io::Error, op: &'static str, fd: RawFd) -> io::Error {
+pub(crate) fn with_context(err: io::Error, op: &'static str, fd: RawSock) -> io::Error {
     if err.raw_os_error().is_none() {
         return err;
     }
@@ -273,23 +344,21 @@ pub(crate) fn os_code(err: &io::Error) -> Option<i32> {
     })
 }
 
-/// An OS error with the operation and descriptor it came from.
-#[cfg(unix)]
+/// An OS error with the operation and descriptor (socket, on Windows) it came from.
 #[derive(Debug)]
 pub(crate) struct OpError {
     op: &'static str,
-    fd: RawFd,
+    fd: RawSock,
     os: io::Error,
 }
 
-#[cfg(unix)]
 impl std::fmt::Display for OpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} on fd {} failed: {}", self.op, self.fd, self.os)
+        let what = if cfg!(windows) { "socket" } else { "fd" };
+        write!(f, "{} on {what} {} failed: {}", self.op, self.fd, self.os)
     }
 }
 
-#[cfg(unix)]
 impl std::error::Error for OpError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.os)

@@ -13,6 +13,12 @@ pub(crate) struct PollReady {
     pub(crate) interest: Interest,
 }
 
+impl PollReady {
+    pub(crate) fn new(fd: RawFd, interest: Interest) -> PollReady {
+        PollReady { fd, interest }
+    }
+}
+
 impl OpKind for PollReady {
     type Output = io::Result<Ready>;
 

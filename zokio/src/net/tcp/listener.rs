@@ -6,7 +6,6 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{ready, Context, Poll};
 
 use super::socket::{inet, TcpSocket};
@@ -48,7 +47,7 @@ impl TcpListener {
     /// before it was accepted is skipped.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (fd, peer) = self.io.accept().await?;
-        let stream = TcpStream::from_accepted(IoSocket::from_nonblocking(fd));
+        let stream = TcpStream::from_accepted(IoSocket::from_nonblocking(fd)?);
         Ok((stream, peer.to_inet()?))
     }
 
@@ -57,7 +56,7 @@ impl TcpListener {
     /// latest call is woken (any number of tasks may `accept` at once instead).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (fd, peer) = ready!(self.io.poll_accept(cx))?;
-        let stream = TcpStream::from_accepted(IoSocket::from_nonblocking(fd));
+        let stream = TcpStream::from_accepted(IoSocket::from_nonblocking(fd)?);
         Poll::Ready(Ok((stream, peer.to_inet()?)))
     }
 
@@ -101,17 +100,7 @@ impl fmt::Debug for TcpListener {
     }
 }
 
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.raw()
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
+socket_handle_impls!(TcpListener);
 
 impl TryFrom<std::net::TcpListener> for TcpListener {
     type Error = io::Error;

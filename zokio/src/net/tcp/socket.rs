@@ -4,7 +4,12 @@
 
 use std::io;
 use std::net::SocketAddr;
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{
+    AsRawSocket, AsSocket, BorrowedSocket, FromRawSocket, IntoRawSocket, OwnedSocket, RawSocket,
+};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -61,12 +66,14 @@ impl TcpSocket {
     }
 
     /// Allow several sockets to bind the same address, the kernel spreading
-    /// connections over them (`SO_REUSEPORT`).
+    /// connections over them (`SO_REUSEPORT`). Not on Windows, which has no such option.
+    #[cfg(unix)]
     pub fn set_reuseport(&self, reuseport: bool) -> io::Result<()> {
         self.inner.set_reuse_port(reuseport)
     }
 
-    /// Whether `SO_REUSEPORT` is set.
+    /// Whether `SO_REUSEPORT` is set. Not on Windows.
+    #[cfg(unix)]
     pub fn reuseport(&self) -> io::Result<bool> {
         self.inner.reuse_port()
     }
@@ -133,12 +140,14 @@ impl TcpSocket {
         self.inner.linger()
     }
 
-    /// The IPv6 traffic class (`IPV6_TCLASS`).
+    /// The IPv6 traffic class (`IPV6_TCLASS`). Not on Windows.
+    #[cfg(unix)]
     pub fn tclass_v6(&self) -> io::Result<u32> {
         self.inner.tclass_v6()
     }
 
-    /// Set the IPv6 traffic class (`IPV6_TCLASS`).
+    /// Set the IPv6 traffic class (`IPV6_TCLASS`). Not on Windows.
+    #[cfg(unix)]
     pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
         self.inner.set_tclass_v6(tclass)
     }
@@ -211,12 +220,12 @@ impl TcpSocket {
         self.inner.listen(backlog)?;
         Ok(TcpListener::from_socket(IoSocket::from_nonblocking(
             self.inner.into(),
-        )))
+        )?))
     }
 
     /// Connect to `addr`. A closed port gives `ConnectionRefused`.
     pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
-        let io = IoSocket::from_nonblocking(self.inner.into());
+        let io = IoSocket::from_nonblocking(self.inner.into())?;
         io.connect(RawAddr::from_inet(&addr))
             .await
             .map_err(|e| addr_error(e, "connect to", addr))?;
@@ -242,18 +251,21 @@ pub(crate) fn inet(addr: socket2::SockAddr) -> io::Result<SocketAddr> {
     })
 }
 
+#[cfg(unix)]
 impl AsRawFd for TcpSocket {
     fn as_raw_fd(&self) -> RawFd {
         self.inner.as_raw_fd()
     }
 }
 
+#[cfg(unix)]
 impl AsFd for TcpSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
     }
 }
 
+#[cfg(unix)]
 /// Takes `fd`, which must be an open TCP socket that nothing else owns; it is
 /// switched to non-blocking mode at once, as `from_std_stream` does.
 impl FromRawFd for TcpSocket {
@@ -267,14 +279,59 @@ impl FromRawFd for TcpSocket {
     }
 }
 
+#[cfg(unix)]
 impl IntoRawFd for TcpSocket {
     fn into_raw_fd(self) -> RawFd {
         self.inner.into_raw_fd()
     }
 }
 
+#[cfg(unix)]
 impl From<TcpSocket> for OwnedFd {
     fn from(socket: TcpSocket) -> OwnedFd {
+        socket.inner.into()
+    }
+}
+
+#[cfg(windows)]
+impl AsRawSocket for TcpSocket {
+    fn as_raw_socket(&self) -> RawSocket {
+        self.inner.as_raw_socket()
+    }
+}
+
+#[cfg(windows)]
+impl AsSocket for TcpSocket {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.inner.as_socket()
+    }
+}
+
+#[cfg(windows)]
+/// Takes `socket`, which must be an open TCP socket that nothing else owns, made
+/// for overlapped I/O (as `std` and `socket2` make them); it is switched to
+/// non-blocking mode at once, as `from_std_stream` does.
+impl FromRawSocket for TcpSocket {
+    unsafe fn from_raw_socket(socket: RawSocket) -> TcpSocket {
+        // SAFETY: the caller hands over ownership of an open socket (the trait's
+        // contract).
+        let inner = unsafe { Socket::from_raw_socket(socket) };
+        // Cannot fail for a valid socket, and the first operation reports a bad one.
+        let _ = inner.set_nonblocking(true);
+        TcpSocket { inner }
+    }
+}
+
+#[cfg(windows)]
+impl IntoRawSocket for TcpSocket {
+    fn into_raw_socket(self) -> RawSocket {
+        self.inner.into_raw_socket()
+    }
+}
+
+#[cfg(windows)]
+impl From<TcpSocket> for OwnedSocket {
+    fn from(socket: TcpSocket) -> OwnedSocket {
         socket.inner.into()
     }
 }

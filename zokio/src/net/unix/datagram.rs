@@ -50,14 +50,14 @@ impl UnixDatagram {
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = sys::pair(Domain::UNIX, Type::DGRAM)?;
         let end = |s: Socket| UnixDatagram {
-            io: IoSocket::from_nonblocking(s.into()).assume_ready(&[Direction::Write]),
+            io: IoSocket::from_nonblocking_fd(s.into()).assume_ready(&[Direction::Write]),
         };
         Ok((end(a), end(b)))
     }
 
     pub(crate) fn from_socket(socket: Socket) -> UnixDatagram {
         UnixDatagram {
-            io: IoSocket::from_nonblocking(socket.into()),
+            io: IoSocket::from_nonblocking_fd(socket.into()),
         }
     }
 

@@ -45,7 +45,7 @@ impl UnixListener {
             .map_err(|e| addr_error(e, "bind to", name))?;
         socket.listen(1024)?;
         Ok(UnixListener {
-            io: IoSocket::from_nonblocking(socket.into()),
+            io: IoSocket::from_nonblocking(socket.into())?,
         })
     }
 
@@ -64,7 +64,7 @@ impl UnixListener {
     }
 
     fn accepted(fd: std::os::fd::OwnedFd) -> io::Result<(UnixStream, SocketAddr)> {
-        let stream = UnixStream::from_accepted(IoSocket::from_nonblocking(fd));
+        let stream = UnixStream::from_accepted(IoSocket::from_nonblocking(fd)?);
         let peer = stream.peer_addr()?;
         Ok((stream, peer))
     }

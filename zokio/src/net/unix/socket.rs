@@ -71,14 +71,14 @@ impl UnixSocket {
         self.inner.listen(backlog.min(i32::MAX as u32) as i32)?;
         Ok(UnixListener::from_socket(IoSocket::from_nonblocking(
             self.inner.into(),
-        )))
+        )?))
     }
 
     /// Connect to the socket bound at `path`. A stream socket only.
     pub async fn connect(self, path: impl AsRef<Path>) -> io::Result<UnixStream> {
         self.wrong_type("connect", true)?;
         let path = path.as_ref();
-        let io = IoSocket::from_nonblocking(self.inner.into());
+        let io = IoSocket::from_nonblocking(self.inner.into())?;
         io.connect(path_raw_addr(path)?)
             .await
             .map_err(|e| addr_error(e, "connect to", path.display()))?;

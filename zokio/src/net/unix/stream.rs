@@ -48,7 +48,7 @@ impl UnixStream {
     }
 
     async fn connect_raw(addr: RawAddr, name: impl std::fmt::Display) -> io::Result<UnixStream> {
-        let io = IoSocket::from_nonblocking(unix_socket(Type::STREAM)?.into());
+        let io = IoSocket::from_nonblocking(unix_socket(Type::STREAM)?.into())?;
         io.connect(addr)
             .await
             .map_err(|e| addr_error(e, "connect to", name))?;
@@ -61,7 +61,7 @@ impl UnixStream {
         let (a, b) = sys::pair(Domain::UNIX, Type::STREAM)?;
         let end = |s: Socket| {
             UnixStream::from_socket(
-                IoSocket::from_nonblocking(s.into()).assume_ready(&[Direction::Write]),
+                IoSocket::from_nonblocking_fd(s.into()).assume_ready(&[Direction::Write]),
             )
         };
         Ok((end(a), end(b)))

@@ -1,0 +1,109 @@
+//! What the Winsock operations on IOCP share (Windows): how a call's return says
+//! the start went, the result of a finished one (`WSAGetOverlappedResult`, whose
+//! errors are Winsock's own, as `std` decodes them), the extension functions
+//! (`AcceptEx`, `ConnectEx`) that Winsock hands out at run time. Must never wait
+//! for anything.
+
+use std::io;
+use std::sync::OnceLock;
+
+use windows_sys::Win32::Networking::WinSock::{
+    WSAGetLastError, WSAGetOverlappedResult, WSAIoctl, SIO_GET_EXTENSION_FUNCTION_POINTER, SOCKET,
+    SOCKET_ERROR, WSA_IO_PENDING,
+};
+use windows_sys::Win32::System::IO::OVERLAPPED;
+
+use super::{IocpStart, RawIocpHandle, RawSock};
+
+/// The most one call moves: a count that fits the result's `i32`.
+pub(crate) const MAX_RW: usize = 0x7fff_f000;
+
+/// How the return of `WSARecv`, `WSASend` and their kin says the start went.
+pub(crate) fn started(rc: i32) -> IocpStart {
+    if rc != SOCKET_ERROR {
+        // Done at once; its packet comes all the same (Zokio never skips it).
+        return IocpStart::Pending;
+    }
+    last_error_start()
+}
+
+/// How a `BOOL`-returning extension (`AcceptEx`, `ConnectEx`) says the start went.
+pub(crate) fn started_bool(ok: i32) -> IocpStart {
+    if ok != 0 {
+        return IocpStart::Pending;
+    }
+    last_error_start()
+}
+
+fn last_error_start() -> IocpStart {
+    // SAFETY: reads this thread's last Winsock error, right after the call that set it.
+    match unsafe { WSAGetLastError() } {
+        WSA_IO_PENDING => IocpStart::Pending,
+        code => IocpStart::Failed(code as u32),
+    }
+}
+
+/// The count a finished operation on `socket` moved, or `-error` (Winsock's code).
+pub(crate) fn result(socket: RawSock, overlapped: *mut OVERLAPPED) -> i32 {
+    let mut count = 0u32;
+    let mut flags = 0u32;
+    // SAFETY: the operation keeps the socket open; its `OVERLAPPED` is finished, so
+    // nothing writes it any more; the counts are live.
+    let ok =
+        unsafe { WSAGetOverlappedResult(socket as SOCKET, overlapped, &mut count, 0, &mut flags) };
+    if ok == 0 {
+        // SAFETY: as in `last_error_start`.
+        return -(unsafe { WSAGetLastError() }).max(1);
+    }
+    count.min(i32::MAX as u32) as i32
+}
+
+/// `socket` borrowed, for `socket2`'s calls (`SockRef::from(&borrowed(..))`).
+pub(crate) fn borrowed(socket: &RawSock) -> std::os::windows::io::BorrowedSocket<'_> {
+    // SAFETY: an operation's owner keeps its socket open while the operation
+    // lives, and the borrow lasts no longer than the operation's own field.
+    unsafe { std::os::windows::io::BorrowedSocket::borrow_raw(*socket) }
+}
+
+/// A socket as the handle `CancelIoEx` takes.
+pub(crate) fn handle(socket: RawSock) -> RawIocpHandle {
+    socket as usize as RawIocpHandle
+}
+
+/// The address of the extension function `guid` names (`WSAID_ACCEPTEX`...), asked
+/// of `socket`'s provider once per process and kept in `slot`.
+pub(crate) fn extension(
+    slot: &OnceLock<usize>,
+    socket: RawSock,
+    guid: windows_sys::core::GUID,
+    name: &str,
+) -> io::Result<usize> {
+    if let Some(found) = slot.get() {
+        return Ok(*found);
+    }
+    let mut found = 0usize;
+    let mut returned = 0u32;
+    // SAFETY: the input is the GUID and the output a pointer-sized slot, both live
+    // for the call, with their sizes; no overlapped I/O.
+    let rc = unsafe {
+        WSAIoctl(
+            socket as SOCKET,
+            SIO_GET_EXTENSION_FUNCTION_POINTER,
+            (&guid as *const windows_sys::core::GUID).cast(),
+            std::mem::size_of::<windows_sys::core::GUID>() as u32,
+            (&mut found as *mut usize).cast(),
+            std::mem::size_of::<usize>() as u32,
+            &mut returned,
+            std::ptr::null_mut(),
+            None,
+        )
+    };
+    if rc == SOCKET_ERROR || found == 0 {
+        let err = io::Error::last_os_error();
+        return Err(io::Error::new(
+            err.kind(),
+            format!("Winsock did not provide {name}: {err}"),
+        ));
+    }
+    Ok(*slot.get_or_init(|| found))
+}
