@@ -178,6 +178,13 @@ fn would_block<T: std::fmt::Debug>(result: io::Result<T>) {
 
 #[test]
 fn zero_linger_resets_the_connection() {
+    // Wine closes a socket whose `SO_LINGER` is 0 with a FIN, not the reset that
+    // Windows and Unix send (a plain `std` socket shows the same there).
+    #[cfg(windows)]
+    if common::under_wine() {
+        eprintln!("skipped under Wine: no abortive close with SO_LINGER 0");
+        return;
+    }
     each_flavor(|flavor, rt| {
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -90,6 +90,13 @@ async fn reporting_echo_server(
 
 #[test]
 fn reset_mid_read_fails_that_connection_only() {
+    // Wine closes a socket whose `SO_LINGER` is 0 with a FIN, not the reset that
+    // Windows and Unix send (a plain `std` socket shows the same there).
+    #[cfg(windows)]
+    if common::under_wine() {
+        eprintln!("skipped under Wine: no abortive close with SO_LINGER 0");
+        return;
+    }
     each_flavor(|flavor, rt| {
         rt.block_on(async {
             for kind in [Server::Native, Server::Tokio] {
@@ -307,7 +314,14 @@ fn closed_port_is_connection_refused() {
             .await
             .expect_err("closed port");
             assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
-            // A connected UDP socket learns of the closed port on its next receive.
+            // A connected UDP socket learns of the closed port on its next receive
+            // (Windows says "reset" where Unix says "refused"). Wine does not end a
+            // receive that waits when the port-unreachable error comes (a plain
+            // `std` socket waits out its timeout there too), so it is not run there.
+            #[cfg(windows)]
+            if common::under_wine() {
+                return;
+            }
             let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let closed = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let closed_addr = closed.local_addr().unwrap();
@@ -318,7 +332,17 @@ fn closed_port_is_connection_refused() {
             let err = within("udp recv", udp.recv(&mut buf))
                 .await
                 .expect_err("port unreachable");
+            #[cfg(unix)]
             assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+            #[cfg(windows)]
+            assert_kind(
+                "udp recv after port unreachable",
+                &err,
+                &[
+                    io::ErrorKind::ConnectionReset,
+                    io::ErrorKind::ConnectionRefused,
+                ],
+            );
         });
     });
 }
@@ -349,10 +373,18 @@ fn bad_or_unroutable_addresses_are_errors() {
             if let Err(err) = err {
                 assert_eq!(err.kind(), io::ErrorKind::AddrNotAvailable, "{err}");
             }
-            let err = UdpSocket::bind("203.0.113.7:0")
-                .await
-                .expect_err("not ours");
-            assert_eq!(err.kind(), io::ErrorKind::AddrNotAvailable, "{err}");
+            // Wine binds a UDP socket to an address the machine lacks (a plain `std`
+            // socket shows the same there); Windows and Unix refuse it.
+            #[cfg(windows)]
+            let refused = !common::under_wine();
+            #[cfg(unix)]
+            let refused = true;
+            if refused {
+                let err = UdpSocket::bind("203.0.113.7:0")
+                    .await
+                    .expect_err("not ours");
+                assert_eq!(err.kind(), io::ErrorKind::AddrNotAvailable, "{err}");
+            }
             // A UDP send to port 0 is refused by the kernel as invalid.
             let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             assert!(udp.send_to(b"x", "127.0.0.1:0").await.is_err());

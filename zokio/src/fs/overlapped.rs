@@ -159,7 +159,10 @@ fn tie(twin: &Mutex<Twin>, file: &File, access: u32) -> Option<Arc<TiedHandle>> 
         return None;
     };
     if let Err(err) = driver.completion_port().associate(handle.as_raw_handle()) {
-        log::warn!("file I/O falls back to the blocking pool: {err}");
+        log::warn!(
+            "file I/O falls back to the blocking pool: tying its handle to the I/O \
+             completion port failed: {err}"
+        );
         *twin = Twin::Refused;
         return None;
     }

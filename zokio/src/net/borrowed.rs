@@ -88,9 +88,20 @@ pub(crate) fn fill_buf_mut<B: bytes::BufMut + ?Sized, R>(
 impl IoSocket {
     // ---- one system call each ----
 
-    /// `recv(2)` into possibly uninitialised memory.
+    /// `recv(2)` into possibly uninitialised memory. A datagram longer than `buf`
+    /// gives `buf`'s worth, the rest dropped, on every system (Winsock's plain
+    /// `recv` calls that an error; its `WSARecv`, which `socket2` uses for the
+    /// vectored form, says it with a flag).
     pub(crate) fn sys_recv(&self, buf: &mut [MaybeUninit<u8>], take: Take) -> io::Result<usize> {
-        self.sock().recv_with_flags(buf, take.flags())
+        #[cfg(unix)]
+        return self.sock().recv_with_flags(buf, take.flags());
+        #[cfg(windows)]
+        {
+            let room = buf.len();
+            self.sock()
+                .recv_vectored_with_flags(&mut [socket2::MaybeUninitSlice::new(buf)], take.flags())
+                .map(|(n, flags)| if flags.is_truncated() { room } else { n })
+        }
     }
 
     /// `recvmsg(2)` into several buffers.
@@ -144,7 +155,19 @@ impl IoSocket {
         buf: &mut [MaybeUninit<u8>],
         take: Take,
     ) -> io::Result<(usize, SockAddr)> {
-        self.sock().recv_from_with_flags(buf, take.flags())
+        #[cfg(unix)]
+        return self.sock().recv_from_with_flags(buf, take.flags());
+        // As in `sys_recv`: the vectored form reports a truncated datagram as data.
+        #[cfg(windows)]
+        {
+            let room = buf.len();
+            self.sock()
+                .recv_from_vectored_with_flags(
+                    &mut [socket2::MaybeUninitSlice::new(buf)],
+                    take.flags(),
+                )
+                .map(|(n, flags, from)| (if flags.is_truncated() { room } else { n }, from))
+        }
     }
 
     /// `sendto(2)`: one datagram to `to`.

@@ -196,7 +196,7 @@ impl IoSocket {
         #[cfg(windows)]
         match Arc::try_unwrap(fd) {
             Ok(tied) => Ok(tied.into_inner()),
-            Err(shared) => shared.as_socket().try_clone_to_owned(),
+            Err(shared) => shared.duplicate(),
         }
     }
 

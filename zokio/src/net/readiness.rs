@@ -150,7 +150,7 @@ impl IoSocket {
     /// What the cache holds for `interest`, if anything, brought up to date first.
     /// tokio's reactor adds what happens to a descriptor while nobody waits (a
     /// peer's close); Zokio's waits only run while someone waits, so a readiness
-    /// about to be handed out again is refreshed with one `poll(2)`, unless the
+    /// about to be handed out again is refreshed with one `poll(2)` (`WSAPoll` and a peek on Windows), unless the
     /// side asked for is already closed (nothing can follow that). What was cached
     /// stays: a false positive is cleared by the `WouldBlock` it causes, as in
     /// tokio, never by a look.
@@ -158,8 +158,6 @@ impl IoSocket {
         let cached = self.cache().get(interest)?;
         let open = (interest.is_readable() && !cached.is_read_closed())
             || (interest.is_writable() && !cached.is_write_closed());
-        // Windows has no `poll(2)` that answers at once for one socket without
-        // waiting (`WSAPoll` would do, but costs as much as the wait it saves).
         #[cfg(unix)]
         if open {
             if let Some(bits) = crate::driver::poll_now(self.raw(), interest.poll_events()) {
@@ -167,7 +165,11 @@ impl IoSocket {
             }
         }
         #[cfg(windows)]
-        let _ = open;
+        if open {
+            if let Some(ready) = crate::driver::op::poll::ready_now(self.raw(), interest) {
+                self.cache().set(ready);
+            }
+        }
         self.cache().get(interest)
     }
 

@@ -25,8 +25,22 @@ fn table<R>(f: impl FnOnce(&mut HashMap<RawSocket, Weak<DriverShared>>) -> R) ->
     f(table.get_or_insert_with(HashMap::new))
 }
 
+fn tie_error(err: io::Error) -> io::Error {
+    io::Error::new(
+        err.kind(),
+        format!(
+            "tying a socket to the runtime's I/O completion port failed: {err} (a socket \
+             reports to one port for life: was it used by another runtime, or another \
+             library?)"
+        ),
+    )
+}
+
 /// A socket tied to a driver's completion port; closing it forgets the tie.
-pub(crate) struct TiedSocket(ManuallyDrop<OwnedSocket>);
+pub(crate) struct TiedSocket {
+    socket: ManuallyDrop<OwnedSocket>,
+    driver: Weak<DriverShared>,
+}
 
 impl TiedSocket {
     /// Tie `socket` to this thread's driver (or, if it is tied already, find the
@@ -37,22 +51,29 @@ impl TiedSocket {
         match driver.completion_port().associate(raw as usize as _) {
             Ok(()) => {
                 table(|t| t.insert(raw, Arc::downgrade(&driver)));
-                Ok((TiedSocket(ManuallyDrop::new(socket)), driver))
+                Ok((TiedSocket::new(socket, &driver), driver))
             }
             Err(err) if err.raw_os_error() == Some(ERROR_INVALID_PARAMETER as i32) => {
                 match table(|t| t.get(&raw).and_then(Weak::upgrade)) {
                     Some(earlier) if !earlier.is_closed() => {
-                        Ok((TiedSocket(ManuallyDrop::new(socket)), earlier))
+                        Ok((TiedSocket::new(socket, &earlier), earlier))
                     }
                     Some(_) => Err(io::Error::other(
                         "this socket reports to the completion port of a Zokio runtime that \
                          has shut down, and a socket reports to one port for life: make a new \
                          socket in this runtime",
                     )),
-                    None => Err(err),
+                    None => Err(tie_error(err)),
                 }
             }
-            Err(err) => Err(err),
+            Err(err) => Err(tie_error(err)),
+        }
+    }
+
+    fn new(socket: OwnedSocket, driver: &Arc<DriverShared>) -> TiedSocket {
+        TiedSocket {
+            socket: ManuallyDrop::new(socket),
+            driver: Arc::downgrade(driver),
         }
     }
 
@@ -60,29 +81,41 @@ impl TiedSocket {
     /// later `tie` of the same socket).
     pub(crate) fn into_inner(self) -> OwnedSocket {
         let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never dropped, so the socket is taken out once.
-        unsafe { ManuallyDrop::take(&mut this.0) }
+        // SAFETY: `this` is never dropped, so the socket is taken out once; the
+        // weak driver is dropped with it.
+        unsafe {
+            std::ptr::drop_in_place(&mut this.driver);
+            ManuallyDrop::take(&mut this.socket)
+        }
+    }
+
+    /// A second handle on the same socket, which reports to the same port (the
+    /// tie belongs to the socket, not the handle): the table learns it too.
+    pub(crate) fn duplicate(&self) -> io::Result<OwnedSocket> {
+        let copy = self.socket.as_socket().try_clone_to_owned()?;
+        table(|t| t.insert(copy.as_raw_socket(), self.driver.clone()));
+        Ok(copy)
     }
 }
 
 impl AsSocket for TiedSocket {
     fn as_socket(&self) -> BorrowedSocket<'_> {
-        self.0.as_socket()
+        self.socket.as_socket()
     }
 }
 
 impl AsRawSocket for TiedSocket {
     fn as_raw_socket(&self) -> RawSocket {
-        self.0.as_raw_socket()
+        self.socket.as_raw_socket()
     }
 }
 
 impl Drop for TiedSocket {
     fn drop(&mut self) {
-        let raw = self.0.as_raw_socket();
+        let raw = self.socket.as_raw_socket();
         table(|t| t.remove(&raw));
         // SAFETY: dropped once, here; the table forgot the socket first, so a new
         // socket that reuses the number is tied afresh.
-        unsafe { ManuallyDrop::drop(&mut self.0) };
+        unsafe { ManuallyDrop::drop(&mut self.socket) };
     }
 }

@@ -34,6 +34,20 @@ pub const EXPECTED_PANIC: &str = "zokio-test-expected-panic";
 /// Names of the runtimes returned by [`flavors`], in the same order.
 pub const FLAVOR_NAMES: [&str; 3] = ["multi_thread(2)", "current_thread", "thread_per_core(2)"];
 
+/// Whether this Windows test runs under Wine rather than Windows: Wine's `ntdll`
+/// exports `wine_get_version`, Windows' does not. For the few places where Wine
+/// is known to differ from Windows; each says how.
+#[cfg(windows)]
+pub fn under_wine() -> bool {
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+    // SAFETY: both names are NUL-terminated; `ntdll.dll` is loaded in every
+    // process, and a missing export is a null result, not an error.
+    unsafe {
+        let ntdll = GetModuleHandleA(c"ntdll.dll".as_ptr().cast());
+        !ntdll.is_null() && GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()).is_some()
+    }
+}
+
 /// A multi-thread runtime with `workers` workers.
 pub fn multi_thread(workers: usize) -> Runtime {
     Builder::new_multi_thread()

@@ -44,19 +44,14 @@ impl CompletionPort {
     }
 
     /// Tie `handle` (opened for overlapped I/O) to this port: every operation on it
-    /// completes here from now on. A handle can be tied to one port only, for life.
+    /// completes here from now on. A handle can be tied to one port only, for life:
+    /// tying it again fails with `ERROR_INVALID_PARAMETER`, the OS error returned
+    /// as it is, for the caller to tell apart.
     pub(crate) fn associate(&self, handle: HANDLE) -> io::Result<()> {
         // SAFETY: `handle` is an open handle of the caller's; the port is ours.
         let port = unsafe { CreateIoCompletionPort(handle, self.0, IO_KEY, 0) };
         if port.is_null() {
-            let err = io::Error::last_os_error();
-            return Err(io::Error::new(
-                err.kind(),
-                format!(
-                    "tying a handle to the I/O completion port failed: {err} (a handle can \
-                     report to one port only: was it used by another runtime?)"
-                ),
-            ));
+            return Err(io::Error::last_os_error());
         }
         Ok(())
     }

@@ -1,20 +1,21 @@
-//! `poll` on Windows: wait until a socket is ready for reading or writing, without
-//! moving any data, through an overlapped call that IOCP completes when it is:
-//! reading, a `WSARecv` of one byte with `MSG_PEEK` (done when a byte, the end of
-//! the stream or an error is there; the byte stays for the real read); writing, a
-//! `WSASend` of no bytes. Named `poll` in the operation layer, as on Unix.
+//! `poll` on Windows: wait until a socket is ready for reading, without moving any
+//! data, through an overlapped call that IOCP completes when it is: a `WSARecv` of
+//! one byte with `MSG_PEEK` (done when a byte, the end of the stream or an error is
+//! there; the byte stays for the real read). Named `poll` in the operation layer,
+//! as on Unix.
 //!
-//! The writing wait is optimistic: Winsock completes an empty send at once, even
-//! with the send buffer full, so a writer that meets `WouldBlock` tries again after
-//! a round trip through the driver rather than sleeping until there is room (tokio
-//! allows readiness to be a false positive; it only costs turns). Must never
-//! consume data.
+//! Writing has no such wait on IOCP: a wait for it answers at once, through the
+//! driver, with no system call (an empty `WSASend` would answer at once too, and
+//! fails on an unconnected datagram socket). So a writer that meets `WouldBlock`
+//! tries again after one round trip through the driver rather than sleeping until
+//! there is room; tokio allows readiness to be a false positive, and this one only
+//! costs turns. Must never consume data.
 
 use std::io;
 
 use windows_sys::Win32::Networking::WinSock::{
-    WSARecv, WSASend, MSG_PEEK, SOCKET, WSABUF, WSAECONNABORTED, WSAECONNRESET, WSAEMSGSIZE,
-    WSAENETRESET, WSAESHUTDOWN,
+    WSAPoll, WSARecv, MSG_PEEK, POLLERR, POLLHUP, POLLRDNORM, POLLWRNORM, SOCKET, WSABUF,
+    WSAECONNABORTED, WSAECONNRESET, WSAEMSGSIZE, WSAENETRESET, WSAESHUTDOWN, WSAPOLLFD,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
@@ -39,10 +40,10 @@ impl PollReady {
         }
     }
 
-    /// Whether this wait is for reading (else for writing): one call waits for one
-    /// direction, and reading is what a socket waits for long.
+    /// Whether this wait is for reading alone. A wait that takes writing too is
+    /// answered at once, as writable, like one for writing alone.
     fn reads(&self) -> bool {
-        self.interest.is_readable()
+        self.interest.is_readable() && !self.interest.is_writable()
     }
 }
 
@@ -54,41 +55,26 @@ impl OpKind for PollReady {
     }
 
     fn iocp_start(&mut self, overlapped: *mut OVERLAPPED) -> IocpStart {
-        let rc = if self.reads() {
-            let room = WSABUF {
-                len: 1,
-                buf: &mut self.byte,
-            };
-            // SAFETY: the byte, the flags and the `OVERLAPPED` are the cell's, which
-            // stays put until the packet; Winsock copies the `WSABUF` itself.
-            unsafe {
-                WSARecv(
-                    self.fd as SOCKET,
-                    &room,
-                    1,
-                    std::ptr::null_mut(),
-                    &mut self.flags,
-                    overlapped,
-                    None,
-                )
-            }
-        } else {
-            let nothing = WSABUF {
-                len: 0,
-                buf: &mut self.byte,
-            };
-            // SAFETY: no bytes are read from the buffer; the `OVERLAPPED` is the cell's.
-            unsafe {
-                WSASend(
-                    self.fd as SOCKET,
-                    &nothing,
-                    1,
-                    std::ptr::null_mut(),
-                    0,
-                    overlapped,
-                    None,
-                )
-            }
+        if !self.reads() {
+            // Answered by the driver at once (`readiness_wait` says so).
+            return IocpStart::NoHandle;
+        }
+        let room = WSABUF {
+            len: 1,
+            buf: &mut self.byte,
+        };
+        // SAFETY: the byte, the flags and the `OVERLAPPED` are the cell's, which stays
+        // put until the packet; Winsock copies the `WSABUF` itself.
+        let rc = unsafe {
+            WSARecv(
+                self.fd as SOCKET,
+                &room,
+                1,
+                std::ptr::null_mut(),
+                &mut self.flags,
+                overlapped,
+                None,
+            )
         };
         wsa::started(rc)
     }
@@ -103,11 +89,7 @@ impl OpKind for PollReady {
 
     fn complete(self, result: io::Result<usize>) -> io::Result<Ready> {
         if !self.reads() {
-            return match result {
-                Ok(_) => Ok(Ready::WRITABLE),
-                Err(e) if closed(&e) => Ok(Ready::WRITABLE | Ready::WRITE_CLOSED),
-                Err(e) => Err(with_context(e, "poll (WSASend of 0 bytes)", self.fd)),
-            };
+            return Ok(Ready::WRITABLE);
         }
         match result {
             // Nothing to peek at a stream's end: the peer closed its side.
@@ -129,4 +111,53 @@ fn closed(err: &io::Error) -> bool {
         err.raw_os_error(),
         Some(WSAECONNRESET | WSAECONNABORTED | WSAENETRESET | WSAESHUTDOWN)
     )
+}
+
+/// What `sock` is ready for right now, without waiting: `WSAPoll` with no timeout,
+/// and, when a stream has something to read, a one-byte peek that tells data from
+/// the peer's close (which `WSAPoll` reports as readable too). `None` when the
+/// system cannot say.
+pub(crate) fn ready_now(sock: RawSock, interest: Interest) -> Option<Ready> {
+    let mut events = 0;
+    if interest.is_readable() {
+        events |= POLLRDNORM;
+    }
+    if interest.is_writable() {
+        events |= POLLWRNORM;
+    }
+    if events == 0 {
+        return None;
+    }
+    let mut entry = WSAPOLLFD {
+        fd: sock as SOCKET,
+        events,
+        revents: 0,
+    };
+    // SAFETY: one live entry, its count, and no waiting.
+    if unsafe { WSAPoll(&mut entry, 1, 0) } < 0 {
+        return None;
+    }
+    let has = |flag: i16| entry.revents & flag != 0;
+    let mut ready = Ready::EMPTY;
+    if has(POLLWRNORM) {
+        ready |= Ready::WRITABLE;
+    }
+    if has(POLLHUP) {
+        ready |= Ready::READABLE | Ready::READ_CLOSED | Ready::WRITE_CLOSED;
+    }
+    if has(POLLERR) {
+        ready |= Ready::READABLE | Ready::ERROR;
+    }
+    if has(POLLRDNORM) {
+        ready |= Ready::READABLE;
+        let borrowed = wsa::borrowed(&sock);
+        let socket = socket2::SockRef::from(&borrowed);
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        let at_end = matches!(socket.peek(&mut byte), Ok(0))
+            && socket.r#type().is_ok_and(|ty| ty == socket2::Type::STREAM);
+        if at_end {
+            ready |= Ready::READ_CLOSED;
+        }
+    }
+    Some(ready)
 }

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use windows_sys::Win32::Networking::WinSock::{
     WSAGetLastError, WSAGetOverlappedResult, WSAIoctl, SIO_GET_EXTENSION_FUNCTION_POINTER, SOCKET,
-    SOCKET_ERROR, WSA_IO_PENDING,
+    SOCKET_ERROR, WSAEMSGSIZE, WSA_IO_PENDING,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
@@ -38,7 +38,9 @@ pub(crate) fn started_bool(ok: i32) -> IocpStart {
 fn last_error_start() -> IocpStart {
     // SAFETY: reads this thread's last Winsock error, right after the call that set it.
     match unsafe { WSAGetLastError() } {
-        WSA_IO_PENDING => IocpStart::Pending,
+        // A datagram too long for the buffer ends the receive with a warning status,
+        // for which the system still queues the packet.
+        WSA_IO_PENDING | WSAEMSGSIZE => IocpStart::Pending,
         code => IocpStart::Failed(code as u32),
     }
 }
@@ -58,6 +60,16 @@ pub(crate) fn result(socket: RawSock, overlapped: *mut OVERLAPPED) -> i32 {
     count.min(i32::MAX as u32) as i32
 }
 
+/// A receive's result, with a datagram longer than the buffer made what Unix makes
+/// of it: the buffer's worth, the rest dropped. (Winsock fills the buffer, drops
+/// the rest and says `WSAEMSGSIZE`, with a count that cannot be relied on.)
+pub(crate) fn received(result: i32, room: usize) -> i32 {
+    if result == -WSAEMSGSIZE {
+        return room.min(MAX_RW) as i32;
+    }
+    result
+}
+
 /// `socket` borrowed, for `socket2`'s calls (`SockRef::from(&borrowed(..))`).
 pub(crate) fn borrowed(socket: &RawSock) -> std::os::windows::io::BorrowedSocket<'_> {
     // SAFETY: an operation's owner keeps its socket open while the operation
@@ -68,6 +80,28 @@ pub(crate) fn borrowed(socket: &RawSock) -> std::os::windows::io::BorrowedSocket
 /// A socket as the handle `CancelIoEx` takes.
 pub(crate) fn handle(socket: RawSock) -> RawIocpHandle {
     socket as usize as RawIocpHandle
+}
+
+/// A receive into a buffer with no room: on Windows it would wait for data and
+/// then take none of it, so it is refused.
+pub(crate) fn no_room(op: &str, socket: RawSock) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{op} on socket {socket}: the buffer has no room (capacity 0); give it capacity \
+             first, e.g. `Vec::with_capacity(4096)`"
+        ),
+    )
+}
+
+/// A stream send of no bytes: a no-op that write-all loops would spin on.
+pub(crate) fn nothing_to_write(op: &str, socket: RawSock) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{op} on socket {socket}: the buffer is empty (length 0); there is nothing to write"
+        ),
+    )
 }
 
 /// The address of the extension function `guid` names (`WSAID_ACCEPTEX`...), asked

@@ -39,6 +39,13 @@ impl<B: IoBufMut> Recv<B> {
 impl<B: IoBufMut> OpKind for Recv<B> {
     type Output = BufResult<usize, B>;
 
+    fn check(&self) -> io::Result<()> {
+        if self.buf.bytes_total() == 0 {
+            return Err(wsa::no_room("WSARecv", self.sock));
+        }
+        Ok(())
+    }
+
     fn readiness_wait(&self) -> ReadinessWait {
         ReadinessWait::Never
     }
@@ -71,7 +78,7 @@ impl<B: IoBufMut> OpKind for Recv<B> {
     }
 
     fn iocp_result(&self, overlapped: *mut OVERLAPPED) -> i32 {
-        wsa::result(self.sock, overlapped)
+        wsa::received(wsa::result(self.sock, overlapped), self.buf.bytes_total())
     }
 
     fn complete(mut self, result: io::Result<usize>) -> Self::Output {

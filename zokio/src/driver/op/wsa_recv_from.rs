@@ -34,6 +34,13 @@ impl<B: IoBufMut> RecvFrom<B> {
 impl<B: IoBufMut> OpKind for RecvFrom<B> {
     type Output = BufResult<(usize, RawAddr), B>;
 
+    fn check(&self) -> io::Result<()> {
+        if self.buf.bytes_total() == 0 {
+            return Err(wsa::no_room("WSARecvFrom", self.sock));
+        }
+        Ok(())
+    }
+
     fn readiness_wait(&self) -> ReadinessWait {
         ReadinessWait::Never
     }
@@ -67,7 +74,7 @@ impl<B: IoBufMut> OpKind for RecvFrom<B> {
     }
 
     fn iocp_result(&self, overlapped: *mut OVERLAPPED) -> i32 {
-        wsa::result(self.sock, overlapped)
+        wsa::received(wsa::result(self.sock, overlapped), self.buf.bytes_total())
     }
 
     fn complete(mut self, result: io::Result<usize>) -> Self::Output {

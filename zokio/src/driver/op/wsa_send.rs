@@ -14,18 +14,30 @@ use crate::io::{BufResult, IoBuf};
 pub(crate) struct Send<B> {
     sock: RawSock,
     buf: B,
+    /// Datagram sockets may send an empty datagram; on a stream it would be a no-op
+    /// that write-all loops spin on.
+    allow_empty: bool,
 }
 
 impl<B: IoBuf> Send<B> {
-    /// `_datagram`: on Unix it keeps `MSG_NOSIGNAL` off datagram sockets; Windows
-    /// raises no signal for a closed peer, so nothing differs here.
-    pub(crate) fn new(sock: RawSock, buf: B, _datagram: bool) -> Send<B> {
-        Send { sock, buf }
+    pub(crate) fn new(sock: RawSock, buf: B, allow_empty: bool) -> Send<B> {
+        Send {
+            sock,
+            buf,
+            allow_empty,
+        }
     }
 }
 
 impl<B: IoBuf> OpKind for Send<B> {
     type Output = BufResult<usize, B>;
+
+    fn check(&self) -> io::Result<()> {
+        if self.buf.bytes_init() == 0 && !self.allow_empty {
+            return Err(wsa::nothing_to_write("WSASend", self.sock));
+        }
+        Ok(())
+    }
 
     fn readiness_wait(&self) -> ReadinessWait {
         ReadinessWait::Never

@@ -24,12 +24,14 @@ pub struct TcpListener {
 
 impl TcpListener {
     /// Bind to `addr` (the first of its addresses that works) and listen, with
-    /// `SO_REUSEADDR` set as tokio does. A taken port gives `AddrInUse`, naming the
-    /// address.
+    /// `SO_REUSEADDR` set on Unix as tokio does (on Windows that option would let
+    /// another socket take the port, so it stays off there, as in tokio). A taken
+    /// port gives `AddrInUse`, naming the address.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let addrs = resolve(&addr).await?;
         try_each(addrs, |addr| async move {
             let socket = TcpSocket::new_for(&addr)?;
+            #[cfg(unix)]
             socket.set_reuseaddr(true)?;
             socket.bind(addr)?;
             socket.listen(1024)
