@@ -52,12 +52,7 @@ pub mod net;
 pub mod process;
 pub mod runtime;
 pub(crate) mod scheduler;
-#[cfg(unix)]
 pub mod signal;
-// The runtime's hooks into signal handling, which do nothing where Zokio has none yet.
-#[cfg(not(unix))]
-#[path = "signal/none.rs"]
-mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;
