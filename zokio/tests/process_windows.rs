@@ -159,10 +159,16 @@ async fn cat_round_trip(len: usize) {
         // Dropping stdin closes the pipe: the child then sees end of file.
     });
     let mut back = Vec::new();
-    guarded("reading from the child", stdout.read_to_end(&mut back)).await.unwrap();
+    guarded("reading from the child", stdout.read_to_end(&mut back))
+        .await
+        .unwrap();
     writer.await.unwrap();
     let back = after_marker(&back);
-    assert!(back == data, "the child gave back {} bytes, not the {len} written", back.len());
+    assert!(
+        back == data,
+        "the child gave back {} bytes, not the {len} written",
+        back.len()
+    );
     assert!(child.wait().await.unwrap().success());
 }
 
@@ -287,9 +293,12 @@ fn kill_on_drop_ends_the_child() {
         // The child's end of the pipe closes when it ends: end of file here (after
         // what the harness and nothing else printed).
         let mut out = Vec::new();
-        guarded("end of file from a killed child", stdout.read_to_end(&mut out))
-            .await
-            .unwrap();
+        guarded(
+            "end of file from a killed child",
+            stdout.read_to_end(&mut out),
+        )
+        .await
+        .unwrap();
         assert!(!out.windows(MARKER.len()).any(|w| w == MARKER));
     });
 }
@@ -343,7 +352,10 @@ fn a_dropped_wait_consumes_nothing() {
         assert_eq!(status.code(), Some(STDIN_CLOSED_CODE));
         // Once seen, always the same.
         assert_eq!(child.wait().await.unwrap().code(), Some(STDIN_CLOSED_CODE));
-        assert_eq!(child.try_wait().unwrap().unwrap().code(), Some(STDIN_CLOSED_CODE));
+        assert_eq!(
+            child.try_wait().unwrap().unwrap().code(),
+            Some(STDIN_CLOSED_CODE)
+        );
     });
 }
 
@@ -476,7 +488,10 @@ fn a_runtime_with_a_read_in_flight_shuts_down() {
                 zokio::time::sleep(Duration::from_millis(300)).await;
                 child
             });
-            assert!(started.load(Ordering::SeqCst) > 0, "on {name}: the read never started");
+            assert!(
+                started.load(Ordering::SeqCst) > 0,
+                "on {name}: the read never started"
+            );
             drop(rt);
             assert!(
                 child.try_wait().unwrap().is_none(),
@@ -484,5 +499,38 @@ fn a_runtime_with_a_read_in_flight_shuts_down() {
             );
             child.start_kill().unwrap();
         }
+    });
+}
+
+/// futures' `AsyncRead`/`AsyncWrite` on the same ends.
+#[cfg(feature = "futures-io")]
+#[test]
+fn futures_io_round_trip() {
+    use futures::AsyncWriteExt as _;
+    on_every_flavor(|| async {
+        let len = 100_000;
+        let mut child = helper("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let writer = zokio::spawn(async move {
+            futures::AsyncWriteExt::write_all(&mut stdin, &pattern(len))
+                .await
+                .unwrap();
+            stdin.close().await.unwrap();
+        });
+        let mut back = Vec::new();
+        guarded(
+            "reading",
+            futures::AsyncReadExt::read_to_end(&mut stdout, &mut back),
+        )
+        .await
+        .unwrap();
+        writer.await.unwrap();
+        assert!(after_marker(&back) == pattern(len));
+        assert!(child.wait().await.unwrap().success());
     });
 }

@@ -20,7 +20,7 @@ mod common;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::{Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use common::{flavors_named, timed, HANG_GUARD};
 use windows_sys::Win32::System::Console::{
@@ -40,7 +40,8 @@ fn serial() -> MutexGuard<'static, ()> {
 
 /// Whether `poll` is ready right now, polled once with a waker that does nothing.
 fn ready_now<T>(poll: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Option<T> {
-    match poll(&mut Context::from_waker(Waker::noop())) {
+    let waker = futures::task::noop_waker();
+    match poll(&mut Context::from_waker(&waker)) {
         Poll::Ready(v) => Some(v),
         Poll::Pending => None,
     }
@@ -62,7 +63,10 @@ fn ctrl_c_reaches_two_runtimes_and_two_listeners_in_one() {
         let mut a1 = rt_a.block_on(async { ctrl_c().unwrap() });
         let mut a2 = rt_a.block_on(async { ctrl_c().unwrap() });
         let mut b = rt_b.block_on(async { ctrl_c().unwrap() });
-        assert!(deliver_console_event(CTRL_C_EVENT), "a listened event must be taken");
+        assert!(
+            deliver_console_event(CTRL_C_EVENT),
+            "a listened event must be taken"
+        );
         expect_event(&format!("{name_a}, first"), &rt_a, &mut a1);
         expect_event(&format!("{name_a}, second"), &rt_a, &mut a2);
         expect_event(name_b, &rt_b, &mut b);
@@ -95,7 +99,10 @@ fn each_event_reaches_its_own_listeners_only() {
                     CTRL_SHUTDOWN_EVENT,
                 ];
                 for (i, event) in events.into_iter().enumerate() {
-                    assert!(deliver_console_event(event), "on {name}: event {event} declined");
+                    assert!(
+                        deliver_console_event(event),
+                        "on {name}: event {event} declined"
+                    );
                     let seen = [
                         ready_now(|cx| c.poll_recv(cx)).is_some(),
                         ready_now(|cx| brk.poll_recv(cx)).is_some(),
@@ -139,7 +146,10 @@ fn signal_ctrl_c_completes() {
                 // is declined (and not counted).
                 let start = std::time::Instant::now();
                 while !deliver_console_event(CTRL_C_EVENT) {
-                    assert!(start.elapsed() < HANG_GUARD, "on {name}: ctrl_c never listened");
+                    assert!(
+                        start.elapsed() < HANG_GUARD,
+                        "on {name}: ctrl_c never listened"
+                    );
                     zokio::task::yield_now().await;
                 }
                 let done = zokio::time::timeout(HANG_GUARD, task).await;
@@ -192,7 +202,10 @@ fn generate_event_in_own_console() {
     // SAFETY: plain values; group 0 is every process of this console.
     let sent = unsafe { GenerateConsoleCtrlEvent(event, 0) };
     if sent == 0 {
-        eprintln!("GenerateConsoleCtrlEvent: {}", std::io::Error::last_os_error());
+        eprintln!(
+            "GenerateConsoleCtrlEvent: {}",
+            std::io::Error::last_os_error()
+        );
         std::process::exit(2);
     }
     let got = rt.block_on(async {

@@ -4,8 +4,10 @@
 //! Each call runs on the runtime's blocking pool, through `std`'s own pipe ends (as
 //! `fs` runs file calls where the driver has no native operation), so no worker ever
 //! blocks. An end keeps one call in flight at a time:
-//! - a read fills a read-ahead buffer of the end's own (up to 64 KiB, no more than
-//!   the caller asked for), which the following reads drain before another call;
+//! - a read fills a read-ahead buffer of the end's own with what the pipe holds (up
+//!   to 64 KiB, whatever the caller asked for: a pipe read returns what is there, so
+//!   asking for more never waits longer), which the following reads drain before
+//!   another call;
 //! - a write copies the caller's bytes and reports them written at once; the call
 //!   writes them all, and its error, if any, is reported by the next write or flush
 //!   (as tokio's `fs::File` does). The owned-buffer `write_owned` waits for its own
@@ -195,7 +197,11 @@ impl<P: Send + 'static> Pipe<P> {
 
 impl<P: Read + Send + 'static> Pipe<P> {
     /// Read into `dst`: what was read ahead, else one call on the pool.
-    fn poll_read(&self, cx: &mut Context<'_>, dst: &mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        dst: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
         let mut guard = lock(&self.shared);
         let shared = &mut *guard;
         if let Some(err) = shared.error.take() {
@@ -216,10 +222,9 @@ impl<P: Read + Send + 'static> Pipe<P> {
         if idle.eof || dst.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let want = dst.len().min(CHUNK);
-        if let Err(err) = self.start(shared, move |idle| {
+        if let Err(err) = self.start(shared, |idle| {
             idle.buf.clear();
-            idle.buf.resize(want, 0);
+            idle.buf.resize(CHUNK, 0);
             idle.pos = 0;
             let n = loop {
                 match idle.end.read(&mut idle.buf) {
