@@ -534,3 +534,33 @@ fn futures_io_round_trip() {
         assert!(child.wait().await.unwrap().success());
     });
 }
+
+/// A pipe end used after its runtime shut down (from a thread that still holds the
+/// runtime's handle as its current one): the pool refuses the call, and the read
+/// fails with an error instead of hanging; outside any runtime, too.
+#[test]
+fn a_read_after_the_runtime_shut_down_is_an_error() {
+    timed(|| {
+        let rt = current_thread();
+        let (child, mut stdout) = rt.block_on(async {
+            let mut child = helper("forever")
+                .stdout(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
+            let stdout = child.stdout.take().unwrap();
+            (child, stdout)
+        });
+        let handle = rt.handle().clone();
+        drop(rt);
+        let mut buf = [0u8; 16];
+        {
+            let _entered = handle.enter();
+            let e = futures::executor::block_on(stdout.read(&mut buf)).unwrap_err();
+            assert!(e.to_string().contains("shut down"), "{e}");
+        }
+        let e = futures::executor::block_on(stdout.read(&mut buf)).unwrap_err();
+        assert!(e.to_string().contains("needs a Zokio runtime"), "{e}");
+        drop(child);
+    });
+}

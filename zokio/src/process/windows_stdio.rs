@@ -111,10 +111,6 @@ impl<P> Call<P> {
 
 impl<P> Drop for Call<P> {
     fn drop(&mut self) {
-        if self.idle.is_none() && self.error.is_none() {
-            // Never started, and its end already put back by `start`.
-            return;
-        }
         let waiters = {
             let mut shared = lock(&self.shared);
             shared.idle = self.idle.take();
@@ -145,38 +141,42 @@ impl<P: Send + 'static> Pipe<P> {
         }
     }
 
-    /// Start `f` on the blocking pool with the end taken out of `shared`. Outside a
-    /// runtime the call cannot start: an error, and the end stays.
+    /// Take the end out of `guard`'s state, put this task in line to be woken when
+    /// the call is over, unlock, and start `f` on the blocking pool. Outside a
+    /// runtime the call cannot start: the end goes back, and an error.
+    ///
+    /// The pool is handed the call with the lock released: a pool that is shutting
+    /// down drops the call at once, on this thread, and the call's drop locks.
     fn start(
         &self,
-        shared: &mut Shared<P>,
+        mut guard: MutexGuard<'_, Shared<P>>,
+        cx: &mut Context<'_>,
         f: impl FnOnce(&mut Idle<P>) -> io::Result<()> + Send + 'static,
     ) -> io::Result<()> {
-        let call = Call {
+        let idle = guard.idle.take();
+        let _: Poll<()> = Self::park(&mut guard, cx);
+        drop(guard);
+        let mut call = Some(Call {
             shared: self.shared.clone(),
-            idle: shared.idle.take(),
+            idle,
             error: Some(io::Error::other(
                 "the runtime shut down before the pipe's call to the child could run",
             )),
-        };
-        let mut call = Some(call);
+        });
         let spawned = crate::runtime::context::with_current(|handle| {
             let mut call = call.take().expect("taken once");
-            // It ran: any error is now the call's own.
             handle.inner.blocking().spawn(move || {
+                // It runs: any error is now the call's own.
                 call.error = None;
                 call.run(f)
             })
         });
         match spawned {
-            // The pool dropping the call unrun gives the end back by itself.
+            // A pool that drops the call unrun gives the end back by itself.
             Ok(_join) => Ok(()),
             Err(err) => {
-                // Never handed to the pool: put the end back ourselves, quietly.
+                // Never handed to the pool: its drop gives the end back, no error.
                 if let Some(mut call) = call {
-                    shared.idle = call.idle.take();
-                    // With neither end nor error its drop does nothing (it would
-                    // otherwise lock `shared`, which we hold).
                     call.error = None;
                 }
                 Err(io::Error::other(format!(
@@ -222,7 +222,7 @@ impl<P: Read + Send + 'static> Pipe<P> {
         if idle.eof || dst.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        if let Err(err) = self.start(shared, |idle| {
+        let started = self.start(guard, cx, |idle| {
             idle.buf.clear();
             idle.buf.resize(CHUNK, 0);
             idle.pos = 0;
@@ -241,10 +241,11 @@ impl<P: Read + Send + 'static> Pipe<P> {
             idle.buf.truncate(n);
             idle.eof = n == 0;
             Ok(())
-        }) {
-            return Poll::Ready(Err(err));
+        });
+        match started {
+            Ok(()) => Poll::Pending,
+            Err(err) => Poll::Ready(Err(err)),
         }
-        Self::park(shared, cx)
     }
 
     async fn read_owned<B: IoBufMut>(&self, mut buf: B) -> BufResult<usize, B> {
@@ -294,7 +295,7 @@ impl<P: Write + Send + 'static> Pipe<P> {
         let n = src.len().min(CHUNK);
         idle.buf.clear();
         idle.buf.extend_from_slice(&src[..n]);
-        let started = self.start(shared, |idle| {
+        let started = self.start(guard, cx, |idle| {
             let result = idle.end.write_all(&idle.buf);
             idle.buf.clear();
             result

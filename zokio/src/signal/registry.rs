@@ -188,7 +188,7 @@ impl Drop for Gone {
 /// Count one delivery of `signum` and wake its listeners, if it has any; whether it
 /// had. For a source that must tell the system whether the event was taken (a
 /// Windows console control handler).
-#[cfg_attr(not(windows), allow(dead_code))]
+#[cfg(windows)]
 pub(super) fn deliver_if_listened(signum: usize) -> bool {
     let listened = lock().slots[signum].listeners > 0;
     if listened {
