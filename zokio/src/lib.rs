@@ -21,8 +21,9 @@
 //! (choosing those at compile time).
 //!
 //! On Windows the runtime, tasks, timers, synchronization, memory strategies, the
-//! blocking pool, `fs` and the I/O utilities work; `net`, `process`, `signal`,
-//! `io::unix` and the descriptor operations of `io::ops` are not yet available there.
+//! blocking pool, `fs`, `process`, `signal` (its `windows` module: console control
+//! events, in place of `unix`) and the I/O utilities work; `net`, `io::unix` and the
+//! descriptor operations of `io::ops` are not yet available there.
 //!
 //! With the `hyper` feature, `hyper` holds the executor, timer and I/O adapter that
 //! hyper 1.x needs to serve and make HTTP/1 and HTTP/2 connections on Zokio.
@@ -45,18 +46,10 @@ pub mod io;
 mod loom;
 pub mod memory;
 pub mod net;
-// Child processes and signals wait on descriptors through the readiness and ring
-// drivers; their Windows versions are still to be written.
-#[cfg(unix)]
 pub mod process;
 pub mod runtime;
 pub(crate) mod scheduler;
-#[cfg(unix)]
 pub mod signal;
-// The runtime's hooks into signal handling, which do nothing where Zokio has none yet.
-#[cfg(not(unix))]
-#[path = "signal/none.rs"]
-mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

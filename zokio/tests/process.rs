@@ -4,7 +4,8 @@
 //! a missing program, a child that exits before `wait`, cancel-safe waits, exit
 //! codes and signals, a pipeline, and bad input. Run under each `ZOKIO_DRIVER`.
 
-// Tests child processes (`process`), which Windows does not have yet.
+// Runs Unix programs (`sh`, `cat`...) and checks Unix reaping and signals; the Windows
+// version of `process` is tested in `process_windows.rs`.
 #![cfg(unix)]
 
 mod common;

@@ -4,7 +4,8 @@
 //! shell) is read with `read_to_string`, on every flavour. Run with
 //! `cargo test -p zokio --features futures-io --test process_futures_io`.
 
-// Tests child processes (`process`), which Windows does not have yet.
+// Runs Unix programs (`sh`, `cat`...) and checks Unix reaping and signals; the Windows
+// version of `process` is tested in `process_windows.rs`.
 #![cfg(unix)]
 #![cfg(feature = "futures-io")]
 

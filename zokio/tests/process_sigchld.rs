@@ -4,7 +4,8 @@
 //! child-process scenario of `process_common` on every runtime flavour, then
 //! counts the zombies left. Run under each `ZOKIO_DRIVER`.
 
-// Tests child processes (`process`), which Windows does not have yet.
+// Tests the wait through `SIGCHLD`, which only Unix has; the Windows version of
+// `process` is tested in `process_windows.rs`.
 #![cfg(unix)]
 
 mod common;

@@ -4,7 +4,8 @@
 //! so that no test running beside it has children of its own in flight. Run under
 //! each `ZOKIO_DRIVER`.
 
-// Tests child processes (`process`), which Windows does not have yet.
+// Runs Unix programs (`sh`, `cat`...) and checks Unix reaping and signals; the Windows
+// version of `process` is tested in `process_windows.rs`.
 #![cfg(unix)]
 
 mod common;

@@ -7,7 +7,8 @@
 //! deliveries never land in another's listeners. The disposition restore is checked
 //! in `signal_restore.rs`, a binary where nothing else listens.
 
-// Tests signals (`signal`), which Windows does not have yet.
+// Tests Unix signals (`signal::unix`); Windows' console events are tested in
+// `signal_windows.rs`.
 #![cfg(unix)]
 
 mod common;

@@ -3,7 +3,8 @@
 //! while Zokio listens). Nothing else in this binary listens, so the dispositions
 //! seen here are only this test's doing; the tests take `SERIAL` for the same reason.
 
-// Tests signals (`signal`), which Windows does not have yet.
+// Tests Unix signals (`signal::unix`); Windows' console events are tested in
+// `signal_windows.rs`.
 #![cfg(unix)]
 
 mod common;

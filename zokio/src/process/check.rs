@@ -7,11 +7,21 @@
 use std::ffi::OsStr;
 use std::fmt;
 use std::io;
+#[cfg(unix)]
 use std::os::unix::ffi::OsStrExt;
+#[cfg(windows)]
+use std::os::windows::ffi::OsStrExt;
 use std::process::Command as StdCommand;
 
+#[cfg(unix)]
 fn has_nul(s: &OsStr) -> bool {
     s.as_bytes().contains(&0)
+}
+
+/// Windows strings are UTF-16 to the system: a NUL is a zero code unit.
+#[cfg(windows)]
+fn has_nul(s: &OsStr) -> bool {
+    s.encode_wide().any(|unit| unit == 0)
 }
 
 fn invalid(message: String) -> io::Error {
@@ -56,6 +66,7 @@ impl NulFound {
         }
     }
 
+    #[cfg(unix)]
     pub(super) fn arg0(&mut self, arg0: &OsStr) {
         if has_nul(arg0) {
             self.note(|| format!("argument 0 ({arg0:?})"));
@@ -88,7 +99,7 @@ impl NulFound {
             None => Ok(()),
             Some(what) => Err(invalid(format!(
                 "cannot spawn a child process: {what} contains a NUL byte, which the \
-                 kernel cannot be handed; remove it"
+                 system cannot be handed; remove it"
             ))),
         }
     }

@@ -1,15 +1,20 @@
 //! [`Child`]: a spawned child process, with tokio's API: its pipes, `wait`,
 //! `try_wait`, `kill`, `wait_with_output`, and `kill_on_drop`.
 //!
-//! The waiting itself is `wait.rs`; a child dropped before it was reaped goes to
-//! `orphans.rs`. Nothing here may call `std`'s `Child::wait`/`try_wait`/`kill`: the
-//! kernel reaps through `waitid` here, and `std` would not know.
+//! The waiting itself is `wait.rs` (Unix) or `windows_wait.rs`; on Unix a child
+//! dropped before it was reaped goes to `orphans.rs` (Windows has no zombies: closing
+//! the process handle is all there is to do). Nothing here may call `std`'s
+//! `Child::wait`/`try_wait`/`kill`: this module owns the child from its spawn on, and
+//! `std` would not know what it did.
 
 use std::fmt;
 use std::io;
+#[cfg(windows)]
+use std::os::windows::io::RawHandle;
 use std::process::{ExitStatus, Output};
 use std::sync::Arc;
 
+#[cfg(unix)]
 use super::orphans;
 use super::stdio::{ChildStderr, ChildStdin, ChildStdout};
 use super::wait::Process;
@@ -18,9 +23,9 @@ use super::wait::Process;
 ///
 /// The child runs on whether or not this handle is awaited. Dropping the handle
 /// does not kill it (unless [`kill_on_drop`](super::Command::kill_on_drop) was
-/// set) and does not leave a zombie: Zokio reaps the child once it exits, in a
-/// small task on the current runtime, or at the next `spawn` or `wait` of any
-/// child.
+/// set) and does not leave a zombie: on Unix, Zokio reaps the child once it exits,
+/// in a small task on the current runtime, or at the next `spawn` or `wait` of any
+/// child; on Windows, which has no zombies, the process handle is closed.
 pub struct Child {
     process: Arc<Process>,
     kill_on_drop: bool,
@@ -53,7 +58,8 @@ impl Child {
     }
 
     /// The child's process id, or `None` once it has been reaped (its id may then
-    /// name another process).
+    /// name another process). On Windows: once its exit was seen by `wait` or
+    /// `try_wait`.
     pub fn id(&self) -> Option<u32> {
         match self.process.status() {
             Some(_) => None,
@@ -61,17 +67,29 @@ impl Child {
         }
     }
 
-    /// Ask the kernel to kill the child (`SIGKILL`) without waiting for it to go.
-    /// Call [`wait`](Self::wait) afterwards to reap it (or drop the handle: Zokio
-    /// then reaps it). Does nothing once the child has been reaped.
+    /// The child's process handle, or `None` once its exit was seen by `wait` or
+    /// `try_wait`. It stays owned by this `Child`: do not close it.
+    #[cfg(windows)]
+    pub fn raw_handle(&self) -> Option<RawHandle> {
+        match self.process.status() {
+            Some(_) => None,
+            None => Some(self.process.raw_handle()),
+        }
+    }
+
+    /// Ask the system to kill the child (`SIGKILL` on Unix, `TerminateProcess` with
+    /// exit code 1 on Windows) without waiting for it to go. Call
+    /// [`wait`](Self::wait) afterwards to reap it (or drop the handle: Zokio then
+    /// reaps it). Does nothing once the child has been reaped.
     ///
     /// # Errors
-    /// When the kernel refuses the signal.
+    /// When the system refuses (not for a child that has already exited).
     pub fn start_kill(&mut self) -> io::Result<()> {
         self.process.kill()
     }
 
-    /// Kill the child (`SIGKILL`) and wait until it is gone and reaped.
+    /// Kill the child (as [`start_kill`](Self::start_kill)) and wait until it is gone
+    /// and reaped.
     ///
     /// # Errors
     /// As [`start_kill`](Self::start_kill) and [`wait`](Self::wait).
@@ -88,16 +106,19 @@ impl Child {
     /// Cancel safe: dropping the future reaps nothing, and a later call waits
     /// again. Once the child is reaped, every call returns the same status.
     ///
-    /// Waiting is native: `IORING_OP_WAITID` on io_uring (Linux 6.7+), else the
-    /// readiness of the child's pidfd; no `SIGCHLD` handler is involved, except on
-    /// a kernel without pidfds (before Linux 5.3).
+    /// Waiting is native: on Linux, `IORING_OP_WAITID` on io_uring (Linux 6.7+),
+    /// else the readiness of the child's pidfd, with no `SIGCHLD` handler involved
+    /// except on a kernel without pidfds (before Linux 5.3) and on the other Unix
+    /// systems; on Windows, a wait the system's wait threads make on the process
+    /// handle (`RegisterWaitForSingleObject`). No runtime thread blocks.
     ///
     /// # Errors
     /// Outside a Zokio runtime, or when the child was reaped by other code (a
-    /// `waitpid(-1)`).
+    /// `waitpid(-1)`); on Windows, when the system refuses the wait.
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         drop(self.stdin.take());
         let status = self.process.wait().await;
+        #[cfg(unix)]
         orphans::sweep();
         status
     }
@@ -154,6 +175,8 @@ impl Drop for Child {
             // failure here leaves nothing to do but reap.
             let _ = self.process.kill();
         }
+        // Windows: dropping the process closes its handle, and that is all.
+        #[cfg(unix)]
         orphans::adopt(self.process.clone());
     }
 }

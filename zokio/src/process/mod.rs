@@ -3,10 +3,11 @@
 //! [`ChildStdout`] and [`ChildStderr`] are the parent's ends of the piped standard
 //! streams.
 //!
-//! Not yet available on Windows: waiting for a child, and its pipes, go through
-//! descriptors, and their IOCP version is still to be written.
+//! The [`Command`] builder, the [`Child`] handle and the errors about a command
+//! (`check.rs`) are the same everywhere; how a child is waited for and how its pipes
+//! are served are each platform's.
 //!
-//! Waiting is native and needs no process-wide `SIGCHLD` handler: each child gets a
+//! Unix: waiting is native and needs no process-wide `SIGCHLD` handler: each child gets a
 //! pidfd as it is spawned, and waiting for it is an operation on the driver of the
 //! worker that waits: io_uring's `IORING_OP_WAITID` where the kernel has it (Linux
 //! 6.7+), else the pidfd's readiness (io_uring's `POLL_ADD`, or epoll). A child
@@ -15,10 +16,20 @@
 //! system but Linux: macOS, the BSDs) is a child waited for through `SIGCHLD` (with
 //! `zokio::signal`, reaping that child alone with a non-blocking `waitpid`).
 //!
+//! Windows: a child is waited for with `RegisterWaitForSingleObject` on its process
+//! handle (one of the system's wait threads waits, and wakes the task), not on the
+//! blocking pool, which would hold a whole pool thread per waiting child where nothing
+//! can cancel it. Its pipes are `std`'s, whose calls run on the blocking pool, one
+//! call in flight per end (a read-ahead buffer on the reading ends, write-behind on
+//! stdin); see `windows_stdio.rs`. There are no zombies, so nothing is left to reap
+//! once a [`Child`] is dropped; `kill_on_drop` ends the child with `TerminateProcess`.
+//!
 //! Files: this one is the [`Command`] builder; `child.rs` the [`Child`] handle;
-//! `stdio.rs` the pipes; `wait.rs` the pidfd and the reap; `sigchld.rs` the wait
-//! without a pidfd; `orphans.rs` the children dropped unreaped; `check.rs` the errors about a command. Nothing in
-//! this module may block a worker.
+//! `check.rs` the errors about a command. Unix: `stdio.rs` the pipes; `wait.rs` the
+//! pidfd and the reap; `sigchld.rs` the wait without a pidfd; `orphans.rs` the
+//! children dropped unreaped. Windows: `windows_stdio.rs` the pipes and
+//! `windows_wait.rs` the process handle and its wait. Nothing in this module may
+//! block a worker.
 //!
 //! # Example
 //!
@@ -26,17 +37,30 @@
 //! use zokio::process::Command;
 //!
 //! # async fn demo() -> std::io::Result<()> {
+//! # #[cfg(unix)]
 //! let output = Command::new("echo").arg("hello").output().await?;
-//! assert_eq!(output.stdout, b"hello\n");
+//! # #[cfg(windows)]
+//! # let output = Command::new("cmd").args(["/c", "echo hello"]).output().await?;
+//! assert!(output.stdout.starts_with(b"hello"));
 //! # Ok(())
 //! # }
 //! ```
 
 mod check;
 mod child;
+#[cfg(unix)]
 mod orphans;
+#[cfg(unix)]
 mod sigchld;
+#[cfg(unix)]
 mod stdio;
+#[cfg(windows)]
+#[path = "windows_stdio.rs"]
+mod stdio;
+#[cfg(unix)]
+mod wait;
+#[cfg(windows)]
+#[path = "windows_wait.rs"]
 mod wait;
 
 use std::ffi::OsStr;
@@ -46,11 +70,15 @@ use std::path::Path;
 use std::process::{Command as StdCommand, ExitStatus, Output, Stdio};
 
 pub use child::Child;
+#[cfg(unix)]
 #[doc(hidden)]
 pub use sigchld::pretend_no_pidfd;
 pub use stdio::{ChildStderr, ChildStdin, ChildStdout};
 
+#[cfg(unix)]
 use std::os::unix::process::CommandExt as _;
+#[cfg(windows)]
+use std::os::windows::process::CommandExt as _;
 
 /// A process to start: a program, its arguments, environment, working directory
 /// and standard streams, as [`std::process::Command`] (which this wraps), started
@@ -173,9 +201,9 @@ impl Command {
         self
     }
 
-    /// Kill the child (`SIGKILL`) when its [`Child`] is dropped before the child
-    /// was reaped. Off by default: a dropped child runs on (and is still reaped
-    /// once it exits).
+    /// Kill the child (`SIGKILL` on Unix, `TerminateProcess` on Windows) when its
+    /// [`Child`] is dropped before the child was reaped. Off by default: a dropped
+    /// child runs on (and, on Unix, is still reaped once it exits).
     pub fn kill_on_drop(&mut self, kill_on_drop: bool) -> &mut Command {
         self.kill_on_drop = kill_on_drop;
         self
@@ -186,19 +214,22 @@ impl Command {
         self.kill_on_drop
     }
 
-    /// Run the child as user `id` (`setuid`).
+    /// Run the child as user `id` (`setuid`). Unix only.
+    #[cfg(unix)]
     pub fn uid(&mut self, id: u32) -> &mut Command {
         self.std.uid(id);
         self
     }
 
-    /// Run the child as group `id` (`setgid`).
+    /// Run the child as group `id` (`setgid`). Unix only.
+    #[cfg(unix)]
     pub fn gid(&mut self, id: u32) -> &mut Command {
         self.std.gid(id);
         self
     }
 
-    /// The child's `argv[0]` (by default the program as given).
+    /// The child's `argv[0]` (by default the program as given). Unix only.
+    #[cfg(unix)]
     pub fn arg0<S: AsRef<OsStr>>(&mut self, arg: S) -> &mut Command {
         self.nul.arg0(arg.as_ref());
         self.std.arg0(arg);
@@ -206,17 +237,20 @@ impl Command {
     }
 
     /// Put the child in process group `pgroup` (0: a new group led by the child).
+    /// Unix only.
+    #[cfg(unix)]
     pub fn process_group(&mut self, pgroup: i32) -> &mut Command {
         self.std.process_group(pgroup);
         self
     }
 
-    /// Run `f` in the child after `fork` and before `exec`.
+    /// Run `f` in the child after `fork` and before `exec`. Unix only.
     ///
     /// # Safety
     /// As [`std::os::unix::process::CommandExt::pre_exec`]: in a multi-threaded
     /// program the child is a copy of one thread, so `f` may only do what is
     /// async-signal-safe (no allocation, no locks another thread may have held).
+    #[cfg(unix)]
     pub unsafe fn pre_exec<F>(&mut self, f: F) -> &mut Command
     where
         F: FnMut() -> io::Result<()> + Send + Sync + 'static,
@@ -226,10 +260,28 @@ impl Command {
         self
     }
 
+    /// The process creation flags `CreateProcess` is given (`CREATE_NO_WINDOW`,
+    /// `CREATE_NEW_PROCESS_GROUP`...). Windows only.
+    #[cfg(windows)]
+    pub fn creation_flags(&mut self, flags: u32) -> &mut Command {
+        self.std.creation_flags(flags);
+        self
+    }
+
+    /// Add one argument as it is, without the quoting `arg` applies (for programs,
+    /// such as `cmd`, that parse their command line their own way). Windows only.
+    #[cfg(windows)]
+    pub fn raw_arg<S: AsRef<OsStr>>(&mut self, arg: S) -> &mut Command {
+        self.nul.arg(self.std.get_args().len() + 1, arg.as_ref());
+        self.std.raw_arg(arg);
+        self
+    }
+
     /// Start the child.
     ///
-    /// Must be called inside a Zokio runtime: piped streams are registered with
-    /// it, and a child dropped unreaped is waited for on it.
+    /// Must be called inside a Zokio runtime: on Unix piped streams are registered
+    /// with it and a child dropped unreaped is waited for on it; on Windows the
+    /// pipes' calls run on its blocking pool.
     ///
     /// # Errors
     /// Outside a Zokio runtime; `InvalidInput` for an empty program name or a NUL
@@ -241,25 +293,42 @@ impl Command {
         if let Err(why) = crate::runtime::Handle::try_current() {
             return Err(io::Error::other(format!(
                 "Command::spawn needs a Zokio runtime (for the child's pipes and its \
-                 reaping), but it was {why}; spawn from a task, `block_on` or after \
+                 wait), but it was {why}; spawn from a task, `block_on` or after \
                  `Runtime::enter`"
             )));
         }
         check::check(&self.std)?;
         self.nul.check()?;
+        #[cfg(unix)]
         orphans::sweep();
         let mut spawned = self
             .std
             .spawn()
             .map_err(|e| check::spawn_failed(&self.std, e))?;
-        let process = match wait::Process::open(spawned.id()) {
-            Ok(process) => process,
+        let stdin = spawned.stdin.take();
+        let stdout = spawned.stdout.take();
+        let stderr = spawned.stderr.take();
+        let process = self.take_charge(spawned)?;
+        let mut child = Child::new(process, self.kill_on_drop, None, None, None);
+        child.stdin = stdin.map(ChildStdin::from_std).transpose()?;
+        child.stdout = stdout.map(ChildStdout::from_std).transpose()?;
+        child.stderr = stderr.map(ChildStderr::from_std).transpose()?;
+        Ok(child)
+    }
+
+    /// Make the child `std` just spawned ours to wait for: its pidfd (where the
+    /// kernel has them). `std`'s handle is dropped without waiting: from here on
+    /// only `wait.rs` reaps this child.
+    #[cfg(unix)]
+    fn take_charge(&self, mut spawned: std::process::Child) -> io::Result<wait::Process> {
+        match wait::Process::open(spawned.id()) {
+            Ok(process) => Ok(process),
             Err(err) => {
                 // Nothing could ever wait for this child natively: stop it now
                 // rather than leave it unreaped.
                 let _ = spawned.kill();
                 let _ = spawned.wait();
-                return Err(io::Error::new(
+                Err(io::Error::new(
                     err.kind(),
                     format!(
                         "spawned `{}` but could not open a pidfd to wait for it ({err}); \
@@ -267,20 +336,15 @@ impl Command {
                          (`ulimit -n`) and try again",
                         self.std.get_program().to_string_lossy()
                     ),
-                ));
+                ))
             }
-        };
-        let stdin = spawned.stdin.take();
-        let stdout = spawned.stdout.take();
-        let stderr = spawned.stderr.take();
-        // `std`'s handle is dropped without waiting: from here on only `wait.rs`
-        // reaps this child.
-        drop(spawned);
-        let mut child = Child::new(process, self.kill_on_drop, None, None, None);
-        child.stdin = stdin.map(ChildStdin::from_std).transpose()?;
-        child.stdout = stdout.map(ChildStdout::from_std).transpose()?;
-        child.stderr = stderr.map(ChildStderr::from_std).transpose()?;
-        Ok(child)
+        }
+    }
+
+    /// Make the child `std` just spawned ours to wait for: its process handle.
+    #[cfg(windows)]
+    fn take_charge(&self, spawned: std::process::Child) -> io::Result<wait::Process> {
+        Ok(wait::Process::new(spawned))
     }
 
     /// Start the child with no piped streams (any piped one is closed) and wait

@@ -4,13 +4,11 @@
 //! delivery, every listener everywhere is woken. It must never block its worker: both
 //! descriptors are non-blocking, and "nothing to read" waits for readiness.
 
-use std::future::Future;
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::Arc;
 
 use super::handler;
-use super::registry::{self, ReaderState};
+use super::registry;
 #[cfg(target_os = "linux")]
 use super::signalfd;
 use crate::driver::op::poll::PollReady;
@@ -21,45 +19,32 @@ use crate::io::Interest;
 #[cfg(target_os = "linux")]
 const RECORDS_PER_READ: usize = 16;
 
-/// The reader task for one runtime. It ends when aborted (its runtime's last listener
-/// went) or dropped with its runtime; either way the dispatcher hears of it.
-pub(super) fn run(state: Arc<ReaderState>) -> impl Future<Output = ()> + Send + 'static {
-    // Made now, not on first poll, so that a task dropped unpolled still reports.
-    let gone = Gone(state);
-    async move {
-        let _gone = gone;
-        let Ok(event_fd) = handler::event_fd() else {
+/// The body of the reader task for one runtime. It ends when aborted (its runtime's
+/// last listener went) or dropped with its runtime; the dispatcher's wrapper around
+/// it (`registry.rs`) reports either.
+pub(super) async fn run() {
+    let Ok(event_fd) = handler::event_fd() else {
+        // `register` made it before spawning this task.
+        return;
+    };
+    // What the eventfd says is only "look at the pending set".
+    let handled = watch(event_fd, 8, |_| handler::take_pending());
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(signal_fd) = signalfd::fd() else {
             // `register` made it before spawning this task.
             return;
         };
-        // What the eventfd says is only "look at the pending set".
-        let handled = watch(event_fd, 8, |_| handler::take_pending());
-        #[cfg(target_os = "linux")]
-        {
-            let Ok(signal_fd) = signalfd::fd() else {
-                // `register` made it before spawning this task.
-                return;
-            };
-            let records = watch(
-                signal_fd,
-                signalfd::RECORD * RECORDS_PER_READ,
-                signalfd::signals_in,
-            );
-            futures_util::future::join(records, handled).await;
-        }
-        // Without signalfd, the handler's path is the only one.
-        #[cfg(not(target_os = "linux"))]
-        handled.await;
+        let records = watch(
+            signal_fd,
+            signalfd::RECORD * RECORDS_PER_READ,
+            signalfd::signals_in,
+        );
+        futures_util::future::join(records, handled).await;
     }
-}
-
-/// Tells the dispatcher the reader ended, however it ended.
-struct Gone(Arc<ReaderState>);
-
-impl Drop for Gone {
-    fn drop(&mut self) {
-        registry::reader_gone(&self.0);
-    }
+    // Without signalfd, the handler's path is the only one.
+    #[cfg(not(target_os = "linux"))]
+    handled.await;
 }
 
 /// Reads in a row before the reader lets other tasks run, should a flood of signals

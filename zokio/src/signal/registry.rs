@@ -4,24 +4,26 @@
 //! when the generation moved, so deliveries between two `recv`s coalesce into one and
 //! every listener, in whatever runtime, sees every delivery.
 //!
-//! The first listener of a signal installs everything (handler, signalfd mask, runtime
-//! thread masks) before `signal()` returns; the last one puts it all back. This module
-//! never runs in signal context and never holds its lock while spawning, aborting or
-//! waking a task.
+//! The first listener of a signal installs everything the platform needs (on Unix:
+//! handler, signalfd mask, runtime thread masks; on Windows: the console control
+//! handler) before the listener is returned; the last one puts it back. What that is
+//! lives in `os`, `os_unix.rs` or `os_windows.rs`; everything in this file is the same
+//! on every platform, where a "signal" is a number from 1 to [`MAX_SIGNAL`] (on
+//! Windows, a console control event plus one). This module never runs in signal
+//! context and never holds its lock while spawning, aborting or waking a task.
 
+use std::future::Future;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-#[cfg(target_os = "linux")]
-use super::signalfd;
-use super::{handler, mask, reader};
+use super::os;
 use crate::runtime::{Handle, Id};
 use crate::task::AbortHandle;
 
 /// The highest signal number handled: the width of the kernel's signal set (64 on
-/// Linux, where `SIGRTMAX` is 64 at most).
+/// Linux, where `SIGRTMAX` is 64 at most); far more than Windows' console events.
 pub(crate) const MAX_SIGNAL: usize = 64;
 
 /// The bit that stands for signal `signum` (1..=64) in a set of signals.
@@ -40,21 +42,15 @@ static GENERATIONS: [AtomicU64; MAX_SIGNAL + 1] = [const { AtomicU64::new(0) }; 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     slots: [const { Slot::EMPTY }; MAX_SIGNAL + 1],
     readers: Vec::new(),
-    through_fd: 0,
+    os: os::State::NEW,
     next_id: 0,
 });
 
 struct Registry {
     slots: [Slot; MAX_SIGNAL + 1],
     readers: Vec<ReaderEntry>,
-    /// The listened signals that runtime threads block and the signalfd takes: all
-    /// but the ones whose replaced disposition is a function. The signalfd would take some
-    /// deliveries of those before any handler runs (it takes any pending signal of its
-    /// mask, also one the kernel meant for another thread), and the program's own
-    /// handler would miss them; so they only ever arrive through our handler. Always
-    /// empty without signalfd (not Linux).
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    through_fd: u64,
+    /// The platform layer's own state, changed only under this lock.
+    os: os::State,
     next_id: u64,
 }
 
@@ -62,8 +58,8 @@ struct Slot {
     listeners: usize,
     /// Listeners waiting for the generation to move, by listener id.
     wakers: Vec<(u64, Waker)>,
-    /// The disposition our handler replaced, while it is installed.
-    saved: Option<handler::Saved>,
+    /// What the platform layer replaced for this signal, while it is armed.
+    saved: Option<os::Saved>,
 }
 
 impl Slot {
@@ -114,23 +110,7 @@ impl std::fmt::Debug for Listener {
 pub(super) fn register(signum: usize, handle: &Handle) -> io::Result<Listener> {
     let mut registry = lock();
     if registry.slots[signum].listeners == 0 {
-        // Both descriptors exist before anything can write to them.
-        handler::event_fd()?;
-        #[cfg(target_os = "linux")]
-        signalfd::fd()?;
-        let saved = handler::install(signum)?;
-        // Without signalfd (not Linux), no signal goes through one: the handler
-        // takes every delivery, and no runtime thread blocks anything.
-        #[cfg(target_os = "linux")]
-        if !saved.chains() {
-            let through_fd = registry.through_fd | bit(signum);
-            if let Err(err) = signalfd::set_mask(through_fd) {
-                let _ = handler::restore(signum, saved);
-                return Err(err);
-            }
-            registry.through_fd = through_fd;
-            mask::set_wanted(through_fd);
-        }
+        let saved = os::arm(signum, &mut registry.os)?;
         registry.slots[signum].saved = Some(saved);
     }
     registry.slots[signum].listeners += 1;
@@ -159,9 +139,9 @@ pub(super) fn register(signum: usize, handle: &Handle) -> io::Result<Listener> {
     // Everything is in place: a signal raised from here on moves the generation.
     let seen = GENERATIONS[signum].load(Ordering::SeqCst);
     drop(registry);
-    mask::resync();
+    os::listeners_changed();
     if spawn {
-        let task = handle.spawn(reader::run(reader.clone()));
+        let task = handle.spawn(reader_task(reader.clone()));
         let mut registry = lock();
         let entry = registry
             .readers
@@ -179,6 +159,42 @@ pub(super) fn register(signum: usize, handle: &Handle) -> io::Result<Listener> {
         runtime,
         reader,
     })
+}
+
+/// A runtime's reader task: the platform's source of deliveries, and the report to
+/// the dispatcher when the task ends, however it ends (aborted when its runtime's
+/// last listener went, or dropped with its runtime). Where deliveries come from a
+/// thread of the system's (Windows), the source never completes: the task is then
+/// only there to end with its runtime.
+fn reader_task(state: Arc<ReaderState>) -> impl Future<Output = ()> + Send + 'static {
+    // Made now, not on first poll, so that a task dropped unpolled still reports.
+    let gone = Gone(state);
+    let deliveries = os::read_deliveries();
+    async move {
+        let _gone = gone;
+        deliveries.await;
+    }
+}
+
+/// Tells the dispatcher the reader ended, however it ended.
+struct Gone(Arc<ReaderState>);
+
+impl Drop for Gone {
+    fn drop(&mut self) {
+        reader_gone(&self.0);
+    }
+}
+
+/// Count one delivery of `signum` and wake its listeners, if it has any; whether it
+/// had. For a source that must tell the system whether the event was taken (a
+/// Windows console control handler).
+#[cfg(windows)]
+pub(super) fn deliver_if_listened(signum: usize) -> bool {
+    let listened = lock().slots[signum].listeners > 0;
+    if listened {
+        deliver(bit(signum));
+    }
+    listened
 }
 
 /// Count one delivery of each signal in `bits` and wake their listeners.
@@ -201,7 +217,7 @@ pub(super) fn deliver(bits: u64) {
 
 /// A runtime's reader task ended. If its runtime still had listeners (it is shutting
 /// down), they end too: wake them so that they see it.
-pub(super) fn reader_gone(state: &Arc<ReaderState>) {
+fn reader_gone(state: &Arc<ReaderState>) {
     state.alive.store(false, Ordering::SeqCst);
     let mut woken = Vec::new();
     {
@@ -265,26 +281,8 @@ impl Drop for Listener {
             slot.wakers.retain(|(id, _)| *id != self.id);
             slot.listeners -= 1;
             if slot.listeners == 0 {
-                let saved = slot.saved.take();
-                #[cfg(target_os = "linux")]
-                if registry.through_fd & bit(signum) != 0 {
-                    let through_fd = registry.through_fd & !bit(signum);
-                    registry.through_fd = through_fd;
-                    if let Err(err) = signalfd::set_mask(through_fd) {
-                        log::warn!("{err}");
-                    }
-                    mask::set_wanted(through_fd);
-                }
-                if let Some(saved) = saved {
-                    // A signal raised before this point, still waiting for the thread
-                    // the kernel chose, would meet the restored disposition (for most
-                    // signals: the end of the process). Take it now; it was raised
-                    // while listened for, and there is nobody left to report it to. A
-                    // thread that dequeued one before us runs our handler.
-                    mask::take_pending(bit(signum));
-                    if let Err(err) = handler::restore(signum, saved) {
-                        log::warn!("{err}");
-                    }
+                if let Some(saved) = slot.saved.take() {
+                    os::disarm(signum, &mut registry.os, saved);
                 }
             }
             let entry = registry
@@ -302,6 +300,6 @@ impl Drop for Listener {
         if let Some(abort) = abort {
             abort.abort();
         }
-        mask::resync();
+        os::listeners_changed();
     }
 }
