@@ -1,11 +1,11 @@
 //! The IOCP driver (Windows): one I/O completion port per worker (`port.rs`), which
 //! its owner sleeps in and other threads wake by posting a packet to it.
 //!
-//! Completion-based, like io_uring: an operation on a handle (a file read or write)
-//! starts with the `OVERLAPPED` at the head of its heap cell, and the cell stays with
-//! the driver until the packet for that `OVERLAPPED` arrives, even when its future is
-//! dropped first (then `CancelIoEx` asks the system to hurry, and the packet frees the
-//! cell). Operations with no handle are served here too: `nop` at once, `timeout`
+//! Completion-based, like io_uring: an operation on a handle (a socket call, a file
+//! read or write) starts with the `OVERLAPPED` at the head of its heap cell, and the
+//! cell stays with the driver until the packet for that `OVERLAPPED` arrives, even
+//! when its future is dropped first (then `CancelIoEx` asks the system to hurry, and
+//! the packet frees the cell). Operations with no handle are served here too: `nop` at once, `timeout`
 //! from the shared deadline list. A handle reports to one port for life, so its
 //! operations come to this driver from wherever their task runs (`Op::on_port`).
 //! This file must never run a task, nor read a packet's fields the Win32
