@@ -57,8 +57,9 @@ fn would_block<T: std::fmt::Debug>(what: &str, result: io::Result<T>) {
     }
 }
 
-/// Write with `try_write` until the socket is full; the bytes written.
-#[cfg(unix)]
+/// Write with `try_write` until the socket is full; the bytes written. (On
+/// Windows the last write hands its bytes to a send of the socket's own, and the
+/// next one says `WouldBlock` until that send is done.)
 fn fill(stream: &TcpStream) -> usize {
     let chunk = vec![7u8; 256 * 1024];
     let mut total = 0;
@@ -72,7 +73,6 @@ fn fill(stream: &TcpStream) -> usize {
 }
 
 /// Read `n` bytes with `readable` and `try_read`.
-#[cfg(unix)]
 async fn drain(stream: &TcpStream, n: usize) {
     let mut buf = vec![0u8; 256 * 1024];
     let mut got = 0;
@@ -119,24 +119,19 @@ fn poll_ready_follows_a_filled_and_drained_socket() {
             within("write ready", poll_fn(|cx| client.poll_write_ready(cx)))
                 .await
                 .unwrap();
-            // On IOCP a wait for writing answers at once (see `net`'s docs): there
-            // is no full socket to wait on.
-            #[cfg(unix)]
-            {
-                let written = fill(&client);
-                poll_fn(|cx| {
-                    assert!(client.poll_write_ready(cx).is_pending(), "{flavor}: full");
-                    Poll::Ready(())
-                })
-                .await;
-                // The wait parked by the last poll wakes this one once there is room.
-                let drainer = async { drain(&server, written).await };
-                let ((), ready) = futures::join!(
-                    drainer,
-                    within("write ready", poll_fn(|cx| client.poll_write_ready(cx)))
-                );
-                ready.unwrap();
-            }
+            let written = fill(&client);
+            poll_fn(|cx| {
+                assert!(client.poll_write_ready(cx).is_pending(), "{flavor}: full");
+                Poll::Ready(())
+            })
+            .await;
+            // The wait parked by the last poll wakes this one once there is room.
+            let drainer = async { drain(&server, written).await };
+            let ((), ready) = futures::join!(
+                drainer,
+                within("write ready", poll_fn(|cx| client.poll_write_ready(cx)))
+            );
+            ready.unwrap();
 
             would_block("empty", server.try_read(&mut [0u8; 8]));
             poll_fn(|cx| {

@@ -786,3 +786,32 @@ fn tcp_accept_dropped_after_one_poll_loses_no_connection() {
         failures.join("\n")
     );
 }
+
+/// Bytes a write reported written reach the peer even when the stream is dropped
+/// at once, with no flush or shutdown: on Unix the kernel's buffer holds them; on
+/// Windows the last of them may still be in a send of the socket's own, which the
+/// drop lets finish. A writer far ahead of its reader waits, and nothing is lost
+/// or reordered.
+#[test]
+fn bytes_written_before_a_drop_all_arrive() {
+    each_flavor(|flavor, rt| {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let msg = payload(21, 4 << 20);
+            let reader = zokio::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                // Let the writer get ahead and fill every buffer first.
+                zokio::time::sleep(Duration::from_millis(50)).await;
+                let mut got = Vec::new();
+                stream.read_to_end(&mut got).await.unwrap();
+                got
+            });
+            let mut writer = TcpStream::connect(addr).await.unwrap();
+            within("write_all", writer.write_all(&msg)).await.unwrap();
+            drop(writer);
+            let got = within("read_to_end", reader).await.unwrap();
+            assert_bytes_eq(&format!("{flavor}: after the drop"), &got, &msg);
+        });
+    });
+}

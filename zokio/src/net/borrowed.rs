@@ -220,14 +220,30 @@ impl IoSocket {
         self.note(Interest::READABLE, result)
     }
 
-    /// Write what fits of `buf` without waiting.
+    /// Write what fits of `buf` without waiting (on Windows, what a full send
+    /// buffer cannot take goes to a send of the socket's own: `send_behind.rs`).
     pub(crate) fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
-        self.note(Interest::WRITABLE, self.sys_send(buf))
+        #[cfg(unix)]
+        return self.note(Interest::WRITABLE, self.sys_send(buf));
+        #[cfg(windows)]
+        self.note(Interest::WRITABLE, self.write_behind_now(buf))
     }
 
-    /// Write what fits of `bufs` without waiting.
+    /// Write what fits of `bufs` without waiting (as `write_now` on Windows, one
+    /// gathered copy going to the send of the socket's own).
     pub(crate) fn write_vectored_now(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.note(Interest::WRITABLE, self.sys_send_vectored(bufs))
+        #[cfg(unix)]
+        return self.note(Interest::WRITABLE, self.sys_send_vectored(bufs));
+        #[cfg(windows)]
+        {
+            let result = match self.sys_send_vectored(bufs) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.write_behind_now(&super::send_behind::gather(bufs))
+                }
+                other => other,
+            };
+            self.note(Interest::WRITABLE, result)
+        }
     }
 
     /// Receive (or peek at) one datagram and its sender without waiting.

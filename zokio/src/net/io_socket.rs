@@ -69,6 +69,10 @@ pub struct IoSocket {
     /// every operation on it goes there, from wherever its task runs.
     #[cfg(windows)]
     driver: Arc<crate::driver::DriverShared>,
+    /// Windows: the send that took bytes a full send buffer could not (see
+    /// `send_behind.rs`).
+    #[cfg(windows)]
+    behind: super::send_behind::SendBehind,
     /// The last receive took less than it had room for, so it emptied the socket:
     /// the next ring receive waits for data before its first try (`Recv::poll_first`).
     /// A hint, so relaxed.
@@ -97,6 +101,7 @@ impl IoSocket {
             listener: OnceLock::new(),
             fd: Arc::new(fd),
             driver,
+            behind: Default::default(),
             drained: AtomicBool::new(false),
         })
     }
@@ -187,6 +192,10 @@ impl IoSocket {
             drained: _,
             #[cfg(windows)]
                 driver: _,
+            // A send still in flight goes on by itself (it holds a share of the
+            // socket); the system keeps later sends behind it.
+            #[cfg(windows)]
+                behind: _,
         } = self;
         drop((read_side, waits, listener));
         // An operation dropped early may still hold a share for a moment; then the
@@ -292,12 +301,23 @@ impl IoSocket {
         }
     }
 
+    /// Windows: the send that took what a full send buffer could not.
+    #[cfg(windows)]
+    pub(crate) fn behind(&self) -> &super::send_behind::SendBehind {
+        &self.behind
+    }
+
     pub(crate) fn lock_read_side(&self) -> std::sync::MutexGuard<'_, ReadSide> {
         lock(&self.read_side)
     }
 
-    /// Send some of `buf`'s bytes.
+    /// Send some of `buf`'s bytes (on Windows after a send of the socket's own
+    /// still in flight, so bytes never pass each other).
     pub(crate) async fn send_owned<B: IoBuf>(&self, buf: B, datagram: bool) -> BufResult<usize, B> {
+        #[cfg(windows)]
+        if let Err(err) = poll_fn(|cx| self.behind.poll_idle(self, cx)).await {
+            return (Err(err), buf);
+        }
         let make = |fd, buf| send::Send::new(fd, buf, datagram);
         self.owned_op(Interest::WRITABLE, buf, make).await
     }

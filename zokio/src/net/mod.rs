@@ -240,6 +240,8 @@ mod io_socket;
 mod poll_traits;
 mod read_ahead;
 mod readiness;
+#[cfg(windows)]
+mod send_behind;
 mod split;
 pub(crate) mod sys;
 pub mod tcp;

@@ -2,11 +2,12 @@
 //! (feature `tokio-io`, on by default) and futures' (feature `futures-io`), so that
 //! hyper, codecs and TLS crates run over Zokio's sockets unchanged.
 //!
-//! Reads read ahead on io_uring and use readiness on epoll (`read_ahead.rs`);
-//! writes try `send(2)` and wait for readiness when it would block. A borrowed
-//! buffer is only ever used by a synchronous call or a copy, never handed to the
-//! kernel to keep.
-//! Writes complete at once and so need no flushing. This file must never add
+//! Reads read ahead on io_uring and IOCP and use readiness on epoll
+//! (`read_ahead.rs`); writes try `send(2)` and wait for readiness when it would
+//! block, except on Windows, where a full send buffer hands the bytes to a send of
+//! the socket's own (`send_behind.rs`), which flushing waits for. A borrowed buffer
+//! is only ever used by a synchronous call or a copy, never handed to the kernel to
+//! keep. Elsewhere writes complete at once and so need no flushing. This file must never add
 //! behaviour of its own: each impl forwards to the socket.
 
 // Without either trait feature the traits are not built, and their plumbing is idle.
@@ -19,6 +20,7 @@ use std::io;
 use std::task::{Context, Poll};
 
 use super::io_socket::IoSocket;
+#[cfg(unix)]
 use super::readiness::Direction;
 
 impl IoSocket {
@@ -36,7 +38,10 @@ impl IoSocket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Write, || self.sys_send(buf))
+        #[cfg(unix)]
+        return self.poll_io(cx, Direction::Write, || self.sys_send(buf));
+        #[cfg(windows)]
+        self.poll_write_behind(cx, buf)
     }
 
     pub(crate) fn poll_write_slices(
@@ -44,7 +49,37 @@ impl IoSocket {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Write, || self.sys_send_vectored(bufs))
+        #[cfg(unix)]
+        return self.poll_io(cx, Direction::Write, || self.sys_send_vectored(bufs));
+        // Windows: the first non-empty slice, through `poll_write` (vectored sends
+        // save little where a full buffer hands the bytes over anyway).
+        #[cfg(windows)]
+        {
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &b[..]);
+            self.poll_write_behind(cx, first)
+        }
+    }
+
+    /// Wait until every byte reported written is with the system: on Windows a
+    /// send of the socket's own may still hold some (`send_behind.rs`); elsewhere
+    /// writes are done when they return.
+    pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        #[cfg(unix)]
+        {
+            let _ = cx;
+            Poll::Ready(Ok(()))
+        }
+        #[cfg(windows)]
+        self.behind().poll_idle(self, cx)
+    }
+
+    /// Flush, then shut the write direction down.
+    pub(crate) fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_flush(cx))?;
+        Poll::Ready(self.shutdown_write())
     }
 
     /// Shut the write direction down; the peer then reads end of stream.
@@ -136,17 +171,18 @@ macro_rules! poll_write_impls {
 
             fn poll_flush(
                 self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
+                cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
+                let $s = &*self;
+                $io.poll_flush(cx)
             }
 
             fn poll_shutdown(
                 self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
+                cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $s = &*self;
-                std::task::Poll::Ready($io.shutdown_write())
+                $io.poll_shutdown(cx)
             }
         }
 
@@ -172,17 +208,18 @@ macro_rules! poll_write_impls {
 
             fn poll_flush(
                 self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
+                cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
+                let $s = &*self;
+                $io.poll_flush(cx)
             }
 
             fn poll_close(
                 self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
+                cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $s = &*self;
-                std::task::Poll::Ready($io.shutdown_write())
+                $io.poll_shutdown(cx)
             }
         }
     };

@@ -133,6 +133,10 @@ impl IoSocket {
             if interest.is_readable() && self.poll_read_ahead(cx) == Ahead::Holds {
                 return Poll::Ready(Ok(self.ready_now(interest, Ready::READABLE)));
             }
+            #[cfg(windows)]
+            if interest == Interest::WRITABLE {
+                ready!(self.behind().poll_idle(self, cx))?;
+            }
             if let Some(cached) = self.cached(interest) {
                 return Poll::Ready(Ok(cached));
             }
@@ -184,6 +188,11 @@ impl IoSocket {
         let interest = direction.interest();
         if direction == Direction::Read && self.poll_read_ahead(cx) == Ahead::Holds {
             return Poll::Ready(Ok(self.ready_now(interest, Ready::READABLE)));
+        }
+        // Windows: a send of the socket's own in flight is what writing waits for.
+        #[cfg(windows)]
+        if direction == Direction::Write {
+            ready!(self.behind().poll_idle(self, cx))?;
         }
         if let Some(cached) = self.cached(interest) {
             return Poll::Ready(Ok(cached));

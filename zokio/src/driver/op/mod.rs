@@ -303,6 +303,58 @@ impl<K: OpKind> Op<K> {
         }
     }
 
+    /// The output if the operation has finished, without registering a waker (so a
+    /// task that polled it stays the one woken); `None` while it is not over, or
+    /// not started. Completion drivers only: a readiness driver's operation still
+    /// has its system call to run when its wait ends.
+    #[cfg(windows)]
+    pub(crate) fn try_output(&mut self) -> Option<K::Output> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::InFlight {
+                cell,
+                owner,
+                driver,
+            } => match cell.try_take() {
+                Ok((kind, result)) if result == MIGRATED => {
+                    self.state = State::Idle(kind);
+                    None
+                }
+                Ok((kind, result)) => Some(kind.complete(from_raw(result))),
+                Err(cell) => {
+                    self.state = State::InFlight {
+                        cell,
+                        owner,
+                        driver,
+                    };
+                    None
+                }
+            },
+            other => {
+                self.state = other;
+                None
+            }
+        }
+    }
+
+    /// Whether the operation has reached a driver (a first poll may leave it
+    /// unsubmitted when the task's budget is spent).
+    #[cfg(windows)]
+    pub(crate) fn is_submitted(&self) -> bool {
+        matches!(self.state, State::InFlight { .. })
+    }
+
+    /// Let the operation run to its end with nobody waiting for it: the driver
+    /// frees it when the completion comes, and nothing cancels it (a send whose
+    /// bytes the caller was told are written). One not submitted yet is dropped.
+    #[cfg(windows)]
+    pub(crate) fn detach(mut self) {
+        if let State::InFlight { cell, .. } = std::mem::replace(&mut self.state, State::Done) {
+            // Dropped without a cancel: the driver's completion frees the cell (or,
+            // if it is complete already, this frees it).
+            cell.abandon(false);
+        }
+    }
+
     /// Hand a fresh cell to the driver that must serve it.
     fn submit(&self, header: std::ptr::NonNull<cell::OpHeader>) -> io::Result<Arc<DriverShared>> {
         #[cfg(windows)]
