@@ -2,7 +2,8 @@
 //! and poll-based), a child closing its stdout early, writes to a child that
 //! stopped reading, 100 children at once, `kill_on_drop`, dropped children reaped,
 //! a missing program, a child that exits before `wait`, cancel-safe waits, exit
-//! codes and signals, a pipeline, and bad input. Run under each `ZOKIO_DRIVER`.
+//! codes and signals, a pipeline, bad input, and what the pipe ends show of
+//! themselves. Run under each `ZOKIO_DRIVER`.
 
 // Runs Unix programs (`sh`, `cat`...) and checks Unix reaping and signals; the Windows
 // version of `process` is tested in `process_windows.rs`.
@@ -141,4 +142,31 @@ fn the_types_are_send_and_sync() {
     send_sync::<zokio::process::ChildStdin>();
     send_sync::<zokio::process::ChildStdout>();
     send_sync::<zokio::process::ChildStderr>();
+}
+
+#[test]
+fn pipe_ends_show_their_descriptor_and_write_vectored() {
+    use std::os::fd::AsRawFd;
+    use std::process::Stdio;
+    on_every_flavor(|| async {
+        let mut child = zokio::process::Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let fd = stdin.as_raw_fd();
+        assert_eq!(format!("{stdin:?}"), format!("ChildStdin {{ fd: {fd} }}"));
+        let fd = stdout.as_raw_fd();
+        assert_eq!(format!("{stdout:?}"), format!("ChildStdout {{ fd: {fd} }}"));
+        let fd = stderr.as_raw_fd();
+        assert_eq!(format!("{stderr:?}"), format!("ChildStderr {{ fd: {fd} }}"));
+        // `writev(2)` takes several slices in one call.
+        assert!(tokio::io::AsyncWrite::is_write_vectored(&stdin));
+        drop(stdin);
+        assert!(child.wait().await.unwrap().success());
+    });
 }

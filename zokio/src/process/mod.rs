@@ -25,10 +25,11 @@
 //! once a [`Child`] is dropped; `kill_on_drop` ends the child with `TerminateProcess`.
 //!
 //! Files: this one is the [`Command`] builder; `child.rs` the [`Child`] handle;
-//! `check.rs` the errors about a command. Unix: `stdio.rs` the pipes; `wait.rs` the
-//! pidfd and the reap; `sigchld.rs` the wait without a pidfd; `orphans.rs` the
-//! children dropped unreaped. Windows: `windows_stdio.rs` the pipes and
-//! `windows_wait.rs` the process handle and its wait. Nothing in this module may
+//! `check.rs` the errors about a command; `pipe_api.rs` the pipe ends' public
+//! methods and traits, written once over each platform's pipe. Unix: `stdio.rs` the
+//! pipes; `wait.rs` the pidfd and the reap; `sigchld.rs` the wait without a pidfd;
+//! `orphans.rs` the children dropped unreaped. Windows: `windows_stdio.rs` the pipes
+//! and `windows_wait.rs` the process handle and its wait. Nothing in this module may
 //! block a worker.
 //!
 //! # Example
@@ -50,6 +51,7 @@ mod check;
 mod child;
 #[cfg(unix)]
 mod orphans;
+mod pipe_api;
 #[cfg(unix)]
 mod sigchld;
 #[cfg(unix)]

@@ -6,7 +6,9 @@
 //! is ready; so both drivers serve them the same way. Owned-buffer methods
 //! (`read_owned`, `write_owned`, `write_all_owned`) sit beside tokio's poll-based
 //! `AsyncRead`/`AsyncWrite` (feature `tokio-io`) and futures' (feature
-//! `futures-io`). A borrowed buffer is only ever used during one system call.
+//! `futures-io`); those public methods and impls are written once for both
+//! platforms in `pipe_api.rs` and forward to the `Pipe` here, which has the methods
+//! that file names. A borrowed buffer is only ever used during one system call.
 //!
 //! Writing to a pipe whose reader is gone fails with `BrokenPipe`; it raises
 //! `SIGPIPE` only in a program that set `SIGPIPE` back to its default action (Rust
@@ -18,15 +20,15 @@
     allow(dead_code, unused_imports)
 )]
 
-use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::process::Stdio;
 use std::task::{ready, Context, Poll};
 
+use super::pipe_api::child_pipes;
 use crate::driver::op::cvt;
 use crate::io::unix::AsyncFd;
-use crate::io::{until_done, BufResult, Interest, IoBuf, IoBufMut};
+use crate::io::{BufResult, Interest, IoBuf, IoBufMut};
 
 /// One end of a pipe to a child, non-blocking and registered for readiness.
 struct Pipe {
@@ -133,16 +135,6 @@ impl Pipe {
         (result, buf)
     }
 
-    async fn write_all_owned<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
-        let total = buf.bytes_init();
-        let message =
-            |done, total| format!("the child's stdin took no more bytes after {done} of {total}");
-        until_done(buf, total, io::ErrorKind::WriteZero, message, |tail, _| {
-            self.write_owned(tail)
-        })
-        .await
-    }
-
     /// Read what is left until end of file, appending to `out`.
     async fn read_to_end(&self, out: &mut Vec<u8>) -> io::Result<()> {
         let fd = self.raw();
@@ -219,6 +211,27 @@ impl Pipe {
         }
     }
 
+    /// `writev(2)` takes the slices in one call.
+    #[cfg(feature = "tokio-io")]
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    /// Writes go straight to the pipe: nothing to flush.
+    fn poll_flush(&self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// As tokio's: does not close the pipe (dropping the end does).
+    fn poll_shutdown(&self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// What `Debug` shows of the end: its descriptor.
+    fn debug_raw(&self) -> (&'static str, RawFd) {
+        ("fd", self.raw())
+    }
+
     #[cfg(feature = "tokio-io")]
     fn poll_read_buf(
         &self,
@@ -244,14 +257,11 @@ impl Pipe {
     }
 }
 
-/// The public wrapper types: the same conversions and descriptor access for each.
-macro_rules! pipe_end {
-    ($(#[$doc:meta])* $name:ident, $std:ty, $interest:expr) => {
-        $(#[$doc])*
-        pub struct $name {
-            pipe: Pipe,
-        }
+child_pipes!(stdin: Pipe, stdout: Pipe, stderr: Pipe);
 
+/// The conversions and descriptor access of each end, Unix's own.
+macro_rules! pipe_end {
+    ($name:ident, $std:ty, $interest:expr) => {
         impl $name {
             /// Take over a pipe end of a child spawned with `std::process`: put it in
             /// non-blocking mode and register it with the current runtime.
@@ -294,152 +304,9 @@ macro_rules! pipe_end {
                 end.into_owned_fd().map(Stdio::from)
             }
         }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("fd", &self.pipe.raw())
-                    .finish()
-            }
-        }
     };
 }
 
-/// The readable ends' owned-buffer methods and poll-based traits.
-macro_rules! read_end {
-    ($name:ident) => {
-        impl $name {
-            /// Read into `buf` (up to its capacity) once the pipe has data; `Ok(0)`
-            /// means the child closed its end (usually: it exited). The buffer comes
-            /// back with the result.
-            pub async fn read_owned<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-                self.pipe.read_owned(buf).await
-            }
-
-            pub(crate) async fn read_to_end_into(&self, out: &mut Vec<u8>) -> io::Result<()> {
-                self.pipe.read_to_end(out).await
-            }
-        }
-
-        #[cfg(feature = "tokio-io")]
-        impl tokio::io::AsyncRead for $name {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut tokio::io::ReadBuf<'_>,
-            ) -> Poll<io::Result<()>> {
-                self.pipe.poll_read_buf(cx, buf)
-            }
-        }
-
-        #[cfg(feature = "futures-io")]
-        impl futures_io::AsyncRead for $name {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.pipe.poll_read_slice(cx, buf)
-            }
-        }
-    };
-}
-
-pipe_end!(
-    /// The parent's writing end of a child's standard input
-    /// ([`Child::stdin`](super::Child::stdin)). Dropping it closes the pipe: the
-    /// child then reads end of file.
-    ChildStdin,
-    std::process::ChildStdin,
-    Interest::WRITABLE
-);
-pipe_end!(
-    /// The parent's reading end of a child's standard output
-    /// ([`Child::stdout`](super::Child::stdout)).
-    ChildStdout,
-    std::process::ChildStdout,
-    Interest::READABLE
-);
-pipe_end!(
-    /// The parent's reading end of a child's standard error
-    /// ([`Child::stderr`](super::Child::stderr)).
-    ChildStderr,
-    std::process::ChildStderr,
-    Interest::READABLE
-);
-read_end!(ChildStdout);
-read_end!(ChildStderr);
-
-impl ChildStdin {
-    /// Write some of `buf`'s bytes once the pipe has room; how many is the result.
-    /// The buffer comes back with it. `BrokenPipe` once the child closed its end.
-    pub async fn write_owned<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        self.pipe.write_owned(buf).await
-    }
-
-    /// Write all of `buf`'s bytes, waiting for room as needed.
-    pub async fn write_all_owned<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
-        self.pipe.write_all_owned(buf).await
-    }
-}
-
-#[cfg(feature = "tokio-io")]
-impl tokio::io::AsyncWrite for ChildStdin {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.pipe.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.pipe.poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    /// Writes go straight to the pipe: nothing to flush.
-    fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// As tokio's: does not close the pipe (drop the `ChildStdin` for that).
-    fn poll_shutdown(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-#[cfg(feature = "futures-io")]
-impl futures_io::AsyncWrite for ChildStdin {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.pipe.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.pipe.poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Does not close the pipe (drop the `ChildStdin` for that), as tokio's.
-    fn poll_close(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
+pipe_end!(ChildStdin, std::process::ChildStdin, Interest::WRITABLE);
+pipe_end!(ChildStdout, std::process::ChildStdout, Interest::READABLE);
+pipe_end!(ChildStderr, std::process::ChildStderr, Interest::READABLE);

@@ -22,7 +22,8 @@
 //!
 //! Owned-buffer methods (`read_owned`, `write_owned`, `write_all_owned`) sit beside
 //! tokio's poll-based `AsyncRead`/`AsyncWrite` (feature `tokio-io`) and futures'
-//! (feature `futures-io`), as on Unix. Writing to a pipe whose reader is gone fails
+//! (feature `futures-io`), as on Unix: those public methods and impls are written once
+//! for both platforms in `pipe_api.rs` and forward to the `Pipe` here. Writing to a pipe whose reader is gone fails
 //! with `BrokenPipe`. Must never block a worker thread.
 
 // Without either trait feature the poll-based plumbing is only used by the owned
@@ -32,17 +33,17 @@
     allow(dead_code, unused_imports)
 )]
 
-use std::fmt;
 use std::io::{self, Read, Write};
 use std::mem::MaybeUninit;
 use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, OwnedHandle, RawHandle};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 use windows_sys::Win32::System::IO::CancelIoEx;
 
-use crate::io::{until_done, BufResult, IoBuf, IoBufMut};
+use super::pipe_api::child_pipes;
+use crate::io::{BufResult, IoBuf, IoBufMut};
 
 /// The most one blocking call reads or writes.
 const CHUNK: usize = 64 * 1024;
@@ -193,6 +194,19 @@ impl<P: Send + 'static> Pipe<P> {
         }
         Poll::Pending
     }
+
+    /// Lock the state once no call is in flight (till then, wait in line). A
+    /// finished call's error, if any, comes first and is handed out once.
+    fn poll_idle(&self, cx: &mut Context<'_>) -> Poll<io::Result<MutexGuard<'_, Shared<P>>>> {
+        let mut guard = lock(&self.shared);
+        if let Some(err) = guard.error.take() {
+            return Poll::Ready(Err(err));
+        }
+        if guard.idle.is_none() {
+            return Self::park(&mut guard, cx);
+        }
+        Poll::Ready(Ok(guard))
+    }
 }
 
 impl<P: Read + Send + 'static> Pipe<P> {
@@ -202,14 +216,8 @@ impl<P: Read + Send + 'static> Pipe<P> {
         cx: &mut Context<'_>,
         dst: &mut [MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        let mut guard = lock(&self.shared);
-        let shared = &mut *guard;
-        if let Some(err) = shared.error.take() {
-            return Poll::Ready(Err(err));
-        }
-        let Some(idle) = shared.idle.as_mut() else {
-            return Self::park(shared, cx);
-        };
+        let mut guard = ready!(self.poll_idle(cx))?;
+        let idle = guard.idle.as_mut().expect("`poll_idle` saw the end idle");
         if idle.pos < idle.buf.len() {
             let ahead = &idle.buf[idle.pos..];
             let n = ahead.len().min(dst.len());
@@ -275,20 +283,38 @@ impl<P: Read + Send + 'static> Pipe<P> {
             unsafe { out.set_len(out.len() + n) };
         }
     }
+
+    #[cfg(feature = "tokio-io")]
+    fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        // SAFETY: `poll_read` only writes initialised bytes into the unfilled part,
+        // and only the bytes it reports are marked initialised.
+        let unfilled = unsafe { buf.unfilled_mut() };
+        let n = ready!(self.poll_read(cx, unfilled))?;
+        // SAFETY: the read initialised the first `n` unfilled bytes.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+
+    #[cfg(feature = "futures-io")]
+    fn poll_read_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        // SAFETY: initialised bytes viewed as possibly uninitialised ones; `poll_read`
+        // only writes initialised bytes into them.
+        let room = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        self.poll_read(cx, room)
+    }
 }
 
 impl<P: Write + Send + 'static> Pipe<P> {
     /// Take up to 64 KiB of `src` and start writing them; how many were taken. A
     /// previous call's error comes first.
     fn poll_write(&self, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
-        let mut guard = lock(&self.shared);
-        let shared = &mut *guard;
-        if let Some(err) = shared.error.take() {
-            return Poll::Ready(Err(err));
-        }
-        let Some(idle) = shared.idle.as_mut() else {
-            return Self::park(shared, cx);
-        };
+        let mut guard = ready!(self.poll_idle(cx))?;
+        let idle = guard.idle.as_mut().expect("`poll_idle` saw the end idle");
         if src.is_empty() {
             return Poll::Ready(Ok(0));
         }
@@ -305,14 +331,8 @@ impl<P: Write + Send + 'static> Pipe<P> {
 
     /// Wait for the write in flight; its error, if it failed.
     fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut guard = lock(&self.shared);
-        let shared = &mut *guard;
-        if let Some(err) = shared.error.take() {
-            return Poll::Ready(Err(err));
-        }
-        if shared.idle.is_none() {
-            return Self::park(shared, cx);
-        }
+        // Idle is all a flush waits for; the guard unlocks on return.
+        let _idle = ready!(self.poll_idle(cx))?;
         Poll::Ready(Ok(()))
     }
 
@@ -332,18 +352,37 @@ impl<P: Write + Send + 'static> Pipe<P> {
         (result, buf)
     }
 
-    async fn write_all_owned<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
-        let total = buf.bytes_init();
-        let message =
-            |done, total| format!("the child's stdin took no more bytes after {done} of {total}");
-        until_done(buf, total, io::ErrorKind::WriteZero, message, |tail, _| {
-            self.write_owned(tail)
-        })
-        .await
+    /// No vectored call: the first non-empty slice is written, as the traits' own
+    /// default does.
+    fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &**b);
+        self.poll_write(cx, first)
+    }
+
+    #[cfg(feature = "tokio-io")]
+    fn is_write_vectored(&self) -> bool {
+        false
+    }
+
+    /// As tokio's: flushes, and does not close the pipe (dropping the end does).
+    fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
     }
 }
 
 impl<P> Pipe<P> {
+    /// What `Debug` shows of the end: its handle.
+    fn debug_raw(&self) -> (&'static str, RawHandle) {
+        ("handle", self.raw)
+    }
+
     /// The `std` end back, when no call is in flight and nothing read ahead would be
     /// lost.
     fn into_std(self) -> io::Result<P> {
@@ -377,14 +416,15 @@ impl<P> Drop for Pipe<P> {
     }
 }
 
-/// The public wrapper types: the same conversions and handle access for each.
-macro_rules! pipe_end {
-    ($(#[$doc:meta])* $name:ident, $std:ty) => {
-        $(#[$doc])*
-        pub struct $name {
-            pipe: Pipe<$std>,
-        }
+child_pipes!(
+    stdin: Pipe<std::process::ChildStdin>,
+    stdout: Pipe<std::process::ChildStdout>,
+    stderr: Pipe<std::process::ChildStderr>,
+);
 
+/// The conversions and handle access of each end, Windows' own.
+macro_rules! pipe_end {
+    ($name:ident, $std:ty) => {
         impl $name {
             /// Take over a pipe end of a child spawned with `std::process`. Its calls
             /// run on the blocking pool of the runtime current when each is made.
@@ -431,144 +471,9 @@ macro_rules! pipe_end {
                 end.pipe.into_std().map(Stdio::from)
             }
         }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("handle", &self.pipe.raw)
-                    .finish()
-            }
-        }
     };
 }
 
-/// The readable ends' owned-buffer methods and poll-based traits.
-macro_rules! read_end {
-    ($name:ident) => {
-        impl $name {
-            /// Read into `buf` (up to its capacity) once the pipe has data; `Ok(0)`
-            /// means the child closed its end (usually: it exited). The buffer comes
-            /// back with the result.
-            pub async fn read_owned<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-                self.pipe.read_owned(buf).await
-            }
-
-            pub(crate) async fn read_to_end_into(&self, out: &mut Vec<u8>) -> io::Result<()> {
-                self.pipe.read_to_end(out).await
-            }
-        }
-
-        #[cfg(feature = "tokio-io")]
-        impl tokio::io::AsyncRead for $name {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut tokio::io::ReadBuf<'_>,
-            ) -> Poll<io::Result<()>> {
-                // SAFETY: `poll_read` only writes initialised bytes into the unfilled
-                // part, and only the bytes it reports are marked initialised.
-                let unfilled = unsafe { buf.unfilled_mut() };
-                let n = std::task::ready!(self.pipe.poll_read(cx, unfilled))?;
-                // SAFETY: the read initialised the first `n` unfilled bytes.
-                unsafe { buf.assume_init(n) };
-                buf.advance(n);
-                Poll::Ready(Ok(()))
-            }
-        }
-
-        #[cfg(feature = "futures-io")]
-        impl futures_io::AsyncRead for $name {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                // SAFETY: initialised bytes viewed as possibly uninitialised ones;
-                // `poll_read` only writes initialised bytes into them.
-                let room = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
-                self.pipe.poll_read(cx, room)
-            }
-        }
-    };
-}
-
-pipe_end!(
-    /// The parent's writing end of a child's standard input
-    /// ([`Child::stdin`](super::Child::stdin)). Dropping it closes the pipe: the
-    /// child then reads end of file.
-    ChildStdin,
-    std::process::ChildStdin
-);
-pipe_end!(
-    /// The parent's reading end of a child's standard output
-    /// ([`Child::stdout`](super::Child::stdout)).
-    ChildStdout,
-    std::process::ChildStdout
-);
-pipe_end!(
-    /// The parent's reading end of a child's standard error
-    /// ([`Child::stderr`](super::Child::stderr)).
-    ChildStderr,
-    std::process::ChildStderr
-);
-read_end!(ChildStdout);
-read_end!(ChildStderr);
-
-impl ChildStdin {
-    /// Write some of `buf`'s bytes (at most 64 KiB) and wait until the pipe took
-    /// them; how many is the result. The buffer comes back with it. `BrokenPipe` once
-    /// the child closed its end.
-    pub async fn write_owned<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        self.pipe.write_owned(buf).await
-    }
-
-    /// Write all of `buf`'s bytes, waiting for room as needed.
-    pub async fn write_all_owned<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
-        self.pipe.write_all_owned(buf).await
-    }
-}
-
-#[cfg(feature = "tokio-io")]
-impl tokio::io::AsyncWrite for ChildStdin {
-    /// Takes up to 64 KiB and reports them written; a failure of that write is
-    /// reported by the next write or flush.
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.pipe.poll_write(cx, buf)
-    }
-
-    /// Waits for the write in flight to reach the pipe.
-    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.pipe.poll_flush(cx)
-    }
-
-    /// As tokio's: flushes, and does not close the pipe (drop the `ChildStdin` for
-    /// that).
-    fn poll_shutdown(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.pipe.poll_flush(cx)
-    }
-}
-
-#[cfg(feature = "futures-io")]
-impl futures_io::AsyncWrite for ChildStdin {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.pipe.poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.pipe.poll_flush(cx)
-    }
-
-    /// Flushes, and does not close the pipe (drop the `ChildStdin` for that), as
-    /// tokio's.
-    fn poll_close(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.pipe.poll_flush(cx)
-    }
-}
+pipe_end!(ChildStdin, std::process::ChildStdin);
+pipe_end!(ChildStdout, std::process::ChildStdout);
+pipe_end!(ChildStderr, std::process::ChildStderr);
