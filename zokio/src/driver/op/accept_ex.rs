@@ -16,7 +16,7 @@ use windows_sys::Win32::Networking::WinSock::{
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
 use super::addr::RawAddr;
-use super::{with_context, wsa, IocpStart, OpKind, RawIocpHandle, RawSock, ReadinessWait};
+use super::{with_context, wsa, IocpStart, OpKind, RawSock};
 
 /// Connections accepted for futures that were dropped, kept for the next `accept`.
 pub(crate) type Stash = Arc<Mutex<Vec<(OwnedSocket, RawAddr)>>>;
@@ -107,9 +107,7 @@ pub(crate) fn accept_now(listener: RawSock) -> io::Result<(OwnedSocket, RawAddr)
 impl OpKind for Accept {
     type Output = io::Result<(OwnedSocket, RawAddr)>;
 
-    fn readiness_wait(&self) -> ReadinessWait {
-        ReadinessWait::Never
-    }
+    wsa::winsock_methods!(listener);
 
     fn iocp_start(&mut self, overlapped: *mut OVERLAPPED) -> IocpStart {
         let failed = |e: io::Error| IocpStart::Failed(e.raw_os_error().unwrap_or(1) as u32);
@@ -152,14 +150,6 @@ impl OpKind for Accept {
             )
         };
         wsa::started_bool(ok)
-    }
-
-    fn iocp_handle(&self) -> Option<RawIocpHandle> {
-        Some(wsa::handle(self.listener))
-    }
-
-    fn iocp_result(&self, overlapped: *mut OVERLAPPED) -> i32 {
-        wsa::result(self.listener, overlapped)
     }
 
     fn complete(mut self, result: io::Result<usize>) -> Self::Output {

@@ -15,7 +15,7 @@ use windows_sys::Win32::Networking::WinSock::{
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
 use super::addr::RawAddr;
-use super::{with_context, wsa, IocpStart, OpKind, RawIocpHandle, RawSock, ReadinessWait};
+use super::{with_context, wsa, IocpStart, OpKind, RawSock};
 
 static CONNECT_EX: OnceLock<usize> = OnceLock::new();
 
@@ -32,6 +32,8 @@ impl Connect {
 
 impl OpKind for Connect {
     type Output = io::Result<()>;
+
+    wsa::winsock_methods!(sock);
 
     fn check(&self) -> io::Result<()> {
         let borrowed = wsa::borrowed(&self.sock);
@@ -50,10 +52,6 @@ impl OpKind for Connect {
             }
             Err(e) => Err(with_context(e, "getsockname", self.sock)),
         }
-    }
-
-    fn readiness_wait(&self) -> ReadinessWait {
-        ReadinessWait::Never
     }
 
     fn iocp_start(&mut self, overlapped: *mut OVERLAPPED) -> IocpStart {
@@ -82,14 +80,6 @@ impl OpKind for Connect {
             )
         };
         wsa::started_bool(ok)
-    }
-
-    fn iocp_handle(&self) -> Option<RawIocpHandle> {
-        Some(wsa::handle(self.sock))
-    }
-
-    fn iocp_result(&self, overlapped: *mut OVERLAPPED) -> i32 {
-        wsa::result(self.sock, overlapped)
     }
 
     fn complete(self, result: io::Result<usize>) -> io::Result<()> {

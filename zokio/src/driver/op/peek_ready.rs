@@ -19,7 +19,7 @@ use windows_sys::Win32::Networking::WinSock::{
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
-use super::{with_context, wsa, IocpStart, OpKind, RawIocpHandle, RawSock, ReadinessWait};
+use super::{with_context, wsa, IocpStart, OpKind, RawSock};
 use crate::io::{Interest, Ready};
 
 pub(crate) struct PollReady {
@@ -50,9 +50,7 @@ impl PollReady {
 impl OpKind for PollReady {
     type Output = io::Result<Ready>;
 
-    fn readiness_wait(&self) -> ReadinessWait {
-        ReadinessWait::Never
-    }
+    wsa::winsock_methods!(fd);
 
     fn iocp_start(&mut self, overlapped: *mut OVERLAPPED) -> IocpStart {
         if !self.reads() {
@@ -77,14 +75,6 @@ impl OpKind for PollReady {
             )
         };
         wsa::started(rc)
-    }
-
-    fn iocp_handle(&self) -> Option<RawIocpHandle> {
-        Some(wsa::handle(self.fd))
-    }
-
-    fn iocp_result(&self, overlapped: *mut OVERLAPPED) -> i32 {
-        wsa::result(self.fd, overlapped)
     }
 
     fn complete(self, result: io::Result<usize>) -> io::Result<Ready> {

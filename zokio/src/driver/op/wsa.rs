@@ -18,6 +18,32 @@ use super::{IocpStart, RawIocpHandle, RawSock};
 /// The most one call moves: a count that fits the result's `i32`.
 pub(crate) const MAX_RW: usize = 0x7fff_f000;
 
+/// The `OpKind` methods every Winsock kind shares, for the socket in field
+/// `$sock`: IOCP starts it (no readiness wait), `CancelIoEx` names the socket, and
+/// Winsock's own `WSAGetOverlappedResult` gives the result, which the second form
+/// adjusts (`|result, this| ...`: a receive's truncated datagram).
+macro_rules! winsock_methods {
+    ($sock:ident) => {
+        $crate::driver::op::wsa::winsock_methods!($sock, |result, _this| result);
+    };
+    ($sock:ident, |$result:ident, $this:ident| $adjust:expr) => {
+        fn readiness_wait(&self) -> $crate::driver::op::ReadinessWait {
+            $crate::driver::op::ReadinessWait::Never
+        }
+
+        fn iocp_handle(&self) -> Option<$crate::driver::op::RawIocpHandle> {
+            Some($crate::driver::op::wsa::handle(self.$sock))
+        }
+
+        fn iocp_result(&self, overlapped: *mut windows_sys::Win32::System::IO::OVERLAPPED) -> i32 {
+            let $result = $crate::driver::op::wsa::result(self.$sock, overlapped);
+            let $this = self;
+            $adjust
+        }
+    };
+}
+pub(crate) use winsock_methods;
+
 /// How the return of `WSARecv`, `WSASend` and their kin says the start went.
 pub(crate) fn started(rc: i32) -> IocpStart {
     if rc != SOCKET_ERROR {

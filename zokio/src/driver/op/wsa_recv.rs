@@ -9,7 +9,7 @@ use windows_sys::Win32::Networking::WinSock::{WSARecv, SOCKET, WSABUF};
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
 use super::wsa::{self, MAX_RW};
-use super::{with_context, IocpStart, OpKind, RawIocpHandle, RawSock, ReadinessWait};
+use super::{with_context, IocpStart, OpKind, RawSock};
 use crate::io::{BufResult, IoBufMut};
 
 pub(crate) struct Recv<B> {
@@ -39,15 +39,16 @@ impl<B: IoBufMut> Recv<B> {
 impl<B: IoBufMut> OpKind for Recv<B> {
     type Output = BufResult<usize, B>;
 
+    wsa::winsock_methods!(sock, |result, this| wsa::received(
+        result,
+        this.buf.bytes_total()
+    ));
+
     fn check(&self) -> io::Result<()> {
         if self.buf.bytes_total() == 0 {
             return Err(wsa::no_room("WSARecv", self.sock));
         }
         Ok(())
-    }
-
-    fn readiness_wait(&self) -> ReadinessWait {
-        ReadinessWait::Never
     }
 
     fn iocp_start(&mut self, overlapped: *mut OVERLAPPED) -> IocpStart {
@@ -71,14 +72,6 @@ impl<B: IoBufMut> OpKind for Recv<B> {
             )
         };
         wsa::started(rc)
-    }
-
-    fn iocp_handle(&self) -> Option<RawIocpHandle> {
-        Some(wsa::handle(self.sock))
-    }
-
-    fn iocp_result(&self, overlapped: *mut OVERLAPPED) -> i32 {
-        wsa::received(wsa::result(self.sock, overlapped), self.buf.bytes_total())
     }
 
     fn complete(mut self, result: io::Result<usize>) -> Self::Output {

@@ -10,7 +10,7 @@ use windows_sys::Win32::System::IO::OVERLAPPED;
 
 use super::addr::RawAddr;
 use super::wsa::{self, MAX_RW};
-use super::{with_context, IocpStart, OpKind, RawIocpHandle, RawSock, ReadinessWait};
+use super::{with_context, IocpStart, OpKind, RawSock};
 use crate::io::{BufResult, IoBufMut};
 
 pub(crate) struct RecvFrom<B> {
@@ -34,15 +34,16 @@ impl<B: IoBufMut> RecvFrom<B> {
 impl<B: IoBufMut> OpKind for RecvFrom<B> {
     type Output = BufResult<(usize, RawAddr), B>;
 
+    wsa::winsock_methods!(sock, |result, this| wsa::received(
+        result,
+        this.buf.bytes_total()
+    ));
+
     fn check(&self) -> io::Result<()> {
         if self.buf.bytes_total() == 0 {
             return Err(wsa::no_room("WSARecvFrom", self.sock));
         }
         Ok(())
-    }
-
-    fn readiness_wait(&self) -> ReadinessWait {
-        ReadinessWait::Never
     }
 
     fn iocp_start(&mut self, overlapped: *mut OVERLAPPED) -> IocpStart {
@@ -67,14 +68,6 @@ impl<B: IoBufMut> OpKind for RecvFrom<B> {
             )
         };
         wsa::started(rc)
-    }
-
-    fn iocp_handle(&self) -> Option<RawIocpHandle> {
-        Some(wsa::handle(self.sock))
-    }
-
-    fn iocp_result(&self, overlapped: *mut OVERLAPPED) -> i32 {
-        wsa::received(wsa::result(self.sock, overlapped), self.buf.bytes_total())
     }
 
     fn complete(mut self, result: io::Result<usize>) -> Self::Output {

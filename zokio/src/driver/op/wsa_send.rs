@@ -8,7 +8,7 @@ use windows_sys::Win32::Networking::WinSock::{WSASend, SOCKET, WSABUF};
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
 use super::wsa::{self, MAX_RW};
-use super::{with_context, IocpStart, OpKind, RawIocpHandle, RawSock, ReadinessWait};
+use super::{with_context, IocpStart, OpKind, RawSock};
 use crate::io::{BufResult, IoBuf};
 
 pub(crate) struct Send<B> {
@@ -32,15 +32,13 @@ impl<B: IoBuf> Send<B> {
 impl<B: IoBuf> OpKind for Send<B> {
     type Output = BufResult<usize, B>;
 
+    wsa::winsock_methods!(sock);
+
     fn check(&self) -> io::Result<()> {
         if self.buf.bytes_init() == 0 && !self.allow_empty {
             return Err(wsa::nothing_to_write("WSASend", self.sock));
         }
         Ok(())
-    }
-
-    fn readiness_wait(&self) -> ReadinessWait {
-        ReadinessWait::Never
     }
 
     fn iocp_start(&mut self, overlapped: *mut OVERLAPPED) -> IocpStart {
@@ -63,14 +61,6 @@ impl<B: IoBuf> OpKind for Send<B> {
             )
         };
         wsa::started(rc)
-    }
-
-    fn iocp_handle(&self) -> Option<RawIocpHandle> {
-        Some(wsa::handle(self.sock))
-    }
-
-    fn iocp_result(&self, overlapped: *mut OVERLAPPED) -> i32 {
-        wsa::result(self.sock, overlapped)
     }
 
     fn complete(self, result: io::Result<usize>) -> Self::Output {

@@ -9,7 +9,7 @@ use windows_sys::Win32::System::IO::OVERLAPPED;
 
 use super::addr::RawAddr;
 use super::wsa::{self, MAX_RW};
-use super::{with_context, IocpStart, OpKind, RawIocpHandle, RawSock, ReadinessWait};
+use super::{with_context, IocpStart, OpKind, RawSock};
 use crate::io::{BufResult, IoBuf};
 
 pub(crate) struct SendTo<B> {
@@ -27,9 +27,7 @@ impl<B: IoBuf> SendTo<B> {
 impl<B: IoBuf> OpKind for SendTo<B> {
     type Output = BufResult<usize, B>;
 
-    fn readiness_wait(&self) -> ReadinessWait {
-        ReadinessWait::Never
-    }
+    wsa::winsock_methods!(sock);
 
     fn iocp_start(&mut self, overlapped: *mut OVERLAPPED) -> IocpStart {
         let bytes = WSABUF {
@@ -53,14 +51,6 @@ impl<B: IoBuf> OpKind for SendTo<B> {
             )
         };
         wsa::started(rc)
-    }
-
-    fn iocp_handle(&self) -> Option<RawIocpHandle> {
-        Some(wsa::handle(self.sock))
-    }
-
-    fn iocp_result(&self, overlapped: *mut OVERLAPPED) -> i32 {
-        wsa::result(self.sock, overlapped)
     }
 
     fn complete(self, result: io::Result<usize>) -> Self::Output {
