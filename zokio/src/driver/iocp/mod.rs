@@ -14,6 +14,7 @@
 
 mod port;
 
+use std::collections::HashMap;
 use std::io;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -35,21 +36,28 @@ const ENTRIES_PER_WAIT: usize = 64;
 /// How long shutdown waits for the system to finish with cancelled operations'
 /// buffers before leaking them (never freeing memory the system may still write).
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
-/// `OpHeader::slot` of a cell not in `started`.
-const NO_SLOT: u32 = u32::MAX;
 
 pub(crate) struct IocpDriver {
     port: Arc<CompletionPort>,
     timers: Deadlines,
     entries: Vec<OVERLAPPED_ENTRY>,
-    /// Handle operations started and not completed, at their cell's `slot`: what
-    /// shutdown must cancel and wait for.
-    started: Vec<Option<NonNull<OpHeader>>>,
-    free_slots: Vec<u32>,
-    started_count: usize,
+    /// Handle operations started and not completed, by their cell's address: what
+    /// shutdown must cancel and wait for, and what a packet may name. A packet for
+    /// anything else is ignored, never followed to memory that may be freed.
+    started: HashMap<usize, Started>,
+    /// How many of `started` failed at their start (see `Started::failed`).
+    failed_at_start: usize,
     /// Every operation this driver owns: started, timed or queued to finish.
     waiting: usize,
     counters: Arc<DriverCounters>,
+}
+
+struct Started {
+    header: NonNull<OpHeader>,
+    /// The call failed at once with this error. Windows queues no packet then,
+    /// but Wine sometimes does; so the cell waits for the next turn of the
+    /// driver, which takes such a packet, before it completes with this error.
+    failed: Option<u32>,
 }
 
 // SAFETY: moved once to its owning thread; the cells it points at are co-owned by it.
@@ -61,9 +69,8 @@ impl IocpDriver {
             port: shared.completion_port().clone(),
             timers: Deadlines::default(),
             entries: vec![OVERLAPPED_ENTRY::default(); ENTRIES_PER_WAIT],
-            started: Vec::new(),
-            free_slots: Vec::new(),
-            started_count: 0,
+            started: HashMap::new(),
+            failed_at_start: 0,
             waiting: 0,
             counters: shared.counters.clone(),
         }
@@ -76,11 +83,11 @@ impl IocpDriver {
         match unsafe { cell::iocp_start(header) } {
             IocpStart::Pending => {
                 self.counters.kernel_call();
-                self.track(header);
+                self.track(header, None);
             }
             IocpStart::Failed(code) => {
                 self.counters.kernel_call();
-                self.finish(header, -(code.clamp(1, i32::MAX as u32) as i32));
+                self.track(header, Some(code.clamp(1, i32::MAX as u32)));
             }
             // SAFETY: as above.
             IocpStart::NoHandle => match unsafe { cell::readiness_wait(header) } {
@@ -90,40 +97,50 @@ impl IocpDriver {
         }
     }
 
-    fn track(&mut self, header: NonNull<OpHeader>) {
-        let slot = match self.free_slots.pop() {
-            Some(slot) => {
-                self.started[slot as usize] = Some(header);
-                slot
-            }
-            None => {
-                self.started.push(Some(header));
-                (self.started.len() - 1) as u32
-            }
-        };
-        // SAFETY: the driver owns the cell until it completes; only its thread
-        // touches `slot`.
-        unsafe { header.as_ref() }.slot.set(slot);
-        self.started_count += 1;
-    }
-
-    fn untrack(&mut self, header: NonNull<OpHeader>) {
-        // SAFETY: as in `track`.
-        let slot = unsafe { header.as_ref() }.slot.replace(NO_SLOT);
-        if let Some(entry) = self.started.get_mut(slot as usize) {
-            if entry.take().is_some() {
-                self.free_slots.push(slot);
-                self.started_count -= 1;
-            }
-        }
+    fn track(&mut self, header: NonNull<OpHeader>, failed: Option<u32>) {
+        self.failed_at_start += usize::from(failed.is_some());
+        self.started
+            .insert(header.as_ptr() as usize, Started { header, failed });
     }
 
     /// Complete a cell this driver owns; its last touch of it.
     fn finish(&mut self, header: NonNull<OpHeader>, result: i32) {
         self.waiting -= 1;
         // SAFETY: the cell was submitted here and leaves the driver now, once: a
-        // started operation on its packet, anything else at its start.
+        // started operation on its packet (or its failure), anything else at its
+        // start.
         unsafe { cell::complete(header, result) };
+    }
+
+    /// Complete a started operation that left `started`.
+    fn finish_started(&mut self, started: Started) {
+        let result = match started.failed {
+            Some(code) => {
+                self.failed_at_start -= 1;
+                -(code as i32)
+            }
+            None => result_of(started.header),
+        };
+        self.finish(started.header, result);
+    }
+
+    /// Complete, with their errors, the operations that failed at their start and
+    /// whose stray packet (if any) the last wait would have taken.
+    fn settle_failed(&mut self) {
+        if self.failed_at_start == 0 {
+            return;
+        }
+        let failed: Vec<usize> = self
+            .started
+            .iter()
+            .filter(|(_, started)| started.failed.is_some())
+            .map(|(at, _)| *at)
+            .collect();
+        for at in failed {
+            if let Some(started) = self.started.remove(&at) {
+                self.finish_started(started);
+            }
+        }
     }
 
     pub(crate) fn is_busy(&self) -> bool {
@@ -133,36 +150,39 @@ impl IocpDriver {
     /// Wait up to `timeout` (`None`: no limit) for a completion or a wake-up, then
     /// fire due timers. Returns how many operations completed.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) -> usize {
-        let timeout = self.timers.limit(timeout);
+        let mut timeout = self.timers.limit(timeout);
+        if self.failed_at_start > 0 {
+            timeout = Some(Duration::ZERO);
+        }
         self.counters.kernel_call();
-        let done = self.take_packets(timeout);
+        let before = self.waiting;
+        self.take_packets(timeout);
+        self.settle_failed();
         let expired = self.timers.expire_due();
         self.waiting -= expired;
-        done + expired
+        before - self.waiting
     }
 
     /// Wait up to `timeout` for packets and complete the operations they end.
-    fn take_packets(&mut self, timeout: Option<Duration>) -> usize {
+    fn take_packets(&mut self, timeout: Option<Duration>) {
         let arrived = self.port.wait(&mut self.entries, timeout);
         if arrived > 0 {
             self.counters.completed(arrived as u64);
         }
-        let mut done = 0;
         for i in 0..arrived {
             let entry = self.entries[i];
             // A wake-up has done its work by ending the wait.
             if entry.lpCompletionKey == WAKE_KEY {
                 continue;
             }
-            let Some(header) = cell::header_of(entry.lpOverlapped) else {
-                continue;
-            };
-            let result = result_of(header);
-            self.untrack(header);
-            self.finish(header, result);
-            done += 1;
+            match self.started.remove(&(entry.lpOverlapped as usize)) {
+                Some(started) => self.finish_started(started),
+                None => log::debug!(
+                    "IOCP: a packet for no operation in flight, ignored (one for a call \
+                     that failed at once, which Wine sends)"
+                ),
+            }
         }
-        done
     }
 
     /// Stop waiting for an operation whose future is gone. A started one is
@@ -172,9 +192,7 @@ impl IocpDriver {
             self.waiting -= 1;
             return;
         }
-        // SAFETY: as in `track`.
-        let slot = unsafe { header.as_ref() }.slot.get();
-        if self.started.get(slot as usize).copied().flatten() == Some(header) {
+        if let Some(Started { failed: None, .. }) = self.started.get(&(header.as_ptr() as usize)) {
             cancel_started(header);
         }
     }
@@ -183,17 +201,23 @@ impl IocpDriver {
     /// back. What does not come back within the limit is leaked, never freed.
     pub(crate) fn drain(&mut self) {
         self.waiting -= self.timers.cancel_all();
-        for header in self.started.iter().flatten() {
-            cancel_started(*header);
+        for started in self.started.values() {
+            if started.failed.is_none() {
+                cancel_started(started.header);
+            }
         }
         let deadline = Instant::now() + DRAIN_LIMIT;
-        while self.started_count > 0 {
+        loop {
+            self.settle_failed();
+            if self.started.is_empty() {
+                return;
+            }
             let now = Instant::now();
             if now >= deadline {
                 log::error!(
                     "shutdown: {} IOCP operations did not finish within {DRAIN_LIMIT:?}; \
                      their buffers are leaked rather than freed while the system may use them",
-                    self.started_count
+                    self.started.len()
                 );
                 return;
             }
@@ -245,6 +269,16 @@ mod tests {
         waker.join().unwrap();
         let counts = shared.counters.snapshot();
         assert_eq!((counts.kernel_calls, counts.completed), (1, 1));
+    }
+
+    #[test]
+    fn a_packet_for_no_operation_in_flight_is_ignored() {
+        let shared = DriverShared::new(DriverKind::Iocp).unwrap();
+        let mut driver = IocpDriver::new(&shared);
+        // An address no cell has: were it followed, the test would crash.
+        shared.completion_port().post_stray(0x10);
+        assert_eq!(driver.park(Some(Duration::from_secs(5))), 0);
+        assert!(!driver.is_busy());
     }
 
     #[test]

@@ -67,6 +67,14 @@ impl CompletionPort {
         }
     }
 
+    /// Post a packet that names `overlapped` without any operation behind it, as
+    /// Wine does for a call that failed at once (tests only).
+    #[cfg(test)]
+    pub(super) fn post_stray(&self, overlapped: usize) {
+        // SAFETY: the port is ours; the system never follows the pointer.
+        unsafe { PostQueuedCompletionStatus(self.0, 0, IO_KEY, overlapped as *const _) };
+    }
+
     /// Wait up to `timeout` for packets into `entries`; how many arrived.
     pub(super) fn wait(
         &self,

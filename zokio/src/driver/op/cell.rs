@@ -355,14 +355,6 @@ pub(crate) fn overlapped_of(
     header.as_ptr().cast()
 }
 
-/// The header a completion packet's `OVERLAPPED` belongs to.
-#[cfg(windows)]
-pub(crate) fn header_of(
-    overlapped: *mut windows_sys::Win32::System::IO::OVERLAPPED,
-) -> Option<NonNull<OpHeader>> {
-    NonNull::new(overlapped.cast())
-}
-
 unsafe fn drop_all<K: OpKind>(header: NonNull<OpHeader>) {
     let cell = header.cast::<OpCell<K>>().as_ptr();
     // SAFETY: the header is the first field of a `#[repr(C)] OpCell<K>` made by `new`;
