@@ -232,7 +232,11 @@ fn only_runtime_threads_have_their_mask_changed() {
             let std_thread = std::thread::spawn(|| is_blocked(libc::SIGUSR1))
                 .join()
                 .unwrap();
-            assert!(!std_thread, "{name}: a std thread's mask changed");
+            assert_eq!(
+                std_thread,
+                common::blocked_at_start(libc::SIGUSR1),
+                "{name}: a std thread's mask changed"
+            );
             assert_eq!(
                 is_blocked(libc::SIGUSR1),
                 test_thread_before,
@@ -272,9 +276,10 @@ fn a_worker_blocks_while_it_listens_and_unblocks_after() {
                 listening,
                 "{name}: the worker does not block a listened signal"
             );
-            assert!(
-                !after,
-                "{name}: the worker still blocks it after the last listener"
+            assert_eq!(
+                after,
+                common::blocked_at_start(libc::SIGUSR2),
+                "{name}: the worker's mask is not back to what it was after the last listener"
             );
         }
     });
@@ -342,7 +347,7 @@ fn a_signal_left_on_a_worker_does_not_outlive_the_last_listener() {
                     is_blocked(libc::SIGUSR2)
                 }))
                 .unwrap();
-            assert!(!after, "{name}");
+            assert_eq!(after, common::blocked_at_start(libc::SIGUSR2), "{name}");
         }
     });
 }

@@ -12,6 +12,12 @@ use std::time::{Duration, Instant};
 
 use zokio::runtime::{Builder, Runtime};
 
+#[cfg(target_os = "linux")]
+mod signals_at_start;
+#[cfg(target_os = "linux")]
+#[allow(unused_imports)]
+pub use signals_at_start::blocked_at_start;
+
 /// How long any one wait inside a test (a task to finish, a buffer to be
 /// released, a condition to hold) may take before the test calls it a hang.
 ///
