@@ -29,7 +29,7 @@
 //! hyper 1.x needs to serve and make HTTP/1 and HTTP/2 connections on Zokio.
 
 #![deny(unsafe_op_in_unsafe_fn)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 // Where `std` keeps thread locals through the OS (windows-gnu), clippy's lint fires
 // on `thread_local!`s whose initializer already is `const` (rust-clippy#17566).
 #![cfg_attr(
