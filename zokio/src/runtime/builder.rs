@@ -152,8 +152,10 @@ impl Builder {
     ///     })
     ///     .build()
     ///     .unwrap();
-    /// // Nothing to run while the timer waits: the thread parks.
-    /// rt.block_on(zokio::time::sleep(Duration::from_millis(5)));
+    /// rt.block_on(async {
+    ///     // Nothing to run while the timer waits: the thread parks.
+    ///     zokio::spawn(zokio::time::sleep(Duration::from_millis(20))).await.unwrap();
+    /// });
     /// assert!(parks.load(Ordering::Relaxed) >= 1);
     /// ```
     pub fn on_thread_park<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {

@@ -22,24 +22,26 @@ use crate::runtime::Handle;
 /// # Examples
 ///
 /// ```
-/// # let rt = zokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
-/// # rt.block_on(async {
 /// use std::time::Duration;
 /// use zokio::task::JoinSet;
 ///
-/// let mut set = JoinSet::new();
-/// for delay in [30u64, 10, 20] {
-///     set.spawn(async move {
-///         zokio::time::sleep(Duration::from_millis(delay)).await;
-///         delay
-///     });
-/// }
-/// let mut order = Vec::new();
-/// while let Some(done) = set.join_next().await {
-///     order.push(done.unwrap());
-/// }
+/// // A paused clock, so that the timers end in their order however loaded the machine.
+/// let rt = zokio::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+/// let order = rt.block_on(async {
+///     let mut set = JoinSet::new();
+///     for delay in [30u64, 10, 20] {
+///         set.spawn(async move {
+///             zokio::time::sleep(Duration::from_millis(delay)).await;
+///             delay
+///         });
+///     }
+///     let mut order = Vec::new();
+///     while let Some(done) = set.join_next().await {
+///         order.push(done.unwrap());
+///     }
+///     order
+/// });
 /// assert_eq!(order, [10, 20, 30]);
-/// # });
 /// ```
 pub struct JoinSet<T> {
     tasks: FuturesUnordered<WithId<T>>,
