@@ -12,6 +12,7 @@
 //! or whatever `crate = "..."` says.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 use proc_macro::TokenStream;
 

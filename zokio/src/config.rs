@@ -234,6 +234,22 @@ impl Config for DefaultConfig {
 }
 
 /// What a configuration is made of; see `Runtime::<C>::INFO`.
+///
+/// A `const`, so a program can print or check what a runtime will cost before
+/// building one.
+///
+/// # Examples
+///
+/// ```
+/// use zokio::runtime::Runtime;
+///
+/// let info = Runtime::<zokio::DefaultConfig>::INFO;
+/// println!(
+///     "{} scheduler, {} driver: {} bytes of scheduler state and {} of driver state per worker",
+///     info.scheduler, info.driver, info.per_worker_bytes, info.driver_bytes,
+/// );
+/// assert!(info.task_header_bytes > 0);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RuntimeInfo {

@@ -27,9 +27,22 @@
 //!
 //! With the `hyper` feature, `hyper` holds the executor, timer and I/O adapter that
 //! hyper 1.x needs to serve and make HTTP/1 and HTTP/2 connections on Zokio.
+//!
+//! # Features
+//!
+//! - `macros` (default): `#[zokio::main]` and `#[zokio::test]`.
+//! - `tokio-io` (default): tokio's `AsyncRead`/`AsyncWrite` on Zokio's sockets, files
+//!   and pipes, so crates built on them (codecs, TLS, hyper) work unchanged.
+//! - `futures-io`: the `futures` crate's `AsyncRead`/`AsyncWrite` on the same types
+//!   (and `AsyncSeek` on files).
+//! - `hyper`: the `hyper` module (implies `tokio-io`).
+//!
+//! Which scheduler, I/O driver and memory strategy a runtime uses is not a feature:
+//! it is chosen at run time with [`runtime::Builder`] or at compile time with a
+//! [`Config`].
 
 #![deny(unsafe_op_in_unsafe_fn)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 // Where `std` keeps thread locals through the OS (windows-gnu), clippy's lint fires
 // on `thread_local!`s whose initializer already is `const` (rust-clippy#17566).
 #![cfg_attr(

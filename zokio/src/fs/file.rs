@@ -263,6 +263,29 @@ impl File {
     /// file's cursor does not move.
     ///
     /// A poll-based write still in flight lands first, so the read sees it.
+    ///
+    /// # Examples
+    ///
+    /// Positioned I/O needs no `&mut` and no seek, so tasks can share one file; the
+    /// buffer is owned by the operation and comes back with its result:
+    ///
+    /// ```
+    /// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// use zokio::fs::File;
+    ///
+    /// let path = std::env::temp_dir().join(format!("zokio-doc-file-at-{}", std::process::id()));
+    /// let file = File::create(&path).await.unwrap();
+    /// file.write_all_at(b"world".to_vec(), 6).await.0.unwrap();
+    /// file.write_all_at(b"hello ".to_vec(), 0).await.0.unwrap();
+    ///
+    /// let file = File::open(&path).await.unwrap();
+    /// let (n, buf) = file.read_at(Vec::with_capacity(64), 0).await;
+    /// assert_eq!(n.unwrap(), 11);
+    /// assert_eq!(buf, b"hello world");
+    /// # zokio::fs::remove_file(&path).await.unwrap();
+    /// # });
+    /// ```
     pub async fn read_at<B: IoBufMut>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
         if let Err(e) = check_offset("read_at", offset) {
             return (Err(e), buf);

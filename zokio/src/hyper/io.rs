@@ -44,7 +44,7 @@ impl<T> ZokioIo<T> {
         &mut self.inner
     }
 
-    /// Unwrap.
+    /// Unwrap, giving back the wrapped value.
     pub fn into_inner(self) -> T {
         self.inner
     }

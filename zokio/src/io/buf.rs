@@ -11,6 +11,46 @@
 /// # Safety
 /// `stable_ptr` must point at `bytes_init` initialised bytes that stay at the same
 /// address when the buffer value is moved, and stay valid until it is dropped.
+///
+/// # Examples
+///
+/// Implemented for a type of one's own, so that one response held once can be sent
+/// on many connections without a copy per send:
+///
+/// ```
+/// use std::sync::Arc;
+/// use zokio::io::IoBuf;
+/// use zokio::net::{TcpListener, TcpStream};
+///
+/// struct Shared(Arc<[u8]>);
+///
+/// // SAFETY: the bytes live in the `Arc`'s allocation, which stays where it is when a
+/// // `Shared` moves, and lives at least as long as this value holds its reference.
+/// unsafe impl IoBuf for Shared {
+///     fn stable_ptr(&self) -> *const u8 {
+///         self.0.as_ptr()
+///     }
+///     fn bytes_init(&self) -> usize {
+///         self.0.len()
+///     }
+///     fn bytes_total(&self) -> usize {
+///         self.0.len()
+///     }
+/// }
+///
+/// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let body: Arc<[u8]> = Arc::from(&b"hello"[..]);
+/// let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// let (server, _) = listener.accept().await.unwrap();
+///
+/// server.write_all_owned(Shared(body.clone())).await.0.unwrap();
+/// let (read, got) = client.read_exact_owned(Vec::with_capacity(body.len())).await;
+/// read.unwrap();
+/// assert_eq!(&got[..], &body[..]);
+/// # });
+/// ```
 pub unsafe trait IoBuf: Unpin + Send + 'static {
     /// Start of the memory; stable across moves of `self`.
     fn stable_ptr(&self) -> *const u8;

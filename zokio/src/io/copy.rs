@@ -42,6 +42,37 @@ where
 /// Returns the bytes copied `(a to b, b to a)`. As `tokio::io::copy_bidirectional`,
 /// under Zokio's budget.
 ///
+/// # Examples
+///
+/// The heart of a TCP proxy: one task per accepted connection, joined to the
+/// upstream connection until both sides are done.
+///
+/// ```
+/// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// use zokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// // Two in-memory pipes stand in for the client's and the upstream's sockets.
+/// let (mut client, mut inbound) = zokio::io::duplex(1024);
+/// let (mut outbound, mut upstream) = zokio::io::duplex(1024);
+/// let proxy = zokio::spawn(async move {
+///     zokio::io::copy_bidirectional(&mut inbound, &mut outbound).await
+/// });
+///
+/// client.write_all(b"request").await.unwrap();
+/// let mut request = [0u8; 7];
+/// upstream.read_exact(&mut request).await.unwrap();
+/// upstream.write_all(b"response").await.unwrap();
+/// drop(upstream); // the upstream closes; the proxy closes the client's side
+///
+/// let mut response = Vec::new();
+/// client.read_to_end(&mut response).await.unwrap();
+/// assert_eq!(response, b"response");
+/// drop(client);
+/// assert_eq!(proxy.await.unwrap().unwrap(), (7, 8));
+/// # });
+/// ```
+///
 /// # Errors
 /// The first error of either direction; the other direction stops with it.
 pub async fn copy_bidirectional<A, B>(a: &mut A, b: &mut B) -> io::Result<(u64, u64)>

@@ -94,6 +94,29 @@ pub struct DuplexStream {
 /// Two connected [`DuplexStream`]s, each direction buffering up to `max_buf_size`
 /// bytes, as `tokio::io::duplex`.
 ///
+/// An in-memory stand-in for a socket in tests: code written for
+/// `AsyncRead + AsyncWrite` runs against it with no network.
+///
+/// # Examples
+///
+/// ```
+/// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// use zokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// let (mut client, mut server) = zokio::io::duplex(64);
+/// zokio::spawn(async move {
+///     let mut request = [0u8; 4];
+///     server.read_exact(&mut request).await.unwrap();
+///     server.write_all(b"pong").await.unwrap();
+/// });
+/// client.write_all(b"ping").await.unwrap();
+/// let mut reply = [0u8; 4];
+/// client.read_exact(&mut reply).await.unwrap();
+/// assert_eq!(&reply, b"pong");
+/// # });
+/// ```
+///
 /// # Panics
 /// If `max_buf_size` is 0 (tokio's condition: such a pipe could never move a byte).
 #[track_caller]

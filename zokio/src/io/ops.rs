@@ -56,6 +56,27 @@ pub fn nop() -> impl Future<Output = io::Result<()>> + Send + 'static {
 /// Read into `buf` from `fd` at `offset` (a file position; for pipes and sockets use
 /// [`read`]). Reads at most `buf`'s capacity; on success the buffer holds exactly the
 /// bytes read.
+///
+/// # Examples
+///
+/// The buffer moves into the operation and comes back with its result, since the
+/// kernel may still write into it after the future is dropped:
+///
+/// ```
+/// use std::os::fd::AsFd;
+///
+/// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let path = std::env::temp_dir().join(format!("zokio-doc-read-at-{}", std::process::id()));
+/// std::fs::write(&path, b"hello, ring").unwrap();
+/// let file = std::fs::File::open(&path).unwrap();
+///
+/// let (result, buf) = zokio::io::ops::read_at(file.as_fd(), Vec::with_capacity(4), 7).await;
+/// assert_eq!(result.unwrap(), 4);
+/// assert_eq!(buf, b"ring");
+/// # std::fs::remove_file(&path).unwrap();
+/// # });
+/// ```
 pub fn read_at<B: IoBufMut>(
     fd: BorrowedFd<'_>,
     buf: B,
@@ -126,9 +147,10 @@ pub fn poll_ready(
 }
 
 /// Complete after `duration`, through the kernel's timer (io_uring) or the driver's
-/// deadline list (epoll). For ordinary sleeps prefer `zokio::time::sleep`.
-/// A duration past about 30 years is cut to that, like every deadline Zokio computes
-/// from a duration.
+/// deadline list (the readiness and IOCP drivers). For ordinary sleeps prefer
+/// `zokio::time::sleep`, which the paused clock controls and which costs no
+/// operation. A duration past about 30 years is cut to that, like every deadline
+/// Zokio computes from a duration.
 pub fn timeout(duration: Duration) -> impl Future<Output = io::Result<()>> + Send + 'static {
     operation(timeout::Timeout::new(duration))
 }

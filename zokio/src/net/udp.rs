@@ -198,6 +198,31 @@ impl UdpSocket {
     }
 
     /// Receive into `buf` with the sender's address, with the native owned-buffer path.
+    ///
+    /// # Examples
+    ///
+    /// A buffer can go back and forth between receives and sends without a copy:
+    ///
+    /// ```
+    /// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// use zokio::net::UdpSocket;
+    ///
+    /// let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let server_addr = server.local_addr().unwrap();
+    ///
+    /// client.send_to_owned(b"ping".to_vec(), server_addr).await.0.unwrap();
+    /// let (received, buf) = server.recv_from_owned(Vec::with_capacity(1500)).await;
+    /// let (n, from) = received.unwrap();
+    /// assert_eq!(&buf[..n], b"ping");
+    /// // Echo the very same buffer back.
+    /// server.send_to_owned(buf, from).await.0.unwrap();
+    /// let (received, buf) = client.recv_from_owned(Vec::with_capacity(1500)).await;
+    /// assert_eq!(received.unwrap().1, server_addr);
+    /// assert_eq!(buf, b"ping");
+    /// # });
+    /// ```
     pub async fn recv_from_owned<B: IoBufMut>(&self, buf: B) -> BufResult<(usize, SocketAddr), B> {
         let (result, buf) = self.io.recv_from_owned(buf).await;
         let result = result.and_then(|(n, from)| Ok((n, from.to_inet()?)));

@@ -71,6 +71,28 @@ impl Builder {
 
     /// A runtime with one worker per CPU (or as set) and no stealing: each task stays
     /// on the worker it was spawned on.
+    ///
+    /// # Examples
+    ///
+    /// A task and the tasks it spawns share its worker's thread, so a worker's state
+    /// needs no lock between them; spread work by spawning from outside.
+    ///
+    /// ```
+    /// let rt = zokio::runtime::Builder::new_thread_per_core()
+    ///     .worker_threads(2)
+    ///     .build()
+    ///     .unwrap();
+    /// let same_thread = rt.block_on(async {
+    ///     zokio::spawn(async {
+    ///         let outer = std::thread::current().id();
+    ///         let inner = zokio::spawn(async { std::thread::current().id() }).await.unwrap();
+    ///         outer == inner
+    ///     })
+    ///     .await
+    ///     .unwrap()
+    /// });
+    /// assert!(same_thread);
+    /// ```
     pub fn new_thread_per_core() -> Builder {
         Builder::with_flavor(RuntimeFlavor::ThreadPerCore)
     }
@@ -112,6 +134,30 @@ impl Builder {
 
     /// Run `f` each time a runtime thread is about to sleep for want of work (tokio's
     /// `on_thread_park`): a worker, or the thread driving a current-thread runtime.
+    ///
+    /// # Examples
+    ///
+    /// Counting how often the runtime runs out of work:
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let parks = Arc::new(AtomicUsize::new(0));
+    /// let counter = parks.clone();
+    /// let rt = zokio::runtime::Builder::new_current_thread()
+    ///     .on_thread_park(move || {
+    ///         counter.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     // Nothing to run while the timer waits: the thread parks.
+    ///     zokio::spawn(zokio::time::sleep(Duration::from_millis(20))).await.unwrap();
+    /// });
+    /// assert!(parks.load(Ordering::Relaxed) >= 1);
+    /// ```
     pub fn on_thread_park<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
         self.park_hooks.before = Some(Arc::new(f));
         self
@@ -162,6 +208,23 @@ impl Builder {
     /// variable (`auto`, `io_uring`, `epoll`, `kqueue`, `poll`) decides, and Auto when
     /// it is unset; a value naming a driver this platform lacks is an error at
     /// `build()` that lists the ones it has.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zokio::runtime::{Builder, Driver};
+    ///
+    /// // Auto never fails for want of a driver: it falls back until one can be set up.
+    /// let rt = Builder::new_current_thread().driver(Driver::Auto).build().unwrap();
+    /// println!("running on {:?}", rt.driver_kind());
+    ///
+    /// // poll(2) exists on every Unix, so forcing it always builds there.
+    /// # #[cfg(unix)]
+    /// # {
+    /// let rt = Builder::new_current_thread().driver(Driver::Poll).build().unwrap();
+    /// assert_eq!(rt.driver_kind(), zokio::runtime::DriverKind::Poll);
+    /// # }
+    /// ```
     pub fn driver(&mut self, driver: Driver) -> &mut Self {
         self.drivers.choice = Some(driver);
         self
@@ -170,6 +233,26 @@ impl Builder {
     /// Start with the clock paused, as after `zokio::time::pause()`: timers fire in
     /// order without real waiting, whenever the runtime has nothing else to do.
     /// Current-thread runtimes only, as in tokio.
+    ///
+    /// # Examples
+    ///
+    /// An hour-long timer in a test that finishes at once:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = zokio::runtime::Builder::new_current_thread()
+    ///     .start_paused(true)
+    ///     .build()
+    ///     .unwrap();
+    /// let wall = std::time::Instant::now();
+    /// rt.block_on(async {
+    ///     let start = zokio::time::Instant::now();
+    ///     zokio::time::sleep(Duration::from_secs(3600)).await;
+    ///     assert!(start.elapsed() >= Duration::from_secs(3600));
+    /// });
+    /// assert!(wall.elapsed() < Duration::from_secs(60));
+    /// ```
     pub fn start_paused(&mut self, start_paused: bool) -> &mut Self {
         self.drivers.start_paused = start_paused;
         self
@@ -261,6 +344,24 @@ impl Builder {
     ///
     /// Returns an `InvalidInput` error for any other flavour (tokio panics instead):
     /// a local runtime runs every task on the thread that calls `block_on`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use zokio::runtime::{Builder, LocalOptions};
+    ///
+    /// let rt = Builder::new_current_thread().build_local(LocalOptions::default()).unwrap();
+    /// // `Rc` is not `Send`: only a local runtime can spawn a task that holds one.
+    /// let shared = Rc::new(5);
+    /// let copy = shared.clone();
+    /// let doubled = rt.block_on(async move {
+    ///     zokio::task::spawn_local(async move { *copy * 2 }).await.unwrap()
+    /// });
+    /// assert_eq!(doubled, 10);
+    ///
+    /// assert!(Builder::new_multi_thread().build_local(LocalOptions::default()).is_err());
+    /// ```
     pub fn build_local(
         &mut self,
         _options: super::LocalOptions,

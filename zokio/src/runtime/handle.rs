@@ -171,6 +171,24 @@ impl Handle {
 
     /// Make this runtime current on this thread until the guard is dropped, so that
     /// `zokio::spawn` works outside async code.
+    ///
+    /// # Examples
+    ///
+    /// Library code that spawns from a plain function, called outside any task:
+    ///
+    /// ```
+    /// fn start_background_job() -> zokio::task::JoinHandle<u32> {
+    ///     // Finds the runtime through the thread's current handle.
+    ///     zokio::spawn(async { 42 })
+    /// }
+    ///
+    /// let rt = zokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    /// let job = {
+    ///     let _guard = rt.handle().enter();
+    ///     start_background_job()
+    /// };
+    /// assert_eq!(rt.block_on(job).unwrap(), 42);
+    /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
             _current: context::set_current(self),

@@ -106,13 +106,30 @@ impl<C: Config> Runtime<C> {
         self.handle.spawn_blocking(f)
     }
 
-    /// The I/O driver the workers use: io_uring, or epoll where a ring could not be
-    /// set up (or was not asked for).
+    /// The I/O driver the workers ended up with: the one [`Builder::driver`] or
+    /// `ZOKIO_DRIVER` forced, or the first that `Driver::Auto` could set up.
     pub fn driver_kind(&self) -> DriverKind {
         self.handle.driver_kind()
     }
 
     /// What the runtime's I/O drivers did so far; see [`Handle::io_counters`].
+    ///
+    /// # Examples
+    ///
+    /// Sampled before and after a piece of work, the difference is what that work cost
+    /// the drivers:
+    ///
+    /// ```
+    /// let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let before = rt.io_counters();
+    /// rt.block_on(async {
+    ///     for _ in 0..10 {
+    ///         zokio::io::ops::nop().await.unwrap();
+    ///     }
+    /// });
+    /// let cost = rt.io_counters() - before;
+    /// println!("10 nops: {} kernel calls, {} completions", cost.kernel_calls, cost.completed);
+    /// ```
     pub fn io_counters(&self) -> IoCounters {
         self.handle.io_counters()
     }

@@ -117,6 +117,33 @@ fn descriptor_made_once(
 /// Outside a Zokio runtime, or when the OS refuses what listening needs (see
 /// `unix::signal` or `windows::ctrl_c`). Also when the runtime shuts down before a
 /// Ctrl-C arrives.
+///
+/// # Examples
+///
+/// A server that stops accepting on Ctrl-C and then finishes its work:
+///
+/// ```no_run
+/// # #[zokio::main]
+/// # async fn main() -> std::io::Result<()> {
+/// let listener = zokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// // One future for the whole loop: it listens from its first poll until it completes.
+/// let shutdown = zokio::signal::ctrl_c();
+/// zokio::pin!(shutdown);
+/// loop {
+///     zokio::select! {
+///         accepted = listener.accept() => {
+///             let (stream, _) = accepted?;
+///             zokio::spawn(async move { drop(stream) });
+///         }
+///         done = &mut shutdown => {
+///             done?;
+///             break;
+///         }
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub async fn ctrl_c() -> io::Result<()> {
     #[cfg(unix)]
     let mut interrupt = unix::signal(unix::SignalKind::interrupt())?;

@@ -62,6 +62,25 @@ pub struct Signal {
 ///   keeps for its threads.
 /// - The OS refusing a descriptor or a `sigaction` (for example, no file descriptor
 ///   left).
+///
+/// # Examples
+///
+/// Reloading a configuration on every `SIGHUP`, for as long as the program runs: the
+/// listener lives across the loop, so no delivery is missed between two `recv`s
+/// (deliveries that arrive together are seen as one).
+///
+/// ```no_run
+/// use zokio::signal::unix::{signal, SignalKind};
+///
+/// # async fn reload() {}
+/// # async fn demo() -> std::io::Result<()> {
+/// let mut hangups = signal(SignalKind::hangup())?;
+/// while hangups.recv().await.is_some() {
+///     reload().await;
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let signum = kind.listenable()?;
     let handle = Handle::try_current().map_err(|err| {

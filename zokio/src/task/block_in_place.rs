@@ -25,6 +25,28 @@ use crate::scheduler::{current_thread, multi_thread, thread_per_core};
 /// On the current-thread runtime (or in a `LocalSet` it drives), and on a worker of
 /// the thread-per-core runtime, with tokio's message: there is no other thread to
 /// run the tasks this would block. Use `spawn_blocking` there.
+///
+/// # Examples
+///
+/// Blocking code that needs the task's borrowed data, which `spawn_blocking`
+/// (`'static` closures only) could not take:
+///
+/// ```
+/// let rt = zokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+/// rt.block_on(async {
+///     zokio::spawn(async {
+///         let lines = vec!["a", "b", "c"];
+///         let joined = zokio::task::block_in_place(|| {
+///             // Stands in for a slow synchronous call (a C library, a hash).
+///             std::thread::sleep(std::time::Duration::from_millis(10));
+///             lines.join(",")
+///         });
+///         assert_eq!(joined, "a,b,c");
+///     })
+///     .await
+///     .unwrap();
+/// });
+/// ```
 #[track_caller]
 pub fn block_in_place<F, R>(f: F) -> R
 where

@@ -193,6 +193,22 @@ pub fn has_budget_remaining() -> bool {
 /// Put it in a loop that does a lot of work without touching any Zokio resource (pure
 /// computation, or a channel of another library), so that the other tasks on the
 /// worker still get their turn. It returns at once while budget is left.
+///
+/// # Examples
+///
+/// ```
+/// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// // Summing a long iterator never waits, so without the budget this task would keep
+/// // its worker (and the worker's timers and I/O) until the end.
+/// let mut sum = 0u64;
+/// for n in 0..100_000u64 {
+///     sum += n;
+///     zokio::task::consume_budget().await;
+/// }
+/// assert_eq!(sum, 4_999_950_000);
+/// # });
+/// ```
 pub async fn consume_budget() {
     std::future::poll_fn(|cx| {
         let restore = ready!(poll_proceed(cx));

@@ -48,6 +48,18 @@ impl<T> JoinHandle<T> {
 
     /// Ask the task to stop at its next suspension point. Awaiting the handle then
     /// gives `JoinError::Cancelled`, unless the task finished first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let handle = zokio::spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// let err = handle.await.unwrap_err();
+    /// assert!(err.is_cancelled());
+    /// # });
+    /// ```
     pub fn abort(&self) {
         abort_task(self.raw);
     }

@@ -15,6 +15,34 @@ use super::{AbortHandle, Id, JoinError, JoinHandle};
 use crate::runtime::Handle;
 
 /// A set of tasks spawned on a runtime, joined in the order they finish.
+///
+/// Dropping the set aborts the tasks still in it, so a set scopes its tasks to its
+/// owner.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use zokio::task::JoinSet;
+///
+/// // A paused clock, so that the timers end in their order however loaded the machine.
+/// let rt = zokio::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+/// let order = rt.block_on(async {
+///     let mut set = JoinSet::new();
+///     for delay in [30u64, 10, 20] {
+///         set.spawn(async move {
+///             zokio::time::sleep(Duration::from_millis(delay)).await;
+///             delay
+///         });
+///     }
+///     let mut order = Vec::new();
+///     while let Some(done) = set.join_next().await {
+///         order.push(done.unwrap());
+///     }
+///     order
+/// });
+/// assert_eq!(order, [10, 20, 30]);
+/// ```
 pub struct JoinSet<T> {
     tasks: FuturesUnordered<WithId<T>>,
 }

@@ -282,6 +282,27 @@ pub fn resume() {
 /// this thread's driver, then yield so that the tasks they woke run before the
 /// caller continues.
 ///
+/// # Examples
+///
+/// Testing a retry loop's back-off without waiting for it:
+///
+/// ```
+/// use std::time::Duration;
+/// use zokio::time::{advance, pause, sleep, Instant};
+///
+/// let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     pause();
+///     let start = Instant::now();
+///     let backoff = zokio::spawn(sleep(Duration::from_secs(30)));
+///     advance(Duration::from_secs(29)).await;
+///     assert!(!backoff.is_finished());
+///     advance(Duration::from_secs(1)).await;
+///     backoff.await.unwrap();
+///     assert_eq!(start.elapsed(), Duration::from_secs(30));
+/// });
+/// ```
+///
 /// # Panics
 /// Outside a runtime, or if time is not paused.
 pub async fn advance(duration: Duration) {

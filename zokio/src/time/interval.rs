@@ -17,6 +17,29 @@ const MISSED_AFTER: Duration = Duration::from_millis(5);
 
 /// Ticks every `period`, the first at once.
 ///
+/// # Examples
+///
+/// Unlike a `sleep(period)` in a loop, the ticks keep their schedule whatever the
+/// work between them takes (up to a period):
+///
+/// ```
+/// use std::time::Duration;
+/// use zokio::time::{interval, Instant, MissedTickBehavior};
+///
+/// let rt = zokio::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     let mut ticks = interval(Duration::from_millis(100));
+///     // A tick that comes late moves the schedule on rather than firing a burst.
+///     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+///     ticks.tick().await; // the first tick is at once
+///     for _ in 0..3 {
+///         ticks.tick().await;
+///     }
+///     assert_eq!(start.elapsed(), Duration::from_millis(300));
+/// });
+/// ```
+///
 /// # Panics
 /// If `period` is zero.
 #[track_caller]

@@ -103,6 +103,46 @@ impl Sleep {
     /// until the new deadline. The task last polling it is woken then, without
     /// having to poll it again first, as in tokio. A deadline that has already
     /// passed completes the sleep at once: its next poll is ready.
+    ///
+    /// # Examples
+    ///
+    /// An idle timeout that every message pushes back, with one timer for the whole
+    /// loop:
+    ///
+    /// ```
+    /// # let rt = zokio::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// # rt.block_on(async {
+    /// use std::time::Duration;
+    /// use zokio::time::{sleep, Instant};
+    ///
+    /// let idle = Duration::from_secs(5);
+    /// let (tx, mut rx) = zokio::sync::mpsc::channel::<u32>(8);
+    /// zokio::spawn(async move {
+    ///     for n in 0..3 {
+    ///         sleep(Duration::from_secs(1)).await;
+    ///         tx.send(n).await.unwrap();
+    ///     }
+    ///     // Keeps the channel open but quiet: the idle timeout must end the loop.
+    ///     sleep(Duration::from_secs(3600)).await;
+    /// });
+    ///
+    /// let start = Instant::now();
+    /// let timer = sleep(idle);
+    /// zokio::pin!(timer);
+    /// let mut received = 0;
+    /// loop {
+    ///     zokio::select! {
+    ///         Some(_) = rx.recv() => {
+    ///             received += 1;
+    ///             timer.as_mut().reset(Instant::now() + idle);
+    ///         }
+    ///         _ = &mut timer => break,
+    ///     }
+    /// }
+    /// assert_eq!(received, 3);
+    /// assert_eq!(start.elapsed(), Duration::from_secs(3 + 5));
+    /// # });
+    /// ```
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;

@@ -21,6 +21,31 @@ use crate::net::io_socket::IoSocket;
 use crate::net::sys;
 
 /// A TCP socket that has not yet become a listener or a stream.
+///
+/// For the options that must be set before `bind`, `listen` or `connect` (buffer
+/// sizes, `SO_REUSEADDR`, `SO_REUSEPORT`...); `TcpListener::bind` and
+/// `TcpStream::connect` cover the rest.
+///
+/// # Examples
+///
+/// ```
+/// # let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// use zokio::net::TcpSocket;
+///
+/// let socket = TcpSocket::new_v4().unwrap();
+/// socket.set_reuseaddr(true).unwrap();
+/// socket.set_recv_buffer_size(256 * 1024).unwrap();
+/// socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let listener = socket.listen(1024).unwrap();
+///
+/// let client = TcpSocket::new_v4().unwrap();
+/// client.set_nodelay(true).unwrap();
+/// let stream = client.connect(listener.local_addr().unwrap()).await.unwrap();
+/// let (_accepted, peer) = listener.accept().await.unwrap();
+/// assert_eq!(peer, stream.local_addr().unwrap());
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct TcpSocket {
     inner: Socket,
