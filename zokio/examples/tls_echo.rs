@@ -79,7 +79,8 @@ pub fn load_pem(cert: &Path, key: &Path) -> io::Result<Identity> {
             ),
         ));
     }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|err| pem_error("private key", key, &err))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|err| pem_error("private key", key, &err))?;
     Ok(Identity { chain, key })
 }
 

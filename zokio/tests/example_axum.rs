@@ -95,7 +95,12 @@ impl Reply {
     }
 }
 
-fn request(method: Method, path: &str, addr: SocketAddr, body: &'static [u8]) -> Request<Full<Bytes>> {
+fn request(
+    method: Method,
+    path: &str,
+    addr: SocketAddr,
+    body: &'static [u8],
+) -> Request<Full<Bytes>> {
     let mut request = Request::builder()
         .method(method)
         .uri(path)
@@ -156,7 +161,10 @@ async fn send1(
 }
 
 /// One request on an HTTP/2 connection (its own stream).
-async fn send2(mut sender: http2::SendRequest<Full<Bytes>>, request: Request<Full<Bytes>>) -> Reply {
+async fn send2(
+    mut sender: http2::SendRequest<Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+) -> Reply {
     sender.ready().await.unwrap();
     let (mut parts, body) = request.into_parts();
     // HTTP/2 wants the authority in the URI, not a Host header.
@@ -212,10 +220,18 @@ fn every_route_answers_over_http1() {
         assert_eq!(reply.status, StatusCode::OK);
         assert_eq!(reply.json(), json!({"id": 42, "name": "user 42"}));
 
-        let reply = send1(&mut sender, request(Method::GET, "/users/nobody", addr, b"")).await;
+        let reply = send1(
+            &mut sender,
+            request(Method::GET, "/users/nobody", addr, b""),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
 
-        let reply = send1(&mut sender, request(Method::GET, "/no/such/page", addr, b"")).await;
+        let reply = send1(
+            &mut sender,
+            request(Method::GET, "/no/such/page", addr, b""),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
         assert_eq!(reply.text(), NOT_FOUND);
 

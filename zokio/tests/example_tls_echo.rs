@@ -73,8 +73,12 @@ fn connector(roots: &[CertificateDer<'static>], version: Option<ProtocolVersion>
     let builder = ClientConfig::builder_with_provider(tls_example::provider());
     let builder = match version {
         None => builder.with_safe_default_protocol_versions(),
-        Some(ProtocolVersion::TLSv1_2) => builder.with_protocol_versions(&[&rustls::version::TLS12]),
-        Some(ProtocolVersion::TLSv1_3) => builder.with_protocol_versions(&[&rustls::version::TLS13]),
+        Some(ProtocolVersion::TLSv1_2) => {
+            builder.with_protocol_versions(&[&rustls::version::TLS12])
+        }
+        Some(ProtocolVersion::TLSv1_3) => {
+            builder.with_protocol_versions(&[&rustls::version::TLS13])
+        }
         Some(other) => panic!("no such version here: {other:?}"),
     };
     let config = builder
@@ -102,7 +106,9 @@ fn rustls_error(err: &io::Error) -> Option<&rustls::Error> {
 
 /// `len` bytes that differ from connection to connection and along the way.
 fn payload(seed: usize, len: usize) -> Vec<u8> {
-    (0..len).map(|i| ((i * 31 + seed * 7) % 256) as u8).collect()
+    (0..len)
+        .map(|i| ((i * 31 + seed * 7) % 256) as u8)
+        .collect()
 }
 
 /// Send every message of `messages` on `tls` while reading the echo at the same time
@@ -181,8 +187,7 @@ fn untrusted_or_misnamed_certificates_are_refused() {
         let (other, _) = tls_example::self_signed().unwrap();
         let err = connect(&connector(&other.chain, None), addr, "localhost")
             .await
-            .err()
-            .expect("a handshake trusting another certificate succeeded");
+            .expect_err("a handshake trusting another certificate succeeded");
         // Both certificates name the same subject, so rustls sees the issuer it
         // knows and finds the signature is not its.
         assert!(
@@ -202,8 +207,7 @@ fn untrusted_or_misnamed_certificates_are_refused() {
             "example.com",
         )
         .await
-        .err()
-        .expect("a handshake for a name the certificate lacks succeeded");
+        .expect_err("a handshake for a name the certificate lacks succeeded");
         assert!(
             matches!(
                 rustls_error(&err),
