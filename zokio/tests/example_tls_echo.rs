@@ -3,8 +3,8 @@
 //! 1.3 by many connections at once, a clean TLS close, and handshakes refused where
 //! the client must not trust the server.
 
-// Not yet run under Wine (the Windows suite): Unix only until it has been.
-#![cfg(unix)]
+// Linux only, as the example's TLS crates are (see `server` in the example).
+#![cfg(target_os = "linux")]
 
 mod common;
 
