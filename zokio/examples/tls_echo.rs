@@ -165,10 +165,15 @@ mod server {
             })??;
         let mut buf = vec![0; 16 * 1024];
         loop {
-            let n = tls.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
+            let n = match tls.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                // A client gone without its TLS close (as many tools do at the end of
+                // their input): nothing it sent can be cut short by this in an echo,
+                // so it is a goodbye, not a fault.
+                Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(err) => return Err(err),
+            };
             tls.write_all(&buf[..n]).await?;
             // rustls keeps what it has encrypted until flushed.
             tls.flush().await?;
