@@ -227,6 +227,14 @@ impl FsRow {
         let per_round: Vec<f64> = z.iter().zip(p).filter_map(|(&z, &p)| ratio(z, p)).collect();
         Summary::of(&per_round).map(|s| s.median)
     }
+
+    /// The ratios the table shows, by peer.
+    pub fn ratios(&self) -> [(&'static str, Option<f64>); 2] {
+        [
+            ("tokio", self.ratio(TOKIO_AT)),
+            ("std::fs", self.ratio(STD_AT)),
+        ]
+    }
 }
 
 pub struct FsResult {
