@@ -18,9 +18,16 @@
 //! when `--only` names it. The process's global allocator is
 //! `alloc_switch`'s: the system's unless the memory group started this
 //! process as its mimalloc child.
+//!
+//! While it runs, `progress` says on stderr which unit (workload or group)
+//! is running and about how long is left. The report starts with
+//! `summary`'s table, one line per unit, and `chart` draws the same ratios
+//! as an SVG bar chart.
 
 mod affinity;
 mod alloc_switch;
+mod chart;
+mod estimate;
 mod fs_bench;
 mod group_report;
 mod groups;
@@ -36,10 +43,12 @@ mod net_floor;
 mod net_http;
 mod net_servers;
 mod process_workloads;
+mod progress;
 mod report;
 mod rss;
 mod runtimes;
 mod stats;
+mod summary;
 mod timer_workloads;
 mod wake_workloads;
 mod workloads;
@@ -64,15 +73,18 @@ static GLOBAL: alloc_switch::Switch = alloc_switch::Switch;
 
 const USAGE: &str = "\
 usage: zokio-bench [--quick] [--workers N] [--net-workers N[,N...]]
-                   [--only NAME[,NAME...]] [--json FILE]
+                   [--only NAME[,NAME...]] [--json FILE] [--svg FILE]
 
-  --quick         fewer and shorter runs; the whole run stays under a minute
+  --quick         fewer and shorter runs, the network groups at one worker
+                  count (2) unless --net-workers says otherwise
   --workers N     worker threads per runtime (default 2)
   --net-workers L the network servers' worker counts, each run in turn; `2p`
                   packs all 2 workers onto one CPU (default 1,2,2p: the load
-                  generator keeps a CPU of its own)
+                  generator keeps a CPU of its own; 2 with --quick)
   --only NAMES    run only these workloads or groups, comma-separated
   --json FILE     also write every sample and summary to FILE as JSON
+  --svg FILE      write the summary's bar chart to FILE (default:
+                  zokio-bench/report.svg in Cargo's target directory)
 
 workloads: spawn_many_local, spawn_many_remote, yield_many, ping_pong,
            chained_spawn, imbalance, idle_task_bytes
@@ -125,6 +137,8 @@ struct Args {
     memory: bool,
     net_workers: Vec<affinity::Placement>,
     json: Option<PathBuf>,
+    /// Where the chart goes; `None` for the default path.
+    svg: Option<PathBuf>,
     rss_child: Option<String>,
     rss_from: SpawnFrom,
     memory_child: Option<String>,
@@ -141,12 +155,14 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         fs: None,
         net_workers: net::DEFAULT_WORKERS.to_vec(),
         json: None,
+        svg: None,
         rss_child: None,
         rss_from: SpawnFrom::Outside,
         memory_child: None,
         memory: false,
         help: false,
     };
+    let mut net_workers_given = false;
     while let Some(flag) = it.next() {
         let mut value = |what: &str| it.next().ok_or(format!("{flag} needs {what}"));
         match flag.as_str() {
@@ -158,7 +174,10 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                     _ => return Err(format!("--workers wants a positive number, got `{n}`")),
                 };
             }
-            "--net-workers" => args.net_workers = net::parse_workers(&value("worker counts")?)?,
+            "--net-workers" => {
+                args.net_workers = net::parse_workers(&value("worker counts")?)?;
+                net_workers_given = true;
+            }
             "--only" => {
                 let names = value("workload names")?;
                 let mut only = Vec::new();
@@ -203,6 +222,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                 args.fs = Some(fs);
             }
             "--json" => args.json = Some(PathBuf::from(value("a file name")?)),
+            "--svg" => args.svg = Some(PathBuf::from(value("a file name")?)),
             rss::CHILD_FLAG => args.rss_child = Some(value("a runtime name")?),
             rss::FROM_FLAG => {
                 let from = value("`task` or `outside`")?;
@@ -213,6 +233,9 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "-h" | "--help" => args.help = true,
             other => return Err(format!("unknown argument `{other}`")),
         }
+    }
+    if args.quick && !net_workers_given {
+        args.net_workers = net::QUICK_WORKERS.to_vec();
     }
     Ok(args)
 }
@@ -461,50 +484,97 @@ fn main() -> ExitCode {
         }
     }
 
+    let mut units: Vec<progress::Unit> = Vec::new();
+    for &w in &workloads {
+        units.push(progress::Unit {
+            label: format!("{} (zokio, tokio, smol)", w.name()),
+            estimate: estimate::workload(w, args.quick),
+        });
+    }
+    for &g in &groups {
+        units.push(progress::Unit {
+            label: g.name().to_string(),
+            estimate: estimate::group(g, args.quick),
+        });
+    }
+    for &g in &nets {
+        units.push(progress::Unit {
+            label: format!(
+                "{} at {} worker count(s) ({})",
+                g.name(),
+                args.net_workers.len(),
+                g.runtimes().join(", ")
+            ),
+            estimate: estimate::net(g, args.net_workers.len(), args.quick),
+        });
+    }
+    if run_fs {
+        units.push(progress::Unit {
+            label: fs_bench::NAME.to_string(),
+            estimate: estimate::fs(args.quick),
+        });
+    }
+    if run_memory {
+        units.push(progress::Unit {
+            label: memory::NAME.to_string(),
+            estimate: estimate::memory(args.quick),
+        });
+    }
+    let mut progress = progress::Progress::new(units);
+
     let dog = Watchdog::start();
     let mut results = Vec::with_capacity(workloads.len());
     for &w in &workloads {
         let plan = plan_for(w, args.quick);
-        eprintln!("running {} ...", w.name());
-        let started = Instant::now();
+        progress.start();
         let result = match w {
             Workload::IdleTaskBytes => run_idle(&runtimes::NAMES, args.workers, plan, &dog),
             _ => run_timed(&slots, w, plan, &dog),
         };
-        eprintln!("  done in {:.1?}", started.elapsed());
+        progress.finish();
         results.push(result);
     }
     drop(slots);
     let mut group_results = Vec::with_capacity(groups.len());
     for &g in &groups {
-        eprintln!("running {} ...", g.name());
-        let started = Instant::now();
+        progress.start();
         group_results.push(groups::run(g, args.workers, args.quick, &dog));
-        eprintln!("  done in {:.1?}", started.elapsed());
+        progress.finish();
     }
     let mut net_results = Vec::with_capacity(nets.len());
     for &g in &nets {
-        eprintln!("running {} ...", g.name());
-        let started = Instant::now();
+        progress.start();
         net_results.push(net::run(g, &args.net_workers, args.quick, &dog));
-        eprintln!("  done in {:.1?}", started.elapsed());
+        progress.finish();
     }
     let fs_result = run_fs.then(|| {
-        eprintln!("running {} ...", fs_bench::NAME);
-        let started = Instant::now();
+        progress.start();
         let r = fs_bench::run(args.quick, &dog);
-        eprintln!("  done in {:.1?}", started.elapsed());
+        progress.finish();
         r
     });
     let memory_result = run_memory.then(|| {
-        eprintln!("running {} ...", memory::NAME);
-        let started = Instant::now();
+        progress.start();
         let r = memory::run(args.workers, &args.net_workers, args.quick, &dog);
-        eprintln!("  done in {:.1?}", started.elapsed());
+        progress.finish();
         r
     });
 
+    // The summary reads the same ratios the detailed tables show below it.
+    let lines: Vec<summary::Line> = results
+        .iter()
+        .map(summary::workload_line)
+        .chain(group_results.iter().map(summary::group_line))
+        .chain(net_results.iter().map(summary::net_line))
+        .chain(fs_result.iter().map(summary::fs_line))
+        .filter(|l| !l.cells.is_empty())
+        .collect();
+
     println!("{}", report::header(&info));
+    if !lines.is_empty() {
+        println!("{}", summary::table(&lines));
+        println!("details:\n");
+    }
     if !results.is_empty() {
         print!("{}", report::table(&results));
     }
@@ -537,8 +607,24 @@ fn main() -> ExitCode {
         print!("{}", memory_report::table(r));
     }
 
+    let mut failed = false;
+    if !lines.is_empty() {
+        let path = args.svg.clone().unwrap_or_else(chart::default_path);
+        let subtitle = report::header(&info).trim_end().to_string();
+        match chart::write(&path, &lines, &subtitle) {
+            Ok(()) => eprintln!("wrote the chart to {}", path.display()),
+            // The tables are out already: a chart that could not be written
+            // fails the run, after them.
+            Err(e) => {
+                eprintln!("zokio-bench: {e}");
+                failed = true;
+            }
+        }
+    }
+
     if let Some(path) = &args.json {
         let mut doc = report::json(&info, &results);
+        doc["summary"] = summary::json(&lines);
         doc["groups"] = group_report::json(&group_results);
         doc["net"] = net::json(&net_results);
         let flags: Vec<String> = args.net_workers.iter().map(|p| p.flag()).collect();
@@ -562,7 +648,11 @@ fn main() -> ExitCode {
         }
         eprintln!("wrote {}", path.display());
     }
-    ExitCode::SUCCESS
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 #[cfg(test)]
@@ -594,9 +684,27 @@ mod tests {
             vec![Workload::PingPong, Workload::Imbalance]
         );
         assert_eq!(a.json.unwrap(), PathBuf::from("out.json"));
+        assert_eq!(a.net_workers, net::QUICK_WORKERS.to_vec());
+        assert!(a.svg.is_none());
         assert_eq!(a.groups.unwrap(), vec![]);
         assert_eq!(a.net.unwrap(), vec![]);
         assert_eq!(a.fs, Some(false));
+    }
+
+    #[test]
+    fn svg_and_quick_net_workers() {
+        let a = parse("--svg chart.svg").unwrap();
+        assert_eq!(a.svg.unwrap(), PathBuf::from("chart.svg"));
+        assert!(parse("--svg").is_err());
+        // --quick runs the network at one worker count, unless told otherwise.
+        let a = parse("--net-workers 1,2p --quick").unwrap();
+        assert_eq!(
+            a.net_workers,
+            vec![
+                affinity::Placement::spread(1),
+                affinity::Placement::one_cpu(2)
+            ]
+        );
     }
 
     #[test]

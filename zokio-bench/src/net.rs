@@ -37,6 +37,10 @@ pub const DEFAULT_WORKERS: [Placement; 3] = [
     Placement::one_cpu(2),
 ];
 
+/// `--quick`'s: 2 workers spread over the CPUs, as many as the scheduler
+/// workloads' runtimes have; each further count would add as much time again.
+pub const QUICK_WORKERS: [Placement; 1] = [Placement::spread(2)];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NetGroup {
     Echo,

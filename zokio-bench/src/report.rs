@@ -31,6 +31,17 @@ impl WorkloadResult {
         let r = self.runtimes.iter().find(|r| r.runtime == runtime)?;
         Summary::of(&r.samples).map(|s| s.median)
     }
+
+    /// Each peer's median over Zokio's, as the table shows them: above 1
+    /// means Zokio took less.
+    pub fn ratios(&self) -> [(&'static str, Option<f64>); 2] {
+        let zokio = self.median_of("zokio");
+        let of = |peer| match (self.median_of(peer), zokio) {
+            (Some(p), Some(z)) => ratio(p, z),
+            _ => None,
+        };
+        [("tokio", of("tokio")), ("smol", of("smol"))]
+    }
 }
 
 /// What the whole run was: printed above the table and stored in the JSON.
