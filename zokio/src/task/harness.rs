@@ -78,10 +78,18 @@ where
     // The vtable's `dealloc` is the one for the allocator that made the cell, so the
     // cell goes back to it from whichever thread drops the last reference.
     let memory = CellMemory::here();
-    let vtable = match memory {
+    let mut vtable = match memory {
         CellMemory::System => vtable::<F, S, false>(),
         CellMemory::Pool => vtable::<F, S, true>(),
     };
+    let id = Id::next();
+    if let Some(spawn) = super::meta::take_pending() {
+        vtable = super::meta::located(vtable, spawn.location, spawn.name.is_some());
+        if let Some(name) = spawn.name {
+            // Entered before the task exists, so that it is never freed unnamed.
+            super::meta::set_name(id, name);
+        }
+    }
     let ptr = alloc_cell::<Cell<F, S>>(memory);
     // SAFETY: `ptr` is fresh memory laid out for a `Cell<F, S>`.
     unsafe {
@@ -89,7 +97,7 @@ where
             header: Header {
                 state: State::new(),
                 vtable,
-                join: JoinSlot::new(Id::next()),
+                join: JoinSlot::new(id),
             },
             scheduler,
             stage: UnsafeCell::new(Stage {
@@ -118,6 +126,8 @@ where
         drop_join_handle: drop_join_handle::<F, S>,
         shutdown: shutdown::<F, S>,
         short_address: short_address::<F, S, POOLED>,
+        location: None,
+        named: false,
     }
 }
 
@@ -353,6 +363,9 @@ unsafe fn dealloc<F: Future, S, const POOLED: bool>(ptr: NonNull<Header>) {
         // future rather than leak it.
         // SAFETY: not COMPLETE, so the stage still holds the future, and we own it.
         drop_quietly(unsafe { ManuallyDrop::take(&mut cell.stage.get_mut().future) });
+    }
+    if cell.header.vtable.named {
+        super::meta::forget_name(cell.header.join.id());
     }
     let memory = if POOLED {
         CellMemory::Pool

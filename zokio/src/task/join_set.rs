@@ -82,6 +82,7 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Spawn a task on the given runtime and add it to the set.
+    #[track_caller]
     pub fn spawn_on<F>(&mut self, task: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
@@ -99,6 +100,7 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Run a blocking closure on `handle`'s blocking pool, in the set.
+    #[track_caller]
     pub fn spawn_blocking_on<F>(&mut self, f: F, handle: &Handle) -> AbortHandle
     where
         F: FnOnce() -> T + Send + 'static,
@@ -121,6 +123,7 @@ impl<T: 'static> JoinSet<T> {
     }
 
     /// Spawn a `!Send` task on `local` and add it to the set.
+    #[track_caller]
     pub fn spawn_local_on<F>(&mut self, task: F, local: &crate::task::LocalSet) -> AbortHandle
     where
         F: Future<Output = T> + 'static,

@@ -9,6 +9,7 @@
 //! only see `Notified` and the `Schedule` trait; this module never picks a thread.
 
 mod block_in_place;
+mod builder;
 pub mod coop;
 mod error;
 mod harness;
@@ -18,6 +19,7 @@ mod join;
 mod join_set;
 mod join_slot;
 mod local;
+pub(crate) mod meta;
 #[cfg(all(test, not(loom)))]
 mod miri_tests;
 mod owned;
@@ -30,12 +32,14 @@ use std::future::Future;
 use std::ptr::NonNull;
 
 pub use block_in_place::block_in_place;
+pub use builder::Builder;
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
+pub use meta::TaskInfo;
 pub use yield_now::yield_now;
 
 pub(crate) use harness::{new_task, HEADER_BYTES};
@@ -110,7 +114,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match crate::runtime::context::with_current(|handle| handle.inner.spawn(future)) {
+    let spawned = meta::spawning(None, || {
+        crate::runtime::context::with_current(|handle| handle.inner.spawn(future))
+    });
+    match spawned {
         Ok(join) => join,
         Err(err) => panic!("`zokio::spawn` {err}"),
     }
@@ -126,7 +133,10 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    match crate::runtime::context::with_current(|handle| handle.inner.blocking().spawn(f)) {
+    let spawned = meta::spawning(None, || {
+        crate::runtime::context::with_current(|handle| handle.inner.blocking().spawn(f))
+    });
+    match spawned {
         Ok(join) => join,
         Err(err) => panic!("`zokio::task::spawn_blocking` {err}"),
     }
