@@ -336,6 +336,9 @@ fn run_thread(inner: Arc<Inner>) {
 }
 
 impl Schedule for BlockingSpawner {
+    #[cfg(feature = "tracing")]
+    const KIND: &'static str = "blocking";
+
     fn schedule(&self, task: Notified) {
         let _ = self.submit(task, false);
     }

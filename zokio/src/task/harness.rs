@@ -75,6 +75,40 @@ where
     F::Output: 'static,
     S: Schedule,
 {
+    let id = Id::next();
+    let spawn = super::meta::take_pending();
+    #[cfg(feature = "tracing")]
+    {
+        let span = super::trace::task_span(S::KIND, id, spawn.as_ref());
+        let tracing_id = span.id();
+        let future = tracing::Instrument::instrument(future, span);
+        // SAFETY: the caller's promise, which covers the instrumented future as it
+        // covers `future` (the span is `Send` and `Sync`).
+        unsafe { allocate(future, scheduler, id, spawn, tracing_id) }
+    }
+    #[cfg(not(feature = "tracing"))]
+    // SAFETY: the caller's promise.
+    unsafe {
+        allocate(future, scheduler, id, spawn)
+    }
+}
+
+/// `new_local_task` once the future is what the cell will hold.
+///
+/// # Safety
+/// As `new_local_task`.
+unsafe fn allocate<F, S>(
+    future: F,
+    scheduler: S,
+    id: Id,
+    spawn: Option<super::meta::SpawnMeta>,
+    #[cfg(feature = "tracing")] tracing_id: Option<tracing::Id>,
+) -> (Task, Notified, NonNull<Header>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
     // The vtable's `dealloc` is the one for the allocator that made the cell, so the
     // cell goes back to it from whichever thread drops the last reference.
     let memory = CellMemory::here();
@@ -82,8 +116,7 @@ where
         CellMemory::System => vtable::<F, S, false>(),
         CellMemory::Pool => vtable::<F, S, true>(),
     };
-    let id = Id::next();
-    if let Some(spawn) = super::meta::take_pending() {
+    if let Some(spawn) = spawn {
         vtable = super::meta::located(vtable, spawn.location, spawn.name.is_some());
         if let Some(name) = spawn.name {
             // Entered before the task exists, so that it is never freed unnamed.
@@ -98,6 +131,8 @@ where
                 state: State::new(),
                 vtable,
                 join: JoinSlot::new(id),
+                #[cfg(feature = "tracing")]
+                tracing_id,
             },
             scheduler,
             stage: UnsafeCell::new(Stage {

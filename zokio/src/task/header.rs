@@ -20,6 +20,10 @@ pub(crate) struct Header {
     /// The task's id, and the waker of whoever awaits the `JoinHandle`, in one word;
     /// which side may touch the waker is decided by `JOIN_WAKER`.
     pub(crate) join: JoinSlot,
+    /// The id of the task's `runtime.spawn` span, which the waker events name
+    /// (`task.id`), as tokio-console expects; only under the `tracing` feature.
+    #[cfg(feature = "tracing")]
+    pub(crate) tracing_id: Option<tracing::Id>,
 }
 
 /// The operations that need the concrete future and scheduler types.

@@ -25,6 +25,8 @@ mod miri_tests;
 mod owned;
 mod raw;
 mod state;
+#[cfg(feature = "tracing")]
+mod trace;
 mod waker;
 mod yield_now;
 
@@ -56,6 +58,11 @@ pub(crate) use raw::Notified;
 /// worker's context, the caller of `block_on`, a blocking-pool thread). That is what
 /// lets `yield_now` run on a stack copy of the hook while the task may be freed.
 pub(crate) trait Schedule: Send + Sync + 'static {
+    /// The `kind` field of the task's `runtime.spawn` span (tokio's values: `task`,
+    /// `local`, `blocking`).
+    #[cfg(feature = "tracing")]
+    const KIND: &'static str = "task";
+
     /// A woken (or newly spawned) task is ready to run.
     fn schedule(&self, task: Notified);
 
