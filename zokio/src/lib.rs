@@ -27,6 +27,13 @@
 //!
 //! With the `hyper` feature, `hyper` holds the executor, timer and I/O adapter that
 //! hyper 1.x needs to serve and make HTTP/1 and HTTP/2 connections on Zokio.
+//!
+//! With the `tracing` feature (off by default, and then costing nothing), Zokio emits
+//! the spans and events that tokio-console reads, with tokio's names and fields: a
+//! `runtime.spawn` span per task, waker events, `runtime.resource` spans for timers.
+//! `examples/console.rs` says how to run a program with `console-subscriber` and
+//! attach `tokio-console`. Task names (`task::Builder`) and spawn locations show there,
+//! and in `runtime::Handle::alive_tasks` with or without the feature.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]

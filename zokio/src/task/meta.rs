@@ -104,10 +104,11 @@ pub(crate) fn located(
     location: &'static Location<'static>,
     named: bool,
 ) -> &'static Vtable {
-    let plain_addr = plain as *const Vtable as usize;
-    let key = location as *const Location<'static> as usize | usize::from(named);
-    let slot = (plain_addr >> 3 ^ key >> 2).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59;
-    let slot = slot as usize % CACHE_SLOTS;
+    let plain_addr = std::ptr::from_ref(plain).addr();
+    let key = std::ptr::from_ref(location).addr() | usize::from(named);
+    // The top bits of a multiplicative hash of both addresses.
+    let slot = ((plain_addr >> 3) ^ (key >> 2)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59;
+    let slot = slot % CACHE_SLOTS;
     let cached = CACHE
         .try_with(|cache| {
             let entry = cache.borrow()[slot];
