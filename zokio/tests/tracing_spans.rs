@@ -143,11 +143,11 @@ fn tasks_wakers_and_sleeps_emit_tokios_spans_and_events() {
         let mut line_sleep = 0;
         for (flavor, rt) in common::flavors_named() {
             let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
-            let line_waiter = line!() + 3;
-            let waiter = rt.block_on(async {
-                let builder = zokio::task::Builder::new().name("waiter");
-                builder.spawn(async move { rx.await.unwrap() }).unwrap()
-            });
+            let entered = rt.enter();
+            let builder = zokio::task::Builder::new().name("waiter");
+            let line_waiter = line!() + 1;
+            let waiter = builder.spawn(async move { rx.await.unwrap() }).unwrap();
+            drop(entered);
             let builder = zokio::task::Builder::new().name("sender");
             let line_sender = line!() + 1;
             let sender = builder.spawn_on(async move { tx.send(7).unwrap() }, rt.handle());
