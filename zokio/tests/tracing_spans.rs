@@ -181,6 +181,7 @@ fn tasks_wakers_and_sleeps_emit_tokios_spans_and_events() {
                 assert_field(&span, "loc.file", file!());
                 assert_field(&span, "loc.line", &line.to_string());
                 assert!(span.fields.contains_key("loc.col"), "{span:?}");
+                assert!(span.fields["size.bytes"].parse::<usize>().unwrap() > 0);
                 assert!(span.parent.is_none(), "a task span has no parent: {span:?}");
                 assert!(span.enters >= 1, "{flavor}: never entered: {span:?}");
             }

@@ -79,7 +79,7 @@ where
     let spawn = super::meta::take_pending();
     #[cfg(feature = "tracing")]
     {
-        let span = super::trace::task_span(S::KIND, id, spawn.as_ref());
+        let span = super::trace::task_span(S::KIND, id, spawn.as_ref(), size_of::<F>());
         let tracing_id = span.id();
         let future = tracing::Instrument::instrument(future, span);
         // SAFETY: the caller's promise, which covers the instrumented future as it

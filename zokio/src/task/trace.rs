@@ -15,7 +15,13 @@ use super::Id;
 /// The `runtime.spawn` span of a new task of kind `kind` (`task`, `local` or
 /// `blocking`), spawned as `spawn` says (no location: one the runtime spawned for
 /// itself). Its parent is never the current span: a task outlives its spawner.
-pub(super) fn task_span(kind: &'static str, id: Id, spawn: Option<&SpawnMeta>) -> tracing::Span {
+/// `size` is the future's size in bytes (console warns about large ones).
+pub(super) fn task_span(
+    kind: &'static str,
+    id: Id,
+    spawn: Option<&SpawnMeta>,
+    size: usize,
+) -> tracing::Span {
     let name = spawn.and_then(|s| s.name.as_deref()).unwrap_or_default();
     let (file, line, col) = spawn.map_or(("<unknown>", 0, 0), |s| {
         (s.location.file(), s.location.line(), s.location.column())
@@ -28,6 +34,7 @@ pub(super) fn task_span(kind: &'static str, id: Id, spawn: Option<&SpawnMeta>) -
             kind = %kind,
             task.name = %name,
             task.id = id.as_u64(),
+            size.bytes = size,
             loc.file = file,
             loc.line = line,
             loc.col = col,
@@ -40,6 +47,7 @@ pub(super) fn task_span(kind: &'static str, id: Id, spawn: Option<&SpawnMeta>) -
             kind = %kind,
             task.name = %name,
             task.id = id.as_u64(),
+            size.bytes = size,
             loc.file = file,
             loc.line = line,
             loc.col = col,
