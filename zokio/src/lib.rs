@@ -36,10 +36,18 @@
 //! - `futures-io`: the `futures` crate's `AsyncRead`/`AsyncWrite` on the same types
 //!   (and `AsyncSeek` on files).
 //! - `hyper`: the `hyper` module (implies `tokio-io`).
+//! - `tracing`: the spans and events tokio-console reads (below).
 //!
 //! Which scheduler, I/O driver and memory strategy a runtime uses is not a feature:
 //! it is chosen at run time with [`runtime::Builder`] or at compile time with a
 //! [`Config`].
+//!
+//! With the `tracing` feature (off by default, and then costing nothing), Zokio emits
+//! the spans and events that tokio-console reads, with tokio's names and fields: a
+//! `runtime.spawn` span per task, waker events, `runtime.resource` spans for timers.
+//! `examples/console.rs` says how to run a program with `console-subscriber` and
+//! attach `tokio-console`. Task names (`task::Builder`) and spawn locations show there,
+//! and in `runtime::Handle::alive_tasks` with or without the feature.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]

@@ -46,6 +46,10 @@ struct Inner {
     /// and cleared at shutdown: the handle owns this pool's spawner, so keeping it any
     /// longer would be a reference cycle.
     runtime: Mutex<Option<super::Handle>>,
+    /// The closures queued or running, for `Handle::alive_tasks` only: shutdown
+    /// never cancels from here (a running closure cannot be cancelled; queued ones
+    /// are cancelled from the queue), and a task leaves when it completes.
+    listed: task::OwnedTasks,
 }
 
 struct State {
@@ -79,6 +83,7 @@ impl BlockingPool {
                     keep_alive,
                     spec,
                     runtime: Mutex::new(None),
+                    listed: task::OwnedTasks::new(1),
                 }),
             },
         }
@@ -227,12 +232,18 @@ impl BlockingSpawner {
             f()
         };
         let (listed, notified, join) = task::new_task(BlockingTask(Some(f)), self.clone());
-        // Blocking tasks are not on an owned list: a running closure cannot be
-        // cancelled, and queued ones are cancelled from the queue at shutdown.
-        drop(listed);
+        // Listed only to be seen (see `Inner::listed`); a list that refuses it (it is
+        // never closed, so only when absurdly full) leaves the task unlisted.
+        drop(self.inner.listed.bind(listed));
         let accepted = self.submit(notified, mandatory);
         // SAFETY: `join` is the JoinHandle reference of a task with output `R`.
         (unsafe { JoinHandle::from_raw(join) }, accepted)
+    }
+
+    /// Adds what can be told of each closure queued or running
+    /// (`runtime::Handle::alive_tasks`).
+    pub(crate) fn alive_tasks(&self, out: &mut Vec<crate::task::TaskInfo>) {
+        self.inner.listed.alive(out);
     }
 
     /// Queue a task and start a thread for it if needed; false if refused.
@@ -325,15 +336,18 @@ fn run_thread(inner: Arc<Inner>) {
 }
 
 impl Schedule for BlockingSpawner {
+    #[cfg(feature = "tracing")]
+    const KIND: &'static str = "blocking";
+
     fn schedule(&self, task: Notified) {
         let _ = self.submit(task, false);
     }
 
-    fn release(&self, _task: NonNull<Header>) -> bool {
+    fn release(&self, task: NonNull<Header>) -> bool {
         // The task is complete and its joiner woken: only now may a paused clock jump,
         // or a timeout racing the closure could fire before its output is seen.
         drop(FINISHED_INHIBITS.try_with(|kept| kept.take()));
-        false
+        self.inner.listed.remove(task)
     }
 }
 

@@ -137,21 +137,52 @@ impl Handle {
     }
 
     /// Spawn a future on this runtime.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.spawn(future)
+        crate::task::meta::spawning(None, || self.inner.spawn(future))
     }
 
     /// Run a blocking closure on this runtime's blocking pool.
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.inner.blocking().spawn(f)
+        crate::task::meta::spawning(None, || self.inner.blocking().spawn(f))
+    }
+
+    /// The runtime's live tasks, with their ids, names and spawn locations, in no
+    /// particular order: every task spawned on it (through `zokio::spawn`,
+    /// [`Handle::spawn`], a [`JoinSet`](crate::task::JoinSet), a
+    /// [`task::Builder`](crate::task::Builder)) that has not finished yet, and every
+    /// blocking closure queued or running. The tasks of a
+    /// [`LocalSet`](crate::task::LocalSet) are the set's, not the runtime's (see
+    /// [`LocalSet::alive_tasks`](crate::task::LocalSet::alive_tasks)).
+    ///
+    /// A snapshot, taken without stopping the runtime: tasks may finish or start
+    /// while it is taken. It takes each lock of the runtime's task lists in turn, so
+    /// it is meant for diagnostics (a debug endpoint, a test), not for a hot loop.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let rt = zokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
+    /// let handle = rt.handle().clone();
+    /// let task = handle.spawn(std::future::pending::<()>()); let line = line!();
+    /// let info = handle.alive_tasks().into_iter().find(|t| t.id() == task.id()).unwrap();
+    /// assert_eq!(info.location().unwrap().line(), line);
+    /// assert_eq!(info.name(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn alive_tasks(&self) -> Vec<crate::task::TaskInfo> {
+        let mut tasks = Vec::new();
+        self.inner.alive_tasks(&mut tasks);
+        tasks
     }
 
     /// Block this thread on a future, with this runtime current.

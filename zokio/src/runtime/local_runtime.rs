@@ -93,6 +93,7 @@ impl LocalRuntime {
     }
 
     /// Run a blocking closure on the runtime's blocking pool.
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

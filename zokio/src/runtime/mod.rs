@@ -89,6 +89,7 @@ impl<C: Config> Runtime<C> {
     }
 
     /// Spawn a future on this runtime.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -98,6 +99,7 @@ impl<C: Config> Runtime<C> {
     }
 
     /// Run a blocking closure on this runtime's blocking pool.
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

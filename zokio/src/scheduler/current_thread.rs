@@ -27,7 +27,7 @@ use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 
 pub(crate) struct Handle {
     inject: Inject<Notified>,
-    owned: OwnedTasks,
+    pub(super) owned: OwnedTasks,
     /// Wakes whichever thread holds the core.
     unparker: Unparker,
     core: Mutex<Option<Box<Core>>>,

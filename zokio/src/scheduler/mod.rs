@@ -62,6 +62,16 @@ impl Handle {
         }
     }
 
+    /// Adds what can be told of each live task (`runtime::Handle::alive_tasks`).
+    pub(crate) fn alive_tasks(&self, out: &mut Vec<crate::task::TaskInfo>) {
+        match self {
+            Handle::MultiThread(h) => h.owned.alive(out),
+            Handle::CurrentThread(h) => h.owned.alive(out),
+            Handle::ThreadPerCore(h) => h.workers.iter().for_each(|w| w.owned.alive(out)),
+        }
+        self.blocking().alive_tasks(out);
+    }
+
     pub(crate) fn blocking(&self) -> &BlockingSpawner {
         match self {
             Handle::MultiThread(h) => &h.blocking,

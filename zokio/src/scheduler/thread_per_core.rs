@@ -28,7 +28,7 @@ pub(crate) struct Handle {
 /// One worker's public side, and the scheduler hook of the tasks it owns.
 pub(crate) struct WorkerShared {
     inject: Inject<Notified>,
-    owned: OwnedTasks,
+    pub(super) owned: OwnedTasks,
     unparker: Unparker,
     shutdown: AtomicBool,
     tuning: Tuning,

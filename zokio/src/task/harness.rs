@@ -75,13 +75,54 @@ where
     F::Output: 'static,
     S: Schedule,
 {
+    let id = Id::next();
+    let spawn = super::meta::take_pending();
+    #[cfg(feature = "tracing")]
+    {
+        let span = super::trace::task_span(S::KIND, id, spawn.as_ref(), size_of::<F>());
+        let tracing_id = span.id();
+        let future = tracing::Instrument::instrument(future, span);
+        // SAFETY: the caller's promise, which covers the instrumented future as it
+        // covers `future` (the span is `Send` and `Sync`).
+        unsafe { allocate(future, scheduler, id, spawn, tracing_id) }
+    }
+    #[cfg(not(feature = "tracing"))]
+    // SAFETY: the caller's promise.
+    unsafe {
+        allocate(future, scheduler, id, spawn)
+    }
+}
+
+/// `new_local_task` once the future is what the cell will hold.
+///
+/// # Safety
+/// As `new_local_task`.
+unsafe fn allocate<F, S>(
+    future: F,
+    scheduler: S,
+    id: Id,
+    spawn: Option<super::meta::SpawnMeta>,
+    #[cfg(feature = "tracing")] tracing_id: Option<tracing::Id>,
+) -> (Task, Notified, NonNull<Header>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
     // The vtable's `dealloc` is the one for the allocator that made the cell, so the
     // cell goes back to it from whichever thread drops the last reference.
     let memory = CellMemory::here();
-    let vtable = match memory {
+    let mut vtable = match memory {
         CellMemory::System => vtable::<F, S, false>(),
         CellMemory::Pool => vtable::<F, S, true>(),
     };
+    if let Some(spawn) = spawn {
+        vtable = super::meta::located(vtable, spawn.location, spawn.name.is_some());
+        if let Some(name) = spawn.name {
+            // Entered before the task exists, so that it is never freed unnamed.
+            super::meta::set_name(id, name);
+        }
+    }
     let ptr = alloc_cell::<Cell<F, S>>(memory);
     // SAFETY: `ptr` is fresh memory laid out for a `Cell<F, S>`.
     unsafe {
@@ -89,7 +130,9 @@ where
             header: Header {
                 state: State::new(),
                 vtable,
-                join: JoinSlot::new(Id::next()),
+                join: JoinSlot::new(id),
+                #[cfg(feature = "tracing")]
+                tracing_id,
             },
             scheduler,
             stage: UnsafeCell::new(Stage {
@@ -118,6 +161,8 @@ where
         drop_join_handle: drop_join_handle::<F, S>,
         shutdown: shutdown::<F, S>,
         short_address: short_address::<F, S, POOLED>,
+        location: None,
+        named: false,
     }
 }
 
@@ -353,6 +398,9 @@ unsafe fn dealloc<F: Future, S, const POOLED: bool>(ptr: NonNull<Header>) {
         // future rather than leak it.
         // SAFETY: not COMPLETE, so the stage still holds the future, and we own it.
         drop_quietly(unsafe { ManuallyDrop::take(&mut cell.stage.get_mut().future) });
+    }
+    if cell.header.vtable.named {
+        super::meta::forget_name(cell.header.join.id());
     }
     let memory = if POOLED {
         CellMemory::Pool

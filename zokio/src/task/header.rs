@@ -6,6 +6,7 @@
 //! the concrete future type. Nothing here may grow without a reason: this struct is
 //! paid for by every task alive (see `Runtime::INFO.task_header_bytes`).
 
+use std::panic::Location;
 use std::ptr::NonNull;
 use std::task::Waker;
 
@@ -19,6 +20,10 @@ pub(crate) struct Header {
     /// The task's id, and the waker of whoever awaits the `JoinHandle`, in one word;
     /// which side may touch the waker is decided by `JOIN_WAKER`.
     pub(crate) join: JoinSlot,
+    /// The id of the task's `runtime.spawn` span, which the waker events name
+    /// (`task.id`), as tokio-console expects; only under the `tracing` feature.
+    #[cfg(feature = "tracing")]
+    pub(crate) tracing_id: Option<tracing::Id>,
 }
 
 /// The operations that need the concrete future and scheduler types.
@@ -38,6 +43,12 @@ pub(crate) struct Vtable {
     /// The cell's 32-bit address if it is a pooled block (`memory::pool::short_address`),
     /// which the owned-task list stores in half the room of a pointer.
     pub(crate) short_address: unsafe fn(NonNull<Header>) -> Option<u32>,
+    /// Where the task was spawned: `None` in the plain vtable of a future type, set
+    /// in the copies `meta.rs` makes per call site, so the location costs the task
+    /// no byte of its own.
+    pub(crate) location: Option<&'static Location<'static>>,
+    /// The task has a name in `meta.rs`'s table, to be removed when it is freed.
+    pub(crate) named: bool,
 }
 
 // SAFETY: a header is only reached through task references, and every field is either

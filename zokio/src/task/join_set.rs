@@ -110,6 +110,7 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Spawn a task on the given runtime and add it to the set.
+    #[track_caller]
     pub fn spawn_on<F>(&mut self, task: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
@@ -127,6 +128,7 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Run a blocking closure on `handle`'s blocking pool, in the set.
+    #[track_caller]
     pub fn spawn_blocking_on<F>(&mut self, f: F, handle: &Handle) -> AbortHandle
     where
         F: FnOnce() -> T + Send + 'static,
@@ -149,6 +151,7 @@ impl<T: 'static> JoinSet<T> {
     }
 
     /// Spawn a `!Send` task on `local` and add it to the set.
+    #[track_caller]
     pub fn spawn_local_on<F>(&mut self, task: F, local: &crate::task::LocalSet) -> AbortHandle
     where
         F: Future<Output = T> + 'static,

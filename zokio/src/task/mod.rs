@@ -9,6 +9,7 @@
 //! only see `Notified` and the `Schedule` trait; this module never picks a thread.
 
 mod block_in_place;
+mod builder;
 pub mod coop;
 mod error;
 mod harness;
@@ -18,11 +19,14 @@ mod join;
 mod join_set;
 mod join_slot;
 mod local;
+pub(crate) mod meta;
 #[cfg(all(test, not(loom)))]
 mod miri_tests;
 mod owned;
 mod raw;
 mod state;
+#[cfg(feature = "tracing")]
+mod trace;
 mod waker;
 mod yield_now;
 
@@ -30,12 +34,14 @@ use std::future::Future;
 use std::ptr::NonNull;
 
 pub use block_in_place::block_in_place;
+pub use builder::Builder;
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
+pub use meta::TaskInfo;
 pub use yield_now::yield_now;
 
 pub(crate) use harness::{new_task, HEADER_BYTES};
@@ -52,6 +58,11 @@ pub(crate) use raw::Notified;
 /// worker's context, the caller of `block_on`, a blocking-pool thread). That is what
 /// lets `yield_now` run on a stack copy of the hook while the task may be freed.
 pub(crate) trait Schedule: Send + Sync + 'static {
+    /// The `kind` field of the task's `runtime.spawn` span (tokio's values: `task`,
+    /// `local`, `blocking`).
+    #[cfg(feature = "tracing")]
+    const KIND: &'static str = "task";
+
     /// A woken (or newly spawned) task is ready to run.
     fn schedule(&self, task: Notified);
 
@@ -110,7 +121,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match crate::runtime::context::with_current(|handle| handle.inner.spawn(future)) {
+    let spawned = meta::spawning(None, || {
+        crate::runtime::context::with_current(|handle| handle.inner.spawn(future))
+    });
+    match spawned {
         Ok(join) => join,
         Err(err) => panic!("`zokio::spawn` {err}"),
     }
@@ -126,7 +140,10 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    match crate::runtime::context::with_current(|handle| handle.inner.blocking().spawn(f)) {
+    let spawned = meta::spawning(None, || {
+        crate::runtime::context::with_current(|handle| handle.inner.blocking().spawn(f))
+    });
+    match spawned {
         Ok(join) => join,
         Err(err) => panic!("`zokio::task::spawn_blocking` {err}"),
     }

@@ -172,6 +172,14 @@ impl<T: Entry> Slab<T> {
         }
     }
 
+    /// Hands every live entry to `see`, leaving the slab as it is.
+    fn for_each(&self, mut see: impl FnMut(T)) {
+        (0..self.used)
+            .filter_map(|index| self.get(index))
+            .filter(|entry| entry.next_free().is_none())
+            .for_each(&mut see);
+    }
+
     /// Frees every live slot, handing each entry to `take`.
     fn drain(&mut self, mut take: impl FnMut(T)) {
         // Stops at the last live slot: freeing it may shrink the slab to nothing.
@@ -308,6 +316,46 @@ impl OwnedTasks {
                 shard.pointers.len + shard.short.len
             })
             .sum()
+    }
+
+    /// What can be told of each listed task (`Handle::alive_tasks`), added to `out`.
+    /// Names are looked up after each shard's lock is dropped, so a task freed in
+    /// between is reported without its name.
+    pub(crate) fn alive(&self, out: &mut Vec<super::TaskInfo>) {
+        for shard in self.shards.iter() {
+            let mut named = Vec::new();
+            {
+                let shard = crate::loom::lock(shard);
+                let mut see = |ptr: NonNull<Header>| {
+                    // SAFETY: a listed slot names a live task and holds the list's
+                    // reference, which the shard lock keeps from going.
+                    let header = unsafe { ptr.as_ref() };
+                    if header.vtable.named {
+                        named.push(out.len());
+                    }
+                    out.push(super::TaskInfo {
+                        id: header.join.id(),
+                        name: None,
+                        location: header.vtable.location,
+                    });
+                };
+                shard.pointers.for_each(|ptr| {
+                    // SAFETY: a listed pointer is a task header, never null.
+                    see(unsafe { NonNull::new_unchecked(ptr) })
+                });
+                if shard.short.len > 0 {
+                    let expander = pool::expander();
+                    shard.short.for_each(|short| {
+                        // SAFETY: a listed short address is a live task's pooled
+                        // cell, a block still out while the shard lock keeps it listed.
+                        see(unsafe { expander.expand(short) }.cast())
+                    });
+                }
+            }
+            for index in named {
+                out[index].name = super::meta::name_of(out[index].id);
+            }
+        }
     }
 
     /// Live tasks listed by short address (for the tests that prove pooled cells are).

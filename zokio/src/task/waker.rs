@@ -1,6 +1,7 @@
 //! The `Waker` of a task: a raw waker whose data pointer is the task header and which
 //! owns one reference. Waking goes through the state word so a task is queued at most
-//! once. Nothing here may allocate.
+//! once. Nothing here may allocate (the `tracing` feature's events aside, which
+//! allocate only if the subscriber does).
 
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
@@ -30,11 +31,15 @@ fn ptr_of(data: *const ()) -> NonNull<Header> {
 }
 
 unsafe fn clone(data: *const ()) -> RawWaker {
+    #[cfg(feature = "tracing")]
+    super::trace::waker_op(ptr_of(data), "waker.clone");
     header(data).state.ref_inc();
     RawWaker::new(data, &VTABLE)
 }
 
 unsafe fn wake(data: *const ()) {
+    #[cfg(feature = "tracing")]
+    super::trace::waker_op(ptr_of(data), "waker.wake");
     let header = header(data);
     match header.state.transition_to_notified_by_val() {
         Transition::Done => {}
@@ -51,6 +56,8 @@ unsafe fn wake(data: *const ()) {
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
+    #[cfg(feature = "tracing")]
+    super::trace::waker_op(ptr_of(data), "waker.wake_by_ref");
     if super::id::wake_current_by_ref(ptr_of(data)) {
         return;
     }
@@ -62,6 +69,8 @@ unsafe fn wake_by_ref(data: *const ()) {
 }
 
 unsafe fn drop_waker(data: *const ()) {
+    #[cfg(feature = "tracing")]
+    super::trace::waker_op(ptr_of(data), "waker.drop");
     // SAFETY: the waker owned one reference.
     drop(unsafe { Task::from_raw(ptr_of(data)) });
 }

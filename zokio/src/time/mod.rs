@@ -24,6 +24,8 @@ pub mod error;
 mod instant;
 mod interval;
 mod sleep;
+#[cfg(feature = "tracing")]
+mod sleep_trace;
 mod timeout;
 mod wheel;
 

@@ -38,6 +38,7 @@ const SHUTTING_DOWN: &str = "A Zokio runtime was found, but it is being shut dow
 ///
 /// # Panics
 /// When polled outside a Zokio runtime, or after that runtime shut down.
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     // Saturating: see `Instant + Duration`.
     Sleep::new(Instant::now() + duration)
@@ -47,6 +48,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// # Panics
 /// When polled outside a Zokio runtime, or after that runtime shut down.
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline)
 }
@@ -64,6 +66,9 @@ pub struct Sleep {
     /// Completed: polls answer `Ready` until a reset.
     elapsed: bool,
     registration: Option<Registration>,
+    /// The sleep's spans; taken out only for the length of a poll.
+    #[cfg(feature = "tracing")]
+    trace: Option<super::sleep_trace::SleepTrace>,
 }
 
 struct Registration {
@@ -73,11 +78,16 @@ struct Registration {
 }
 
 impl Sleep {
+    #[track_caller]
     pub(crate) fn new(deadline: Instant) -> Sleep {
         Sleep {
             deadline,
             elapsed: false,
             registration: None,
+            #[cfg(feature = "tracing")]
+            trace: Some(super::sleep_trace::SleepTrace::new(
+                std::panic::Location::caller(),
+            )),
         }
     }
 
@@ -147,6 +157,10 @@ impl Sleep {
         let this = self.get_mut();
         this.deadline = deadline;
         this.elapsed = false;
+        #[cfg(feature = "tracing")]
+        if let Some(trace) = &this.trace {
+            trace.deadline_set(deadline);
+        }
         if let Some(reg) = &this.registration {
             // Kept on its driver: one lock hold, and right for a sleep reset from
             // any thread. A refusal (shutdown) marks the entry, so the next poll
@@ -172,6 +186,16 @@ impl Sleep {
                 EntryState::Idle | EntryState::Shutdown => {}
             }
         }
+    }
+
+    /// `poll`, with the cooperative budget.
+    fn poll_budgeted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let coop = ready!(coop::poll_proceed(cx));
+        let poll = self.poll_unbudgeted(cx);
+        if poll.is_ready() {
+            coop.made_progress();
+        }
+        poll
     }
 
     /// `poll`, without the cooperative budget (for `Timeout`, whose inner future
@@ -234,12 +258,17 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let coop = ready!(coop::poll_proceed(cx));
-        let poll = this.poll_unbudgeted(cx);
-        if poll.is_ready() {
-            coop.made_progress();
+        #[cfg(feature = "tracing")]
+        if let Some(trace) = this.trace.take() {
+            let unregistered = this.registration.is_none();
+            let poll = trace.poll(|| this.poll_budgeted(cx));
+            if unregistered && this.registration.is_some() {
+                trace.deadline_set(this.deadline);
+            }
+            this.trace = Some(trace);
+            return poll;
         }
-        poll
+        this.poll_budgeted(cx)
     }
 }
 

@@ -34,6 +34,7 @@ use crate::task::coop;
 /// # Panics
 /// When the inner future is pending and the timeout is polled outside a Zokio
 /// runtime.
+#[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     // Saturating: see `Instant + Duration`.
     let deadline = Instant::now() + duration;
@@ -48,6 +49,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 /// # Panics
 /// When the inner future is pending and the timeout is polled outside a Zokio
 /// runtime.
+#[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         value: future.into_future(),

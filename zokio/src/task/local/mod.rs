@@ -116,7 +116,25 @@ impl LocalSet {
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_onto(&self.shared, future)
+        spawn_onto(&self.shared, future, None)
+    }
+
+    /// `spawn_local` with a name (`task::Builder::spawn_local_on`).
+    #[track_caller]
+    pub(crate) fn spawn_named<F>(&self, future: F, name: Option<&str>) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        spawn_onto(&self.shared, future, name)
+    }
+
+    /// The set's live tasks, with their ids, names and spawn locations, as
+    /// [`Handle::alive_tasks`](crate::runtime::Handle::alive_tasks) gives a runtime's.
+    pub fn alive_tasks(&self) -> Vec<crate::task::TaskInfo> {
+        let mut tasks = Vec::new();
+        self.shared.owned.alive(&mut tasks);
+        tasks
     }
 
     /// Run `future` to completion on `rt`, running this set's tasks meanwhile.
@@ -225,16 +243,23 @@ fn enter(shared: &Arc<Shared>) -> LocalEnterGuard {
     }
 }
 
-fn spawn_onto<F>(shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
+#[track_caller]
+pub(crate) fn spawn_onto<F>(
+    shared: &Arc<Shared>,
+    future: F,
+    name: Option<&str>,
+) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    // SAFETY: the set polls and shuts down its tasks only on its own thread (it is
-    // neither `Send` nor `Sync`, and `Shared` keeps its queue to that thread), which is
-    // this one: `shared` comes from a `&LocalSet` or from `CURRENT`, both of this
-    // thread. The `JoinHandle` is `Send` only when the output is.
-    let parts = unsafe { super::harness::new_local_task(future, shared.clone()) };
+    let parts = crate::task::meta::spawning(name, || {
+        // SAFETY: the set polls and shuts down its tasks only on its own thread (it
+        // is neither `Send` nor `Sync`, and `Shared` keeps its queue to that thread),
+        // which is this one: `shared` comes from a `&LocalSet` or from `CURRENT`,
+        // both of this thread. The `JoinHandle` is `Send` only when the output is.
+        unsafe { super::harness::new_local_task(future, shared.clone()) }
+    });
     let (listed, notified, join) = parts;
     match shared.owned.bind(listed) {
         Ok(()) => crate::task::Schedule::schedule(shared, notified),
@@ -258,11 +283,16 @@ where
     F::Output: 'static,
 {
     match current() {
-        Some(shared) => spawn_onto(&shared, future),
+        Some(shared) => spawn_onto(&shared, future, None),
         None => panic!(
             "`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`"
         ),
     }
+}
+
+/// The current set's shared state, for `task::Builder::spawn_local`.
+pub(crate) fn current_set() -> Option<Arc<Shared>> {
+    current()
 }
 
 /// The current set's shared state, if a set is current on this thread.

@@ -154,6 +154,9 @@ impl Shared {
 }
 
 impl Schedule for Arc<Shared> {
+    #[cfg(feature = "tracing")]
+    const KIND: &'static str = "local";
+
     fn schedule(&self, task: Notified) {
         if self.closed.load(Ordering::Acquire) {
             // The set is gone and its tasks with it; this reference is all that is left.
