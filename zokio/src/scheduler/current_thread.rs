@@ -45,6 +45,9 @@ pub(crate) struct Core {
     /// Counted while driving, published every `event_interval` ticks and around
     /// parks; it moves with the core between the threads that call `block_on`.
     metrics: MetricsBatch,
+    /// Ticks left until the next publication (counting down avoids a division per
+    /// tick).
+    until_publish: u32,
 }
 
 impl Core {
@@ -103,6 +106,7 @@ impl Handle {
                 tick: 0,
                 driver,
                 metrics: MetricsBatch::new(tuning.poll_time_histogram.is_some(), 0.0),
+                until_publish: 0,
             }))),
             tuning,
             blocking,
@@ -217,8 +221,12 @@ impl Handle {
                     let mut core = ctx.core.borrow_mut();
                     let core = core.as_mut().expect("core present while driving");
                     core.tick = core.tick.wrapping_add(1);
-                    if core.tick % self.tuning.event_interval == 0 {
-                        core.publish(metrics);
+                    match core.until_publish.checked_sub(1) {
+                        Some(left) => core.until_publish = left,
+                        None => {
+                            core.publish(metrics);
+                            core.until_publish = self.tuning.event_interval - 1;
+                        }
                     }
                     let task = if core.tick % self.tuning.global_queue_interval == 0 {
                         self.inject.pop().or_else(|| core.tasks.pop_front())

@@ -75,8 +75,9 @@ impl RuntimeMetrics {
         self.handle.inner.metrics().len()
     }
 
-    /// How many tasks are alive: spawned and not yet finished (or cancelled and
-    /// dropped). Blocking closures are not counted.
+    /// How many tasks are alive: spawned on the runtime and not yet finished (or
+    /// cancelled and dropped). Blocking closures and the tasks of a `LocalSet` (or
+    /// of a `LocalRuntime`'s `spawn_local`), which the set owns, are not counted.
     pub fn num_alive_tasks(&self) -> usize {
         self.handle.inner.num_alive_tasks()
     }
@@ -105,8 +106,9 @@ impl RuntimeMetrics {
         Duration::from_nanos(WorkerMetrics::get(&self.worker(worker).busy_nanos))
     }
 
-    /// How many tasks were ever spawned on the runtime (`spawn`, `spawn_local` on a
-    /// `LocalRuntime`, and task builders); blocking closures are not counted.
+    /// How many tasks were ever spawned on the runtime. As for
+    /// [`num_alive_tasks`](Self::num_alive_tasks), blocking closures and local
+    /// sets' tasks are not counted.
     pub fn spawned_tasks_count(&self) -> u64 {
         self.handle.inner.spawned_tasks_count()
     }

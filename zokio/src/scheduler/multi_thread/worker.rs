@@ -187,9 +187,9 @@ pub(crate) fn try_schedule_local(
         let Ok(mut core) = ctx.core.try_borrow_mut() else {
             return Some(task);
         };
+        core.metrics.local_schedule();
         // Woken by this worker's own completions or timers: queued here without
         // waking anyone; the end of the turn decides (`notify_after_turn`).
-        core.metrics.local_schedule();
         let should_notify = if ctx.driver.is_turning() {
             core.defer_to_turn_end(task, handle);
             false
