@@ -85,12 +85,14 @@ impl DriverCounters {
     }
 
     /// An `io_uring_enter` call: a kernel call of its own kind as well.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // io_uring only
     pub(crate) fn ring_enter(&self) {
         owner_add(&self.kernel_calls, 1);
         owner_add(&self.ring_enters, 1);
     }
 
     /// The ring's operations in flight, now (owner only).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // io_uring only
     pub(crate) fn set_in_flight(&self, n: usize) {
         self.in_flight.store(n as u64, Relaxed);
     }
