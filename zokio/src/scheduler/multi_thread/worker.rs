@@ -111,6 +111,8 @@ struct Context {
     /// The core and driver went to another thread (`block_in_place`): this thread
     /// finishes the task it is polling, then leaves.
     retired: Cell<bool>,
+    /// The poll-time histogram is on: every poll is timed.
+    time_each_poll: bool,
 }
 
 /// What a worker needs to start a thread that takes over its core and driver when it
@@ -532,6 +534,7 @@ pub(crate) fn run(worker: Worker) -> Option<LocalDriver> {
         driver,
     } = worker;
     let ctx = Context {
+        time_each_poll: handle.tuning.poll_time_histogram.is_some(),
         handle,
         index,
         core: RefCell::new(core),
@@ -631,31 +634,20 @@ fn run_loop(ctx: &Context) {
 
 fn run_task(ctx: &Context, task: Notified) {
     let handle = &*ctx.handle;
-    let started = {
+    {
         let mut core = ctx.core.borrow_mut();
         core.transition_from_searching(handle);
         core.metrics.polled();
-        core.metrics.poll_started()
-    };
-    task.run();
-    if let Some(started) = started {
-        MetricsBatch::poll_ended(handle.metrics.worker(ctx.index), started);
     }
+    poll(ctx, task);
     // Tasks woken by that poll wait in the LIFO slot; run a few of them right away
     // while their data is still in this core's cache.
     for _ in 0..MAX_LIFO_POLLS_PER_TICK {
         let Some(next) = after_poll(ctx) else {
             return;
         };
-        let started = {
-            let mut core = ctx.core.borrow_mut();
-            core.metrics.polled();
-            core.metrics.poll_started()
-        };
-        next.run();
-        if let Some(started) = started {
-            MetricsBatch::poll_ended(handle.metrics.worker(ctx.index), started);
-        }
+        ctx.core.borrow_mut().metrics.polled();
+        poll(ctx, next);
     }
     let mut core = ctx.core.borrow_mut();
     if let Some(next) = core.lifo_slot.take() {
@@ -666,6 +658,24 @@ fn run_task(ctx: &Context, task: Notified) {
     if undecided {
         notify_after_turn(ctx);
     }
+}
+
+/// Poll a task, timing the poll only when the poll-time histogram is on (a flag
+/// fixed at build time, so the untimed path carries nothing across the poll).
+#[inline(always)]
+fn poll(ctx: &Context, task: Notified) {
+    if ctx.time_each_poll {
+        poll_timed(ctx, task);
+    } else {
+        task.run();
+    }
+}
+
+#[inline(never)]
+fn poll_timed(ctx: &Context, task: Notified) {
+    let started = std::time::Instant::now();
+    task.run();
+    MetricsBatch::poll_ended(ctx.handle.metrics.worker(ctx.index), started);
 }
 
 /// After a task's poll: decide the wake-ups of what its eager submissions reaped
