@@ -68,6 +68,10 @@ pub(crate) struct DriverCounters {
     submitted: AtomicU64,
     completed: AtomicU64,
     wake_writes: AtomicU64,
+    /// io_uring only: `io_uring_enter` calls (also in `kernel_calls`), and the
+    /// operations submitted and not yet completed, for `RuntimeMetrics`.
+    ring_enters: AtomicU64,
+    in_flight: AtomicU64,
 }
 
 /// Add on the owner's thread: the only writer, so no read-modify-write is needed.
@@ -78,6 +82,27 @@ fn owner_add(counter: &AtomicU64, n: u64) {
 impl DriverCounters {
     pub(crate) fn kernel_call(&self) {
         owner_add(&self.kernel_calls, 1);
+    }
+
+    /// An `io_uring_enter` call: a kernel call of its own kind as well.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // io_uring only
+    pub(crate) fn ring_enter(&self) {
+        owner_add(&self.kernel_calls, 1);
+        owner_add(&self.ring_enters, 1);
+    }
+
+    /// The ring's operations in flight, now (owner only).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // io_uring only
+    pub(crate) fn set_in_flight(&self, n: usize) {
+        self.in_flight.store(n as u64, Relaxed);
+    }
+
+    pub(crate) fn ring_enters(&self) -> u64 {
+        self.ring_enters.load(Relaxed)
+    }
+
+    pub(crate) fn in_flight(&self) -> u64 {
+        self.in_flight.load(Relaxed)
     }
 
     pub(crate) fn submitted(&self, n: u64) {

@@ -33,6 +33,7 @@ pub(crate) use select::{build_drivers, DriverOptions};
 pub(crate) use shared::{DriverShared, Unparker};
 
 pub(crate) use context::current_time_driver;
+use counters::DriverCounters;
 pub use counters::IoCounters;
 #[cfg(unix)]
 pub(crate) use readiness::poll_now;
@@ -172,6 +173,16 @@ impl Drivers {
             .iter()
             .map(|shared| shared.counters.snapshot())
             .fold(IoCounters::default(), |sum, one| sum + one)
+    }
+
+    /// Worker `index`'s driver counters (drivers are in worker order).
+    pub(crate) fn worker_counters(&self, index: usize) -> &DriverCounters {
+        &self.shared[index].counters
+    }
+
+    /// How many timers worker `index`'s wheel holds.
+    pub(crate) fn timer_entries(&self, index: usize) -> usize {
+        self.time[index].entries()
     }
 
     /// The runtime's clock (every driver shares it).

@@ -139,6 +139,15 @@ impl BlockingPool {
     }
 }
 
+impl BlockingSpawner {
+    /// Closures waiting for a thread, threads, and idle threads, for
+    /// `RuntimeMetrics` (one lock).
+    pub(crate) fn metrics(&self) -> (usize, usize, usize) {
+        let state = self.inner.lock();
+        (state.queue.len(), state.num_threads, state.num_idle)
+    }
+}
+
 impl Inner {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())

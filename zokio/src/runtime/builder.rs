@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 use super::threads::{Hook, ThreadGroup, ThreadSpec};
-use super::{Handle, Runtime, RuntimeFlavor};
+use super::{Handle, HistogramConfiguration, Runtime, RuntimeFlavor};
 use crate::config::Config;
 use crate::driver::{self, Driver, DriverOptions, Drivers, LocalDriver};
 use crate::memory::{numa, MemoryOptions, MemoryPlan, MemoryStrategy};
@@ -33,6 +33,8 @@ pub struct Builder {
     /// `None`: the work-stealing workers tune it to their tasks' poll times.
     global_queue_interval: Option<u32>,
     event_interval: u32,
+    poll_time_histogram: bool,
+    poll_time_histogram_configuration: HistogramConfiguration,
     max_blocking_threads: usize,
     thread_keep_alive: Duration,
     drivers: DriverOptions,
@@ -52,6 +54,8 @@ impl Builder {
             park_hooks: driver::ParkHooks::default(),
             global_queue_interval: None,
             event_interval: 61,
+            poll_time_histogram: false,
+            poll_time_histogram_configuration: HistogramConfiguration::default(),
             max_blocking_threads: DEFAULT_MAX_THREADS,
             thread_keep_alive: DEFAULT_KEEP_ALIVE,
             drivers: DriverOptions::default(),
@@ -185,6 +189,38 @@ impl Builder {
     /// at least 1.
     pub fn event_interval(&mut self, ticks: u32) -> &mut Self {
         self.event_interval = ticks;
+        self
+    }
+
+    /// Time every task poll and count it in the poll-time histogram of
+    /// [`RuntimeMetrics`](crate::runtime::RuntimeMetrics), as tokio's builder method
+    /// of the same name. Off by default: it reads the clock around every poll.
+    ///
+    /// ```
+    /// let rt = zokio::runtime::Builder::new_current_thread()
+    ///     .enable_metrics_poll_time_histogram()
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { zokio::spawn(async {}).await.unwrap() });
+    /// let metrics = rt.metrics();
+    /// let polls: u64 = (0..metrics.poll_time_histogram_num_buckets())
+    ///     .map(|b| metrics.poll_time_histogram_bucket_count(0, b))
+    ///     .sum();
+    /// assert!(polls >= 1);
+    /// ```
+    pub fn enable_metrics_poll_time_histogram(&mut self) -> &mut Self {
+        self.poll_time_histogram = true;
+        self
+    }
+
+    /// The poll-time histogram's buckets (default: tokio's, 10 linear buckets of
+    /// 100 µs); it still has to be turned on with
+    /// [`enable_metrics_poll_time_histogram`](Self::enable_metrics_poll_time_histogram).
+    pub fn metrics_poll_time_histogram_configuration(
+        &mut self,
+        configuration: HistogramConfiguration,
+    ) -> &mut Self {
+        self.poll_time_histogram_configuration = configuration;
         self
     }
 
@@ -409,6 +445,9 @@ impl Builder {
                 .unwrap_or(DEFAULT_GLOBAL_QUEUE_INTERVAL),
             tune_global_queue_interval: self.global_queue_interval.is_none(),
             event_interval: self.event_interval,
+            poll_time_histogram: self
+                .poll_time_histogram
+                .then_some(self.poll_time_histogram_configuration),
         };
         let spec = ThreadSpec {
             name: self.thread_name.clone(),
@@ -572,6 +611,7 @@ fn build_multi_thread(
         takeover: std::sync::Mutex::new(None),
         placement: placement.clone(),
         nodes,
+        metrics: crate::runtime::metrics::WorkersMetrics::new(workers, tuning.poll_time_histogram),
     });
     let handle = Handle::new(
         scheduler::Handle::MultiThread(shared.clone()),

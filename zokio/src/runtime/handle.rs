@@ -119,6 +119,15 @@ impl Handle {
         self.drivers.io_counters()
     }
 
+    /// A view of the runtime's metrics (task counts, queue depths, per-worker
+    /// counts), with tokio's names and meanings; see [`RuntimeMetrics`]. Cheap: it
+    /// clones this handle.
+    ///
+    /// [`RuntimeMetrics`]: super::RuntimeMetrics
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        super::RuntimeMetrics::new(self.clone())
+    }
+
     /// The runtime this thread is in.
     ///
     /// # Panics

@@ -11,6 +11,7 @@ pub(crate) mod context;
 mod handle;
 mod id;
 mod local_runtime;
+pub(crate) mod metrics;
 mod park_thread;
 pub(crate) mod threads;
 
@@ -26,6 +27,7 @@ pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 pub use id::Id;
 pub use local_runtime::{LocalOptions, LocalRuntime};
+pub use metrics::{HistogramConfiguration, RuntimeMetrics};
 
 use crate::config::{Config, DefaultConfig, RuntimeInfo};
 use crate::scheduler;
@@ -134,6 +136,11 @@ impl<C: Config> Runtime<C> {
     /// ```
     pub fn io_counters(&self) -> IoCounters {
         self.handle.io_counters()
+    }
+
+    /// This runtime's metrics; see [`Handle::metrics`].
+    pub fn metrics(&self) -> super::runtime::RuntimeMetrics {
+        self.handle.metrics()
     }
 
     /// A handle to this runtime.

@@ -21,24 +21,40 @@ use std::time::Duration;
 
 use crate::driver::{LocalDriver, Unparker};
 use crate::runtime::blocking::BlockingSpawner;
+use crate::runtime::metrics::{MetricsBatch, WorkerMetrics, WorkersMetrics};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::multi_thread::Tuning;
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 
 pub(crate) struct Handle {
-    inject: Inject<Notified>,
+    pub(super) inject: Inject<Notified>,
     pub(super) owned: OwnedTasks,
     /// Wakes whichever thread holds the core.
     unparker: Unparker,
     core: Mutex<Option<Box<Core>>>,
     tuning: Tuning,
     pub(crate) blocking: BlockingSpawner,
+    /// The one worker's published counts (the thread in `block_on`).
+    pub(crate) metrics: WorkersMetrics,
 }
 
 pub(crate) struct Core {
     tasks: Fifo<Notified>,
     tick: u32,
     driver: LocalDriver,
+    /// Counted while driving, published every `event_interval` ticks and around
+    /// parks; it moves with the core between the threads that call `block_on`.
+    metrics: MetricsBatch,
+    /// Ticks left until the next publication (counting down avoids a division per
+    /// tick).
+    until_publish: u32,
+}
+
+impl Core {
+    fn publish(&mut self, worker: &WorkerMetrics) {
+        self.metrics.end_batch();
+        self.metrics.publish(worker, Some(self.tasks.len()));
+    }
 }
 
 struct DrivingContext {
@@ -89,9 +105,12 @@ impl Handle {
                 tasks: Fifo::with_capacity(INITIAL_CAPACITY),
                 tick: 0,
                 driver,
+                metrics: MetricsBatch::new(tuning.poll_time_histogram.is_some(), 0.0),
+                until_publish: 0,
             }))),
             tuning,
             blocking,
+            metrics: WorkersMetrics::new(1, tuning.poll_time_histogram),
         })
     }
 
@@ -152,6 +171,8 @@ impl Handle {
             fn drop(&mut self) {
                 CURRENT.with(|c| c.set(self.2));
                 if let Some(mut core) = self.1.core.borrow_mut().take() {
+                    // What this call counted becomes visible once it returns.
+                    core.publish(self.0.metrics.worker(0));
                     // The runtime shut down while we held the core: its queue is ours
                     // to drop, or it keeps the tasks (and this handle) alive forever,
                     // and its driver is ours to drain.
@@ -172,6 +193,11 @@ impl Handle {
             }
         }
         let _restore = Restore(self, &ctx, previous);
+        let metrics = self.metrics.worker(0);
+        if let Some(core) = ctx.core.borrow_mut().as_mut() {
+            // Time the core spent unused was no one's busy time.
+            core.metrics.restart();
+        }
         // The driver sits in the boxed core, which stays in `ctx`, at one address, for
         // as long as this call holds it.
         let driver: *const LocalDriver = &ctx.core.borrow().as_ref().expect("core present").driver;
@@ -195,14 +221,30 @@ impl Handle {
                     let mut core = ctx.core.borrow_mut();
                     let core = core.as_mut().expect("core present while driving");
                     core.tick = core.tick.wrapping_add(1);
-                    if core.tick % self.tuning.global_queue_interval == 0 {
+                    match core.until_publish.checked_sub(1) {
+                        Some(left) => core.until_publish = left,
+                        None => {
+                            core.publish(metrics);
+                            core.until_publish = self.tuning.event_interval - 1;
+                        }
+                    }
+                    let task = if core.tick % self.tuning.global_queue_interval == 0 {
                         self.inject.pop().or_else(|| core.tasks.pop_front())
                     } else {
                         core.tasks.pop_front().or_else(|| self.inject.pop())
-                    }
+                    };
+                    task.map(|task| {
+                        core.metrics.polled();
+                        (task, core.metrics.poll_started())
+                    })
                 };
                 match task {
-                    Some(task) => task.run(),
+                    Some((task, started)) => {
+                        task.run();
+                        if let Some(started) = started {
+                            MetricsBatch::poll_ended(metrics, started);
+                        }
+                    }
                     None => {
                         if !main.woken.load(Ordering::Acquire) {
                             // SAFETY: as above; no borrow of the core is held across it.
@@ -218,8 +260,15 @@ impl Handle {
                             if !found {
                                 if let Some(core) = ctx.core.borrow_mut().as_mut() {
                                     core.tasks.release_spike();
+                                    core.metrics.about_to_park();
+                                    core.publish(metrics);
                                 }
                                 driver.park();
+                                if let Some(core) = ctx.core.borrow_mut().as_mut() {
+                                    core.metrics.unparked();
+                                    core.metrics.restart();
+                                    core.metrics.publish(metrics, None);
+                                }
                             }
                         }
                         break;
@@ -269,6 +318,7 @@ impl Schedule for Arc<Handle> {
             match core.as_mut() {
                 Some(core) => {
                     core.tasks.push_back(task);
+                    core.metrics.local_schedule();
                     None
                 }
                 None => Some(task),

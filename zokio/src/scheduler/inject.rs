@@ -9,12 +9,16 @@
 //! tasks.
 
 use super::fifo::{Fifo, INITIAL_CAPACITY};
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
 
 pub(crate) struct Inject<T> {
     queue: Mutex<Queue<T>>,
     len: AtomicUsize,
+    /// Values pushed one at a time (`push`): the schedulers' wake-ups and spawns from
+    /// outside a worker, for `RuntimeMetrics::remote_schedule_count`. Stored under
+    /// the lock, so a plain load and store.
+    pushed_one: AtomicU64,
 }
 
 struct Queue<T> {
@@ -33,6 +37,7 @@ impl<T> Inject<T> {
                 closed: false,
             }),
             len: AtomicUsize::new(0),
+            pushed_one: AtomicU64::new(0),
         }
     }
 
@@ -45,7 +50,21 @@ impl<T> Inject<T> {
     }
 
     pub(crate) fn push(&self, value: T) {
-        self.push_batch(std::iter::once(value));
+        let mut queue = crate::loom::lock(&self.queue);
+        if queue.closed {
+            drop(queue);
+            drop(value);
+            return;
+        }
+        queue.items.push_back(value);
+        self.len.store(queue.items.len(), SeqCst);
+        self.pushed_one
+            .store(self.pushed_one.load(Relaxed).wrapping_add(1), Relaxed);
+    }
+
+    /// How many values `push` queued so far.
+    pub(crate) fn pushed_one(&self) -> u64 {
+        self.pushed_one.load(Relaxed)
     }
 
     pub(crate) fn push_batch(&self, values: impl IntoIterator<Item = T>) {

@@ -28,6 +28,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::runtime::blocking::BlockingSpawner;
+use crate::runtime::metrics::WorkersMetrics;
 use crate::task::JoinHandle;
 
 /// Whether other tasks wait to run on this thread's worker, whichever the flavour.
@@ -70,6 +71,68 @@ impl Handle {
             Handle::ThreadPerCore(h) => h.workers.iter().for_each(|w| w.owned.alive(out)),
         }
         self.blocking().alive_tasks(out);
+    }
+
+    /// The workers' published counts.
+    pub(crate) fn metrics(&self) -> &WorkersMetrics {
+        match self {
+            Handle::MultiThread(h) => &h.metrics,
+            Handle::CurrentThread(h) => &h.metrics,
+            Handle::ThreadPerCore(h) => &h.metrics,
+        }
+    }
+
+    /// Tasks spawned and not yet finished (takes the owned lists' locks).
+    pub(crate) fn num_alive_tasks(&self) -> usize {
+        match self {
+            Handle::MultiThread(h) => h.owned.len(),
+            Handle::CurrentThread(h) => h.owned.len(),
+            Handle::ThreadPerCore(h) => h.workers.iter().map(|w| w.owned.len()).sum(),
+        }
+    }
+
+    /// Tasks ever spawned (takes the owned lists' locks).
+    pub(crate) fn spawned_tasks_count(&self) -> u64 {
+        match self {
+            Handle::MultiThread(h) => h.owned.spawned(),
+            Handle::CurrentThread(h) => h.owned.spawned(),
+            Handle::ThreadPerCore(h) => h.workers.iter().map(|w| w.owned.spawned()).sum(),
+        }
+    }
+
+    /// Tasks queued from outside the workers, one at a time, into a global queue.
+    pub(crate) fn remote_schedule_count(&self) -> u64 {
+        match self {
+            Handle::MultiThread(h) => h.inject.pushed_one(),
+            Handle::CurrentThread(h) => h.inject.pushed_one(),
+            Handle::ThreadPerCore(h) => h.workers.iter().map(|w| w.inject.pushed_one()).sum(),
+        }
+    }
+
+    /// Tasks in the global queues.
+    pub(crate) fn global_queue_depth(&self) -> usize {
+        match self {
+            Handle::MultiThread(h) => {
+                h.inject.len()
+                    + h.nodes
+                        .as_ref()
+                        .map_or(0, multi_thread::numa::NodeScheduling::len)
+            }
+            Handle::CurrentThread(h) => h.inject.len(),
+            Handle::ThreadPerCore(h) => h.workers.iter().map(|w| w.inject.len()).sum(),
+        }
+    }
+
+    /// Tasks in worker `index`'s local queue: live on the work-stealing scheduler
+    /// (its queue is readable by stealers), as last published on the others.
+    pub(crate) fn worker_local_queue_depth(&self, index: usize) -> usize {
+        match self {
+            Handle::MultiThread(h) => h.remotes[index].steal.len(),
+            _ => {
+                let worker = self.metrics().worker(index);
+                crate::runtime::metrics::WorkerMetrics::get(&worker.queue_depth) as usize
+            }
+        }
     }
 
     pub(crate) fn blocking(&self) -> &BlockingSpawner {

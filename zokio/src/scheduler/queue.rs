@@ -212,6 +212,11 @@ impl<T> Steal<T> {
         self.0.len() == 0
     }
 
+    /// How many values the queue holds (a racy snapshot, for metrics).
+    pub(crate) fn len(&self) -> usize {
+        self.0.len() as usize
+    }
+
     /// Move about half of this queue into `dst` and return one of the moved values.
     pub(crate) fn steal_into(&self, dst: &mut Local<T>) -> Option<T> {
         let dst_tail = dst.inner.tail.load(Relaxed);

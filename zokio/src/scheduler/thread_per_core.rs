@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::driver::{LocalDriver, Unparker};
 use crate::runtime::blocking::BlockingSpawner;
+use crate::runtime::metrics::{MetricsBatch, WorkersMetrics};
 use crate::scheduler::fifo::{Fifo, INITIAL_CAPACITY};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::multi_thread::Tuning;
@@ -23,11 +24,13 @@ pub(crate) struct Handle {
     pub(crate) workers: Box<[Arc<WorkerShared>]>,
     next_worker: AtomicUsize,
     pub(crate) blocking: BlockingSpawner,
+    /// What each worker publishes for `RuntimeMetrics`.
+    pub(crate) metrics: Arc<WorkersMetrics>,
 }
 
 /// One worker's public side, and the scheduler hook of the tasks it owns.
 pub(crate) struct WorkerShared {
-    inject: Inject<Notified>,
+    pub(super) inject: Inject<Notified>,
     pub(super) owned: OwnedTasks,
     unparker: Unparker,
     shutdown: AtomicBool,
@@ -38,11 +41,16 @@ pub(crate) struct WorkerShared {
 pub(crate) struct Worker {
     pub(crate) shared: Arc<WorkerShared>,
     driver: LocalDriver,
+    index: usize,
+    metrics: Arc<WorkersMetrics>,
 }
 
 struct WorkerContext {
     shared: Arc<WorkerShared>,
     tasks: RefCell<Fifo<Notified>>,
+    /// Counted by the worker loop and by local schedules; published every
+    /// `event_interval` ticks and around parks.
+    metrics: RefCell<MetricsBatch>,
 }
 
 thread_local! {
@@ -78,7 +86,8 @@ impl Handle {
         let num_workers = drivers.len();
         let mut workers = Vec::with_capacity(num_workers);
         let mut shared = Vec::with_capacity(num_workers);
-        for driver in drivers {
+        let metrics = Arc::new(WorkersMetrics::new(num_workers, tuning.poll_time_histogram));
+        for (index, driver) in drivers.into_iter().enumerate() {
             let worker_shared = Arc::new(WorkerShared {
                 inject: Inject::new(),
                 owned: OwnedTasks::new(1),
@@ -90,12 +99,15 @@ impl Handle {
             workers.push(Worker {
                 shared: worker_shared,
                 driver,
+                index,
+                metrics: metrics.clone(),
             });
         }
         let handle = Arc::new(Handle {
             workers: shared.into(),
             next_worker: AtomicUsize::new(0),
             blocking,
+            metrics,
         });
         (handle, workers)
     }
@@ -157,10 +169,26 @@ impl Handle {
 /// The body of a worker thread. Returns its driver, to be drained on this thread once
 /// every task of the runtime is gone.
 pub(crate) fn run(worker: Worker) -> LocalDriver {
-    let Worker { shared, driver } = worker;
-    let ctx = WorkerContext {
+    let Worker {
         shared,
+        driver,
+        index,
+        metrics,
+    } = worker;
+    let metrics = metrics.worker(index);
+    let ctx = WorkerContext {
         tasks: RefCell::new(Fifo::with_capacity(INITIAL_CAPACITY)),
+        metrics: RefCell::new(MetricsBatch::new(
+            shared.tuning.poll_time_histogram.is_some(),
+            0.0,
+        )),
+        shared,
+    };
+    // Publish the totals, with the local queue's length (only this thread can read it).
+    let publish = || {
+        let mut batch = ctx.metrics.borrow_mut();
+        batch.end_batch();
+        batch.publish(metrics, Some(ctx.tasks.borrow().len()));
     };
     // SAFETY: `driver` outlives the guard, which is dropped before `driver` is returned.
     let driver_guard = unsafe { crate::driver::context::enter(&driver) };
@@ -179,6 +207,7 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
         if tick % shared.tuning.event_interval == 0 {
             // A busy worker never parks, so completions and timers are looked at here.
             driver.poll();
+            publish();
         }
         let task = {
             let mut tasks = ctx.tasks.borrow_mut();
@@ -193,17 +222,34 @@ pub(crate) fn run(worker: Worker) -> LocalDriver {
             }
         };
         match task {
-            Some(task) => task.run(),
+            Some(task) => {
+                let started = {
+                    let mut batch = ctx.metrics.borrow_mut();
+                    batch.polled();
+                    batch.poll_started()
+                };
+                task.run();
+                if let Some(started) = started {
+                    MetricsBatch::poll_ended(metrics, started);
+                }
+            }
             None => {
                 // Completions already there need no sleep (see the work-stealing worker).
                 let found = driver.poll_if_busy() && !ctx.tasks.borrow().is_empty();
                 if !found {
                     ctx.tasks.borrow_mut().release_spike();
+                    ctx.metrics.borrow_mut().about_to_park();
+                    publish();
                     driver.park();
+                    let mut batch = ctx.metrics.borrow_mut();
+                    batch.unparked();
+                    batch.restart();
+                    batch.publish(metrics, None);
                 }
             }
         }
     }
+    publish();
     let leftovers = ctx.tasks.borrow_mut().take_all();
     shared.inject.push_batch(leftovers);
     drop(reset);
@@ -220,10 +266,14 @@ impl Schedule for Arc<WorkerShared> {
                 return Some(task);
             }
             // SAFETY: as above.
-            let Ok(mut tasks) = (unsafe { &*ctx }).tasks.try_borrow_mut() else {
+            let ctx = unsafe { &*ctx };
+            let Ok(mut tasks) = ctx.tasks.try_borrow_mut() else {
                 return Some(task);
             };
             tasks.push_back(task);
+            if let Ok(mut batch) = ctx.metrics.try_borrow_mut() {
+                batch.local_schedule();
+            }
             None
         });
         if let Some(task) = task {

@@ -160,7 +160,11 @@ fn take_unit() -> Taken {
     BUDGET
         .try_with(|b| match b.get() {
             None => Taken::Unconstrained,
-            Some(0) => Taken::Exhausted,
+            Some(0) => {
+                // Every caller that finds the budget used up yields.
+                crate::runtime::metrics::count_budget_forced_yield();
+                Taken::Exhausted
+            }
             Some(left) => {
                 b.set(Some(left - 1));
                 Taken::From(left)

@@ -198,6 +198,9 @@ impl<T: Entry> Slab<T> {
 struct Shard {
     pointers: Slab<*mut Header>,
     short: Slab<u32>,
+    /// Tasks ever bound here (for `RuntimeMetrics::spawned_tasks_count`): counted
+    /// under the lock `bind` takes anyway.
+    spawned: u64,
 }
 
 // SAFETY: the pointers are task references owned by the list; tasks are `Send + Sync`
@@ -213,6 +216,7 @@ impl OwnedTasks {
                     CachePadded::new(Mutex::new(Shard {
                         pointers: Slab::new(),
                         short: Slab::new(),
+                        spawned: 0,
                     }))
                 })
                 .collect(),
@@ -250,6 +254,7 @@ impl OwnedTasks {
             return Err(task);
         };
         header.state.set_slot(slot);
+        shard.spawned += 1;
         let _listed = task.into_raw();
         Ok(())
     }
@@ -356,6 +361,14 @@ impl OwnedTasks {
                 out[index].name = super::meta::name_of(out[index].id);
             }
         }
+    }
+
+    /// Tasks ever bound to the list (takes every shard's lock).
+    pub(crate) fn spawned(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| crate::loom::lock(s).spawned)
+            .sum()
     }
 
     /// Live tasks listed by short address (for the tests that prove pooled cells are).

@@ -91,6 +91,11 @@ impl TimeDriver {
         })
     }
 
+    /// How many timers the wheel holds, as of the last release of its lock.
+    pub(crate) fn entries(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn clock(&self) -> &Arc<Clock> {
         &self.clock
     }

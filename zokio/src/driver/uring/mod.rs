@@ -185,7 +185,7 @@ impl UringDriver {
             let sq = self.ring.submission();
             (sq.len() as u32, sq.taskrun() || sq.cq_overflow())
         };
-        self.counters.kernel_call();
+        self.counters.ring_enter();
         self.enter.enter(to_submit, wait, get)
     }
 
@@ -219,6 +219,7 @@ impl UringDriver {
         // SAFETY: as above.
         let entry = unsafe { cell::uring_entry(header) }.user_data(header.as_ptr() as u64);
         self.inflight_count += 1;
+        self.counters.set_in_flight(self.inflight_count);
         self.push(entry);
     }
 
@@ -344,6 +345,9 @@ impl UringDriver {
                     completed += 1;
                 }
             }
+        }
+        if completed > 0 {
+            counters.set_in_flight(*inflight_count);
         }
         completed
     }

@@ -37,6 +37,8 @@ pub(crate) struct Tuning {
     /// starting from the one above.
     pub(crate) tune_global_queue_interval: bool,
     pub(crate) event_interval: u32,
+    /// The poll-time histogram's layout, when the builder turned it on.
+    pub(crate) poll_time_histogram: Option<crate::runtime::HistogramConfiguration>,
 }
 
 /// The part of a worker that other threads may touch.
@@ -73,6 +75,8 @@ pub(crate) struct Handle {
     /// Under `NumaAware`, when the workers span several nodes: per-node queues and
     /// steal groups. `None` leaves every path exactly as on one node.
     pub(crate) nodes: Option<numa::NodeScheduling>,
+    /// What each worker publishes for `RuntimeMetrics`.
+    pub(crate) metrics: crate::runtime::metrics::WorkersMetrics,
 }
 
 impl Handle {

@@ -78,6 +78,11 @@ impl NodeScheduling {
     }
 
     /// Whether every node's queue is empty.
+    /// Tasks in every node's queue (for metrics).
+    pub(crate) fn len(&self) -> usize {
+        self.inject.iter().map(Inject::len).sum()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.inject.iter().all(Inject::is_empty)
     }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::idle::LookAgain;
 use super::{Handle, Remote};
 use crate::driver::LocalDriver;
+use crate::runtime::metrics::MetricsBatch;
 use crate::scheduler::queue::{self, Local};
 use crate::task::Notified;
 use std::sync::Arc;
@@ -58,10 +59,12 @@ pub(crate) struct Core {
     /// Ticks left until the global queue goes first (counting down avoids a division
     /// per tick).
     until_global_first: u32,
-    /// Every this many ticks the global queue goes first; tuned to `poll_times`
-    /// unless the builder fixed it.
+    /// Every this many ticks the global queue goes first; tuned to the mean poll
+    /// time (`super::poll_times`) unless the builder fixed it.
     global_queue_interval: u32,
-    poll_times: super::poll_times::PollTimes,
+    /// What this worker counts for `RuntimeMetrics`, published at maintenance ticks
+    /// and parks; also the mean poll time the interval follows.
+    metrics: MetricsBatch,
     /// Ticks left until the next look for shutdown and outside events.
     until_events: u32,
     /// The task most recently woken by this worker: run next, for cache locality.
@@ -108,6 +111,8 @@ struct Context {
     /// The core and driver went to another thread (`block_in_place`): this thread
     /// finishes the task it is polling, then leaves.
     retired: Cell<bool>,
+    /// The poll-time histogram is on: every poll is timed.
+    time_each_poll: bool,
 }
 
 /// What a worker needs to start a thread that takes over its core and driver when it
@@ -140,7 +145,7 @@ pub(crate) fn create(
             saturated: std::sync::atomic::AtomicBool::new(false),
         });
         let node = nodes.map(|n| n.node_of(index));
-        let core = Core::new(run_queue, index, tuning.global_queue_interval, node);
+        let core = Core::new(run_queue, index, tuning, node);
         cores.push((core, driver));
     }
     (cores, remotes)
@@ -184,6 +189,7 @@ pub(crate) fn try_schedule_local(
         let Ok(mut core) = ctx.core.try_borrow_mut() else {
             return Some(task);
         };
+        core.metrics.local_schedule();
         // Woken by this worker's own completions or timers: queued here without
         // waking anyone; the end of the turn decides (`notify_after_turn`).
         let should_notify = if ctx.driver.is_turning() {
@@ -214,13 +220,16 @@ impl Core {
     fn new(
         run_queue: Local<Notified>,
         index: usize,
-        global_queue_interval: u32,
+        tuning: super::Tuning,
         node: Option<usize>,
     ) -> Core {
         Core {
             until_global_first: 1,
-            global_queue_interval,
-            poll_times: super::poll_times::PollTimes::new(),
+            global_queue_interval: tuning.global_queue_interval,
+            metrics: MetricsBatch::new(
+                tuning.poll_time_histogram.is_some(),
+                super::poll_times::START_MEAN_NANOS,
+            ),
             until_events: 1,
             lifo_slot: None,
             run_queue,
@@ -239,9 +248,26 @@ impl Core {
 
     #[inline]
     fn push_back(&mut self, task: Notified, handle: &Handle) {
-        let node = self.node;
-        self.run_queue
-            .push_back(task, &mut |batch| handle.push_overflow(node, batch));
+        let Core {
+            run_queue,
+            node,
+            metrics,
+            ..
+        } = self;
+        run_queue.push_back(task, &mut |batch| {
+            metrics.overflow();
+            handle.push_overflow(*node, batch);
+        });
+    }
+
+    /// Steal from `victim`'s queue into ours, counting what moved.
+    fn steal_from(&mut self, victim: &Remote) -> Option<Notified> {
+        let before = self.run_queue.len();
+        let task = victim.steal.steal_into(&mut self.run_queue)?;
+        // The one handed back moved too.
+        let moved = self.run_queue.len().saturating_sub(before) + 1;
+        self.metrics.stole(moved as u64);
+        Some(task)
     }
 
     fn next_local_task(&mut self) -> Option<Notified> {
@@ -334,7 +360,7 @@ impl Core {
             {
                 continue;
             }
-            if let Some(task) = handle.remotes[victim].steal.steal_into(&mut self.run_queue) {
+            if let Some(task) = self.steal_from(&handle.remotes[victim]) {
                 return Some(task);
             }
         }
@@ -359,7 +385,7 @@ impl Core {
                 if only_saturated && !handle.remotes[victim].saturated.load(Relaxed) {
                     continue;
                 }
-                if let Some(task) = handle.remotes[victim].steal.steal_into(&mut self.run_queue) {
+                if let Some(task) = self.steal_from(&handle.remotes[victim]) {
                     return Some(task);
                 }
             }
@@ -438,11 +464,18 @@ impl Core {
         tasks
     }
 
-    /// A maintenance tick: fold the polls since the last one into the mean poll time
-    /// and adjust the global-queue interval to it.
-    fn retune(&mut self) {
-        self.poll_times.end_batch();
-        self.global_queue_interval = self.poll_times.interval(self.global_queue_interval);
+    /// A maintenance tick: fold the polls since the last one into the busy time and
+    /// the mean poll time, adjust the global-queue interval to the latter (unless the
+    /// builder fixed it), and publish the worker's metrics.
+    fn maintain_metrics(&mut self, handle: &Handle, index: usize) {
+        self.metrics.end_batch();
+        if handle.tuning.tune_global_queue_interval {
+            self.global_queue_interval = super::poll_times::interval(
+                self.metrics.mean_poll_nanos(),
+                self.global_queue_interval,
+            );
+        }
+        self.metrics.publish(handle.metrics.worker(index), None);
     }
 
     fn has_local_work(&self) -> bool {
@@ -501,6 +534,7 @@ pub(crate) fn run(worker: Worker) -> Option<LocalDriver> {
         driver,
     } = worker;
     let ctx = Context {
+        time_each_poll: handle.tuning.poll_time_histogram.is_some(),
         handle,
         index,
         core: RefCell::new(core),
@@ -529,6 +563,9 @@ pub(crate) fn run(worker: Worker) -> Option<LocalDriver> {
     }
     // Hand whatever is still queued here to the global queue for the final drain.
     let mut core = ctx.core.borrow_mut();
+    core.metrics.end_batch();
+    core.metrics
+        .publish(ctx.handle.metrics.worker(ctx.index), None);
     let mut leftovers = core.take_local_work();
     leftovers.extend(ctx.handle.remotes[ctx.index].inbox.take());
     drop(core);
@@ -551,9 +588,7 @@ fn run_loop(ctx: &Context) {
             if core.until_events == 0 {
                 core.until_events = handle.tuning.event_interval;
                 core.check_saturation(&handle.remotes[ctx.index]);
-                if handle.tuning.tune_global_queue_interval {
-                    core.retune();
-                }
+                core.maintain_metrics(handle, ctx.index);
                 (true, None)
             } else {
                 (false, core.next_task(handle, ctx.index))
@@ -588,10 +623,10 @@ fn run_loop(ctx: &Context) {
                 if handle.is_shutdown() {
                     return;
                 }
-                // Time asleep is no task's poll time.
-                ctx.core.borrow_mut().poll_times.end_batch();
+                // Time asleep is neither busy time nor any task's poll time.
+                ctx.core.borrow_mut().metrics.end_batch();
                 park(ctx);
-                ctx.core.borrow_mut().poll_times.restart();
+                ctx.core.borrow_mut().metrics.restart();
             }
         }
     }
@@ -602,17 +637,17 @@ fn run_task(ctx: &Context, task: Notified) {
     {
         let mut core = ctx.core.borrow_mut();
         core.transition_from_searching(handle);
-        core.poll_times.polled();
+        core.metrics.polled();
     }
-    task.run();
+    poll(ctx, task);
     // Tasks woken by that poll wait in the LIFO slot; run a few of them right away
     // while their data is still in this core's cache.
     for _ in 0..MAX_LIFO_POLLS_PER_TICK {
         let Some(next) = after_poll(ctx) else {
             return;
         };
-        ctx.core.borrow_mut().poll_times.polled();
-        next.run();
+        ctx.core.borrow_mut().metrics.polled();
+        poll(ctx, next);
     }
     let mut core = ctx.core.borrow_mut();
     if let Some(next) = core.lifo_slot.take() {
@@ -623,6 +658,24 @@ fn run_task(ctx: &Context, task: Notified) {
     if undecided {
         notify_after_turn(ctx);
     }
+}
+
+/// Poll a task, timing the poll only when the poll-time histogram is on (a flag
+/// fixed at build time, so the untimed path carries nothing across the poll).
+#[inline(always)]
+fn poll(ctx: &Context, task: Notified) {
+    if ctx.time_each_poll {
+        poll_timed(ctx, task);
+    } else {
+        task.run();
+    }
+}
+
+#[inline(never)]
+fn poll_timed(ctx: &Context, task: Notified) {
+    let started = std::time::Instant::now();
+    task.run();
+    MetricsBatch::poll_ended(ctx.handle.metrics.worker(ctx.index), started);
 }
 
 /// After a task's poll: decide the wake-ups of what its eager submissions reaped
@@ -666,11 +719,22 @@ fn park(ctx: &Context) {
             }
         }
     }
+    let metrics = handle.metrics.worker(ctx.index);
     loop {
         if handle.is_shutdown() {
             return;
         }
+        {
+            let mut core = ctx.core.borrow_mut();
+            core.metrics.about_to_park();
+            core.metrics.publish(metrics, None);
+        }
         ctx.driver.park();
+        {
+            let mut core = ctx.core.borrow_mut();
+            core.metrics.unparked();
+            core.metrics.publish(metrics, None);
+        }
         if !handle.idle.is_parked(ctx.index) {
             // `worker_to_notify` took us off the list and counted us as searching.
             ctx.core.borrow_mut().is_searching = !handle.is_shutdown();
@@ -790,7 +854,7 @@ pub(crate) fn hand_off_core() -> bool {
         Core::new(
             run_queue,
             ctx.index,
-            handle.tuning.global_queue_interval,
+            handle.tuning,
             handle.nodes.as_ref().map(|n| n.node_of(ctx.index)),
         ),
     );
