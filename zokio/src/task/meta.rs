@@ -32,8 +32,13 @@ pub(crate) struct SpawnMeta {
 }
 
 thread_local! {
-    /// Set by [`spawning`] for the length of one spawn call, taken by the allocation.
-    static PENDING: Cell<Option<SpawnMeta>> = const { Cell::new(None) };
+    /// Set by [`spawning`] for the length of one spawn call, taken by the allocation:
+    /// the caller's location, and whether [`PENDING_NAME`] holds the task's name.
+    /// Plain data, so that every spawn's two accesses are the cheapest kind of
+    /// thread-local (no lazy initialisation, no destructor to register).
+    static PENDING: Cell<Option<(&'static Location<'static>, bool)>> = const { Cell::new(None) };
+    /// The name of the task being spawned, touched only by named spawns.
+    static PENDING_NAME: Cell<Option<Box<str>>> = const { Cell::new(None) };
     /// Recent (plain vtable, location, named) -> located vtable answers.
     static CACHE: RefCell<[CacheEntry; CACHE_SLOTS]> =
         const { RefCell::new([CacheEntry::EMPTY; CACHE_SLOTS]) };
@@ -80,21 +85,29 @@ pub(crate) fn spawning<R>(name: Option<&str>, spawn: impl FnOnce() -> R) -> R {
         fn drop(&mut self) {
             // A spawn that failed before allocating must not leave its details to
             // the next one.
-            let _ = PENDING.try_with(|p| p.take());
+            if let Ok(Some((_, true))) = PENDING.try_with(|p| p.take()) {
+                let _ = PENDING_NAME.try_with(|n| n.take());
+            }
         }
     }
-    let meta = SpawnMeta {
-        location: Location::caller(),
-        name: name.map(Box::from),
-    };
-    let _ = PENDING.try_with(|p| p.set(Some(meta)));
+    let location = Location::caller();
+    if let Some(name) = name {
+        let _ = PENDING_NAME.try_with(|n| n.set(Some(Box::from(name))));
+    }
+    let _ = PENDING.try_with(|p| p.set(Some((location, name.is_some()))));
     let _clear = Clear;
     spawn()
 }
 
 /// The details left by [`spawning`] for the task being allocated now, if any.
 pub(crate) fn take_pending() -> Option<SpawnMeta> {
-    PENDING.try_with(|p| p.take()).ok().flatten()
+    let (location, named) = PENDING.try_with(|p| p.take()).ok().flatten()?;
+    let name = if named {
+        PENDING_NAME.try_with(|n| n.take()).ok().flatten()
+    } else {
+        None
+    };
+    Some(SpawnMeta { location, name })
 }
 
 /// The vtable a task of vtable `plain` spawned at `location` gets: `plain`'s copy
