@@ -25,23 +25,15 @@ use zokio::net::{TcpListener, TcpStream};
 
 use axum_example::{GREETING, NOT_FOUND};
 
-/// Run `scenario` on every flavor, each within [`common::HANG_GUARD`] and the whole
-/// within [`common::BODY_GUARD`].
+/// Run `scenario` on every flavor ([`common::on_every_flavor`]), then check that no
+/// tokio runtime appeared.
 fn on_every_flavor<F, Fut>(scenario: F)
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()>,
 {
-    common::timed(move || {
-        for (name, rt) in common::flavors_named() {
-            rt.block_on(async {
-                zokio::time::timeout(common::HANG_GUARD, scenario())
-                    .await
-                    .unwrap_or_else(|_| panic!("{name}: timed out"));
-            });
-        }
-        assert_no_tokio_runtime();
-    });
+    common::on_every_flavor(scenario);
+    assert_no_tokio_runtime();
 }
 
 /// No tokio runtime is entered on this thread, and (on Linux, where threads' names

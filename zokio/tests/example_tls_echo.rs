@@ -12,7 +12,6 @@ mod common;
 #[allow(dead_code)]
 mod tls_example;
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,24 +23,6 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{self, ClientConfig, ProtocolVersion, RootCertStore};
 use tokio_rustls::TlsConnector;
 use zokio::net::{TcpListener, TcpStream};
-
-/// Run `scenario` on every flavor, each within [`common::HANG_GUARD`] and the whole
-/// within [`common::BODY_GUARD`].
-fn on_every_flavor<F, Fut>(scenario: F)
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()>,
-{
-    common::timed(move || {
-        for (name, rt) in common::flavors_named() {
-            rt.block_on(async {
-                zokio::time::timeout(common::HANG_GUARD, scenario())
-                    .await
-                    .unwrap_or_else(|_| panic!("{name}: timed out"));
-            });
-        }
-    });
-}
 
 /// A certificate for `localhost` made here, written to PEM files and read back by the
 /// example's `load_pem`; the example's server on an ephemeral port with it, running
@@ -140,7 +121,7 @@ async fn echo_and_close(tls: TlsStream<TcpStream>, messages: Vec<Vec<u8>>) {
 /// records, many partial reads and writes) and getting each byte back.
 #[test]
 fn many_clients_get_their_bytes_back() {
-    on_every_flavor(|| async {
+    common::on_every_flavor(|| async {
         let (addr, cert) = start_example().await;
         let connector = connector(&[cert], None);
         let clients: Vec<_> = (0..12)
@@ -166,7 +147,7 @@ fn many_clients_get_their_bytes_back() {
 /// TLS 1.2 and TLS 1.3 are both served, and the session is the version asked for.
 #[test]
 fn tls12_and_tls13_both_echo() {
-    on_every_flavor(|| async {
+    common::on_every_flavor(|| async {
         let (addr, cert) = start_example().await;
         for version in [ProtocolVersion::TLSv1_2, ProtocolVersion::TLSv1_3] {
             let connector = connector(std::slice::from_ref(&cert), Some(version));
@@ -181,7 +162,7 @@ fn tls12_and_tls13_both_echo() {
 /// for, is refused in the handshake; the server goes on serving the others.
 #[test]
 fn untrusted_or_misnamed_certificates_are_refused() {
-    on_every_flavor(|| async {
+    common::on_every_flavor(|| async {
         let (addr, cert) = start_example().await;
 
         let (other, _) = tls_example::self_signed().unwrap();
@@ -233,7 +214,7 @@ fn untrusted_or_misnamed_certificates_are_refused() {
 /// the PEM it gives out, and serves like one read from files.
 #[test]
 fn the_examples_own_certificate_works() {
-    on_every_flavor(|| async {
+    common::on_every_flavor(|| async {
         let (identity, pem) = tls_example::self_signed().unwrap();
         let trusted = CertificateDer::from_pem_slice(pem.as_bytes()).unwrap();
         assert_eq!(identity.chain, vec![trusted.clone()]);

@@ -11,7 +11,6 @@ mod http_example;
 
 mod common;
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -25,24 +24,6 @@ use zokio::hyper::{ZokioExecutor, ZokioIo, ZokioTimer};
 use zokio::net::{TcpListener, TcpStream};
 
 use http_example::BODY;
-
-/// Run `scenario` on every flavor, each within [`common::HANG_GUARD`] (only a hang,
-/// such as a timer that never fires, gets near it).
-fn on_every_flavor<F, Fut>(scenario: F)
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()>,
-{
-    common::timed(move || {
-        for (name, rt) in common::flavors_named() {
-            rt.block_on(async {
-                zokio::time::timeout(common::HANG_GUARD, scenario())
-                    .await
-                    .unwrap_or_else(|_| panic!("{name}: timed out"));
-            });
-        }
-    });
-}
 
 /// The example server on an ephemeral port, running until the runtime ends.
 async fn start_example() -> SocketAddr {
@@ -120,7 +101,7 @@ fn assert_hello((status, body): (StatusCode, Bytes)) {
 
 #[test]
 fn keep_alive_serves_many_requests_on_one_connection() {
-    on_every_flavor(|| async {
+    common::on_every_flavor(|| async {
         let addr = start_example().await;
         let mut sender = connect_http1(addr).await;
         for _ in 0..10 {
@@ -135,7 +116,7 @@ fn keep_alive_serves_many_requests_on_one_connection() {
 
 #[test]
 fn concurrent_connections_and_a_bad_client_do_not_stop_the_server() {
-    on_every_flavor(|| async {
+    common::on_every_flavor(|| async {
         let addr = start_example().await;
 
         // A client speaking garbage gets an error response or a close, nothing more.
@@ -172,7 +153,7 @@ fn concurrent_connections_and_a_bad_client_do_not_stop_the_server() {
 
 #[test]
 fn example_serves_http2_with_prior_knowledge() {
-    on_every_flavor(|| async {
+    common::on_every_flavor(|| async {
         let addr = start_example().await;
         let sender = connect_http2(addr).await;
         // Concurrent streams on the one connection.
@@ -193,7 +174,7 @@ fn example_serves_http2_with_prior_knowledge() {
 /// interval), so a reset that did not move the deadline would time the connection out.
 #[test]
 fn http2_keep_alive_pings_reset_the_timer() {
-    on_every_flavor(|| async {
+    common::on_every_flavor(|| async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         zokio::spawn(async move {
@@ -235,7 +216,7 @@ fn http2_keep_alive_pings_reset_the_timer() {
 #[test]
 fn http1_header_read_timeout_closes_idle_connections() {
     const LIMIT: Duration = Duration::from_millis(100);
-    on_every_flavor(|| async {
+    common::on_every_flavor(|| async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (ended, mut endings) = zokio::sync::mpsc::unbounded_channel();
@@ -329,7 +310,7 @@ fn curl_talks_to_the_example() {
     let has_http2 = version
         .lines()
         .any(|line| line.starts_with("Features:") && line.contains("HTTP2"));
-    on_every_flavor(move || async move {
+    common::on_every_flavor(move || async move {
         let addr = start_example().await;
         let url = format!("http://{addr}/");
         // Two transfers, one connection: `num_connects` is 0 for the reused one.

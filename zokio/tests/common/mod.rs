@@ -194,6 +194,25 @@ where
     run_with_timeout(BODY_GUARD, f)
 }
 
+/// Run `scenario` on every runtime flavor in turn, each within [`HANG_GUARD`] and the
+/// whole within [`BODY_GUARD`] (only a hang, such as a timer that never fires, gets
+/// near either).
+pub fn on_every_flavor<F, Fut>(scenario: F)
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()>,
+{
+    timed(move || {
+        for (name, rt) in flavors_named() {
+            rt.block_on(async {
+                zokio::time::timeout(HANG_GUARD, scenario())
+                    .await
+                    .unwrap_or_else(|_| panic!("{name}: timed out"));
+            });
+        }
+    });
+}
+
 /// The message of a panic payload, if it is a `&str` or a `String`.
 pub fn panic_message(payload: &(dyn Any + Send)) -> Option<String> {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
