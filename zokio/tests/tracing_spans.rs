@@ -33,9 +33,11 @@ struct EventRecord {
     fields: HashMap<String, String>,
 }
 
+/// Spans in the order they were made. Not a map by id: the registry reuses a closed
+/// span's id, and a later span would overwrite the record of an earlier one.
 #[derive(Default)]
 struct Recorded {
-    spans: HashMap<u64, SpanRecord>,
+    spans: Vec<(u64, SpanRecord)>,
     events: Vec<EventRecord>,
 }
 
@@ -80,11 +82,14 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
                 .or_else(|| ctx.current_span().id().cloned())
                 .map(|p| p.into_u64())
         };
-        self.0.lock().unwrap().spans.insert(id.into_u64(), record);
+        self.0.lock().unwrap().spans.push((id.into_u64(), record));
     }
 
     fn on_enter(&self, id: &Id, _ctx: Context<'_, S>) {
-        if let Some(span) = self.0.lock().unwrap().spans.get_mut(&id.into_u64()) {
+        // The live span with this id is the last one made with it.
+        let id = id.into_u64();
+        let mut recorded = self.0.lock().unwrap();
+        if let Some((_, span)) = recorded.spans.iter_mut().rev().find(|(i, _)| *i == id) {
             span.enters += 1;
         }
     }
@@ -101,12 +106,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
 
 impl Recorder {
     fn spans(&self) -> Vec<(u64, SpanRecord)> {
-        let recorded = self.0.lock().unwrap();
-        recorded
-            .spans
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect()
+        self.0.lock().unwrap().spans.clone()
     }
     fn events(&self) -> Vec<EventRecord> {
         self.0.lock().unwrap().events.clone()
@@ -131,6 +131,28 @@ fn assert_field(span: &SpanRecord, field: &str, value: &str) {
     );
 }
 
+/// The waiter: parked at least once whatever the timing (its waker cloned and woken
+/// from another thread), so that its waker's events are certain; then the sender's
+/// value. (Waiting on the channel alone was not enough: where the sender ran first,
+/// the waiter never parked, and no waker of its was ever used.)
+async fn waiter_task(rx: tokio::sync::oneshot::Receiver<u32>) -> u32 {
+    let mut parked = false;
+    std::future::poll_fn(|cx| {
+        if parked {
+            return std::task::Poll::Ready(());
+        }
+        parked = true;
+        let waker = cx.waker().clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(5));
+            waker.wake();
+        });
+        std::task::Poll::Pending
+    })
+    .await;
+    rx.await.unwrap()
+}
+
 #[test]
 fn tasks_wakers_and_sleeps_emit_tokios_spans_and_events() {
     let recorder = Recorder::default();
@@ -146,7 +168,7 @@ fn tasks_wakers_and_sleeps_emit_tokios_spans_and_events() {
             let entered = rt.enter();
             let builder = zokio::task::Builder::new().name("waiter");
             let line_waiter = line!() + 1;
-            let waiter = builder.spawn(async move { rx.await.unwrap() }).unwrap();
+            let waiter = builder.spawn(waiter_task(rx)).unwrap();
             drop(entered);
             let builder = zokio::task::Builder::new().name("sender");
             let line_sender = line!() + 1;
