@@ -203,20 +203,7 @@ pub fn render(lines: &[Line], subtitle: &str) -> DrawResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::Cell;
-
-    fn line(name: &str, cells: &[(&str, &[f64])]) -> Line {
-        Line {
-            name: name.into(),
-            cells: cells
-                .iter()
-                .map(|(p, r)| Cell {
-                    peer: p.to_string(),
-                    ratios: r.to_vec(),
-                })
-                .collect(),
-        }
-    }
+    use crate::summary::tests::line;
 
     fn hex(c: RGBColor) -> String {
         format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)

@@ -215,10 +215,11 @@ pub fn json(lines: &[Line]) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn line(name: &str, cells: &[(&str, &[f64])]) -> Line {
+    /// A summary line from (peer, ratios) pairs; the chart's tests use it too.
+    pub(crate) fn line(name: &str, cells: &[(&str, &[f64])]) -> Line {
         Line {
             name: name.into(),
             cells: cells

@@ -33,7 +33,7 @@ pub(crate) use select::{build_drivers, DriverOptions};
 pub(crate) use shared::{DriverShared, Unparker};
 
 pub(crate) use context::current_time_driver;
-use counters::DriverCounters;
+pub(crate) use counters::DriverCounters;
 pub use counters::IoCounters;
 #[cfg(unix)]
 pub(crate) use readiness::poll_now;

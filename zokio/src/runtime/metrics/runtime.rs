@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use super::worker::WorkerMetrics;
 use super::HistogramConfiguration;
+use crate::driver::DriverCounters;
 use crate::runtime::Handle;
 
 /// A view of a runtime's metrics, from [`Handle::metrics`].
@@ -265,53 +266,39 @@ impl RuntimeMetrics {
         }
     }
 
-    /// Zokio only: submission queue entries worker `worker`'s io_uring took
-    /// (operations, cancels and its own wake-up polls). 0 on the other drivers.
-    pub fn worker_ring_submissions(&self, worker: usize) -> u64 {
+    /// A count of worker `worker`'s io_uring driver (checking the index first), or 0
+    /// where the runtime's driver is not io_uring.
+    fn ring_count(&self, worker: usize, read: impl FnOnce(&DriverCounters) -> u64) -> u64 {
         self.worker(worker);
         if !self.ring() {
             return 0;
         }
-        self.handle
-            .drivers
-            .worker_counters(worker)
-            .snapshot()
-            .submitted
+        read(self.handle.drivers.worker_counters(worker))
+    }
+
+    /// Zokio only: submission queue entries worker `worker`'s io_uring took
+    /// (operations, cancels and its own wake-up polls). 0 on the other drivers.
+    pub fn worker_ring_submissions(&self, worker: usize) -> u64 {
+        self.ring_count(worker, |c| c.snapshot().submitted)
     }
 
     /// Zokio only: completion queue entries worker `worker`'s io_uring reaped. 0 on
     /// the other drivers.
     pub fn worker_ring_completions(&self, worker: usize) -> u64 {
-        self.worker(worker);
-        if !self.ring() {
-            return 0;
-        }
-        self.handle
-            .drivers
-            .worker_counters(worker)
-            .snapshot()
-            .completed
+        self.ring_count(worker, |c| c.snapshot().completed)
     }
 
     /// Zokio only: `io_uring_enter` system calls worker `worker`'s ring made (to
     /// submit, to wait, or both). 0 on the other drivers.
     pub fn worker_ring_enter_count(&self, worker: usize) -> u64 {
-        self.worker(worker);
-        if !self.ring() {
-            return 0;
-        }
-        self.handle.drivers.worker_counters(worker).ring_enters()
+        self.ring_count(worker, |c| c.ring_enters())
     }
 
     /// Zokio only: operations submitted to worker `worker`'s io_uring and not yet
     /// completed. 0 on the other drivers, which have no operations in flight (they
     /// wait for readiness instead).
     pub fn worker_ops_in_flight(&self, worker: usize) -> usize {
-        self.worker(worker);
-        if !self.ring() {
-            return 0;
-        }
-        self.handle.drivers.worker_counters(worker).in_flight() as usize
+        self.ring_count(worker, |c| c.in_flight()) as usize
     }
 
     /// Zokio only: timers (`sleep`, `timeout`, `interval` ticks) registered on worker
