@@ -1,7 +1,8 @@
-//! Task names and spawn locations: every spawn path records its caller's line, a
-//! `task::Builder` adds the name, and `Handle::alive_tasks` (or
-//! `LocalSet::alive_tasks`) lists both for each live task, on every flavour; a
-//! finished task leaves the list.
+//! Task names and spawn locations: with `Builder::enable_spawn_locations`, every
+//! spawn path records its caller's line, a `task::Builder` adds the name, and
+//! `Handle::alive_tasks` (or `LocalSet::alive_tasks`) lists both for each live task,
+//! on every flavour; a finished task leaves the list. Without it, only named tasks,
+//! blocking closures and `LocalSet` tasks carry a location.
 
 mod common;
 
@@ -10,9 +11,19 @@ use std::panic::Location;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::flavors_named;
 use zokio::runtime::Handle;
 use zokio::task::{self, Id, JoinSet, LocalSet, TaskInfo};
+
+/// One runtime of every flavour, recording spawn locations.
+fn flavors_named() -> Vec<(&'static str, zokio::runtime::Runtime)> {
+    common::builders()
+        .into_iter()
+        .map(|(name, mut builder)| {
+            let rt = builder.enable_all().enable_spawn_locations().build();
+            (name, rt.expect("building a runtime"))
+        })
+        .collect()
+}
 
 /// The live task `id` as `tasks` has it.
 fn find(tasks: &[TaskInfo], id: Id) -> TaskInfo {
@@ -188,7 +199,10 @@ fn a_location_is_the_callers_even_through_a_helper_marked_track_caller() {
     fn spawn_here(handle: &Handle) -> task::JoinHandle<()> {
         handle.spawn(pending::<()>())
     }
-    let rt = common::current_thread();
+    let rt = zokio::runtime::Builder::new_current_thread()
+        .enable_spawn_locations()
+        .build()
+        .unwrap();
     let line = line!() + 1;
     let join = spawn_here(rt.handle());
     let info = find(&rt.handle().alive_tasks(), join.id());
@@ -199,4 +213,47 @@ fn a_location_is_the_callers_even_through_a_helper_marked_track_caller() {
         info.location().unwrap()
     ));
     let _ = Location::caller();
+}
+
+#[test]
+fn by_default_only_named_tasks_and_blocking_closures_carry_a_location() {
+    common::timed(|| {
+        for (flavor, rt) in common::flavors_named() {
+            let handle = rt.handle().clone();
+            let plain = rt.spawn(pending::<()>());
+            let builder = task::Builder::new().name("kept");
+            let line = line!() + 1;
+            let named = builder.spawn_on(pending::<()>(), &handle);
+            let named = named.unwrap();
+            let (release, wait) = mpsc::channel::<()>();
+            let blocking_line = line!() + 1;
+            let blocking = handle.spawn_blocking(move || {
+                let _ = wait.recv();
+            });
+            let tasks = handle.alive_tasks();
+            let info = find(&tasks, plain.id());
+            // The `tracing` feature turns locations on for tokio-console.
+            let recorded = cfg!(feature = "tracing");
+            assert_eq!(info.location().is_some(), recorded, "{flavor}: {info:?}");
+            assert_eq!(info.name(), None, "{flavor}: {info:?}");
+            assert_info(
+                flavor,
+                "named",
+                &find(&tasks, named.id()),
+                Some("kept"),
+                line,
+            );
+            assert_info(
+                flavor,
+                "spawn_blocking",
+                &find(&tasks, blocking.id()),
+                None,
+                blocking_line,
+            );
+            plain.abort();
+            named.abort();
+            release.send(()).unwrap();
+            rt.block_on(async { blocking.await.unwrap() });
+        }
+    });
 }

@@ -132,7 +132,7 @@ fn spawn<F>(f: F) -> io::Result<JoinHandle<(Operation, Buf)>>
 where
     F: FnOnce() -> (Operation, Buf) + Send + 'static,
 {
-    crate::runtime::context::with_current(|h| h.inner.blocking().try_spawn(f))
+    crate::runtime::context::with_current(|h| h.inner.blocking().try_spawn(f, None))
         .map_err(|e| io::Error::other(format!("file I/O needs a Zokio runtime: {e}")))?
         .ok_or_else(|| refused("the file operation was not started"))
 }

@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::threads::ThreadSpec;
+use crate::task::meta::SpawnMeta;
 use crate::task::{self, Header, JoinHandle, Notified, Schedule};
 
 pub(crate) const DEFAULT_MAX_THREADS: usize = 512;
@@ -188,12 +189,22 @@ impl BlockingSpawner {
         clock.is_paused().then(|| clock.clone())
     }
 
+    /// Queue `f` for the runtime itself (no spawn location).
     pub(crate) fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.spawn_with(f, false).0
+        self.spawn_with(f, false, None).0
+    }
+
+    /// Queue `f` for a user's spawn call, described by `spawn`.
+    pub(crate) fn spawn_as<F, R>(&self, f: F, spawn: SpawnMeta<'_>) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.spawn_with(f, false, Some(spawn)).0
     }
 
     /// Like `spawn`, but a closure still queued at shutdown runs instead of being
@@ -206,7 +217,7 @@ impl BlockingSpawner {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        match self.spawn_with(f, true) {
+        match self.spawn_with(f, true, None) {
             (join, true) => Some(join),
             (_, false) => None,
         }
@@ -214,12 +225,16 @@ impl BlockingSpawner {
 
     /// Like `spawn`, but `None` when the pool refuses `f` (it is shutting down), for
     /// callers that must undo something when the work will never run.
-    pub(crate) fn try_spawn<F, R>(&self, f: F) -> Option<JoinHandle<R>>
+    pub(crate) fn try_spawn<F, R>(
+        &self,
+        f: F,
+        spawn: Option<SpawnMeta<'_>>,
+    ) -> Option<JoinHandle<R>>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        match self.spawn_with(f, false) {
+        match self.spawn_with(f, false, spawn) {
             (join, true) => Some(join),
             (_, false) => None,
         }
@@ -227,7 +242,12 @@ impl BlockingSpawner {
 
     /// Queue `f`; the flag says whether the pool took it (false: shutting down,
     /// and the handle reports the cancellation).
-    fn spawn_with<F, R>(&self, f: F, mandatory: bool) -> (JoinHandle<R>, bool)
+    fn spawn_with<F, R>(
+        &self,
+        f: F,
+        mandatory: bool,
+        spawn: Option<SpawnMeta<'_>>,
+    ) -> (JoinHandle<R>, bool)
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -240,7 +260,7 @@ impl BlockingSpawner {
             let _inhibit = DeferredInhibit(inhibit);
             f()
         };
-        let (listed, notified, join) = task::new_task(BlockingTask(Some(f)), self.clone());
+        let (listed, notified, join) = task::new_task(BlockingTask(Some(f)), self.clone(), spawn);
         // Listed only to be seen (see `Inner::listed`); a list that refuses it (it is
         // never closed, so only when absurdly full) leaves the task unlisted.
         drop(self.inner.listed.bind(listed));

@@ -152,7 +152,8 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        crate::task::meta::spawning(None, || self.inner.spawn(future))
+        let spawn = crate::task::meta::SpawnMeta::here();
+        self.inner.spawn(future, Some(spawn))
     }
 
     /// Run a blocking closure on this runtime's blocking pool.
@@ -162,7 +163,8 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        crate::task::meta::spawning(None, || self.inner.blocking().spawn(f))
+        let spawn = crate::task::meta::SpawnMeta::here();
+        self.inner.blocking().spawn_as(f, spawn)
     }
 
     /// The runtime's live tasks, with their ids, names and spawn locations, in no
@@ -177,9 +179,15 @@ impl Handle {
     /// while it is taken. It takes each lock of the runtime's task lists in turn, so
     /// it is meant for diagnostics (a debug endpoint, a test), not for a hot loop.
     ///
+    /// Unnamed tasks carry their spawn location only on a runtime built with
+    /// [`enable_spawn_locations`](crate::runtime::Builder::enable_spawn_locations).
+    ///
     /// ```
     /// # fn main() -> std::io::Result<()> {
-    /// let rt = zokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
+    /// let rt = zokio::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .enable_spawn_locations()
+    ///     .build()?;
     /// let handle = rt.handle().clone();
     /// let task = handle.spawn(std::future::pending::<()>()); let line = line!();
     /// let info = handle.alive_tasks().into_iter().find(|t| t.id() == task.id()).unwrap();

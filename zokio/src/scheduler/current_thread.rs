@@ -24,6 +24,7 @@ use crate::runtime::blocking::BlockingSpawner;
 use crate::runtime::metrics::{MetricsBatch, WorkerMetrics, WorkersMetrics};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::multi_thread::Tuning;
+use crate::task::meta::SpawnMeta;
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 
 pub(crate) struct Handle {
@@ -114,12 +115,18 @@ impl Handle {
         })
     }
 
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    #[inline]
+    pub(crate) fn spawn<F>(
+        self: &Arc<Self>,
+        future: F,
+        spawn: Option<SpawnMeta<'_>>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        task::spawn_bound(future, self.clone(), &self.owned, |notified| {
+        let spawn = SpawnMeta::kept(spawn, self.tuning.spawn_locations);
+        task::spawn_bound(future, self.clone(), &self.owned, spawn, |notified| {
             self.schedule(notified)
         })
     }

@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use crate::runtime::blocking::BlockingSpawner;
 use crate::runtime::metrics::WorkersMetrics;
+use crate::task::meta::SpawnMeta;
 use crate::task::JoinHandle;
 
 /// Whether other tasks wait to run on this thread's worker, whichever the flavour.
@@ -51,15 +52,15 @@ pub(crate) enum Handle {
 
 impl Handle {
     #[inline]
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F, spawn: Option<SpawnMeta<'_>>) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         match self {
-            Handle::MultiThread(h) => h.spawn(future),
-            Handle::CurrentThread(h) => h.spawn(future),
-            Handle::ThreadPerCore(h) => h.spawn(future),
+            Handle::MultiThread(h) => h.spawn(future, spawn),
+            Handle::CurrentThread(h) => h.spawn(future, spawn),
+            Handle::ThreadPerCore(h) => h.spawn(future, spawn),
         }
     }
 

@@ -18,6 +18,7 @@ use crate::runtime::metrics::{MetricsBatch, WorkersMetrics};
 use crate::scheduler::fifo::{Fifo, INITIAL_CAPACITY};
 use crate::scheduler::inject::Inject;
 use crate::scheduler::multi_thread::Tuning;
+use crate::task::meta::SpawnMeta;
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 
 pub(crate) struct Handle {
@@ -112,7 +113,8 @@ impl Handle {
         (handle, workers)
     }
 
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    #[inline]
+    pub(crate) fn spawn<F>(&self, future: F, spawn: Option<SpawnMeta<'_>>) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -121,7 +123,8 @@ impl Handle {
             let index = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
             self.workers[index].clone()
         });
-        task::spawn_bound(future, target.clone(), &target.owned, |notified| {
+        let spawn = SpawnMeta::kept(spawn, target.tuning.spawn_locations);
+        task::spawn_bound(future, target.clone(), &target.owned, spawn, |notified| {
             target.schedule(notified)
         })
     }

@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::io;
 
-use super::meta::spawning;
+use super::meta::SpawnMeta;
 use super::JoinHandle;
 use crate::runtime::Handle;
 
@@ -52,9 +52,9 @@ impl<'a> Builder<'a> {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
-        let spawned = spawning(self.name, || {
-            crate::runtime::context::with_current(|handle| handle.inner.spawn(future))
-        });
+        let spawn = SpawnMeta::named(self.name);
+        let spawned =
+            crate::runtime::context::with_current(|handle| handle.inner.spawn(future, Some(spawn)));
         match spawned {
             Ok(join) => Ok(join),
             Err(err) => panic!("`zokio::task::Builder::spawn` {err}"),
@@ -68,7 +68,8 @@ impl<'a> Builder<'a> {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
-        Ok(spawning(self.name, || handle.inner.spawn(future)))
+        let spawn = SpawnMeta::named(self.name);
+        Ok(handle.inner.spawn(future, Some(spawn)))
     }
 
     /// Spawns a `!Send` future on the current [`LocalSet`](super::LocalSet) (or
@@ -144,7 +145,9 @@ impl<'a> Builder<'a> {
         Function: FnOnce() -> Output + Send + 'static,
         Output: Send + 'static,
     {
-        spawning(self.name, || handle.inner.blocking().try_spawn(function)).ok_or_else(|| {
+        let spawn = SpawnMeta::named(self.name);
+        let spawned = handle.inner.blocking().try_spawn(function, Some(spawn));
+        spawned.ok_or_else(|| {
             io::Error::other(
                 "the runtime's blocking pool is shutting down and refused the closure; \
                  spawn it before the runtime is dropped or shut down",

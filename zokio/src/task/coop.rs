@@ -54,6 +54,7 @@ pub(crate) fn without_budget<R>(f: impl FnOnce() -> R) -> R {
     with_value(None, f)
 }
 
+#[inline]
 fn with_value<R>(value: Option<u8>, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<u8>);
     impl Drop for Restore {

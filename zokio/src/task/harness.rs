@@ -19,6 +19,7 @@ use std::task::{Context, Poll, Waker};
 use super::header::{Header, Vtable};
 use super::id::CurrentTaskGuard;
 use super::join_slot::JoinSlot;
+use super::meta::SpawnMeta;
 use super::raw::{Notified, Task};
 use super::state::*;
 use super::waker::waker_ref;
@@ -47,16 +48,21 @@ union Stage<F: Future> {
 /// The bytes of a task's header, for `RuntimeInfo`.
 pub(crate) const HEADER_BYTES: usize = std::mem::size_of::<Header>();
 
-/// Allocate a task. It starts with three references (owned list, first `Notified`,
-/// `JoinHandle`), returned in that order.
-pub(crate) fn new_task<F, S>(future: F, scheduler: S) -> (Task, Notified, NonNull<Header>)
+/// Allocate a task, spawned as `spawn` says (`None`: the runtime's own). It starts
+/// with three references (owned list, first `Notified`, `JoinHandle`), returned in
+/// that order.
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    spawn: Option<SpawnMeta<'_>>,
+) -> (Task, Notified, NonNull<Header>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
     // SAFETY: a `Send` future and output may be polled, dropped and read anywhere.
-    unsafe { new_local_task(future, scheduler) }
+    unsafe { new_local_task(future, scheduler, spawn) }
 }
 
 /// Allocate a task whose future or output need not be `Send` (`LocalSet` tasks).
@@ -69,6 +75,7 @@ where
 pub(crate) unsafe fn new_local_task<F, S>(
     future: F,
     scheduler: S,
+    spawn: Option<SpawnMeta<'_>>,
 ) -> (Task, Notified, NonNull<Header>)
 where
     F: Future + 'static,
@@ -76,10 +83,15 @@ where
     S: Schedule,
 {
     let id = Id::next();
-    let spawn = super::meta::take_pending();
+    if let Some(SpawnMeta {
+        name: Some(name), ..
+    }) = spawn
+    {
+        super::meta::name_task(id, name);
+    }
     #[cfg(feature = "tracing")]
     {
-        let span = super::trace::task_span(S::KIND, id, spawn.as_ref(), size_of::<F>());
+        let span = super::trace::task_span(S::KIND, id, spawn, size_of::<F>());
         let tracing_id = span.id();
         let future = tracing::Instrument::instrument(future, span);
         // SAFETY: the caller's promise, which covers the instrumented future as it
@@ -97,11 +109,12 @@ where
 ///
 /// # Safety
 /// As `new_local_task`.
+#[inline(always)]
 unsafe fn allocate<F, S>(
     future: F,
     scheduler: S,
     id: Id,
-    spawn: Option<super::meta::SpawnMeta>,
+    spawn: Option<SpawnMeta<'_>>,
     #[cfg(feature = "tracing")] tracing_id: Option<tracing::Id>,
 ) -> (Task, Notified, NonNull<Header>)
 where
@@ -118,10 +131,6 @@ where
     };
     if let Some(spawn) = spawn {
         vtable = super::meta::located(vtable, spawn.location, spawn.name.is_some());
-        if let Some(name) = spawn.name {
-            // Entered before the task exists, so that it is never freed unnamed.
-            super::meta::set_name(id, name);
-        }
     }
     let ptr = alloc_cell::<Cell<F, S>>(memory);
     // SAFETY: `ptr` is fresh memory laid out for a `Cell<F, S>`.

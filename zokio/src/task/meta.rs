@@ -1,7 +1,10 @@
 //! Task names and spawn locations, and [`TaskInfo`], what `Handle::alive_tasks`
 //! reports about each live task.
 //!
-//! An unnamed task must not grow by a byte for this (a 40-byte idle task lives in a
+//! Locations cost each spawn a look-up in a per-thread cache, so a runtime records
+//! them only when built with `Builder::enable_spawn_locations` (or under the
+//! `tracing` feature); named spawns, blocking closures and `LocalSet` tasks always
+//! do. An unnamed task must not grow by a byte for this (a 40-byte idle task lives in a
 //! 40-byte pool block, and 8 more would move it to the 48-byte class). So the spawn
 //! location rides on the task's vtable pointer, which every task has anyway: the
 //! first spawn of a given future type from a given call site makes a copy of that
@@ -12,11 +15,10 @@
 //! copy says so, so that freeing an unnamed task never looks in the table.
 //!
 //! The public spawn functions pass what they know (the caller's location, the
-//! builder's name) to the allocation through [`spawning`], a per-thread slot set for
-//! the length of one spawn call, rather than through every scheduler's spawn path.
-//! Nothing here may run on a task's poll path.
+//! builder's name) down the spawn path as a [`SpawnMeta`]. Nothing here may run on a
+//! task's poll path.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::Location;
@@ -25,40 +27,69 @@ use std::sync::Mutex;
 use super::header::Vtable;
 use super::Id;
 
-/// What a public spawn function knows about the task it is about to allocate.
-pub(crate) struct SpawnMeta {
+/// What a public spawn function knows about the task it is about to spawn: where it
+/// was called, and the name a [`Builder`](super::Builder) gave it. It travels down
+/// the spawn path as an argument to the allocation; the runtime's own tasks have
+/// none.
+#[derive(Clone, Copy)]
+pub(crate) struct SpawnMeta<'a> {
     pub(crate) location: &'static Location<'static>,
-    pub(crate) name: Option<Box<str>>,
+    pub(crate) name: Option<&'a str>,
+}
+
+impl SpawnMeta<'_> {
+    /// An unnamed spawn at the caller's location.
+    #[track_caller]
+    #[inline]
+    pub(crate) fn here() -> SpawnMeta<'static> {
+        SpawnMeta {
+            location: Location::caller(),
+            name: None,
+        }
+    }
+
+    /// What a scheduler keeps of `spawn`: all of it when it records spawn locations
+    /// (`Builder::enable_spawn_locations`), else only a named spawn's, since a name
+    /// was asked for (and the location comes with it at no extra cost worth saving).
+    #[inline]
+    pub(crate) fn kept(spawn: Option<Self>, locations: bool) -> Option<Self> {
+        spawn.filter(|spawn| locations || spawn.name.is_some())
+    }
+
+    /// A spawn named `name` (if any) at the caller's location.
+    #[track_caller]
+    #[inline]
+    pub(crate) fn named(name: Option<&str>) -> SpawnMeta<'_> {
+        SpawnMeta {
+            location: Location::caller(),
+            name,
+        }
+    }
 }
 
 thread_local! {
-    /// Set by [`spawning`] for the length of one spawn call, taken by the allocation:
-    /// the caller's location, and whether [`PENDING_NAME`] holds the task's name.
-    /// Plain data, so that every spawn's two accesses are the cheapest kind of
-    /// thread-local (no lazy initialisation, no destructor to register).
-    static PENDING: Cell<Option<(&'static Location<'static>, bool)>> = const { Cell::new(None) };
-    /// The name of the task being spawned, touched only by named spawns.
-    static PENDING_NAME: Cell<Option<Box<str>>> = const { Cell::new(None) };
-    /// Recent (plain vtable, location, named) -> located vtable answers.
-    static CACHE: RefCell<[CacheEntry; CACHE_SLOTS]> =
-        const { RefCell::new([CacheEntry::EMPTY; CACHE_SLOTS]) };
+    /// Recent (plain vtable, location, named) -> located vtable answers,
+    /// direct-mapped. Plain data, so that a lookup is a load from the thread
+    /// pointer, with no lazy initialisation and no destructor to register.
+    static CACHE: [Cell<CacheEntry>; CACHE_SLOTS] =
+        const { [const { Cell::new(CacheEntry::EMPTY) }; CACHE_SLOTS] };
 }
 
 const CACHE_SLOTS: usize = 32;
 
 #[derive(Clone, Copy)]
 struct CacheEntry {
-    plain: usize,
     /// The location's address, with the low bit set for a named task (a `Location`
     /// is aligned to more than one byte).
     key: usize,
+    plain: usize,
     located: Option<&'static Vtable>,
 }
 
 impl CacheEntry {
     const EMPTY: CacheEntry = CacheEntry {
-        plain: 0,
         key: 0,
+        plain: 0,
         located: None,
     };
 }
@@ -76,42 +107,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs `spawn` (one spawn call) with the caller's location, and `name`, waiting for
-/// the task it allocates.
-#[track_caller]
-pub(crate) fn spawning<R>(name: Option<&str>, spawn: impl FnOnce() -> R) -> R {
-    struct Clear;
-    impl Drop for Clear {
-        fn drop(&mut self) {
-            // A spawn that failed before allocating must not leave its details to
-            // the next one.
-            if let Ok(Some((_, true))) = PENDING.try_with(|p| p.take()) {
-                let _ = PENDING_NAME.try_with(|n| n.take());
-            }
-        }
-    }
-    let location = Location::caller();
-    if let Some(name) = name {
-        let _ = PENDING_NAME.try_with(|n| n.set(Some(Box::from(name))));
-    }
-    let _ = PENDING.try_with(|p| p.set(Some((location, name.is_some()))));
-    let _clear = Clear;
-    spawn()
-}
-
-/// The details left by [`spawning`] for the task being allocated now, if any.
-pub(crate) fn take_pending() -> Option<SpawnMeta> {
-    let (location, named) = PENDING.try_with(|p| p.take()).ok().flatten()?;
-    let name = if named {
-        PENDING_NAME.try_with(|n| n.take()).ok().flatten()
-    } else {
-        None
-    };
-    Some(SpawnMeta { location, name })
+/// Gives the new task `id` its name, before the task exists, so that it is never
+/// freed unnamed.
+#[cold]
+pub(crate) fn name_task(id: Id, name: &str) {
+    lock(&NAMES).insert(id.as_u64(), Box::from(name));
 }
 
 /// The vtable a task of vtable `plain` spawned at `location` gets: `plain`'s copy
 /// that also names the location (and whether the task is named).
+#[inline]
 pub(crate) fn located(
     plain: &'static Vtable,
     location: &'static Location<'static>,
@@ -119,21 +124,33 @@ pub(crate) fn located(
 ) -> &'static Vtable {
     let plain_addr = std::ptr::from_ref(plain).addr();
     let key = std::ptr::from_ref(location).addr() | usize::from(named);
-    // The top bits of a multiplicative hash of both addresses.
-    let slot = ((plain_addr >> 3) ^ (key >> 2)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59;
-    let slot = slot % CACHE_SLOTS;
-    let cached = CACHE
-        .try_with(|cache| {
-            let entry = cache.borrow()[slot];
-            (entry.plain == plain_addr && entry.key == key)
-                .then_some(entry.located)
-                .flatten()
-        })
-        .ok()
-        .flatten();
-    if let Some(vtable) = cached {
-        return vtable;
+    // Slotted by the location alone, the cheapest hash that spreads a program's
+    // call sites: `Location`s are 8-aligned records laid side by side in the binary,
+    // and a call site mostly spawns one future type.
+    let slot = (key >> 3) % CACHE_SLOTS;
+    let cached = CACHE.try_with(|cache| {
+        let entry = cache[slot].get();
+        (entry.key == key && entry.plain == plain_addr)
+            .then_some(entry.located)
+            .flatten()
+    });
+    match cached {
+        Ok(Some(vtable)) => vtable,
+        _ => locate_and_cache(plain, location, named, slot),
     }
+}
+
+/// `located` when this thread's cache does not know the answer.
+#[cold]
+#[inline(never)]
+fn locate_and_cache(
+    plain: &'static Vtable,
+    location: &'static Location<'static>,
+    named: bool,
+    slot: usize,
+) -> &'static Vtable {
+    let plain_addr = std::ptr::from_ref(plain).addr();
+    let key = std::ptr::from_ref(location).addr() | usize::from(named);
     let vtable = *lock(&LOCATED).entry((plain_addr, key)).or_insert_with(|| {
         // One per call site and future type for the life of the process: the
         // tasks that point at it may outlive any owner we could give it.
@@ -144,18 +161,13 @@ pub(crate) fn located(
         }))
     });
     let _ = CACHE.try_with(|cache| {
-        cache.borrow_mut()[slot] = CacheEntry {
-            plain: plain_addr,
+        cache[slot].set(CacheEntry {
             key,
+            plain: plain_addr,
             located: Some(vtable),
-        }
+        })
     });
     vtable
-}
-
-/// Remembers the name of the new task `id`.
-pub(crate) fn set_name(id: Id, name: Box<str>) {
-    lock(&NAMES).insert(id.as_u64(), name);
 }
 
 /// Forgets the name of task `id`, whose memory goes now.
@@ -211,8 +223,11 @@ impl TaskInfo {
     }
 
     /// The source line that spawned the task (the caller of `zokio::spawn`,
-    /// `Handle::spawn`, `JoinSet::spawn`, a `Builder`'s spawn, ...), or `None` for a
-    /// task the runtime spawned for itself.
+    /// `Handle::spawn`, `JoinSet::spawn`, a `Builder`'s spawn, ...). `None` for a
+    /// task the runtime spawned for itself, and for an unnamed task of a runtime
+    /// built without
+    /// [`enable_spawn_locations`](crate::runtime::Builder::enable_spawn_locations)
+    /// (off by default; always on under the `tracing` feature).
     pub fn location(&self) -> Option<&'static Location<'static>> {
         self.location
     }

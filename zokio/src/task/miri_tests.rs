@@ -68,7 +68,7 @@ impl TestScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        spawn_bound(future, self.clone(), &self.0.owned, |notified| {
+        spawn_bound(future, self.clone(), &self.0.owned, None, |notified| {
             self.schedule(notified)
         })
     }

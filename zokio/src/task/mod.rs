@@ -87,10 +87,12 @@ impl Notified {
 
 /// Allocate a task, list it in `owned` and hand its first `Notified` to `schedule`.
 /// If `owned` is closed (runtime shutting down), the task is cancelled on the spot.
+#[inline]
 pub(crate) fn spawn_bound<F, S>(
     future: F,
     scheduler: S,
     owned: &OwnedTasks,
+    spawn: Option<meta::SpawnMeta<'_>>,
     schedule: impl FnOnce(Notified),
 ) -> JoinHandle<F::Output>
 where
@@ -98,7 +100,7 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let (listed, notified, join) = new_task(future, scheduler);
+    let (listed, notified, join) = new_task(future, scheduler, spawn);
     match owned.bind(listed) {
         Ok(()) => schedule(notified),
         Err(listed) => {
@@ -121,9 +123,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let spawned = meta::spawning(None, || {
-        crate::runtime::context::with_current(|handle| handle.inner.spawn(future))
-    });
+    let spawn = meta::SpawnMeta::here();
+    let spawned =
+        crate::runtime::context::with_current(|handle| handle.inner.spawn(future, Some(spawn)));
     match spawned {
         Ok(join) => join,
         Err(err) => panic!("`zokio::spawn` {err}"),
@@ -140,9 +142,9 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let spawned = meta::spawning(None, || {
-        crate::runtime::context::with_current(|handle| handle.inner.blocking().spawn(f))
-    });
+    let spawn = meta::SpawnMeta::here();
+    let spawned =
+        crate::runtime::context::with_current(|handle| handle.inner.blocking().spawn_as(f, spawn));
     match spawned {
         Ok(join) => join,
         Err(err) => panic!("`zokio::task::spawn_blocking` {err}"),

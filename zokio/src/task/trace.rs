@@ -19,10 +19,10 @@ use super::Id;
 pub(super) fn task_span(
     kind: &'static str,
     id: Id,
-    spawn: Option<&SpawnMeta>,
+    spawn: Option<SpawnMeta<'_>>,
     size: usize,
 ) -> tracing::Span {
-    let name = spawn.and_then(|s| s.name.as_deref()).unwrap_or_default();
+    let name = spawn.and_then(|s| s.name).unwrap_or_default();
     let (file, line, col) = spawn.map_or(("<unknown>", 0, 0), |s| {
         (s.location.file(), s.location.line(), s.location.column())
     });

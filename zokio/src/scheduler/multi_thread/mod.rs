@@ -21,6 +21,7 @@ use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::runtime::blocking::BlockingSpawner;
 use crate::scheduler::inject::Inject;
 use crate::scheduler::queue::Steal;
+use crate::task::meta::SpawnMeta;
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub(crate) struct Tuning {
     pub(crate) event_interval: u32,
     /// The poll-time histogram's layout, when the builder turned it on.
     pub(crate) poll_time_histogram: Option<crate::runtime::HistogramConfiguration>,
+    /// Spawns record their location (`Builder::enable_spawn_locations`).
+    pub(crate) spawn_locations: bool,
 }
 
 /// The part of a worker that other threads may touch.
@@ -80,12 +83,18 @@ pub(crate) struct Handle {
 }
 
 impl Handle {
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    #[inline]
+    pub(crate) fn spawn<F>(
+        self: &Arc<Self>,
+        future: F,
+        spawn: Option<SpawnMeta<'_>>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        task::spawn_bound(future, self.clone(), &self.owned, |notified| {
+        let spawn = SpawnMeta::kept(spawn, self.tuning.spawn_locations);
+        task::spawn_bound(future, self.clone(), &self.owned, spawn, |notified| {
             self.schedule_task(notified, false)
         })
     }

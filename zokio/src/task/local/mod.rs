@@ -253,13 +253,12 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let parts = crate::task::meta::spawning(name, || {
-        // SAFETY: the set polls and shuts down its tasks only on its own thread (it
-        // is neither `Send` nor `Sync`, and `Shared` keeps its queue to that thread),
-        // which is this one: `shared` comes from a `&LocalSet` or from `CURRENT`,
-        // both of this thread. The `JoinHandle` is `Send` only when the output is.
-        unsafe { super::harness::new_local_task(future, shared.clone()) }
-    });
+    let spawn = crate::task::meta::SpawnMeta::named(name);
+    // SAFETY: the set polls and shuts down its tasks only on its own thread (it is
+    // neither `Send` nor `Sync`, and `Shared` keeps its queue to that thread), which
+    // is this one: `shared` comes from a `&LocalSet` or from `CURRENT`, both of this
+    // thread. The `JoinHandle` is `Send` only when the output is.
+    let parts = unsafe { super::harness::new_local_task(future, shared.clone(), Some(spawn)) };
     let (listed, notified, join) = parts;
     match shared.owned.bind(listed) {
         Ok(()) => crate::task::Schedule::schedule(shared, notified),
