@@ -634,8 +634,8 @@ fn build_multi_thread(
     let (cores, remotes) = multi_thread::worker::create(locals, tuning, nodes.as_ref());
     let shared = Arc::new(multi_thread::Handle {
         remotes: remotes.into(),
-        inject: crate::scheduler::inject::Inject::new(),
-        idle: multi_thread::Idle::new(workers),
+        inject: crossbeam_utils::CachePadded::new(crate::scheduler::inject::Inject::new()),
+        idle: crossbeam_utils::CachePadded::new(multi_thread::Idle::new(workers)),
         owned: OwnedTasks::new(workers),
         shutdown: crate::loom::sync::atomic::AtomicBool::new(false),
         tuning,

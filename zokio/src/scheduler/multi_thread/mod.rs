@@ -23,6 +23,7 @@ use crate::scheduler::inject::Inject;
 use crate::scheduler::queue::Steal;
 use crate::task::meta::SpawnMeta;
 use crate::task::{self, Header, JoinHandle, Notified, OwnedTasks, Schedule};
+use crossbeam_utils::CachePadded;
 use std::sync::Arc;
 
 pub(crate) use idle::Idle;
@@ -59,8 +60,8 @@ pub(crate) struct Remote {
 /// Shared by every worker, every task (as its scheduler hook) and every `Handle`.
 pub(crate) struct Handle {
     pub(crate) remotes: Box<[Remote]>,
-    pub(crate) inject: Inject<Notified>,
-    pub(crate) idle: idle::Idle,
+    pub(crate) inject: CachePadded<Inject<Notified>>,
+    pub(crate) idle: CachePadded<idle::Idle>,
     pub(crate) owned: OwnedTasks,
     pub(crate) shutdown: AtomicBool,
     pub(crate) tuning: Tuning,
