@@ -147,6 +147,7 @@ impl Handle {
 
     /// Spawn a future on this runtime.
     #[track_caller]
+    #[inline]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,

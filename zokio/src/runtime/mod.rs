@@ -92,6 +92,7 @@ impl<C: Config> Runtime<C> {
 
     /// Spawn a future on this runtime.
     #[track_caller]
+    #[inline]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,

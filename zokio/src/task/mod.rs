@@ -118,6 +118,7 @@ where
 /// Outside a Zokio runtime. Call it from a task, from inside `Runtime::block_on`, or
 /// after `Runtime::enter()`; or spawn through a `Handle` you keep.
 #[track_caller]
+#[inline]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
