@@ -125,10 +125,15 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let spawn = SpawnMeta::kept(spawn, self.tuning.spawn_locations);
-        task::spawn_bound(future, self.clone(), &self.owned, spawn, |notified| {
-            self.schedule(notified)
-        })
+        let locations = self.tuning.spawn_locations;
+        task::spawn_bound(
+            future,
+            self.clone(),
+            &self.owned,
+            spawn,
+            locations,
+            |notified| self.schedule(notified),
+        )
     }
 
     fn take_core(&self) -> Option<Box<Core>> {

@@ -123,10 +123,15 @@ impl Handle {
             let index = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
             self.workers[index].clone()
         });
-        let spawn = SpawnMeta::kept(spawn, target.tuning.spawn_locations);
-        task::spawn_bound(future, target.clone(), &target.owned, spawn, |notified| {
-            target.schedule(notified)
-        })
+        let locations = target.tuning.spawn_locations;
+        task::spawn_bound(
+            future,
+            target.clone(),
+            &target.owned,
+            spawn,
+            locations,
+            |notified| target.schedule(notified),
+        )
     }
 
     /// The worker this thread is, if it is one of ours.

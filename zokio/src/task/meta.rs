@@ -42,18 +42,7 @@ impl SpawnMeta<'_> {
     #[track_caller]
     #[inline]
     pub(crate) fn here() -> SpawnMeta<'static> {
-        SpawnMeta {
-            location: Location::caller(),
-            name: None,
-        }
-    }
-
-    /// What a scheduler keeps of `spawn`: all of it when it records spawn locations
-    /// (`Builder::enable_spawn_locations`), else only a named spawn's, since a name
-    /// was asked for (and the location comes with it at no extra cost worth saving).
-    #[inline]
-    pub(crate) fn kept(spawn: Option<Self>, locations: bool) -> Option<Self> {
-        spawn.filter(|spawn| locations || spawn.name.is_some())
+        SpawnMeta::named(None)
     }
 
     /// A spawn named `name` (if any) at the caller's location.

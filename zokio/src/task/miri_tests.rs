@@ -68,9 +68,14 @@ impl TestScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        spawn_bound(future, self.clone(), &self.0.owned, None, |notified| {
-            self.schedule(notified)
-        })
+        spawn_bound(
+            future,
+            self.clone(),
+            &self.0.owned,
+            None,
+            false,
+            |notified| self.schedule(notified),
+        )
     }
 
     fn queued(&self) -> usize {

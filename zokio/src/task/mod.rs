@@ -87,12 +87,15 @@ impl Notified {
 
 /// Allocate a task, list it in `owned` and hand its first `Notified` to `schedule`.
 /// If `owned` is closed (runtime shutting down), the task is cancelled on the spot.
+/// `locations`: the runtime records unnamed spawns' locations
+/// (`Builder::enable_spawn_locations`); a named spawn keeps its location anyway.
 #[inline]
 pub(crate) fn spawn_bound<F, S>(
     future: F,
     scheduler: S,
     owned: &OwnedTasks,
     spawn: Option<meta::SpawnMeta<'_>>,
+    locations: bool,
     schedule: impl FnOnce(Notified),
 ) -> JoinHandle<F::Output>
 where
@@ -100,6 +103,7 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
+    let spawn = spawn.filter(|spawn| locations || spawn.name.is_some());
     let (listed, notified, join) = new_task(future, scheduler, spawn);
     match owned.bind(listed) {
         Ok(()) => schedule(notified),

@@ -94,10 +94,15 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let spawn = SpawnMeta::kept(spawn, self.tuning.spawn_locations);
-        task::spawn_bound(future, self.clone(), &self.owned, spawn, |notified| {
-            self.schedule_task(notified, false)
-        })
+        let locations = self.tuning.spawn_locations;
+        task::spawn_bound(
+            future,
+            self.clone(),
+            &self.owned,
+            spawn,
+            locations,
+            |notified| self.schedule_task(notified, false),
+        )
     }
 
     pub(crate) fn num_workers(&self) -> usize {
