@@ -81,6 +81,7 @@ pub(crate) struct CurrentTaskGuard((Option<NonNull<Header>>, bool));
 impl CurrentTaskGuard {
     /// The caller holds a reference to the task for as long as the guard lives, and
     /// owns its `RUNNING` bit: a self-wake recorded here is the caller's to act on.
+    #[inline]
     pub(crate) fn enter(task: NonNull<Header>) -> CurrentTaskGuard {
         CurrentTaskGuard(CURRENT.with(|c| c.replace((Some(task), false))))
     }
@@ -88,6 +89,7 @@ impl CurrentTaskGuard {
     /// Restore the outer task, as dropping does, and say whether this one woke
     /// itself by reference since `enter` (`wake_current_by_ref`): the caller must
     /// then treat it as `NOTIFIED`. One thread-local access for both.
+    #[inline]
     pub(crate) fn leave(self) -> bool {
         let outer = std::mem::ManuallyDrop::new(self).0;
         CURRENT.with(|c| c.replace(outer)).1
@@ -113,6 +115,7 @@ pub(crate) fn wake_current_by_ref(task: NonNull<Header>) -> bool {
 }
 
 impl Drop for CurrentTaskGuard {
+    #[inline]
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.0));
     }
